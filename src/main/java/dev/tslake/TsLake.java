@@ -1,0 +1,201 @@
+package dev.tslake;
+
+import dev.tslake.aggregate.WindowedAggregates;
+import dev.tslake.config.PipelineConfig;
+import dev.tslake.lake.WriteToLake;
+import dev.tslake.model.Aggregate;
+import dev.tslake.model.Observation;
+import dev.tslake.model.RawRecord;
+import dev.tslake.model.Reject;
+import dev.tslake.sources.ReadSources;
+import dev.tslake.transform.DedupLatestVintage;
+import dev.tslake.transform.ValidateAndClean;
+import dev.tslake.warehouse.RecordRun;
+import dev.tslake.warehouse.RunRecord;
+import dev.tslake.warehouse.SeriesRow;
+import dev.tslake.warehouse.SeriesRows;
+import dev.tslake.warehouse.Tables;
+import dev.tslake.warehouse.UpsertBatches;
+import dev.tslake.warehouse.WarehouseSchema;
+import dev.tslake.warehouse.WarehouseSpec;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.UUID;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.transforms.View;
+
+/**
+ * The tslake job: sources → raw CSV lake → validate/clean (rejects to lake and warehouse) →
+ * dedup by latest vintage → observations and windowed aggregates in the warehouse → the run's
+ * accounting in {@code pipeline_runs}.
+ */
+public final class TsLake {
+  private TsLake() {}
+
+  /** Everything a run needs besides the Beam options, resolved once at launch. */
+  public static final class RunSettings implements java.io.Serializable {
+    public final PipelineConfig config;
+    public final String configName;
+    public final String lakeRoot;
+    public final WarehouseSpec warehouse;
+    public final String runId;
+    public final String ingestDate;
+    public final Instant startedAt;
+    public final String runner;
+    public final int batchSize;
+
+    public RunSettings(PipelineConfig config, String configName, String lakeRoot,
+        WarehouseSpec warehouse, String runId, String ingestDate, Instant startedAt, String runner,
+        int batchSize) {
+      this.config = config;
+      this.configName = configName;
+      this.lakeRoot = lakeRoot;
+      this.warehouse = warehouse;
+      this.runId = runId;
+      this.ingestDate = ingestDate;
+      this.startedAt = startedAt;
+      this.runner = runner;
+      this.batchSize = batchSize;
+    }
+
+    public static RunSettings from(TsLakeOptions options) {
+      FileSystems.setDefaultPipelineOptions(options);
+      String configPath = options.getConfig();
+      PipelineConfig config = PipelineConfig.load(Path.of(configPath));
+      String password = options.getWarehousePassword() != null
+          ? options.getWarehousePassword()
+          : System.getenv("TSLAKE_WAREHOUSE_PASSWORD");
+      WarehouseSpec warehouse =
+          new WarehouseSpec(options.getWarehouseUrl(), options.getWarehouseUser(), password);
+      String ingestDate = options.getIngestDate() != null
+          ? options.getIngestDate()
+          : LocalDate.now(ZoneOffset.UTC).toString();
+      try {
+        LocalDate.parse(ingestDate);
+      } catch (DateTimeParseException e) {
+        throw new IllegalArgumentException("--ingestDate '" + ingestDate + "' is not yyyy-MM-dd");
+      }
+      String runId = options.getRunId() != null ? options.getRunId() : UUID.randomUUID().toString();
+      return new RunSettings(config, configPath, lakeRoot(options.getLake()), warehouse, runId,
+          ingestDate, Instant.now(), options.getRunner().getSimpleName(),
+          options.getWarehouseBatchSize());
+    }
+
+    private static String lakeRoot(String lake) {
+      if (lake == null || lake.isBlank()) {
+        throw new IllegalArgumentException("--lake must name a directory or s3://bucket/prefix");
+      }
+      String root = lake.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") ? lake
+          : Path.of(lake).toAbsolutePath().normalize().toString();
+      return root.endsWith("/") ? root : root + "/";
+    }
+  }
+
+  public static void main(String[] args) {
+    PipelineOptionsFactory.register(TsLakeOptions.class);
+    TsLakeOptions options =
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(TsLakeOptions.class);
+    RunRecord run = run(options);
+    System.out.println(run.summary());
+  }
+
+  /** Runs the job to completion and returns its accounting; throws if it failed or does not add up. */
+  public static RunRecord run(TsLakeOptions options) {
+    RunSettings settings = RunSettings.from(options);
+    WarehouseSchema.ensure(settings.warehouse);
+    Pipeline pipeline = Pipeline.create(options);
+    buildPipeline(pipeline, settings);
+    PipelineResult result = pipeline.run();
+    PipelineResult.State state = result.waitUntilFinish();
+    if (state != PipelineResult.State.DONE) {
+      throw new IllegalStateException("run " + settings.runId + " ended " + state);
+    }
+    RunRecord run;
+    try {
+      run = RunRecord.read(settings.warehouse, settings.runId);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("run " + settings.runId + " finished but its pipeline_runs"
+          + " row cannot be read from " + settings.warehouse.describe() + ": " + e.getMessage(), e);
+    }
+    if (run == null) {
+      throw new IllegalStateException("run " + settings.runId + " finished without recording"
+          + " itself in pipeline_runs of " + settings.warehouse.describe());
+    }
+    if (!run.balanced()) {
+      throw new IllegalStateException("run " + settings.runId + " does not account for every"
+          + " record: " + run.accountingMessage());
+    }
+    return run;
+  }
+
+  /** The whole graph, as tests build it. */
+  public static void buildPipeline(Pipeline p, RunSettings s) {
+    PCollectionTuple read = p.apply("ReadSources", ReadSources.from(s.config));
+    PCollection<RawRecord> raw = read.get(ReadSources.RAW);
+    raw.apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate));
+
+    PCollectionTuple validated = raw.apply("ValidateAndClean", ValidateAndClean.of(s.config));
+    PCollectionTuple deduped =
+        validated.get(ValidateAndClean.VALID).apply("DedupLatestVintage", DedupLatestVintage.create());
+    PCollection<Observation> observations = deduped.get(DedupLatestVintage.LATEST);
+
+    PCollectionTuple loadedObservations = observations.apply("LoadObservations",
+        UpsertBatches.into(s.warehouse, Tables.observations())
+            .withBatchSize(s.batchSize)
+            .withDeadLetter(f -> new Reject("warehouse", f.reason, asRawRecord(f.row))));
+
+    PCollection<Reject> rejects = PCollectionList
+        .of(validated.get(ValidateAndClean.REJECTED))
+        .and(loadedObservations.get(UpsertBatches.FAILED))
+        .apply("AllRejects", Flatten.pCollections());
+    rejects.apply("WriteRejectedToLake", WriteToLake.rejected(s.lakeRoot, s.ingestDate));
+    PCollectionTuple loadedRejects = rejects.apply("LoadRejects",
+        UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
+
+    PCollection<Aggregate> aggregates =
+        observations.apply("WindowedAggregates", WindowedAggregates.of(s.config));
+    PCollectionTuple loadedAggregates = aggregates.apply("LoadAggregates",
+        UpsertBatches.into(s.warehouse, Tables.aggregates()).withBatchSize(s.batchSize));
+
+    PCollection<SeriesRow> series = PCollectionTuple.of(DedupLatestVintage.LATEST, observations)
+        .and(ReadSources.SERIES, read.get(ReadSources.SERIES))
+        .apply("SeriesDimension", SeriesRows.of(s.config, DedupLatestVintage.LATEST, ReadSources.SERIES));
+    PCollectionTuple loadedSeries = series.apply("LoadSeries",
+        UpsertBatches.into(s.warehouse, Tables.series()).withBatchSize(s.batchSize));
+
+    p.apply("RecordRun", new RecordRun(s.warehouse, s.runId, s.startedAt, s.runner, s.configName,
+        raw.apply("CountRead", Count.<RawRecord>globally()).apply("ReadView", View.asSingleton()),
+        total(loadedRejects, "Rejected"),
+        total(loadedObservations, "Loaded"),
+        deduped.get(DedupLatestVintage.SUPERSEDED).apply("SumSuperseded", Sum.longsGlobally())
+            .apply("SupersededView", View.asSingleton()),
+        total(loadedAggregates, "Aggregates"),
+        total(loadedSeries, "Series")));
+  }
+
+  private static PCollectionView<Long> total(PCollectionTuple written, String name) {
+    return written.get(UpsertBatches.WRITTEN)
+        .apply("Sum" + name, Sum.longsGlobally())
+        .apply(name + "View", View.asSingleton());
+  }
+
+  /** An observation the warehouse refused, back in raw form for the rejects table and lake. */
+  static RawRecord asRawRecord(Observation o) {
+    return RawRecord.of(o.source, o.origin, o.locator, o.seriesId, o.tsInstant().toString(),
+        o.value == null ? "" : Double.toString(o.value),
+        o.hasVintage() ? Instant.ofEpochMilli(o.vintage).toString() : null);
+  }
+}

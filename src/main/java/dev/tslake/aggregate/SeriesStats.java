@@ -1,0 +1,117 @@
+package dev.tslake.aggregate;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import org.apache.beam.sdk.coders.BigDecimalCoder;
+import org.apache.beam.sdk.coders.CustomCoder;
+
+/**
+ * Running statistics of one series in one window. The sum is exact (BigDecimal holds every
+ * double exactly), so the mean does not depend on the order in which a runner happens to merge
+ * partial results: two runs, or two runners, give bit-identical means.
+ */
+public final class SeriesStats implements Serializable {
+  long n;
+  long missing;
+  double min = Double.NaN;
+  double max = Double.NaN;
+  BigDecimal sum = BigDecimal.ZERO;
+  long firstTs = Long.MAX_VALUE;
+  double first = Double.NaN;
+  long lastTs = Long.MIN_VALUE;
+  double last = Double.NaN;
+
+  void add(long ts, Double value) {
+    if (value == null) {
+      missing++;
+      return;
+    }
+    double v = value;
+    if (n == 0) {
+      min = v;
+      max = v;
+    } else {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    n++;
+    sum = sum.add(new BigDecimal(v));
+    if (ts < firstTs) {
+      firstTs = ts;
+      first = v;
+    }
+    if (ts > lastTs) {
+      lastTs = ts;
+      last = v;
+    }
+  }
+
+  void merge(SeriesStats o) {
+    missing += o.missing;
+    if (o.n == 0) {
+      return;
+    }
+    if (n == 0) {
+      min = o.min;
+      max = o.max;
+    } else {
+      min = Math.min(min, o.min);
+      max = Math.max(max, o.max);
+    }
+    n += o.n;
+    sum = sum.add(o.sum);
+    if (o.firstTs < firstTs) {
+      firstTs = o.firstTs;
+      first = o.first;
+    }
+    if (o.lastTs > lastTs) {
+      lastTs = o.lastTs;
+      last = o.last;
+    }
+  }
+
+  Double mean() {
+    return n == 0 ? null : sum.divide(BigDecimal.valueOf(n), MathContext.DECIMAL128).doubleValue();
+  }
+
+  static final class StatsCoder extends CustomCoder<SeriesStats> {
+    static final StatsCoder INSTANCE = new StatsCoder();
+
+    @Override
+    public void encode(SeriesStats s, OutputStream os) throws IOException {
+      DataOutputStream out = new DataOutputStream(os);
+      out.writeLong(s.n);
+      out.writeLong(s.missing);
+      out.writeDouble(s.min);
+      out.writeDouble(s.max);
+      out.writeLong(s.firstTs);
+      out.writeDouble(s.first);
+      out.writeLong(s.lastTs);
+      out.writeDouble(s.last);
+      out.flush();
+      BigDecimalCoder.of().encode(s.sum, os);
+    }
+
+    @Override
+    public SeriesStats decode(InputStream is) throws IOException {
+      DataInputStream in = new DataInputStream(is);
+      SeriesStats s = new SeriesStats();
+      s.n = in.readLong();
+      s.missing = in.readLong();
+      s.min = in.readDouble();
+      s.max = in.readDouble();
+      s.firstTs = in.readLong();
+      s.first = in.readDouble();
+      s.lastTs = in.readLong();
+      s.last = in.readDouble();
+      s.sum = BigDecimalCoder.of().decode(is);
+      return s;
+    }
+  }
+}

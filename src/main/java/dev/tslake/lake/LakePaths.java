@@ -1,0 +1,65 @@
+package dev.tslake.lake;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Lake layout: {@code <root>/<zone>/source=<source>/ingest_date=<yyyy-MM-dd>/<series>.csv}.
+ *
+ * <p>Series ids come from data, so they are never used as path text directly: every byte outside
+ * {@code [A-Za-z0-9_-]} and every '.' is percent-encoded ({@code ../x} becomes {@code %2E%2E%2Fx}),
+ * so a name can neither climb out of its folder, nor be hidden, nor be absolute; long names are
+ * cut and suffixed with a hash so distinct ids stay distinct files. The encoding is reversible
+ * for ids up to the cut, so a reader of the lake can recover the id.
+ */
+public final class LakePaths {
+  public static final String RAW = "raw";
+  public static final String REJECTED = "rejected";
+  /** File for records that have no series id (a payload that could not be split). */
+  public static final String NO_SERIES = "_no_series";
+  private static final int MAX_SEGMENT = 150;
+
+  private LakePaths() {}
+
+  /** Relative path of the file holding a record, under the lake root. */
+  public static String file(String zone, String source, String ingestDate, @Nullable String seriesId) {
+    String name = seriesId == null || seriesId.isBlank() ? NO_SERIES : safeSegment(seriesId.trim());
+    return zone + "/source=" + safeSegment(source) + "/ingest_date=" + safeSegment(ingestDate) + "/"
+        + name + ".csv";
+  }
+
+  /** A single path segment that is safe on every filesystem Beam writes to. */
+  public static String safeSegment(String text) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+      int c = b & 0xFF;
+      boolean safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '_' || c == '-';
+      if (safe) {
+        out.append((char) c);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+      }
+    }
+    if (out.length() == 0) {
+      return "%00empty";
+    }
+    if (out.length() > MAX_SEGMENT) {
+      return out.substring(0, MAX_SEGMENT - 17) + "~" + sha256Hex(text).substring(0, 16);
+    }
+    return out.toString();
+  }
+
+  static String sha256Hex(String text) {
+    try {
+      return HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

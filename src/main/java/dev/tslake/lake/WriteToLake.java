@@ -1,0 +1,69 @@
+package dev.tslake.lake;
+
+import dev.tslake.model.RawRecord;
+import dev.tslake.model.Reject;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.WriteFilesResult;
+import org.apache.beam.sdk.transforms.Contextful;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * Lands records in the lake as CSV with a header, one file per (zone, source, ingest date,
+ * series). File names are deterministic, so rerunning the same day replaces files rather than
+ * adding new ones; Beam writes to a temporary folder inside the lake root and renames, so a
+ * failed run leaves no half-written file under a final name.
+ */
+public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesResult<String>> {
+  private final String lakeRoot;
+  private final String zone;
+  private final String ingestDate;
+  private final String[] header;
+  private final SerializableFunction<T, String> source;
+  private final SerializableFunction<T, String> series;
+  private final SerializableFunction<T, String[]> toRow;
+
+  private WriteToLake(String lakeRoot, String zone, String ingestDate, String[] header,
+      SerializableFunction<T, String> source, SerializableFunction<T, String> series,
+      SerializableFunction<T, String[]> toRow) {
+    this.lakeRoot = lakeRoot;
+    this.zone = zone;
+    this.ingestDate = ingestDate;
+    this.header = header;
+    this.source = source;
+    this.series = series;
+    this.toRow = toRow;
+  }
+
+  /** Raw records under {@code raw/}. */
+  public static WriteToLake<RawRecord> raw(String lakeRoot, String ingestDate) {
+    return new WriteToLake<>(lakeRoot, LakePaths.RAW, ingestDate, RawRecord.CSV_HEADER,
+        r -> r.source, r -> r.seriesId, RawRecord::toCsvRow);
+  }
+
+  /** Rejected records, with stage and reason, under {@code rejected/}. */
+  public static WriteToLake<Reject> rejected(String lakeRoot, String ingestDate) {
+    return new WriteToLake<>(lakeRoot, LakePaths.REJECTED, ingestDate, Reject.CSV_HEADER,
+        r -> r.record.source, r -> r.record.seriesId, Reject::toCsvRow);
+  }
+
+  @Override
+  public WriteFilesResult<String> expand(PCollection<T> input) {
+    String zone = this.zone;
+    String ingestDate = this.ingestDate;
+    SerializableFunction<T, String> source = this.source;
+    SerializableFunction<T, String> series = this.series;
+    String[] header = this.header;
+    SerializableFunction<T, String[]> toRow = this.toRow;
+    return input.apply("WriteCsv",
+        FileIO.<String, T>writeDynamic()
+            .by(e -> LakePaths.file(zone, source.apply(e), ingestDate, series.apply(e)))
+            .withDestinationCoder(StringUtf8Coder.of())
+            .via(Contextful.fn(dest -> new CsvSink<>(header, toRow)))
+            .to(lakeRoot)
+            .withNaming(dest -> (window, pane, numShards, shardIndex, compression) -> dest)
+            .withNumShards(1));
+  }
+}

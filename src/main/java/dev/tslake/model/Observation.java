@@ -1,0 +1,126 @@
+package dev.tslake.model;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.time.Instant;
+import java.util.Objects;
+import org.apache.beam.sdk.coders.CustomCoder;
+import org.apache.beam.sdk.coders.DefaultCoder;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/** A validated, cleaned observation: UTC timestamp, numeric value (null when the source says missing). */
+@DefaultCoder(Observation.Coder.class)
+public final class Observation implements Serializable {
+  /** Vintage of records whose source has no notion of release date: older than any real vintage. */
+  public static final long UNKNOWN_VINTAGE = Long.MIN_VALUE;
+
+  public final String source;
+  public final String seriesId;
+  /** Event time, epoch milliseconds UTC. */
+  public final long ts;
+  public final @Nullable Double value;
+  /** Release time of this value, epoch milliseconds UTC, or {@link #UNKNOWN_VINTAGE}. */
+  public final long vintage;
+  public final String origin;
+  public final String locator;
+
+  public Observation(
+      String source, String seriesId, long ts, @Nullable Double value, long vintage, String origin,
+      String locator) {
+    this.source = source;
+    this.seriesId = seriesId;
+    this.ts = ts;
+    this.value = value;
+    this.vintage = vintage;
+    this.origin = origin;
+    this.locator = locator;
+  }
+
+  public boolean hasVintage() {
+    return vintage != UNKNOWN_VINTAGE;
+  }
+
+  public Instant tsInstant() {
+    return Instant.ofEpochMilli(ts);
+  }
+
+  /** Key of the warehouse row: one observation per (source, series, ts). */
+  public String key() {
+    return source + '\u0000' + seriesId + '\u0000' + ts;
+  }
+
+  /**
+   * Total order deciding which of two records for the same key wins: the later vintage, then (so
+   * that reruns pick the same winner) the later origin and locator.
+   */
+  public static int compareRecency(Observation a, Observation b) {
+    int c = Long.compare(a.vintage, b.vintage);
+    if (c != 0) {
+      return c;
+    }
+    c = a.origin.compareTo(b.origin);
+    if (c != 0) {
+      return c;
+    }
+    return a.locator.compareTo(b.locator);
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (!(o instanceof Observation)) {
+      return false;
+    }
+    Observation x = (Observation) o;
+    return source.equals(x.source) && seriesId.equals(x.seriesId) && ts == x.ts
+        && Objects.equals(value, x.value) && vintage == x.vintage && origin.equals(x.origin)
+        && locator.equals(x.locator);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(source, seriesId, ts, value, vintage, origin, locator);
+  }
+
+  @Override
+  public String toString() {
+    return "Observation{" + source + "/" + seriesId + " @ " + Instant.ofEpochMilli(ts) + " = "
+        + value + ", vintage=" + (hasVintage() ? Instant.ofEpochMilli(vintage) : "unknown")
+        + ", from " + origin + " " + locator + "}";
+  }
+
+  public static final class Coder extends CustomCoder<Observation> {
+    private static final Coder INSTANCE = new Coder();
+
+    public static Coder of() {
+      return INSTANCE;
+    }
+
+    @Override
+    public void encode(Observation o, OutputStream os) throws IOException {
+      DataOutputStream out = Codec.out(os);
+      Codec.writeString(out, o.source);
+      Codec.writeString(out, o.seriesId);
+      out.writeLong(o.ts);
+      Codec.writeNullableDouble(out, o.value);
+      out.writeLong(o.vintage);
+      Codec.writeString(out, o.origin);
+      Codec.writeString(out, o.locator);
+      out.flush();
+    }
+
+    @Override
+    public Observation decode(InputStream is) throws IOException {
+      DataInputStream in = Codec.in(is);
+      return new Observation(
+          Codec.readString(in), Codec.readString(in), in.readLong(), Codec.readNullableDouble(in),
+          in.readLong(), Codec.readString(in), Codec.readString(in));
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+  }
+}

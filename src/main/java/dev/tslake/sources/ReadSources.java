@@ -1,0 +1,188 @@
+package dev.tslake.sources;
+
+import dev.tslake.config.FileEntry;
+import dev.tslake.config.PipelineConfig;
+import dev.tslake.config.SourceConfig;
+import dev.tslake.config.SourceType;
+import dev.tslake.model.RawRecord;
+import dev.tslake.model.SeriesInfo;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * The sources box of the graph: every configured file, parsed by its type's payload parser into
+ * raw records (and series metadata where the payload has it).
+ *
+ * <p>Globs are expanded when the graph is built, so a pattern that matches nothing fails the run
+ * before anything is written, and a file matched by two patterns of one source is read once.
+ * Files are then spread across workers; each file is streamed by one worker.
+ */
+public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
+  public static final TupleTag<RawRecord> RAW = new TupleTag<RawRecord>() {};
+  public static final TupleTag<SeriesInfo> SERIES = new TupleTag<SeriesInfo>() {};
+
+  private final PipelineConfig config;
+
+  private ReadSources(PipelineConfig config) {
+    this.config = config;
+  }
+
+  public static ReadSources from(PipelineConfig config) {
+    return new ReadSources(config);
+  }
+
+  @Override
+  public PCollectionTuple expand(PBegin begin) {
+    List<FileTask> tasks = expandFiles(config);
+    return begin
+        .apply("ListFiles", Create.of(tasks).withCoder(SerializableCoder.of(FileTask.class)))
+        .apply("SpreadFiles", Reshuffle.viaRandomKey())
+        .apply("ParsePayloads",
+            ParDo.of(new ParseFileFn(config)).withOutputTags(RAW, TupleTagList.of(SERIES)));
+  }
+
+  /** Matches every file pattern of every source; fails with the source and pattern on no match. */
+  public static List<FileTask> expandFiles(PipelineConfig config) {
+    Set<FileTask> tasks = new LinkedHashSet<>();
+    for (SourceConfig source : config.sources) {
+      List<FileEntry> entries = new ArrayList<>(source.files);
+      entries.addAll(source.metadataFiles);
+      for (FileEntry entry : entries) {
+        for (String path : match(source, entry.path)) {
+          String hint = entry.seriesId != null ? entry.seriesId : seriesIdFromFileName(source, path);
+          String vintage = entry.vintage != null ? entry.vintage : source.vintage;
+          tasks.add(new FileTask(source.name, path, hint, vintage));
+        }
+      }
+    }
+    return new ArrayList<>(tasks);
+  }
+
+  private static List<String> match(SourceConfig source, String pattern) {
+    MatchResult result;
+    try {
+      result = FileSystems.match(pattern, EmptyMatchTreatment.ALLOW_IF_WILDCARD);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("source '" + source.name + "': cannot list files '"
+          + pattern + "': " + e.getMessage(), e);
+    }
+    List<String> out = new ArrayList<>();
+    try {
+      if (result.status() == MatchResult.Status.OK) {
+        for (MatchResult.Metadata m : result.metadata()) {
+          if (!m.resourceId().isDirectory()) {
+            out.add(m.resourceId().toString());
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("source '" + source.name + "': cannot list files '"
+          + pattern + "': " + e.getMessage(), e);
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("source '" + source.name + "': files '" + pattern
+          + "' matched no files");
+    }
+    out.sort(null);
+    return out;
+  }
+
+  /**
+   * FRED observation responses do not name their series; by convention the file name does, up
+   * to the first '_' or '.' ({@code PAYEMS_obs_2023.json} is PAYEMS). Config can say otherwise.
+   */
+  static @Nullable String seriesIdFromFileName(SourceConfig source, String path) {
+    if (source.type != SourceType.FRED) {
+      return null;
+    }
+    String name = path.substring(path.lastIndexOf('/') + 1);
+    int end = name.length();
+    for (int i = 0; i < name.length(); i++) {
+      if (name.charAt(i) == '_' || name.charAt(i) == '.') {
+        end = i;
+        break;
+      }
+    }
+    return end == 0 ? null : name.substring(0, end);
+  }
+
+  /** Streams one file through its source's parser. */
+  static final class ParseFileFn extends DoFn<FileTask, RawRecord> {
+    private final PipelineConfig config;
+    private transient Map<String, SourceConfig> byName;
+    private final Counter files = Metrics.counter(ReadSources.class, "files_read");
+    private final Counter records = Metrics.counter(ReadSources.class, "records_read");
+
+    ParseFileFn(PipelineConfig config) {
+      this.config = config;
+    }
+
+    @Setup
+    public void setup() {
+      byName = new HashMap<>();
+      for (SourceConfig s : config.sources) {
+        byName.put(s.name, s);
+      }
+    }
+
+    @ProcessElement
+    public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
+      SourceConfig source = byName.get(task.source);
+      PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
+      ResourceId resource = FileSystems.matchNewResource(task.path, false);
+      long[] n = {0};
+      try (Reader reader = new BufferedReader(new InputStreamReader(
+          Channels.newInputStream(FileSystems.open(resource)), StandardCharsets.UTF_8), 1 << 16)) {
+        PayloadParsers.forType(source.type).parse(ctx, withoutBom(reader), new ParseOutput() {
+          @Override
+          public void record(RawRecord record) {
+            n[0]++;
+            out.get(RAW).output(record);
+          }
+
+          @Override
+          public void series(SeriesInfo info) {
+            out.get(SERIES).output(info);
+          }
+        });
+      }
+      files.inc();
+      records.inc(n[0]);
+    }
+
+    private static Reader withoutBom(Reader reader) throws IOException {
+      reader.mark(1);
+      if (reader.read() != '\uFEFF') {
+        reader.reset();
+      }
+      return reader;
+    }
+  }
+}

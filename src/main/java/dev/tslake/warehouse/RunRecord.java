@@ -1,0 +1,119 @@
+package dev.tslake.warehouse;
+
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/** A row of {@code pipeline_runs}: what one run read, rejected, loaded and superseded. */
+public final class RunRecord implements Serializable {
+  public final String runId;
+  public final Instant startedAt;
+  public final @Nullable Instant finishedAt;
+  public final String runner;
+  public final String config;
+  public final long recordsRead;
+  public final long recordsRejected;
+  public final long observationsLoaded;
+  public final long duplicatesSuperseded;
+  public final long aggregatesLoaded;
+  public final long seriesLoaded;
+
+  public RunRecord(String runId, Instant startedAt, @Nullable Instant finishedAt, String runner,
+      String config, long recordsRead, long recordsRejected, long observationsLoaded,
+      long duplicatesSuperseded, long aggregatesLoaded, long seriesLoaded) {
+    this.runId = runId;
+    this.startedAt = startedAt;
+    this.finishedAt = finishedAt;
+    this.runner = runner;
+    this.config = config;
+    this.recordsRead = recordsRead;
+    this.recordsRejected = recordsRejected;
+    this.observationsLoaded = observationsLoaded;
+    this.duplicatesSuperseded = duplicatesSuperseded;
+    this.aggregatesLoaded = aggregatesLoaded;
+    this.seriesLoaded = seriesLoaded;
+  }
+
+  /** Every record read was rejected, loaded, or superseded by a later vintage. */
+  public boolean balanced() {
+    return recordsRead == recordsRejected + observationsLoaded + duplicatesSuperseded;
+  }
+
+  public String accountingMessage() {
+    return "records_read " + recordsRead + (balanced() ? " = " : " != ") + "records_rejected "
+        + recordsRejected + " + observations_loaded " + observationsLoaded
+        + " + duplicates_superseded " + duplicatesSuperseded
+        + (balanced() ? "" : " (" + (recordsRead - recordsRejected - observationsLoaded
+            - duplicatesSuperseded) + " records unaccounted for)");
+  }
+
+  public String summary() {
+    return String.join(System.lineSeparator(),
+        "tslake run " + runId + " (" + runner + ", config " + config + ")",
+        String.format("  records read          %,12d", recordsRead),
+        String.format("  records rejected      %,12d", recordsRejected),
+        String.format("  observations loaded   %,12d", observationsLoaded),
+        String.format("  duplicates superseded %,12d", duplicatesSuperseded),
+        String.format("  aggregates loaded     %,12d", aggregatesLoaded),
+        String.format("  series loaded         %,12d", seriesLoaded),
+        "  accounting: " + accountingMessage());
+  }
+
+  void insert(Connection c) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO pipeline_runs (run_id, started_at, finished_at, runner, config, records_read,"
+            + " records_rejected, observations_loaded, duplicates_superseded, aggregates_loaded,"
+            + " series_loaded, status, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            + " ON CONFLICT (run_id) DO UPDATE SET finished_at = EXCLUDED.finished_at,"
+            + " records_read = EXCLUDED.records_read, records_rejected = EXCLUDED.records_rejected,"
+            + " observations_loaded = EXCLUDED.observations_loaded,"
+            + " duplicates_superseded = EXCLUDED.duplicates_superseded,"
+            + " aggregates_loaded = EXCLUDED.aggregates_loaded,"
+            + " series_loaded = EXCLUDED.series_loaded, status = EXCLUDED.status,"
+            + " message = EXCLUDED.message")) {
+      st.setString(1, runId);
+      st.setObject(2, OffsetDateTime.ofInstant(startedAt, java.time.ZoneOffset.UTC));
+      st.setObject(3, OffsetDateTime.ofInstant(finishedAt, java.time.ZoneOffset.UTC));
+      st.setString(4, runner);
+      st.setString(5, config);
+      st.setLong(6, recordsRead);
+      st.setLong(7, recordsRejected);
+      st.setLong(8, observationsLoaded);
+      st.setLong(9, duplicatesSuperseded);
+      st.setLong(10, aggregatesLoaded);
+      st.setLong(11, seriesLoaded);
+      st.setString(12, balanced() ? "succeeded" : "accounting_mismatch");
+      st.setString(13, accountingMessage());
+      st.executeUpdate();
+    }
+    c.commit();
+  }
+
+  /** The recorded run, or null if the warehouse has no row for it. */
+  public static @Nullable RunRecord read(WarehouseSpec spec, String runId) throws SQLException {
+    try (Connection c = spec.open();
+        PreparedStatement st = c.prepareStatement(
+            "SELECT run_id, started_at, finished_at, runner, config, records_read,"
+                + " records_rejected, observations_loaded, duplicates_superseded,"
+                + " aggregates_loaded, series_loaded FROM pipeline_runs WHERE run_id = ?")) {
+      st.setString(1, runId);
+      try (ResultSet rs = st.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        return new RunRecord(rs.getString(1),
+            rs.getObject(2, OffsetDateTime.class).toInstant(),
+            rs.getObject(3, OffsetDateTime.class).toInstant(),
+            rs.getString(4), rs.getString(5), rs.getLong(6), rs.getLong(7), rs.getLong(8),
+            rs.getLong(9), rs.getLong(10), rs.getLong(11));
+      } finally {
+        c.rollback();
+      }
+    }
+  }
+}

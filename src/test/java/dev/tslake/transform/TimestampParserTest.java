@@ -1,0 +1,100 @@
+package dev.tslake.transform;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class TimestampParserTest {
+  private static long at(String iso) {
+    return Instant.parse(iso).toEpochMilli();
+  }
+
+  @Test
+  void isoDatesAndDateTimes() {
+    TimestampParser utc = TimestampParser.of("iso", "UTC");
+    assertEquals(at("2023-03-01T00:00:00Z"), utc.parse("2023-03-01"));
+    assertEquals(at("2021-02-17T18:06:00Z"), utc.parse("2021-02-17T18:06:00+00:00"));
+    assertEquals(at("2021-02-17T18:06:00Z"), utc.parse(" 2021-02-17 18:06:00 "));
+    assertEquals(at("2017-04-27T16:12:00Z"),
+        TimestampParser.of("iso", "US/Eastern").parse("2017-04-27 12:12:00"));
+    assertEquals(at("2022-12-09T21:25:09Z"), utc.parse("2022-12-09T15:25:09-06:00"));
+  }
+
+  @Test
+  void patternsInTheSourceZone() {
+    TimestampParser ny = TimestampParser.of("yyyy-MM-dd HH:mm:ss", "America/New_York");
+    assertEquals(at("2015-01-15T00:05:39Z"), ny.parse("2015-01-14 19:05:39"));
+    assertEquals(at("2016-06-10T01:06:36Z"), ny.parse("2016-06-09 21:06:36"));
+    TimestampParser excel = TimestampParser.of("M/d/yyyy H:mm", "UTC");
+    assertEquals(at("2021-04-20T00:02:00Z"), excel.parse("4/20/2021 0:02"));
+  }
+
+  @Test
+  void strictCalendar() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TimestampParser.of("iso", "UTC").parse("2023-02-30"));
+    assertThat(e.getMessage(), containsString("2023-02-30"));
+    assertThrows(IllegalArgumentException.class,
+        () -> TimestampParser.of("yyyy-MM-dd", "UTC").parse("2023-13-01"));
+  }
+
+  @Test
+  void daylightSavingGapAndOverlapAreRejectedNotGuessed() {
+    TimestampParser ny = TimestampParser.of("yyyy-MM-dd HH:mm:ss", "America/New_York");
+    IllegalArgumentException gap = assertThrows(IllegalArgumentException.class,
+        () -> ny.parse("2016-03-13 02:30:00"));
+    assertThat(gap.getMessage(), containsString("does not exist"));
+    IllegalArgumentException overlap = assertThrows(IllegalArgumentException.class,
+        () -> ny.parse("2016-11-06 01:30:00"));
+    assertThat(overlap.getMessage(), containsString("ambiguous"));
+    // the same wall time in UTC is fine
+    assertEquals(at("2016-11-06T01:30:00Z"),
+        TimestampParser.of("yyyy-MM-dd HH:mm:ss", "UTC").parse("2016-11-06 01:30:00"));
+  }
+
+  @Test
+  void epochValues() {
+    assertEquals(1660953600000L, TimestampParser.of("epoch_seconds", "UTC").parse("1660953600"));
+    assertEquals(1660953600500L, TimestampParser.of("epoch_seconds", "UTC").parse("1660953600.5"));
+    assertEquals(1618876920000L, TimestampParser.of("epoch_millis", "UTC").parse("1618876920000"));
+  }
+
+  @Test
+  void excelScientificEpochIsRejectedAsAmbiguous() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TimestampParser.of("epoch_millis", "UTC").parse("1.61888E+12"));
+    assertThat(e.getMessage(), containsString("scientific notation"));
+  }
+
+  @Test
+  void implausibleEpochUnitIsRejected() {
+    // milliseconds read as seconds land in year 54000
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TimestampParser.of("epoch_seconds", "UTC").parse("1618876920000"));
+    assertThat(e.getMessage(), containsString("wrong unit"));
+  }
+
+  @Test
+  void badFormatIsAConfigError() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TimestampParser.of("yyyy-MM-dd HH:mm:ss bogus{", "UTC"));
+    assertThat(e.getMessage(), containsString("timestampFormat"));
+    assertThrows(IllegalArgumentException.class, () -> TimestampParser.of("iso", "Mars/Olympus"));
+  }
+
+  @Test
+  void missingTimestamp() {
+    assertThrows(IllegalArgumentException.class, () -> TimestampParser.of("iso", "UTC").parse("  "));
+  }
+
+  @Test
+  void vintages() {
+    assertEquals(at("2023-07-18T00:00:00Z"), TimestampParser.parseIsoInstant("2023-07-18"));
+    assertEquals(at("2017-04-27T16:12:00Z"), TimestampParser.parseIsoInstant("2017-04-27T16:12:00Z"));
+    assertThrows(IllegalArgumentException.class, () -> TimestampParser.parseIsoInstant("July 2023"));
+  }
+}
