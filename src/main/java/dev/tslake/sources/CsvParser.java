@@ -131,8 +131,10 @@ public final class CsvParser implements PayloadParser {
     if (s.valueColumns == null || s.valueColumns.isEmpty()) {
       return "csv source '" + s.name + "' has no valueColumns";
     }
-    if (s.valueColumns.contains(null)) {
-      return "csv source '" + s.name + "' has an empty entry in valueColumns";
+    for (String v : s.valueColumns) {
+      if (v == null || v.isBlank()) {
+        return "csv source '" + s.name + "' has an empty entry in valueColumns";
+      }
     }
     if (s.seriesColumn == null && (s.seriesId == null || s.seriesId.isBlank())
         && (hint == null || hint.isBlank())) {

@@ -221,8 +221,13 @@ final class JsonPayload {
       return new Result(root, null, head.text());
     } catch (JsonProcessingException e) {
       JsonLocation loc = e.getLocation();
-      String where = loc == null ? "" : " at line " + loc.getLineNr() + " column " + loc.getColumnNr();
       String msg = cleanMessage(e.getOriginalMessage());
+      // Jackson locates an unexpected character just after it; name the character's own column.
+      int column = loc == null ? -1 : loc.getColumnNr();
+      if (msg.startsWith("Unexpected character") && column > 1) {
+        column--;
+      }
+      String where = loc == null ? "" : " at line " + loc.getLineNr() + " column " + column;
       String what = msg.startsWith("Unexpected end-of-input") ? "truncated JSON" : "malformed JSON";
       return new Result(null, what + where + ": " + msg, drain(head, in));
     }
@@ -235,8 +240,7 @@ final class JsonPayload {
     switch (t) {
       case START_OBJECT: {
         Obj o = new Obj();
-        JsonToken f;
-        while ((f = p.nextToken()) == JsonToken.FIELD_NAME) {
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
           o.keys.add(p.currentName());
           o.values.add(readValue(p, p.nextToken()));
         }
