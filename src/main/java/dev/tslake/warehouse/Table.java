@@ -23,8 +23,13 @@ public abstract class Table<T> implements Serializable {
 
   public abstract List<String> keyColumns();
 
-  /** Binds one row's values in {@link #columns()} order. */
-  public abstract void bind(PreparedStatement st, T row) throws SQLException;
+  /** Binds one row's values in {@link #columns()} order, from parameter {@code base + 1} on. */
+  public abstract void bind(PreparedStatement st, int base, T row) throws SQLException;
+
+  /** Binds one row at the start of a single-row statement. */
+  public void bind(PreparedStatement st, T row) throws SQLException {
+    bind(st, 0, row);
+  }
 
   /** The SET expression of a non-key column on conflict; by default, the new value. */
   protected String onConflictSet(String column) {
@@ -36,14 +41,25 @@ public abstract class Table<T> implements Serializable {
     return null;
   }
 
+  /** Upsert of one row. */
   public String upsertSql() {
+    return upsertSql(1);
+  }
+
+  /**
+   * Upsert of {@code rows} rows in one statement ({@code VALUES (...), (...)}): both databases
+   * plan and execute it once, where a JDBC batch of single-row statements costs DuckDB a full
+   * statement per row. Keys must be distinct within one statement.
+   */
+  public String upsertSql(int rows) {
     String cols = columns().stream().map(Table::q).collect(Collectors.joining(", "));
-    String params = columns().stream().map(c -> "?").collect(Collectors.joining(", "));
+    String row = columns().stream().map(c -> "?").collect(Collectors.joining(", ", "(", ")"));
+    String params = String.join(", ", java.util.Collections.nCopies(rows, row));
     String keys = keyColumns().stream().map(Table::q).collect(Collectors.joining(", "));
     String sets = columns().stream().filter(c -> !keyColumns().contains(c))
         .map(this::onConflictSet).collect(Collectors.joining(", "));
     String where = onConflictWhere();
-    return "INSERT INTO " + q(name()) + " (" + cols + ") VALUES (" + params + ") ON CONFLICT ("
+    return "INSERT INTO " + q(name()) + " (" + cols + ") VALUES " + params + " ON CONFLICT ("
         + keys + ") DO UPDATE SET " + sets + (where == null ? "" : " WHERE " + where);
   }
 

@@ -52,18 +52,18 @@ public final class Tables {
     }
 
     @Override
-    public void bind(PreparedStatement st, Observation o) throws SQLException {
-      st.setString(1, o.source);
-      st.setString(2, o.seriesId);
-      setTimestamp(st, 3, o.ts);
-      setDouble(st, 4, o.value);
+    public void bind(PreparedStatement st, int b, Observation o) throws SQLException {
+      st.setString(b + 1, o.source);
+      st.setString(b + 2, o.seriesId);
+      setTimestamp(st, b + 3, o.ts);
+      setDouble(st, b + 4, o.value);
       if (o.hasVintage()) {
-        setTimestamp(st, 5, o.vintage);
+        setTimestamp(st, b + 5, o.vintage);
       } else {
-        st.setNull(5, Types.TIMESTAMP_WITH_TIMEZONE);
+        st.setNull(b + 5, Types.TIMESTAMP_WITH_TIMEZONE);
       }
-      st.setString(6, o.origin);
-      st.setString(7, o.locator);
+      st.setString(b + 6, o.origin);
+      st.setString(b + 7, o.locator);
     }
   }
 
@@ -85,19 +85,19 @@ public final class Tables {
     }
 
     @Override
-    public void bind(PreparedStatement st, Aggregate a) throws SQLException {
-      st.setString(1, a.source);
-      st.setString(2, a.seriesId);
-      st.setString(3, a.window);
-      setTimestamp(st, 4, a.windowStart);
-      setTimestamp(st, 5, a.windowEnd);
-      st.setLong(6, a.n);
-      st.setLong(7, a.missing);
-      setDouble(st, 8, a.min);
-      setDouble(st, 9, a.max);
-      setDouble(st, 10, a.mean);
-      setDouble(st, 11, a.first);
-      setDouble(st, 12, a.last);
+    public void bind(PreparedStatement st, int b, Aggregate a) throws SQLException {
+      st.setString(b + 1, a.source);
+      st.setString(b + 2, a.seriesId);
+      st.setString(b + 3, a.window);
+      setTimestamp(st, b + 4, a.windowStart);
+      setTimestamp(st, b + 5, a.windowEnd);
+      st.setLong(b + 6, a.n);
+      st.setLong(b + 7, a.missing);
+      setDouble(st, b + 8, a.min);
+      setDouble(st, b + 9, a.max);
+      setDouble(st, b + 10, a.mean);
+      setDouble(st, b + 11, a.first);
+      setDouble(st, b + 12, a.last);
     }
   }
 
@@ -125,17 +125,17 @@ public final class Tables {
     }
 
     @Override
-    public void bind(PreparedStatement st, Reject r) throws SQLException {
-      st.setString(1, r.record.source);
-      st.setString(2, r.record.origin);
-      st.setString(3, r.record.locator);
-      setString(st, 4, clean(r.record.seriesId));
-      setString(st, 5, clean(r.record.ts));
-      setString(st, 6, clean(r.record.value));
-      setString(st, 7, clean(r.record.vintage));
-      st.setString(8, r.stage);
-      st.setString(9, clean(r.reason));
-      st.setString(10, runId);
+    public void bind(PreparedStatement st, int b, Reject r) throws SQLException {
+      st.setString(b + 1, r.record.source);
+      st.setString(b + 2, r.record.origin);
+      st.setString(b + 3, r.record.locator);
+      setString(st, b + 4, clean(r.record.seriesId));
+      setString(st, b + 5, clean(r.record.ts));
+      setString(st, b + 6, clean(r.record.value));
+      setString(st, b + 7, clean(r.record.vintage));
+      st.setString(b + 8, r.stage);
+      st.setString(b + 9, clean(r.reason));
+      st.setString(b + 10, runId);
     }
 
     /** PostgreSQL text cannot hold NUL; a rejected record may well contain one. */
@@ -175,20 +175,20 @@ public final class Tables {
     }
 
     @Override
-    public void bind(PreparedStatement st, SeriesRow s) throws SQLException {
-      st.setString(1, s.source);
-      st.setString(2, s.seriesId);
-      setString(st, 3, s.title);
-      setString(st, 4, s.units);
-      setString(st, 5, s.frequency);
-      setString(st, 6, s.seasonalAdjustment);
-      setString(st, 7, s.lastUpdated);
+    public void bind(PreparedStatement st, int b, SeriesRow s) throws SQLException {
+      st.setString(b + 1, s.source);
+      st.setString(b + 2, s.seriesId);
+      setString(st, b + 3, s.title);
+      setString(st, b + 4, s.units);
+      setString(st, b + 5, s.frequency);
+      setString(st, b + 6, s.seasonalAdjustment);
+      setString(st, b + 7, s.lastUpdated);
       if (s.firstTs == null) {
-        st.setNull(8, Types.TIMESTAMP_WITH_TIMEZONE);
-        st.setNull(9, Types.TIMESTAMP_WITH_TIMEZONE);
+        st.setNull(b + 8, Types.TIMESTAMP_WITH_TIMEZONE);
+        st.setNull(b + 9, Types.TIMESTAMP_WITH_TIMEZONE);
       } else {
-        setTimestamp(st, 8, s.firstTs);
-        setTimestamp(st, 9, s.lastTs);
+        setTimestamp(st, b + 8, s.firstTs);
+        setTimestamp(st, b + 9, s.lastTs);
       }
     }
   }

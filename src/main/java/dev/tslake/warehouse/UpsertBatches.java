@@ -38,6 +38,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
 
   private static final Logger LOG = LoggerFactory.getLogger(UpsertBatches.class);
   static final int MAX_ATTEMPTS = 4;
+  static final int ROWS_PER_STATEMENT = 500;
 
   private final WarehouseSpec spec;
   private final Table<T> table;
@@ -96,6 +97,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     private final Counter retries;
     private transient Connection connection;
     private transient String sql;
+    private transient String multiRowSql;
     private transient List<T> buffer;
 
     UpsertFn(WarehouseSpec spec, Table<T> table, int batchSize,
@@ -196,15 +198,29 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       }
     }
 
+    /** The whole batch in one transaction, as multi-row statements of up to rowsPerStatement. */
     private void writeBatch(List<T> batch) throws SQLException {
-      try (PreparedStatement st = connection.prepareStatement(sql)) {
-        for (T row : batch) {
-          table.bind(st, row);
-          st.addBatch();
+      int width = table.columns().size();
+      // PostgreSQL allows at most 32767 bind parameters per statement.
+      int perStatement = Math.max(1, Math.min(ROWS_PER_STATEMENT, 32767 / width));
+      for (int from = 0; from < batch.size(); from += perStatement) {
+        int rows = Math.min(perStatement, batch.size() - from);
+        try (PreparedStatement st = connection.prepareStatement(
+            rows == perStatement ? fullSql(perStatement) : table.upsertSql(rows))) {
+          for (int i = 0; i < rows; i++) {
+            table.bind(st, i * width, batch.get(from + i));
+          }
+          st.executeUpdate();
         }
-        st.executeBatch();
       }
       connection.commit();
+    }
+
+    private String fullSql(int rows) {
+      if (multiRowSql == null) {
+        multiRowSql = table.upsertSql(rows);
+      }
+      return multiRowSql;
     }
 
     private Result<T> writeRowByRow(List<T> batch) throws SQLException {
