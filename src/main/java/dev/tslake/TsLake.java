@@ -2,6 +2,7 @@ package dev.tslake;
 
 import dev.tslake.aggregate.WindowedAggregates;
 import dev.tslake.config.PipelineConfig;
+import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.WriteToLake;
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
@@ -146,6 +147,7 @@ public final class TsLake {
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("run " + settings.runId + " ended " + state);
     }
+    LakeHousekeeping.removeEmptyTempFolders(settings.lakeRoot);
     RunRecord run;
     try {
       run = RunRecord.read(settings.warehouse, settings.runId);

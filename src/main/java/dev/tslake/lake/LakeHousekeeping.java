@@ -1,0 +1,34 @@
+package dev.tslake.lake;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** What a finished run tidies in a local lake. */
+public final class LakeHousekeeping {
+  private LakeHousekeeping() {}
+
+  /**
+   * Beam writes lake files under {@code .temp-beam} and renames them into place; it removes the
+   * files but leaves the emptied folder behind. Object stores have no folders, so only a local
+   * lake needs this.
+   */
+  public static void removeEmptyTempFolders(String lakeRoot) {
+    if (lakeRoot.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+      return;
+    }
+    Path root = Path.of(lakeRoot);
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, ".temp-beam*")) {
+      for (Path d : dirs) {
+        try (DirectoryStream<Path> content = Files.newDirectoryStream(d)) {
+          if (!content.iterator().hasNext()) {
+            Files.delete(d);
+          }
+        }
+      }
+    } catch (IOException e) {
+      // leaving an empty folder is harmless; the run itself succeeded
+    }
+  }
+}
