@@ -63,7 +63,7 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
         try (Connection conn = spec.open()) {
           run.insert(conn);
         }
-        LOG.info("{}", run.summary());
+        LOG.info("recorded run {} in pipeline_runs: {}", runId, run.accountingMessage());
         if (!run.balanced()) {
           throw new IllegalStateException("run " + runId + " does not account for every record: "
               + run.accountingMessage());

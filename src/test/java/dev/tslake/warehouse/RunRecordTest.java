@@ -1,0 +1,30 @@
+package dev.tslake.warehouse;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class RunRecordTest {
+  private static RunRecord run(long read, long rejected, long loaded, long superseded) {
+    return new RunRecord("r", Instant.EPOCH, Instant.EPOCH, "DirectRunner", "c.json", read,
+        rejected, loaded, superseded, 0, 0);
+  }
+
+  @Test
+  void balancedWhenEveryRecordIsAccountedFor() {
+    RunRecord ok = run(100, 2, 90, 8);
+    assertTrue(ok.balanced());
+    assertThat(ok.summary(), containsString("records_read 100 = records_rejected 2"));
+  }
+
+  @Test
+  void unbalancedSaysHowManyAreMissing() {
+    RunRecord lost = run(100, 2, 90, 5);
+    assertFalse(lost.balanced());
+    assertThat(lost.accountingMessage(), containsString("3 records unaccounted for"));
+  }
+}
