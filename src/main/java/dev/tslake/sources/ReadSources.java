@@ -61,11 +61,14 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   @Override
   public PCollectionTuple expand(PBegin begin) {
     List<FileTask> tasks = expandFiles(config);
-    return begin
+    PCollectionTuple out = begin
         .apply("ListFiles", Create.of(tasks).withCoder(SerializableCoder.of(FileTask.class)))
         .apply("SpreadFiles", Reshuffle.viaRandomKey())
         .apply("ParsePayloads",
             ParDo.of(new ParseFileFn(config)).withOutputTags(RAW, TupleTagList.of(SERIES)));
+    out.get(RAW).setCoder(RawRecord.Coder.of());
+    out.get(SERIES).setCoder(SeriesInfo.Coder.of());
+    return out;
   }
 
   /** Matches every file pattern of every source; fails with the source and pattern on no match. */

@@ -13,6 +13,7 @@ import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Combine;
@@ -64,7 +65,7 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
   @Override
   public PCollectionTuple expand(PCollection<Observation> input) {
     int n = shards;
-    return input
+    PCollectionTuple out = input
         .apply("ShardByKey",
             MapElements.into(TypeDescriptors.kvs(TypeDescriptors.integers(),
                     TypeDescriptor.of(Observation.class)))
@@ -73,6 +74,9 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
         .apply("LatestVintagePerKey", Combine.perKey(new LatestFn()))
         .apply("EmitWinners",
             ParDo.of(new EmitFn()).withOutputTags(LATEST, TupleTagList.of(SUPERSEDED)));
+    out.get(LATEST).setCoder(Observation.Coder.of());
+    out.get(SUPERSEDED).setCoder(VarLongCoder.of());
+    return out;
   }
 
   /** Best record per key, and how many records each key had. */

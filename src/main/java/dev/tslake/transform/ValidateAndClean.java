@@ -44,8 +44,11 @@ public final class ValidateAndClean
 
   @Override
   public PCollectionTuple expand(PCollection<RawRecord> input) {
-    return input.apply("ParseValidateClean",
+    PCollectionTuple out = input.apply("ParseValidateClean",
         ParDo.of(new ValidateFn(config)).withOutputTags(VALID, TupleTagList.of(REJECTED)));
+    out.get(VALID).setCoder(Observation.Coder.of());
+    out.get(REJECTED).setCoder(Reject.Coder.of());
+    return out;
   }
 
   static final class ValidateFn extends DoFn<RawRecord, Observation> {
