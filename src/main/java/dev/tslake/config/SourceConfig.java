@@ -61,12 +61,13 @@ public final class SourceConfig implements Serializable {
 
   public SourceConfig() {}
 
+  /** The source's windows, each once ({@code P1M} and {@code p1m} are one window). */
   public List<WindowSpec> windowSpecs() {
-    List<WindowSpec> out = new ArrayList<>();
+    java.util.Set<WindowSpec> out = new java.util.LinkedHashSet<>();
     for (String w : windows) {
       out.add(WindowSpec.parse(w));
     }
-    return out;
+    return new ArrayList<>(out);
   }
 
   /** Checks everything that can be checked before reading data; messages name the source and field. */

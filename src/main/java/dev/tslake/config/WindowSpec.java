@@ -5,16 +5,14 @@ import java.time.Duration;
 import java.time.Period;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
-import org.apache.beam.sdk.transforms.windowing.CalendarWindows;
-import org.apache.beam.sdk.transforms.windowing.FixedWindows;
-import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
-import org.apache.beam.sdk.transforms.windowing.WindowFn;
-import org.joda.time.DateTimeConstants;
-import org.joda.time.DateTimeZone;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 
 /**
  * An aggregation window written as an ISO-8601 duration. Durations of days, hours, minutes and
- * seconds ({@code PT1H}, {@code PT15M}, {@code P1D}) are fixed windows aligned to the epoch;
+ * seconds ({@code PT1H}, {@code PT15M}, {@code P1D}) are fixed windows aligned to the epoch (so
+ * to UTC midnight);
  * months and years ({@code P1M}, {@code P3M}, {@code P1Y}) are calendar windows in UTC, so a month
  * window really is a month whatever its length; weeks ({@code P1W}) are calendar weeks starting on
  * Monday, UTC.
@@ -96,20 +94,49 @@ public final class WindowSpec implements Serializable {
     return kind;
   }
 
-  public WindowFn<Object, IntervalWindow> windowFn() {
+  /**
+   * The window {@code [start, end)} holding an instant, both in epoch millis UTC.
+   *
+   * <p>Beam's {@code FixedWindows} and {@code CalendarWindows} compute the same windows after
+   * 1970 but round toward zero before it (a February 1959 observation lands in a 1960 yearly
+   * window), and FRED series go back to 1919; so window bounds are computed here with floor
+   * division, the same rule on both sides of the epoch.
+   */
+  public long[] bounds(long ts) {
     switch (kind) {
-      case FIXED:
-        return FixedWindows.of(org.joda.time.Duration.millis(amount));
-      case WEEKS:
-        return CalendarWindows.weeks((int) amount, DateTimeConstants.MONDAY)
-            .withTimeZone(DateTimeZone.UTC);
-      case MONTHS:
-        return CalendarWindows.months((int) amount).withTimeZone(DateTimeZone.UTC);
-      case YEARS:
-        return CalendarWindows.years((int) amount).withTimeZone(DateTimeZone.UTC);
+      case FIXED: {
+        long start = Math.floorDiv(ts, amount) * amount;
+        return new long[] {start, start + amount};
+      }
+      case WEEKS: {
+        long size = amount * WEEK_MILLIS;
+        long start = MONDAY_1969_12_29 + Math.floorDiv(ts - MONDAY_1969_12_29, size) * size;
+        return new long[] {start, start + size};
+      }
+      case MONTHS: {
+        LocalDate date = Instant.ofEpochMilli(ts).atOffset(ZoneOffset.UTC).toLocalDate();
+        long months = (date.getYear() - 1970L) * 12 + date.getMonthValue() - 1;
+        long first = Math.floorDiv(months, amount) * amount;
+        LocalDate start = LocalDate.of(1970, 1, 1).plusMonths(first);
+        return new long[] {millis(start), millis(start.plusMonths(amount))};
+      }
+      case YEARS: {
+        int year = Instant.ofEpochMilli(ts).atOffset(ZoneOffset.UTC).getYear();
+        long first = 1970 + Math.floorDiv(year - 1970L, amount) * amount;
+        LocalDate start = LocalDate.of((int) first, 1, 1);
+        return new long[] {millis(start), millis(start.plusYears(amount))};
+      }
       default:
         throw new IllegalStateException(kind.name());
     }
+  }
+
+  private static final long WEEK_MILLIS = 7L * 24 * 3600 * 1000;
+  /** The Monday of the epoch's week: weeks start on Monday. */
+  private static final long MONDAY_1969_12_29 = -3L * 24 * 3600 * 1000;
+
+  private static long millis(LocalDate date) {
+    return date.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
   }
 
   @Override

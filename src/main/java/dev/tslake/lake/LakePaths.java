@@ -18,8 +18,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class LakePaths {
   public static final String RAW = "raw";
   public static final String REJECTED = "rejected";
-  /** File for records that have no series id (a payload that could not be split). */
-  public static final String NO_SERIES = "_no_series";
+  /**
+   * File for records that have no series id (a payload that could not be split). No encoded id
+   * can collide with it: '@' is always percent-encoded.
+   */
+  public static final String NO_SERIES = "@no_series";
   private static final int MAX_SEGMENT = 150;
 
   private LakePaths() {}
@@ -46,7 +49,7 @@ public final class LakePaths {
       }
     }
     if (out.length() == 0) {
-      return "%00empty";
+      return "@empty";
     }
     if (out.length() > MAX_SEGMENT) {
       return out.substring(0, MAX_SEGMENT - 17) + "~" + sha256Hex(text).substring(0, 16);

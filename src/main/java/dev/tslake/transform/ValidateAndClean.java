@@ -87,6 +87,19 @@ public final class ValidateAndClean
     }
   }
 
+  /** Strips spaces and tabs only: String.trim() would also strip control characters. */
+  static String trimBlanks(String s) {
+    int from = 0;
+    int to = s.length();
+    while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
+      from++;
+    }
+    while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
+      to--;
+    }
+    return s.substring(from, to);
+  }
+
   /** Returns an {@link Observation} or a {@link Reject}; the logic, without Beam. */
   static Object validate(RawRecord r, @Nullable TimestampParser timestamps) {
     if (r.error != null) {
@@ -95,7 +108,7 @@ public final class ValidateAndClean
     if (timestamps == null) {
       return new Reject("validate", "record of unknown source '" + r.source + "'", r);
     }
-    String series = r.seriesId == null ? "" : r.seriesId.trim();
+    String series = r.seriesId == null ? "" : trimBlanks(r.seriesId);
     if (series.isEmpty()) {
       return new Reject("validate", "missing series id", r);
     }

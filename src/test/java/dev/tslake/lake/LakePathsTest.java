@@ -17,7 +17,7 @@ class LakePathsTest {
         LakePaths.file("raw", "fred", "2026-11-20", "PAYEMS"));
     assertEquals("raw/source=bitstamp/ingest_date=2026-11-20/BTC%2FUSD%2Eclose.csv",
         LakePaths.file("raw", "bitstamp", "2026-11-20", "BTC/USD.close"));
-    assertEquals("rejected/source=av/ingest_date=2026-11-20/_no_series.csv",
+    assertEquals("rejected/source=av/ingest_date=2026-11-20/@no_series.csv",
         LakePaths.file("rejected", "av", "2026-11-20", null));
   }
 

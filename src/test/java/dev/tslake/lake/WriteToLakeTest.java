@@ -279,7 +279,7 @@ class WriteToLakeTest {
     assertTrue(names.contains(folder + "PAYEMS.csv"), names.toString());
     assertTrue(names.contains("raw/source=fred/ingest_date=" + DATE + "/PAYEMS.csv"),
         names.toString());
-    assertTrue(names.contains("raw/source=fred/ingest_date=" + DATE + "/_no_series.csv"),
+    assertTrue(names.contains("raw/source=fred/ingest_date=" + DATE + "/@no_series.csv"),
         names.toString());
     // The two 500-character ids are distinct files, cut to a bounded length.
     long longOnes = names.stream().filter(n -> n.contains("~")).count();
@@ -379,7 +379,7 @@ class WriteToLakeTest {
     assertContained(LakePaths.REJECTED, Set.of("fred", "av", "taxi"));
     Map<String, byte[]> files = files(lake);
     String ambiguousFile = "rejected/source=fred/ingest_date=" + DATE + "/%2E%2E%2F%2E%2E%2FUNRATE.csv";
-    String avFile = "rejected/source=av/ingest_date=" + DATE + "/_no_series.csv";
+    String avFile = "rejected/source=av/ingest_date=" + DATE + "/@no_series.csv";
     String taxiFile = "rejected/source=taxi/ingest_date=" + DATE + "/2.csv";
     assertEquals(Set.of(ambiguousFile, avFile, taxiFile), files.keySet());
 
