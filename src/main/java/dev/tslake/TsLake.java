@@ -24,7 +24,20 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import dev.tslake.config.SourceConfig;
+import dev.tslake.config.SourceType;
+import dev.tslake.sources.live.ApiRequest;
+import dev.tslake.sources.live.ApiSettings;
+import dev.tslake.sources.live.FetchSources;
+import dev.tslake.sources.live.RequestPlanner;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.Pipeline;
@@ -59,10 +72,13 @@ public final class TsLake {
     public final Instant startedAt;
     public final String runner;
     public final int batchSize;
+    public final ApiSettings api;
+    /** What the live sources fetch in this run (empty when every source reads files). */
+    public final List<ApiRequest> requests;
 
     public RunSettings(PipelineConfig config, String configName, String lakeRoot,
         WarehouseSpec warehouse, String runId, String ingestDate, Instant startedAt, String runner,
-        int batchSize) {
+        int batchSize, ApiSettings api, List<ApiRequest> requests) {
       this.config = config;
       this.configName = configName;
       this.lakeRoot = lakeRoot;
@@ -72,6 +88,8 @@ public final class TsLake {
       this.startedAt = startedAt;
       this.runner = runner;
       this.batchSize = batchSize;
+      this.api = api;
+      this.requests = requests;
     }
 
     public static RunSettings from(TsLakeOptions options) {
@@ -92,9 +110,64 @@ public final class TsLake {
         throw new IllegalArgumentException("--ingestDate '" + ingestDate + "' is not yyyy-MM-dd");
       }
       String runId = options.getRunId() != null ? options.getRunId() : UUID.randomUUID().toString();
+      ApiSettings api = apiSettings(options);
+      List<ApiRequest> requests = new ArrayList<>();
+      if (config.sources.stream().anyMatch(SourceConfig::isLive)) {
+        for (SourceConfig s : config.sources) {
+          if (s.isLive()) {
+            api.checkCanFetch(s);
+          }
+        }
+        WarehouseSchema.ensure(warehouse);
+        requests = RequestPlanner.plan(config, api, newestLoaded(warehouse, config),
+            options.getFullRefetch());
+      }
       return new RunSettings(config, configPath, lakeRoot(options.getLake()), warehouse, runId,
           ingestDate, Instant.now(), options.getRunner().getSimpleName(),
-          options.getWarehouseBatchSize());
+          options.getWarehouseBatchSize(), api, requests);
+    }
+
+    static ApiSettings apiSettings(TsLakeOptions o) {
+      return new ApiSettings(
+          o.getFredBaseUrl(), orEnv(o.getFredApiKey(), "FRED_API_KEY"),
+          o.getAlphaVantageBaseUrl(), orEnv(o.getAlphaVantageApiKey(), "ALPHAVANTAGE_API_KEY"),
+          o.getCensusBaseUrl(), orEnv(o.getCensusApiKey(), "CENSUS_API_KEY"),
+          o.getEdgarBaseUrl(), o.getEdgarUserAgent(), o.getCoindeskBaseUrl(),
+          o.getHttpTimeoutMillis(), Math.max(1, o.getHttpMaxAttempts()), o.getHttpBackoffMillis(),
+          o.getFailOnSourceError());
+    }
+
+    private static String orEnv(String value, String env) {
+      return value != null && !value.isBlank() ? value : System.getenv(env);
+    }
+
+    /** Newest loaded observation date per live FRED series, for incremental fetches. */
+    static Map<String, LocalDate> newestLoaded(WarehouseSpec warehouse, PipelineConfig config) {
+      Map<String, LocalDate> out = new HashMap<>();
+      try (java.sql.Connection c = warehouse.open();
+          java.sql.PreparedStatement st = c.prepareStatement(
+              "SELECT series_id, max(ts) FROM observations WHERE source = ? GROUP BY series_id")) {
+        for (SourceConfig s : config.sources) {
+          if (!s.isLive() || s.type != SourceType.FRED) {
+            continue;
+          }
+          st.setString(1, s.name);
+          try (java.sql.ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+              java.time.OffsetDateTime newest = rs.getObject(2, java.time.OffsetDateTime.class);
+              if (newest != null) {
+                out.put(s.name + '\u0000' + rs.getString(1),
+                    newest.atZoneSameInstant(ZoneOffset.UTC).toLocalDate());
+              }
+            }
+          }
+        }
+        c.rollback();
+      } catch (java.sql.SQLException e) {
+        throw new IllegalStateException("cannot read the newest loaded observations from "
+            + warehouse.describe() + ": " + e.getMessage(), e);
+      }
+      return out;
     }
 
     private static String lakeRoot(String lake) {
@@ -163,12 +236,41 @@ public final class TsLake {
       throw new IllegalStateException("run " + settings.runId + " does not account for every"
           + " record: " + run.accountingMessage());
     }
+    if (!settings.requests.isEmpty()) {
+      run = run.withHttp(counter(result, "requests"), counter(result, "retries"),
+          counter(result, "failures"));
+      try {
+        run.recordHttp(settings.warehouse);
+      } catch (java.sql.SQLException e) {
+        throw new IllegalStateException("cannot record HTTP counts of run " + settings.runId
+            + " in " + settings.warehouse.describe() + ": " + e.getMessage(), e);
+      }
+    }
     return run;
+  }
+
+  /** A counter of the live sources (attempted: the value every runner reports). */
+  static long counter(PipelineResult result, String name) {
+    long sum = 0;
+    for (MetricResult<Long> c : result.metrics().queryMetrics(MetricsFilter.builder()
+        .addNameFilter(MetricNameFilter.named(FetchSources.METRICS, name)).build()).getCounters()) {
+      sum += c.getAttempted();
+    }
+    return sum;
   }
 
   /** The whole graph, as tests build it. */
   public static void buildPipeline(Pipeline p, RunSettings s) {
-    PCollectionTuple read = p.apply("ReadSources", ReadSources.from(s.config));
+    PCollectionTuple files = p.apply("ReadSources", ReadSources.from(s.config));
+    PCollectionTuple read = files;
+    if (!s.requests.isEmpty()) {
+      PCollectionTuple fetched = p.apply("FetchSources", FetchSources.of(s.config, s.api, s.requests));
+      read = PCollectionTuple
+          .of(ReadSources.RAW, PCollectionList.of(files.get(ReadSources.RAW))
+              .and(fetched.get(ReadSources.RAW)).apply("AllRaw", Flatten.pCollections()))
+          .and(ReadSources.SERIES, PCollectionList.of(files.get(ReadSources.SERIES))
+              .and(fetched.get(ReadSources.SERIES)).apply("AllSeries", Flatten.pCollections()));
+    }
     PCollection<RawRecord> raw = read.get(ReadSources.RAW);
     raw.apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate));
 

@@ -59,6 +59,56 @@ public final class SourceConfig implements Serializable {
   /** Units stated for this source's series (written to the {@code series} table). */
   public @Nullable String units;
 
+  // --- live fetch: a source with no 'files' fetches over HTTP what these name ---
+  /** fred: FRED series ids to fetch. */
+  @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+  public List<String> series = new ArrayList<>();
+
+  /** fred: first observation date to fetch; by default the day after the newest one loaded. */
+  public @Nullable String observationStart;
+
+  /** alphavantage: symbols to fetch. */
+  @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+  public List<String> symbols = new ArrayList<>();
+
+  /** alphavantage: TIME_SERIES_DAILY, _WEEKLY, _MONTHLY or their _ADJUSTED variants. */
+  public @Nullable String function;
+
+  /** alphavantage: compact (last 100 points) or full. */
+  public String outputSize = "compact";
+
+  /** census: dataset path, e.g. {@code 2012/acs5} or {@code timeseries/eits/resconst}. */
+  public @Nullable String dataset;
+
+  /** census: variables to get. */
+  @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+  public List<String> get = new ArrayList<>();
+
+  /** census: geography, e.g. {@code state:*}. */
+  @JsonProperty("for")
+  public @Nullable String forGeography;
+
+  /** census: enclosing geography, e.g. {@code state:06}. */
+  @JsonProperty("in")
+  public @Nullable String inGeography;
+
+  /** census: other predicates passed as query parameters, e.g. {@code time: from 2015}. */
+  public java.util.Map<String, String> predicates = new java.util.LinkedHashMap<>();
+
+  /** edgar: company CIKs. */
+  @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+  public List<String> ciks = new ArrayList<>();
+
+  /** edgar: {@code taxonomy/tag} concepts; empty fetches whole companyfacts. */
+  @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+  public List<String> concepts = new ArrayList<>();
+
+  /** Requests per second to this API, across all workers of a run; a per-type default if unset. */
+  public @Nullable Double maxRequestsPerSecond;
+
+  /** Requests in flight to this API at once, across all workers of a run. */
+  public @Nullable Integer maxConcurrentRequests;
+
   public SourceConfig() {}
 
   /** The source's windows, each once ({@code P1M} and {@code p1m} are one window). */
@@ -87,8 +137,42 @@ public final class SourceConfig implements Serializable {
         throw new ConfigException(where + ": " + e.getMessage());
       }
     }
-    if (files.isEmpty()) {
-      throw new ConfigException(where + ": 'files' (or 'path') must name at least one file or glob");
+    if (files.isEmpty() && !isLive()) {
+      throw new ConfigException(where + ": needs 'files' (or 'path') to read recorded payloads, or"
+          + " what to fetch live: " + liveFields());
+    }
+    if (!files.isEmpty() && isLive()) {
+      throw new ConfigException(where + ": has both 'files' and live fetch fields; a source either"
+          + " reads files or fetches, split it in two");
+    }
+    if (isLive() && type == SourceType.ALPHAVANTAGE
+        && (function == null || !function.matches("TIME_SERIES_(DAILY|WEEKLY|MONTHLY)(_ADJUSTED)?"))) {
+      throw new ConfigException(where + ": 'function' must be TIME_SERIES_DAILY, _WEEKLY or"
+          + " _MONTHLY, optionally _ADJUSTED (was " + function + ")");
+    }
+    if (isLive() && type == SourceType.CENSUS && (get.isEmpty() || forGeography == null)) {
+      throw new ConfigException(where + ": a live census source needs 'get' (variables) and 'for'"
+          + " (geography, e.g. state:*)");
+    }
+    for (String concept : concepts) {
+      if (!concept.matches("[A-Za-z0-9-]+/[A-Za-z0-9_-]+")) {
+        throw new ConfigException(where + ": concept '" + concept + "' must be taxonomy/tag, e.g."
+            + " us-gaap/Revenues");
+      }
+    }
+    if (maxRequestsPerSecond != null && !(maxRequestsPerSecond > 0)) {
+      throw new ConfigException(where + ": maxRequestsPerSecond must be positive");
+    }
+    if (maxConcurrentRequests != null && maxConcurrentRequests < 1) {
+      throw new ConfigException(where + ": maxConcurrentRequests must be at least 1");
+    }
+    if (observationStart != null) {
+      try {
+        java.time.LocalDate.parse(observationStart);
+      } catch (RuntimeException e) {
+        throw new ConfigException(where + ": observationStart '" + observationStart
+            + "' is not a yyyy-MM-dd date");
+      }
     }
     try {
       ZoneId.of(timeZone);
@@ -117,6 +201,39 @@ public final class SourceConfig implements Serializable {
       dev.tslake.transform.TimestampParser.of(timestampFormat, timeZone);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(where + ": " + e.getMessage());
+    }
+  }
+
+  /** Whether this source fetches over HTTP (it names what to fetch instead of files). */
+  public boolean isLive() {
+    switch (type) {
+      case FRED:
+        return !series.isEmpty();
+      case ALPHAVANTAGE:
+        return !symbols.isEmpty();
+      case CENSUS:
+        return dataset != null;
+      case EDGAR:
+        return !ciks.isEmpty();
+      case COINDESK:
+        return files.isEmpty();
+      default:
+        return false;
+    }
+  }
+
+  private String liveFields() {
+    switch (type) {
+      case FRED:
+        return "'series'";
+      case ALPHAVANTAGE:
+        return "'symbols' and 'function'";
+      case CENSUS:
+        return "'dataset', 'get' and 'for'";
+      case EDGAR:
+        return "'ciks' (and optionally 'concepts')";
+      default:
+        return "nothing: type " + type.id() + " only reads files";
     }
   }
 

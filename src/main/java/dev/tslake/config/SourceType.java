@@ -12,6 +12,8 @@ public enum SourceType {
   FRED_CSV("fred_csv"),
   ALPHAVANTAGE("alphavantage"),
   COINDESK("coindesk"),
+  CENSUS("census"),
+  EDGAR("edgar"),
   CSV("csv");
 
   private final String id;

@@ -9,6 +9,8 @@ public final class PayloadParsers {
   private static final PayloadParser ALPHAVANTAGE = new AlphaVantageParser();
   private static final PayloadParser COINDESK = new CoinDeskParser();
   private static final PayloadParser CSV = new CsvParser();
+  private static final PayloadParser CENSUS = new CensusParser();
+  private static final PayloadParser EDGAR = new EdgarParser();
 
   private PayloadParsers() {}
 
@@ -24,6 +26,10 @@ public final class PayloadParsers {
         return COINDESK;
       case CSV:
         return CSV;
+      case CENSUS:
+        return CENSUS;
+      case EDGAR:
+        return EDGAR;
       default:
         throw new IllegalArgumentException("no parser for source type " + type);
     }

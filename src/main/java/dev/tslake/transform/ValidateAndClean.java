@@ -103,7 +103,8 @@ public final class ValidateAndClean
   /** Returns an {@link Observation} or a {@link Reject}; the logic, without Beam. */
   static Object validate(RawRecord r, @Nullable TimestampParser timestamps) {
     if (r.error != null) {
-      return new Reject("parse", r.error, r);
+      // a request that failed for good is located at "request"; a bad payload anywhere else
+      return new Reject("request".equals(r.locator) ? "fetch" : "parse", r.error, r);
     }
     if (timestamps == null) {
       return new Reject("validate", "record of unknown source '" + r.source + "'", r);

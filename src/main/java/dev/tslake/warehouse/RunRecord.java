@@ -22,6 +22,10 @@ public final class RunRecord implements Serializable {
   public final long duplicatesSuperseded;
   public final long aggregatesLoaded;
   public final long seriesLoaded;
+  /** HTTP counts of the live sources; -1 when the run fetched nothing. */
+  public final long httpRequests;
+  public final long httpRetries;
+  public final long httpFailures;
 
   public RunRecord(String runId, Instant startedAt, @Nullable Instant finishedAt, String runner,
       String config, long recordsRead, long recordsRejected, long observationsLoaded,
@@ -37,6 +41,44 @@ public final class RunRecord implements Serializable {
     this.duplicatesSuperseded = duplicatesSuperseded;
     this.aggregatesLoaded = aggregatesLoaded;
     this.seriesLoaded = seriesLoaded;
+    this.httpRequests = -1;
+    this.httpRetries = -1;
+    this.httpFailures = -1;
+  }
+
+  private RunRecord(RunRecord r, long requests, long retries, long failures) {
+    this.runId = r.runId;
+    this.startedAt = r.startedAt;
+    this.finishedAt = r.finishedAt;
+    this.runner = r.runner;
+    this.config = r.config;
+    this.recordsRead = r.recordsRead;
+    this.recordsRejected = r.recordsRejected;
+    this.observationsLoaded = r.observationsLoaded;
+    this.duplicatesSuperseded = r.duplicatesSuperseded;
+    this.aggregatesLoaded = r.aggregatesLoaded;
+    this.seriesLoaded = r.seriesLoaded;
+    this.httpRequests = requests;
+    this.httpRetries = retries;
+    this.httpFailures = failures;
+  }
+
+  public RunRecord withHttp(long requests, long retries, long failures) {
+    return new RunRecord(this, requests, retries, failures);
+  }
+
+  /** Adds the HTTP counts (known once the runner reports its metrics) to the run's row. */
+  public void recordHttp(WarehouseSpec spec) throws SQLException {
+    try (Connection c = spec.open(); PreparedStatement st = c.prepareStatement(
+        "UPDATE pipeline_runs SET http_requests = ?, http_retries = ?, http_failures = ?"
+            + " WHERE run_id = ?")) {
+      st.setLong(1, httpRequests);
+      st.setLong(2, httpRetries);
+      st.setLong(3, httpFailures);
+      st.setString(4, runId);
+      st.executeUpdate();
+      c.commit();
+    }
   }
 
   /** Every record read was rejected, loaded, or superseded by a later vintage. */
@@ -61,7 +103,10 @@ public final class RunRecord implements Serializable {
         String.format("  duplicates superseded %,12d", duplicatesSuperseded),
         String.format("  aggregates loaded     %,12d", aggregatesLoaded),
         String.format("  series loaded         %,12d", seriesLoaded),
-        "  accounting: " + accountingMessage());
+        "  accounting: " + accountingMessage())
+        + (httpRequests < 0 ? "" : System.lineSeparator() + String.format(
+            "  http: %,d requests, %,d retries, %,d failed for good", httpRequests, httpRetries,
+            httpFailures));
   }
 
   void insert(Connection c) throws SQLException {

@@ -41,7 +41,12 @@ public final class WarehouseSchema {
           + " finished_at TIMESTAMPTZ, runner TEXT, config TEXT,"
           + " records_read BIGINT, records_rejected BIGINT, observations_loaded BIGINT,"
           + " duplicates_superseded BIGINT, aggregates_loaded BIGINT, series_loaded BIGINT,"
-          + " status TEXT, message TEXT)");
+          + " status TEXT, message TEXT, http_requests BIGINT, http_retries BIGINT,"
+          + " http_failures BIGINT)",
+      // warehouses created before the live sources existed
+      "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_requests BIGINT",
+      "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_retries BIGINT",
+      "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_failures BIGINT");
 
   /** Creates missing tables; fails with the warehouse named (without credentials) if it cannot. */
   public static void ensure(WarehouseSpec spec) {

@@ -1,0 +1,74 @@
+package dev.tslake.sources.live;
+
+import dev.tslake.config.SourceConfig;
+import dev.tslake.config.SourceType;
+import java.io.Serializable;
+import java.util.Arrays;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/** Endpoints, credentials and HTTP behaviour for the live sources, resolved once at launch. */
+public final class ApiSettings implements Serializable {
+  public final String fredBaseUrl;
+  public final @Nullable String fredApiKey;
+  public final String alphaVantageBaseUrl;
+  public final @Nullable String alphaVantageApiKey;
+  public final String censusBaseUrl;
+  public final @Nullable String censusApiKey;
+  public final String edgarBaseUrl;
+  public final @Nullable String edgarUserAgent;
+  public final String coindeskBaseUrl;
+  public final int timeoutMillis;
+  public final int maxAttempts;
+  public final long backoffMillis;
+  public final boolean failOnSourceError;
+
+  public ApiSettings(String fredBaseUrl, @Nullable String fredApiKey, String alphaVantageBaseUrl,
+      @Nullable String alphaVantageApiKey, String censusBaseUrl, @Nullable String censusApiKey,
+      String edgarBaseUrl, @Nullable String edgarUserAgent, String coindeskBaseUrl,
+      int timeoutMillis, int maxAttempts, long backoffMillis, boolean failOnSourceError) {
+    this.fredBaseUrl = trimSlash(fredBaseUrl);
+    this.fredApiKey = blankToNull(fredApiKey);
+    this.alphaVantageBaseUrl = trimSlash(alphaVantageBaseUrl);
+    this.alphaVantageApiKey = blankToNull(alphaVantageApiKey);
+    this.censusBaseUrl = trimSlash(censusBaseUrl);
+    this.censusApiKey = blankToNull(censusApiKey);
+    this.edgarBaseUrl = trimSlash(edgarBaseUrl);
+    this.edgarUserAgent = blankToNull(edgarUserAgent);
+    this.coindeskBaseUrl = trimSlash(coindeskBaseUrl);
+    this.timeoutMillis = timeoutMillis;
+    this.maxAttempts = maxAttempts;
+    this.backoffMillis = backoffMillis;
+    this.failOnSourceError = failOnSourceError;
+  }
+
+  private static String trimSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  private static @Nullable String blankToNull(@Nullable String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
+  public Secrets secrets() {
+    return new Secrets(Arrays.asList(fredApiKey, alphaVantageApiKey, censusApiKey));
+  }
+
+  /** Fails before the run starts when a live source lacks what its API requires. */
+  public void checkCanFetch(SourceConfig source) {
+    String where = "source '" + source.name + "'";
+    if (source.type == SourceType.FRED && fredApiKey == null) {
+      throw new IllegalArgumentException(where + " fetches from FRED, which needs an API key:"
+          + " --fredApiKey or the FRED_API_KEY environment variable");
+    }
+    if (source.type == SourceType.ALPHAVANTAGE && alphaVantageApiKey == null) {
+      throw new IllegalArgumentException(where + " fetches from Alpha Vantage, which needs an API"
+          + " key: --alphaVantageApiKey or the ALPHAVANTAGE_API_KEY environment variable");
+    }
+    if (source.type == SourceType.EDGAR
+        && (edgarUserAgent == null || !edgarUserAgent.contains("@"))) {
+      throw new IllegalArgumentException(where + " fetches from SEC EDGAR, which requires a"
+          + " User-Agent naming you and a contact e-mail (SEC fair access policy):"
+          + " --edgarUserAgent=\"Your Company admin@example.com\"");
+    }
+  }
+}

@@ -1,0 +1,296 @@
+package dev.tslake.sources.live;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tslake.config.PipelineConfig;
+import dev.tslake.config.SourceConfig;
+import dev.tslake.config.SourceType;
+import dev.tslake.model.RawRecord;
+import dev.tslake.model.SeriesInfo;
+import dev.tslake.sources.ParseOutput;
+import dev.tslake.sources.PayloadContext;
+import dev.tslake.sources.PayloadParsers;
+import dev.tslake.sources.ReadSources;
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Predicate;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live sources box: fetches every planned request over HTTP and parses the answers with
+ * the same payload parsers that read recorded files, producing the same raw records (origin =
+ * the request URL, secrets removed).
+ *
+ * <p>Rate limits hold for the whole run: all requests of a source are one group, fetched by one
+ * worker through one {@link RateLimiter} (at most {@code maxRequestsPerSecond} starts per second
+ * and {@code maxConcurrentRequests} in flight). Different sources fetch in parallel on different
+ * workers. A request that fails for good becomes a rejected record with the URL (secrets
+ * removed), status and reason, and the run goes on; with {@code --failOnSourceError} it fails
+ * the run instead.
+ */
+public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
+  private static final Logger LOG = LoggerFactory.getLogger(FetchSources.class);
+  public static final String METRICS = "tslake.http";
+
+  private final PipelineConfig config;
+  private final ApiSettings api;
+  private final List<ApiRequest> requests;
+
+  private FetchSources(PipelineConfig config, ApiSettings api, List<ApiRequest> requests) {
+    this.config = config;
+    this.api = api;
+    this.requests = requests;
+  }
+
+  public static FetchSources of(PipelineConfig config, ApiSettings api, List<ApiRequest> requests) {
+    return new FetchSources(config, api, requests);
+  }
+
+  @Override
+  public PCollectionTuple expand(PBegin begin) {
+    PCollectionTuple out = begin
+        .apply("PlannedRequests",
+            Create.of(requests).withCoder(SerializableCoder.of(ApiRequest.class)))
+        .apply("BySource", WithKeys.of((ApiRequest r) -> r.source)
+            .withKeyType(TypeDescriptors.strings()))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(ApiRequest.class)))
+        .apply("OneFetcherPerSource", GroupByKey.create())
+        .apply("Fetch", ParDo.of(new FetchFn(config, api))
+            .withOutputTags(ReadSources.RAW, TupleTagList.of(ReadSources.SERIES)));
+    out.get(ReadSources.RAW).setCoder(RawRecord.Coder.of());
+    out.get(ReadSources.SERIES).setCoder(SeriesInfo.Coder.of());
+    return out;
+  }
+
+  /** Default limits follow each API's published terms. */
+  static double defaultRate(SourceType type) {
+    switch (type) {
+      case FRED:
+        return 2.0; // 120 requests per minute
+      case ALPHAVANTAGE:
+        return 5.0 / 60; // free tier: 5 per minute
+      case EDGAR:
+        return 10.0; // SEC fair access: 10 per second
+      case CENSUS:
+        return 5.0;
+      default:
+        return 1.0;
+    }
+  }
+
+  static int defaultConcurrency(SourceType type) {
+    switch (type) {
+      case FRED:
+      case EDGAR:
+      case CENSUS:
+        return 2;
+      default:
+        return 1;
+    }
+  }
+
+  static final class FetchFn extends DoFn<KV<String, Iterable<ApiRequest>>, RawRecord> {
+    private final PipelineConfig config;
+    private final ApiSettings api;
+    private final Counter requestCount = Metrics.counter(METRICS, "requests");
+    private final Counter retryCount = Metrics.counter(METRICS, "retries");
+    private final Counter failureCount = Metrics.counter(METRICS, "failures");
+    private transient HttpClient client;
+    private transient Secrets secrets;
+
+    FetchFn(PipelineConfig config, ApiSettings api) {
+      this.config = config;
+      this.api = api;
+    }
+
+    @Setup
+    public void setup() {
+      client = HttpFetcher.newClient(api);
+      secrets = api.secrets();
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Iterable<ApiRequest>> group, MultiOutputReceiver out)
+        throws Exception {
+      SourceConfig source = config.source(group.getKey());
+      double rate = source.maxRequestsPerSecond != null
+          ? source.maxRequestsPerSecond : defaultRate(source.type);
+      int concurrency = source.maxConcurrentRequests != null
+          ? source.maxConcurrentRequests : defaultConcurrency(source.type);
+      RateLimiter limiter = new RateLimiter(rate, concurrency);
+      HttpFetcher fetcher =
+          new HttpFetcher(client, api, requestCount, retryCount, failureCount);
+      ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+      try {
+        List<Future<Fetched>> pending = new ArrayList<>();
+        for (ApiRequest r : group.getValue()) {
+          pending.add(pool.submit(() -> fetch(source, r, fetcher, limiter)));
+        }
+        // Beam receivers are not thread-safe: results are emitted from this thread, in order.
+        for (Future<Fetched> f : pending) {
+          Fetched fetched;
+          try {
+            fetched = f.get();
+          } catch (ExecutionException e) {
+            throw new IllegalStateException("source '" + source.name + "': "
+                + secrets.redact(String.valueOf(e.getCause())), null);
+          }
+          if (fetched.failure != null && api.failOnSourceError) {
+            throw new IllegalStateException("source '" + source.name + "' failed and"
+                + " --failOnSourceError is set: " + fetched.failure);
+          }
+          fetched.records.forEach(out.get(ReadSources.RAW)::output);
+          fetched.series.forEach(out.get(ReadSources.SERIES)::output);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+
+    /** Everything one request (and, for FRED, its further pages) produced. */
+    static final class Fetched implements ParseOutput {
+      final List<RawRecord> records = new ArrayList<>();
+      final List<SeriesInfo> series = new ArrayList<>();
+      String failure;
+
+      @Override
+      public void record(RawRecord record) {
+        records.add(record);
+      }
+
+      @Override
+      public void series(SeriesInfo info) {
+        series.add(info);
+      }
+    }
+
+    private Fetched fetch(SourceConfig source, ApiRequest r, HttpFetcher fetcher,
+        RateLimiter limiter) throws InterruptedException, IOException {
+      Fetched out = new Fetched();
+      Map<String, String> headers = new HashMap<>();
+      if (r.kind == ApiRequest.Kind.EDGAR) {
+        headers.put("User-Agent", api.edgarUserAgent);
+      } else {
+        headers.put("User-Agent", "tslake (https://github.com/tslake)");
+      }
+      Predicate<String> throttled = r.kind == ApiRequest.Kind.ALPHAVANTAGE
+          ? FetchSources::isAlphaVantageThrottle : body -> false;
+      if (r.kind != ApiRequest.Kind.FRED_OBSERVATIONS) {
+        fetchOne(source, r, r.url, fetcher, limiter, headers, throttled, out);
+        return out;
+      }
+      // FRED pages with limit/offset until `count` observations have been read.
+      long offset = 0;
+      while (true) {
+        String page = r.url + "&limit=" + RequestPlanner.FRED_PAGE_LIMIT + "&offset=" + offset;
+        int before = out.records.size();
+        JsonNode head = fetchOne(source, r, page, fetcher, limiter, headers, throttled, out);
+        if (head == null) {
+          return out;
+        }
+        long count = head.path("count").asLong(-1);
+        int got = out.records.size() - before;
+        offset += got;
+        if (count < 0 || got == 0 || offset >= count) {
+          return out;
+        }
+      }
+    }
+
+    /** Fetches and parses one URL; returns the parsed JSON head when the body was JSON. */
+    private JsonNode fetchOne(SourceConfig source, ApiRequest r, String url, HttpFetcher fetcher,
+        RateLimiter limiter, Map<String, String> headers, Predicate<String> throttled,
+        Fetched out) throws InterruptedException, IOException {
+      String shown = secrets.redact(url);
+      HttpFetcher.Result result =
+          fetcher.get(withKey(r.kind, url), headers, limiter, throttled);
+      if (!result.ok()) {
+        String reason = secrets.redact(result.failure);
+        out.failure = reason;
+        LOG.warn("source '{}': {}", source.name, reason);
+        out.record(RawRecord.unparseable(source.name, shown, "request", r.seriesIdHint,
+            "request failed: " + reason, secrets.redact(RawRecord.excerpt(result.body))));
+        return null;
+      }
+      PayloadContext ctx = new PayloadContext(source, shown, r.seriesIdHint, null);
+      PayloadParsers.forType(source.type).parse(ctx, new StringReader(result.body), out);
+      if (r.kind == ApiRequest.Kind.FRED_OBSERVATIONS) {
+        try {
+          return MAPPER.readTree(result.body);
+        } catch (IOException e) {
+          return null; // the parser has already turned it into a rejected record
+        }
+      }
+      return null;
+    }
+
+    private URI withKey(ApiRequest.Kind kind, String url) {
+      String key;
+      String param;
+      switch (kind) {
+        case FRED_OBSERVATIONS:
+        case FRED_SERIES:
+          key = api.fredApiKey;
+          param = "api_key";
+          break;
+        case ALPHAVANTAGE:
+          key = api.alphaVantageApiKey;
+          param = "apikey";
+          break;
+        case CENSUS:
+          key = api.censusApiKey;
+          param = "key";
+          break;
+        default:
+          key = null;
+          param = null;
+      }
+      String full = key == null ? url : url + (url.contains("?") ? "&" : "?") + param + "="
+          + java.net.URLEncoder.encode(key, java.nio.charset.StandardCharsets.UTF_8);
+      return URI.create(full);
+    }
+  }
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** Alpha Vantage answers "slow down" with HTTP 200 and a Note/Information body, no data. */
+  static boolean isAlphaVantageThrottle(String body) {
+    if (body == null || body.length() > 4096) {
+      return false;
+    }
+    try {
+      JsonNode n = MAPPER.readTree(body);
+      return n != null && n.isObject() && (n.has("Note") || n.has("Information"))
+          && !n.has("Meta Data");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

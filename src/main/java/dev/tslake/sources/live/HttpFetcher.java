@@ -1,0 +1,171 @@
+package dev.tslake.sources.live;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
+import org.apache.beam.sdk.metrics.Counter;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * GET with retries: 429, 5xx, connection errors and timeouts are retried with exponential
+ * backoff and jitter, honouring {@code Retry-After}; an API's "slow down" answered with
+ * 200 (Alpha Vantage's {@code Note}) is retried the same way. Every attempt goes through the
+ * source's {@link RateLimiter}. Whatever fails for good comes back as a {@link Result} with the
+ * reason; nothing here throws for a bad response, and nothing here prints a secret.
+ */
+public final class HttpFetcher {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpFetcher.class);
+  private static final long MAX_BACKOFF_MILLIS = 60_000;
+  private static final long MAX_RETRY_AFTER_MILLIS = 300_000;
+
+  private final HttpClient client;
+  private final ApiSettings settings;
+  private final Secrets secrets;
+  private final Counter requests;
+  private final Counter retries;
+  private final Counter failures;
+
+  public HttpFetcher(HttpClient client, ApiSettings settings, Counter requests, Counter retries,
+      Counter failures) {
+    this.client = client;
+    this.settings = settings;
+    this.secrets = settings.secrets();
+    this.requests = requests;
+    this.retries = retries;
+    this.failures = failures;
+  }
+
+  public static HttpClient newClient(ApiSettings settings) {
+    return HttpClient.newBuilder()
+        .connectTimeout(Duration.ofMillis(settings.timeoutMillis))
+        .followRedirects(HttpClient.Redirect.NORMAL)
+        .build();
+  }
+
+  /** A final answer: a body to parse, or why there is none. */
+  public static final class Result {
+    public final @Nullable String body;
+    public final int status;
+    public final int attempts;
+    public final @Nullable String failure;
+
+    Result(@Nullable String body, int status, int attempts, @Nullable String failure) {
+      this.body = body;
+      this.status = status;
+      this.attempts = attempts;
+      this.failure = failure;
+    }
+
+    public boolean ok() {
+      return failure == null;
+    }
+  }
+
+  /**
+   * Fetches {@code uri} (which may hold secrets; only its redacted form is ever shown).
+   * {@code throttled} recognises a 200 answer that really means "slow down".
+   */
+  public Result get(URI uri, Map<String, String> headers, RateLimiter limiter,
+      Predicate<String> throttled) throws InterruptedException {
+    String shown = secrets.redact(uri.toString());
+    String lastProblem = null;
+    int lastStatus = 0;
+    for (int attempt = 1; attempt <= settings.maxAttempts; attempt++) {
+      long retryAfter = -1;
+      HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET()
+          .timeout(Duration.ofMillis(settings.timeoutMillis))
+          .header("Accept", "application/json, text/csv;q=0.9, */*;q=0.5");
+      headers.forEach(request::header);
+      limiter.acquire();
+      HttpResponse<byte[]> response;
+      try {
+        requests.inc();
+        response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+      } catch (HttpTimeoutException e) {
+        lastProblem = "timed out after " + settings.timeoutMillis + " ms";
+        lastStatus = 0;
+        response = null;
+      } catch (IOException e) {
+        lastProblem = "connection failed: " + secrets.redact(String.valueOf(e.getMessage()))
+            + " (" + e.getClass().getSimpleName() + ")";
+        lastStatus = 0;
+        response = null;
+      } finally {
+        limiter.release();
+      }
+      if (response != null) {
+        int status = response.statusCode();
+        String body = new String(response.body(), StandardCharsets.UTF_8);
+        lastStatus = status;
+        if (status == 429 || status >= 500) {
+          lastProblem = "HTTP " + status + excerpt(body);
+          retryAfter = retryAfterMillis(response.headers().firstValue("Retry-After").orElse(null));
+        } else if (status == 200 && throttled.test(body)) {
+          lastProblem = "throttled by the API (HTTP 200)" + excerpt(body);
+        } else if (status >= 200 && status < 300) {
+          return new Result(body, status, attempt, null);
+        } else {
+          // 4xx other than 429: asking again will not help
+          failures.inc();
+          return new Result(body, status, attempt,
+              "HTTP " + status + " for " + shown + excerpt(body));
+        }
+      }
+      if (attempt == settings.maxAttempts) {
+        break;
+      }
+      retries.inc();
+      long wait = retryAfter >= 0 ? retryAfter : backoff(attempt);
+      LOG.warn("{}: {}; retry {} of {} in {} ms", shown, lastProblem, attempt,
+          settings.maxAttempts - 1, wait);
+      Thread.sleep(wait);
+    }
+    failures.inc();
+    return new Result(null, lastStatus, settings.maxAttempts, "gave up after "
+        + settings.maxAttempts + " attempts for " + shown + ": " + lastProblem);
+  }
+
+  /** Exponential backoff with jitter: uniform in [d/2, d] for d = base * 2^(attempt-1), capped. */
+  long backoff(int attempt) {
+    long ceiling = Math.min(MAX_BACKOFF_MILLIS, settings.backoffMillis << Math.min(attempt - 1, 20));
+    return ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
+  }
+
+  /** Retry-After as seconds or an HTTP date; -1 if absent or unreadable. */
+  static long retryAfterMillis(@Nullable String value) {
+    if (value == null || value.isBlank()) {
+      return -1;
+    }
+    try {
+      return Math.min(MAX_RETRY_AFTER_MILLIS, Math.max(0, Long.parseLong(value.trim()) * 1000));
+    } catch (NumberFormatException e) {
+      try {
+        long millis = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME)
+            .toInstant().toEpochMilli() - System.currentTimeMillis();
+        return Math.min(MAX_RETRY_AFTER_MILLIS, Math.max(0, millis));
+      } catch (RuntimeException ignored) {
+        return -1;
+      }
+    }
+  }
+
+  private String excerpt(String body) {
+    if (body == null || body.isBlank()) {
+      return "";
+    }
+    String oneLine = body.replaceAll("\\s+", " ").trim();
+    return ": " + secrets.redact(oneLine.length() > 200 ? oneLine.substring(0, 200) + "..." : oneLine);
+  }
+}
