@@ -145,8 +145,7 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
       int concurrency = source.maxConcurrentRequests != null
           ? source.maxConcurrentRequests : defaultConcurrency(source.type);
       RateLimiter limiter = new RateLimiter(rate, concurrency);
-      HttpFetcher fetcher =
-          new HttpFetcher(client, api, requestCount, retryCount, failureCount);
+      HttpFetcher fetcher = new HttpFetcher(client, api);
       ExecutorService pool = Executors.newFixedThreadPool(concurrency);
       try {
         List<Future<Fetched>> pending = new ArrayList<>();
@@ -171,6 +170,7 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
         }
       } finally {
         pool.shutdownNow();
+        fetcher.flushMetrics(requestCount, retryCount, failureCount);
       }
     }
 

@@ -12,6 +12,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.apache.beam.sdk.metrics.Counter;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -33,18 +34,24 @@ public final class HttpFetcher {
   private final HttpClient client;
   private final ApiSettings settings;
   private final Secrets secrets;
-  private final Counter requests;
-  private final Counter retries;
-  private final Counter failures;
+  private final AtomicLong requests = new AtomicLong();
+  private final AtomicLong retries = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
 
-  public HttpFetcher(HttpClient client, ApiSettings settings, Counter requests, Counter retries,
-      Counter failures) {
+  public HttpFetcher(HttpClient client, ApiSettings settings) {
     this.client = client;
     this.settings = settings;
     this.secrets = settings.secrets();
-    this.requests = requests;
-    this.retries = retries;
-    this.failures = failures;
+  }
+
+  /**
+   * Moves the counts so far into Beam counters. Call from the DoFn's own thread: Beam metrics
+   * belong to the thread processing the element, and fetches run on a pool.
+   */
+  public void flushMetrics(Counter requestCounter, Counter retryCounter, Counter failureCounter) {
+    requestCounter.inc(requests.getAndSet(0));
+    retryCounter.inc(retries.getAndSet(0));
+    failureCounter.inc(failures.getAndSet(0));
   }
 
   public static HttpClient newClient(ApiSettings settings) {
@@ -91,7 +98,7 @@ public final class HttpFetcher {
       limiter.acquire();
       HttpResponse<byte[]> response;
       try {
-        requests.inc();
+        requests.incrementAndGet();
         response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
       } catch (HttpTimeoutException e) {
         lastProblem = "timed out after " + settings.timeoutMillis + " ms";
@@ -118,7 +125,7 @@ public final class HttpFetcher {
           return new Result(body, status, attempt, null);
         } else {
           // 4xx other than 429: asking again will not help
-          failures.inc();
+          failures.incrementAndGet();
           return new Result(body, status, attempt,
               "HTTP " + status + " for " + shown + excerpt(body));
         }
@@ -126,13 +133,13 @@ public final class HttpFetcher {
       if (attempt == settings.maxAttempts) {
         break;
       }
-      retries.inc();
+      retries.incrementAndGet();
       long wait = retryAfter >= 0 ? retryAfter : backoff(attempt);
       LOG.warn("{}: {}; retry {} of {} in {} ms", shown, lastProblem, attempt,
           settings.maxAttempts - 1, wait);
       Thread.sleep(wait);
     }
-    failures.inc();
+    failures.incrementAndGet();
     return new Result(null, lastStatus, settings.maxAttempts, "gave up after "
         + settings.maxAttempts + " attempts for " + shown + ": " + lastProblem);
   }
