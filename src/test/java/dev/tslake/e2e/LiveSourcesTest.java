@@ -225,7 +225,12 @@ class LiveSourcesTest {
     server.fail("/query", q -> "CUT".equals(q.get("symbol")), Fault.truncated());
     server.fail("/query", q -> "DOWN".equals(q.get("symbol")), Fault.status(503), Fault.status(503),
         Fault.status(503), Fault.status(503));
-    String config = LIVE_ALL.replace("\"symbols\":[\"IBM\"]", "\"symbols\":[\"IBM\",\"CUT\",\"DOWN\"]");
+    // an HTML error page and an empty body, both with status 200
+    server.fail("/query", q -> "HTML".equals(q.get("symbol")), Fault.body(200, "text/html",
+        "<html><head><title>502 Bad Gateway</title></head><body>upstream error</body></html>"));
+    server.fail("/query", q -> "EMPTY".equals(q.get("symbol")), Fault.body(200, "application/json", ""));
+    String config = LIVE_ALL.replace("\"symbols\":[\"IBM\"]",
+        "\"symbols\":[\"IBM\",\"CUT\",\"DOWN\",\"HTML\",\"EMPTY\"]");
 
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     PrintStream err = System.err;
@@ -243,11 +248,13 @@ class LiveSourcesTest {
     assertEquals(1L, run.httpFailures);
     List<String> rejects = WarehouseDump.rows(wh,
         "SELECT stage, reason FROM rejects ORDER BY stage, reason");
-    assertEquals(2, rejects.size(), rejects.toString());
+    assertEquals(4, rejects.size(), rejects.toString());
     assertThat(rejects.get(0), containsString("fetch | request failed: gave up after 4 attempts"));
     assertThat(rejects.get(0), containsString("HTTP 503"));
-    assertThat(rejects.get(1), containsString("parse | "));
-    assertThat(rejects.get(1).toLowerCase(), containsString("json"));
+    String parseRejects = String.join("\n", rejects.subList(1, 4)).toLowerCase();
+    assertThat(parseRejects, containsString("empty"));
+    assertThat(parseRejects, containsString("truncated"));
+    assertThat(parseRejects, containsString("html"));
     // despite the faults, everything else loaded
     WarehouseSpec files = warehouse("files-for-faults");
     run(config("files", filesConfig()), files, "files-2");
