@@ -55,18 +55,71 @@ public final class Observation implements Serializable {
 
   /**
    * Total order deciding which of two records for the same key wins: the later vintage, then (so
-   * that reruns pick the same winner) the later origin and locator.
+   * that reruns pick the same winner) the later origin, then the later position in it: locators
+   * compare numbers as numbers, so {@code line 10} comes after {@code line 9} and a revision
+   * further down a file wins.
    */
   public static int compareRecency(Observation a, Observation b) {
     int c = Long.compare(a.vintage, b.vintage);
     if (c != 0) {
       return c;
     }
-    c = a.origin.compareTo(b.origin);
+    c = naturalCompare(a.origin, b.origin);
     if (c != 0) {
       return c;
     }
-    return a.locator.compareTo(b.locator);
+    return naturalCompare(a.locator, b.locator);
+  }
+
+  /** Compares strings with runs of ASCII digits taken as numbers. */
+  static int naturalCompare(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      char x = a.charAt(i);
+      char y = b.charAt(j);
+      if (isDigit(x) && isDigit(y)) {
+        int si = i;
+        int sj = j;
+        while (si < a.length() && a.charAt(si) == '0') {
+          si++;
+        }
+        while (sj < b.length() && b.charAt(sj) == '0') {
+          sj++;
+        }
+        int ei = si;
+        int ej = sj;
+        while (ei < a.length() && isDigit(a.charAt(ei))) {
+          ei++;
+        }
+        while (ej < b.length() && isDigit(b.charAt(ej))) {
+          ej++;
+        }
+        int c = Integer.compare(ei - si, ej - sj);
+        if (c == 0) {
+          c = a.substring(si, ei).compareTo(b.substring(sj, ej));
+        }
+        if (c == 0) {
+          c = Integer.compare(ei - i, ej - j); // more leading zeros sorts later, stays total
+        }
+        if (c != 0) {
+          return c;
+        }
+        i = ei;
+        j = ej;
+      } else {
+        if (x != y) {
+          return Character.compare(x, y);
+        }
+        i++;
+        j++;
+      }
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
   }
 
   @Override

@@ -3,9 +3,7 @@ package dev.tslake.warehouse;
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
 import dev.tslake.model.Reject;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
-import java.sql.Types;
+import java.time.Instant;
 import java.util.List;
 
 /** The warehouse tables tslake loads. */
@@ -52,18 +50,9 @@ public final class Tables {
     }
 
     @Override
-    public void bind(PreparedStatement st, int b, Observation o) throws SQLException {
-      st.setString(b + 1, o.source);
-      st.setString(b + 2, o.seriesId);
-      setTimestamp(st, b + 3, o.ts);
-      setDouble(st, b + 4, o.value);
-      if (o.hasVintage()) {
-        setTimestamp(st, b + 5, o.vintage);
-      } else {
-        st.setNull(b + 5, Types.TIMESTAMP_WITH_TIMEZONE);
-      }
-      st.setString(b + 6, o.origin);
-      st.setString(b + 7, o.locator);
+    public Object[] values(Observation o) {
+      return new Object[] {o.source, o.seriesId, Instant.ofEpochMilli(o.ts), o.value,
+          o.hasVintage() ? Instant.ofEpochMilli(o.vintage) : null, o.origin, o.locator};
     }
   }
 
@@ -85,19 +74,9 @@ public final class Tables {
     }
 
     @Override
-    public void bind(PreparedStatement st, int b, Aggregate a) throws SQLException {
-      st.setString(b + 1, a.source);
-      st.setString(b + 2, a.seriesId);
-      st.setString(b + 3, a.window);
-      setTimestamp(st, b + 4, a.windowStart);
-      setTimestamp(st, b + 5, a.windowEnd);
-      st.setLong(b + 6, a.n);
-      st.setLong(b + 7, a.missing);
-      setDouble(st, b + 8, a.min);
-      setDouble(st, b + 9, a.max);
-      setDouble(st, b + 10, a.mean);
-      setDouble(st, b + 11, a.first);
-      setDouble(st, b + 12, a.last);
+    public Object[] values(Aggregate a) {
+      return new Object[] {a.source, a.seriesId, a.window, Instant.ofEpochMilli(a.windowStart),
+          Instant.ofEpochMilli(a.windowEnd), a.n, a.missing, a.min, a.max, a.mean, a.first, a.last};
     }
   }
 
@@ -125,17 +104,10 @@ public final class Tables {
     }
 
     @Override
-    public void bind(PreparedStatement st, int b, Reject r) throws SQLException {
-      st.setString(b + 1, r.record.source);
-      st.setString(b + 2, r.record.origin);
-      st.setString(b + 3, r.record.locator);
-      setString(st, b + 4, clean(r.record.seriesId));
-      setString(st, b + 5, clean(r.record.ts));
-      setString(st, b + 6, clean(r.record.value));
-      setString(st, b + 7, clean(r.record.vintage));
-      st.setString(b + 8, r.stage);
-      st.setString(b + 9, clean(r.reason));
-      st.setString(b + 10, runId);
+    public Object[] values(Reject r) {
+      return new Object[] {clean(r.record.source), clean(r.record.origin),
+          clean(r.record.locator), clean(r.record.seriesId), clean(r.record.ts),
+          clean(r.record.value), clean(r.record.vintage), r.stage, clean(r.reason), runId};
     }
 
     /** PostgreSQL text cannot hold NUL; a rejected record may well contain one. */
@@ -175,21 +147,11 @@ public final class Tables {
     }
 
     @Override
-    public void bind(PreparedStatement st, int b, SeriesRow s) throws SQLException {
-      st.setString(b + 1, s.source);
-      st.setString(b + 2, s.seriesId);
-      setString(st, b + 3, s.title);
-      setString(st, b + 4, s.units);
-      setString(st, b + 5, s.frequency);
-      setString(st, b + 6, s.seasonalAdjustment);
-      setString(st, b + 7, s.lastUpdated);
-      if (s.firstTs == null) {
-        st.setNull(b + 8, Types.TIMESTAMP_WITH_TIMEZONE);
-        st.setNull(b + 9, Types.TIMESTAMP_WITH_TIMEZONE);
-      } else {
-        setTimestamp(st, b + 8, s.firstTs);
-        setTimestamp(st, b + 9, s.lastTs);
-      }
+    public Object[] values(SeriesRow s) {
+      return new Object[] {s.source, s.seriesId, s.title, s.units, s.frequency,
+          s.seasonalAdjustment, s.lastUpdated,
+          s.firstTs == null ? null : Instant.ofEpochMilli(s.firstTs),
+          s.lastTs == null ? null : Instant.ofEpochMilli(s.lastTs)};
     }
   }
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmark: the full default graph (raw lake write, validation, dedup, hourly and daily
+# aggregates, load of observations and aggregates into PostgreSQL) on a generated file of
+# observation rows. Prints rows/s end to end (process start to warehouse committed) and peak RSS.
+#
+#   runners/bench/run.sh [rows=1000000] [runner=FlinkRunner|DirectRunner] [series=100] [extra job options...]
+#
+# Needs PostgreSQL (runners/postgres/start.sh is run first). Results are appended to
+# target/bench/results.tsv.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rows=${1:-1000000}
+runner=${2:-FlinkRunner}
+series=${3:-100}
+shift $(( $# < 3 ? $# : 3 )) || true
+extra=("$@")
+
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+runners/postgres/start.sh >/dev/null
+
+mvn -q -B compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >/dev/null
+cp="target/classes:$(cat target/classpath.txt)"
+
+mkdir -p target/bench
+data="target/bench/observations-${rows}-${series}.csv"
+if [ ! -s "$data" ]; then
+  echo "generating $data"
+  java -cp "$cp" dev.tslake.bench.GenerateObservations "$rows" "$series" "$data.tmp" 42
+  mv "$data.tmp" "$data"
+fi
+
+config="target/bench/bench.json"
+cat > "$config" <<JSON
+{"sources": [{"name": "bench", "type": "csv", "windows": ["PT1H", "P1D"],
+  "files": ["$(pwd)/$data"], "timestampColumn": "ts", "timestampFormat": "iso",
+  "seriesColumn": "series_id", "valueColumns": ["value"]}]}
+JSON
+
+schema="bench_$(echo "$runner" | tr 'A-Z' 'a-z')"
+PGPASSWORD=tslake psql -q -h 127.0.0.1 -U tslake -d tslake \
+  -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema;"
+lake="target/bench/lake-$runner"
+rm -rf "$lake"
+
+heap=${BENCH_HEAP:-4g}
+runner_opts=()
+if [ "$runner" = "FlinkRunner" ]; then
+  runner_opts=(--parallelism="${BENCH_PARALLELISM:-2}" --objectReuse=true)
+fi
+
+log="target/bench/run-$runner-$rows.log"
+set +e
+/usr/bin/time -v -o target/bench/time.txt \
+  java -Xmx"$heap" -cp "$cp" dev.tslake.TsLake \
+    --runner="$runner" "${runner_opts[@]}" \
+    --config="$config" --lake="$lake" \
+    --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=$schema" \
+    --warehouseUser=tslake --warehousePassword=tslake \
+    "${extra[@]}" > "$log" 2>&1
+status=$?
+set -e
+tail -12 "$log"
+if [ $status -ne 0 ]; then
+  echo "benchmark run failed ($status); see $log"
+  exit $status
+fi
+
+wall=$(grep 'Elapsed (wall clock)' target/bench/time.txt | awk '{print $NF}')
+secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+rss_kb=$(grep 'Maximum resident set size' target/bench/time.txt | awk '{print $NF}')
+rate=$(awk -v r="$rows" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')
+rss_mb=$(( rss_kb / 1024 ))
+echo "bench: runner=$runner rows=$rows series=$series wall=${secs}s rows/s=$rate peak_rss=${rss_mb}MB"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$runner" "$rows" "$series" "$secs" "$rate" "$rss_mb" \
+  >> target/bench/results.tsv
