@@ -3,6 +3,7 @@ package dev.tslake;
 import dev.tslake.aggregate.WindowedAggregates;
 import dev.tslake.config.PipelineConfig;
 import dev.tslake.lake.LakeHousekeeping;
+import dev.tslake.lake.ReadRawLake;
 import dev.tslake.lake.WriteToLake;
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
@@ -75,6 +76,9 @@ public final class TsLake {
     public final ApiSettings api;
     /** What the live sources fetch in this run (empty when every source reads files). */
     public final List<ApiRequest> requests;
+    /** Replay the raw lake instead of reading sources; {@link #replayDate} null = every date. */
+    public boolean replayFromLake;
+    public String replayDate;
 
     public RunSettings(PipelineConfig config, String configName, String lakeRoot,
         WarehouseSpec warehouse, String runId, String ingestDate, Instant startedAt, String runner,
@@ -112,7 +116,7 @@ public final class TsLake {
       String runId = options.getRunId() != null ? options.getRunId() : UUID.randomUUID().toString();
       ApiSettings api = apiSettings(options);
       List<ApiRequest> requests = new ArrayList<>();
-      if (config.sources.stream().anyMatch(SourceConfig::isLive)) {
+      if (!options.getReplayFromLake() && config.sources.stream().anyMatch(SourceConfig::isLive)) {
         for (SourceConfig s : config.sources) {
           if (s.isLive()) {
             api.checkCanFetch(s);
@@ -122,9 +126,38 @@ public final class TsLake {
         requests = RequestPlanner.plan(config, api, newestLoaded(warehouse, config),
             options.getFullRefetch());
       }
-      return new RunSettings(config, configPath, lakeRoot(options.getLake()), warehouse, runId,
-          ingestDate, Instant.now(), options.getRunner().getSimpleName(),
+      RunSettings settings = new RunSettings(config, configPath, lakeRoot(options.getLake()),
+          warehouse, runId, ingestDate, Instant.now(), options.getRunner().getSimpleName(),
           options.getWarehouseBatchSize(), api, requests);
+      settings.replayFromLake = options.getReplayFromLake();
+      settings.replayDate = options.getReplayIngestDate();
+      if (settings.replayFromLake) {
+        checkSomethingToReplay(settings);
+      }
+      return settings;
+    }
+
+    private static void checkSomethingToReplay(RunSettings s) {
+      if (s.replayDate != null) {
+        try {
+          LocalDate.parse(s.replayDate);
+        } catch (DateTimeParseException e) {
+          throw new IllegalArgumentException("--replayIngestDate '" + s.replayDate
+              + "' is not yyyy-MM-dd");
+        }
+      }
+      String pattern = s.lakeRoot + "raw/source=*/ingest_date="
+          + (s.replayDate == null ? "*" : s.replayDate) + "/*.csv";
+      try {
+        if (FileSystems.match(pattern, org.apache.beam.sdk.io.fs.EmptyMatchTreatment.ALLOW)
+            .metadata().isEmpty()) {
+          throw new IllegalArgumentException("--replayFromLake: nothing to replay, no raw files match "
+              + pattern);
+        }
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("--replayFromLake: cannot list " + pattern + ": "
+            + e.getMessage(), e);
+      }
     }
 
     static ApiSettings apiSettings(TsLakeOptions o) {
@@ -261,7 +294,9 @@ public final class TsLake {
 
   /** The whole graph, as tests build it. */
   public static void buildPipeline(Pipeline p, RunSettings s) {
-    PCollectionTuple files = p.apply("ReadSources", ReadSources.from(s.config));
+    PCollectionTuple files = s.replayFromLake
+        ? p.apply("ReplayRawLake", ReadRawLake.of(s.lakeRoot, s.config, s.replayDate))
+        : p.apply("ReadSources", ReadSources.from(s.config));
     PCollectionTuple read = files;
     if (!s.requests.isEmpty()) {
       PCollectionTuple fetched = p.apply("FetchSources", FetchSources.of(s.config, s.api, s.requests));
@@ -272,7 +307,10 @@ public final class TsLake {
               .and(fetched.get(ReadSources.SERIES)).apply("AllSeries", Flatten.pCollections()));
     }
     PCollection<RawRecord> raw = read.get(ReadSources.RAW);
-    raw.apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate));
+    if (!s.replayFromLake) {
+      // a replay reads this very zone; it is never rewritten
+      raw.apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate));
+    }
 
     PCollectionTuple validated = raw.apply("ValidateAndClean", ValidateAndClean.of(s.config));
     PCollectionTuple deduped =

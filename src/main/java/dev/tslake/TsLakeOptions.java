@@ -128,6 +128,18 @@ public interface TsLakeOptions extends PipelineOptions {
 
   void setHttpBackoffMillis(long value);
 
+  @Description("Rebuild the warehouse from the raw CSV already in the lake instead of reading"
+      + " files or calling APIs.")
+  @Default.Boolean(false)
+  boolean getReplayFromLake();
+
+  void setReplayFromLake(boolean value);
+
+  @Description("With --replayFromLake: replay only this ingest date (yyyy-MM-dd); all dates if unset.")
+  String getReplayIngestDate();
+
+  void setReplayIngestDate(String value);
+
   @Description("Rows per warehouse transaction.")
   @Default.Integer(1000)
   int getWarehouseBatchSize();

@@ -193,6 +193,35 @@ class EndToEndTest {
 
   @Test
   @Order(6)
+  void replayingTheLakeRebuildsExactlyTheSameWarehouse() {
+    WarehouseSpec replay = new WarehouseSpec("jdbc:duckdb:" + dir.resolve("replay.duckdb"), null, null);
+    try {
+      TsLakeOptions options = PipelineOptionsFactory.fromArgs(
+          "--config=testdata/tslake.json", "--lake=" + dir.resolve("lake"),
+          "--warehouseUrl=" + replay.url, "--runId=replay-1", "--replayFromLake=true",
+          "--replayIngestDate=2026-11-20", "--enforceImmutability=false",
+          "--enforceEncodability=false").withValidation().as(TsLakeOptions.class);
+      RunRecord run = TsLake.run(options);
+      assertEquals(duckFirst.recordsRead, run.recordsRead);
+      assertEquals(duckFirst.recordsRejected, run.recordsRejected);
+      assertEquals(duckFirst.duplicatesSuperseded, run.duplicatesSuperseded);
+      assertEquals(duckObservations, WarehouseDump.observations(replay));
+      assertEquals(duckAggregates, WarehouseDump.aggregates(replay));
+
+      TsLakeOptions nothing = PipelineOptionsFactory.fromArgs(
+          "--config=testdata/tslake.json", "--lake=" + dir.resolve("lake"),
+          "--warehouseUrl=" + replay.url, "--replayFromLake=true",
+          "--replayIngestDate=1999-01-01").as(TsLakeOptions.class);
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+          IllegalArgumentException.class, () -> TsLake.run(nothing));
+      assertThat(e.getMessage(), containsString("nothing to replay"));
+    } finally {
+      replay.release();
+    }
+  }
+
+  @Test
+  @Order(7)
   void hostileSeriesIdsWriteNothingOutsideTheLake() throws IOException {
     Path sandbox = dir.resolve("sandbox");
     Path lake = sandbox.resolve("lake");
