@@ -97,6 +97,7 @@ public final class TsLake {
     }
 
     public static RunSettings from(TsLakeOptions options) {
+      dev.tslake.lake.S3Lake.configure(options); // S3 options first: launcher and workers share them
       FileSystems.setDefaultPipelineOptions(options);
       String configPath = options.getConfig();
       PipelineConfig config = PipelineConfig.load(Path.of(configPath));

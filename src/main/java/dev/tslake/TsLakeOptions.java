@@ -3,10 +3,14 @@ package dev.tslake;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
 
-/** Options of the tslake job ({@code --name=value}); defaults run offline on embedded components. */
-public interface TsLakeOptions extends PipelineOptions {
+/**
+ * Options of the tslake job ({@code --name=value}); defaults run offline on embedded components.
+ * They extend Beam's {@link S3Options}, so Beam's own S3 options ({@code --s3UploadBufferSizeBytes},
+ * {@code --SSEAlgorithm}, ...) are accepted on the command line next to the {@code --s3*} ones.
+ */
+public interface TsLakeOptions extends S3Options {
   @Description("Sources to ingest: a JSON or YAML file with a top-level 'sources' array.")
   @Default.String("testdata/tslake.json")
   String getConfig();
@@ -31,6 +35,7 @@ public interface TsLakeOptions extends PipelineOptions {
   void setWarehouseUser(String value);
 
   @Description("Warehouse password (PostgreSQL). Falls back to the TSLAKE_WAREHOUSE_PASSWORD environment variable.")
+  @JsonIgnore
   String getWarehousePassword();
 
   void setWarehousePassword(String value);
@@ -145,4 +150,36 @@ public interface TsLakeOptions extends PipelineOptions {
   int getWarehouseBatchSize();
 
   void setWarehouseBatchSize(int value);
+
+  @Description("S3 endpoint for an S3-compatible server, e.g. http://127.0.0.1:9000; AWS S3 when"
+      + " not given.")
+  String getS3Endpoint();
+
+  void setS3Endpoint(String value);
+
+  @Description("S3 region; when not given: the AWS_REGION or AWS_DEFAULT_REGION environment"
+      + " variable, else us-east-1.")
+  String getS3Region();
+
+  void setS3Region(String value);
+
+  @Description("Path-style S3 access (http://host/bucket/key) instead of virtual-hosted buckets;"
+      + " most S3-compatible servers need it.")
+  @Default.Boolean(false)
+  boolean getS3PathStyle();
+
+  void setS3PathStyle(boolean value);
+
+  @Description("S3 access key id; with --s3SecretKey. When neither is given, the AWS default"
+      + " credentials chain applies (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile, instance role).")
+  String getS3AccessKey();
+
+  void setS3AccessKey(String value);
+
+  @Description("S3 secret access key; falls back to AWS_SECRET_ACCESS_KEY when only --s3AccessKey is"
+      + " given. Never logged.")
+  @JsonIgnore
+  String getS3SecretKey();
+
+  void setS3SecretKey(String value);
 }

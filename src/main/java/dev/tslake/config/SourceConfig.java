@@ -183,15 +183,16 @@ public final class SourceConfig implements Serializable {
     for (FileEntry f : files) {
       checkVintage(where + " file " + f.path, f.vintage);
     }
-    if (type == SourceType.CSV) {
+    if (type == SourceType.CSV || type == SourceType.PARQUET) {
+      String kind = "a " + type.id() + " source";
       if (timestampColumn == null || timestampColumn.isBlank()) {
-        throw new ConfigException(where + ": a csv source needs 'timestampColumn'");
+        throw new ConfigException(where + ": " + kind + " needs 'timestampColumn'");
       }
       if (valueColumns.isEmpty()) {
-        throw new ConfigException(where + ": a csv source needs 'valueColumns'");
+        throw new ConfigException(where + ": " + kind + " needs 'valueColumns'");
       }
       if ((seriesColumn == null) == (seriesId == null)) {
-        throw new ConfigException(where + ": a csv source needs exactly one of 'seriesColumn' or 'seriesId'");
+        throw new ConfigException(where + ": " + kind + " needs exactly one of 'seriesColumn' or 'seriesId'");
       }
       if (skipLines < 0) {
         throw new ConfigException(where + ": skipLines must not be negative");

@@ -14,7 +14,9 @@ public enum SourceType {
   COINDESK("coindesk"),
   CENSUS("census"),
   EDGAR("edgar"),
-  CSV("csv");
+  CSV("csv"),
+  /** Parquet files of readings, mapped by config like {@code csv}; read by ParquetRows. */
+  PARQUET("parquet");
 
   private final String id;
 

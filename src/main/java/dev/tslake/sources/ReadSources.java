@@ -14,6 +14,7 @@ import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,11 +27,14 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
@@ -61,14 +65,58 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   @Override
   public PCollectionTuple expand(PBegin begin) {
     List<FileTask> tasks = expandFiles(config);
-    PCollectionTuple out = begin
-        .apply("ListFiles", Create.of(tasks).withCoder(SerializableCoder.of(FileTask.class)))
-        .apply("SpreadFiles", Reshuffle.viaRandomKey())
-        .apply("ParsePayloads",
-            ParDo.of(new ParseFileFn(config)).withOutputTags(RAW, TupleTagList.of(SERIES)));
-    out.get(RAW).setCoder(RawRecord.Coder.of());
-    out.get(SERIES).setCoder(SeriesInfo.Coder.of());
-    return out;
+    Set<String> parquetSources = new HashSet<>();
+    for (SourceConfig s : config.sources) {
+      if (s.type == SourceType.PARQUET) {
+        parquetSources.add(s.name);
+      }
+    }
+    List<FileTask> textTasks = new ArrayList<>();
+    List<FileTask> parquetTasks = new ArrayList<>();
+    for (FileTask t : tasks) {
+      (parquetSources.contains(t.source) ? parquetTasks : textTasks).add(t);
+    }
+    PCollectionTuple text = null;
+    if (!textTasks.isEmpty() || parquetTasks.isEmpty()) {
+      text = begin
+          .apply("ListFiles", Create.of(textTasks).withCoder(SerializableCoder.of(FileTask.class)))
+          .apply("SpreadFiles", Reshuffle.viaRandomKey())
+          .apply("ParsePayloads",
+              ParDo.of(new ParseFileFn(config)).withOutputTags(RAW, TupleTagList.of(SERIES)));
+      text.get(RAW).setCoder(RawRecord.Coder.of());
+      text.get(SERIES).setCoder(SeriesInfo.Coder.of());
+    }
+    if (parquetTasks.isEmpty()) {
+      return text;
+    }
+    checkParquetRuntime();
+    // Parquet is binary and needs random access (the footer is at the end): its own branch.
+    PCollectionTuple parquet = begin
+        .apply("ListParquetFiles",
+            Create.of(parquetTasks).withCoder(SerializableCoder.of(FileTask.class)))
+        .apply("SpreadParquetFiles", Reshuffle.viaRandomKey())
+        .apply("ReadParquet",
+            ParDo.of(new ReadParquetFn(config)).withOutputTags(RAW, TupleTagList.of(SERIES)));
+    parquet.get(RAW).setCoder(RawRecord.Coder.of());
+    parquet.get(SERIES).setCoder(SeriesInfo.Coder.of());
+    if (text == null) {
+      return parquet;
+    }
+    PCollection<RawRecord> raw = PCollectionList.of(text.get(RAW)).and(parquet.get(RAW))
+        .apply("AllFileRecords", Flatten.pCollections());
+    PCollection<SeriesInfo> series = PCollectionList.of(text.get(SERIES)).and(parquet.get(SERIES))
+        .apply("AllFileSeries", Flatten.pCollections());
+    return PCollectionTuple.of(RAW, raw).and(SERIES, series);
+  }
+
+  /** parquet-hadoop 1.13 needs Hadoop's Configuration at run time; say so before the run starts. */
+  private static void checkParquetRuntime() {
+    try {
+      Class.forName("org.apache.hadoop.conf.Configuration", false, ReadSources.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("parquet sources need Hadoop's client classes on the classpath"
+          + " (org.apache.hadoop:hadoop-client-api and hadoop-client-runtime 3.4.1)", e);
+    }
   }
 
   /** Matches every file pattern of every source; fails with the source and pattern on no match. */
@@ -186,6 +234,60 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
         reader.reset();
       }
       return reader;
+    }
+  }
+
+  /**
+   * Reads one Parquet file with {@link ParquetRows}. Opening the file is I/O (a failure throws, so
+   * the runner retries it); anything wrong with its bytes is a rejected record.
+   */
+  static final class ReadParquetFn extends DoFn<FileTask, RawRecord> {
+    private final PipelineConfig config;
+    private transient Map<String, SourceConfig> byName;
+    private final Counter files = Metrics.counter(ReadSources.class, "files_read");
+    private final Counter records = Metrics.counter(ReadSources.class, "records_read");
+
+    ReadParquetFn(PipelineConfig config) {
+      this.config = config;
+    }
+
+    @Setup
+    public void setup() {
+      byName = new HashMap<>();
+      for (SourceConfig s : config.sources) {
+        byName.put(s.name, s);
+      }
+    }
+
+    @ProcessElement
+    public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
+      SourceConfig source = byName.get(task.source);
+      PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
+      ResourceId resource = FileSystems.matchNewResource(task.path, false);
+      ParseOutput sink = new ParseOutput() {
+        @Override
+        public void record(RawRecord record) {
+          out.get(RAW).output(record);
+        }
+
+        @Override
+        public void series(SeriesInfo info) {
+          out.get(SERIES).output(info);
+        }
+      };
+      long n;
+      try (java.nio.channels.ReadableByteChannel channel = FileSystems.open(resource)) {
+        if (channel instanceof java.nio.channels.SeekableByteChannel) {
+          n = ParquetRows.read(ctx, (java.nio.channels.SeekableByteChannel) channel, sink);
+        } else {
+          sink.record(RawRecord.unparseable(source.name, task.path, "file", source.seriesId,
+              "the filesystem of '" + task.path + "' gives no random access, which Parquet needs",
+              null));
+          n = 1;
+        }
+      }
+      files.inc();
+      records.inc(n);
     }
   }
 }

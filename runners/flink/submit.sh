@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Submits the tslake job in the bundled jar to a running Flink 1.19 cluster and waits for it:
+#   runners/flink/submit.sh [job options...]     e.g. --config=testdata/tslake.json --warehouseUrl=...
+# Env: FLINK_MASTER (127.0.0.1:${FLINK_REST_PORT:-8081}), SUBMIT_HEAP (1g).
+# The job's relative paths (--config, --lake, files in the config) are resolved against the
+# current directory at launch; the TaskManagers must see the same absolute paths (true for the
+# local cluster of start-cluster.sh). Use a PostgreSQL warehouse: an embedded DuckDB file would be
+# held open by the TaskManager JVM, so this launcher could not read the run's summary from it.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+JAR="$(bundled_jar)"
+MASTER="${FLINK_MASTER:-127.0.0.1:${REST_PORT}}"
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+exec "$JAVA" -Xmx"${SUBMIT_HEAP:-1g}" -cp "$JAR" dev.tslake.TsLake \
+  --runner=FlinkRunner --flinkMaster="$MASTER" --filesToStage="$JAR" "$@"

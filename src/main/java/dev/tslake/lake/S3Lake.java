@@ -1,0 +1,176 @@
+package dev.tslake.lake;
+
+import dev.tslake.TsLakeOptions;
+import dev.tslake.lake.s3.TsLakeS3ClientBuilderFactory;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Locale;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
+import org.apache.beam.sdk.io.aws2.s3.DefaultS3ClientBuilderFactory;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * The lake (and file sources) on S3 or an S3-compatible server, through Beam's {@code
+ * beam-sdks-java-io-amazon-web-services2} file system.
+ *
+ * <p>{@link #configure} maps tslake's {@code --s3*} options onto Beam's {@link S3Options} (region,
+ * endpoint, credentials provider, {@link TsLakeS3ClientBuilderFactory} for path-style access).
+ * Everything lands in the pipeline options, which travel to the workers; nothing is kept in static
+ * state. It must run before {@code FileSystems.setDefaultPipelineOptions}, so the launcher (which
+ * expands file patterns and checks the lake) sees the same S3 configuration as the workers. When
+ * the lake is {@code s3://}, it then checks that the bucket exists and the credentials are
+ * accepted, so a wrong key or a missing bucket fails the run before anything is read, with a
+ * message naming the problem (never the secret key).
+ *
+ * <p>Credentials: {@code --s3AccessKey}/{@code --s3SecretKey} (either may come from {@code
+ * AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY} when the other is given) become a {@code
+ * StaticCredentialsProvider}; with neither, Beam's default (the AWS default credentials chain,
+ * resolved on each worker) applies. Beam serializes a static provider with the pipeline options
+ * to reach the workers, so on a cluster prefer the default chain (environment, instance role).
+ */
+public final class S3Lake {
+  public static final String DEFAULT_REGION = "us-east-1";
+
+  private S3Lake() {}
+
+  public static boolean isS3(@Nullable String path) {
+    return path != null && path.toLowerCase(Locale.ROOT).startsWith("s3://");
+  }
+
+  /** Maps the {@code --s3*} options onto Beam's S3Options; checks an s3:// lake is usable. */
+  public static void configure(TsLakeOptions options) {
+    S3Options s3 = options.as(S3Options.class);
+    s3.setAwsRegion(Region.of(region(options)));
+    if (options.getS3Endpoint() != null && !options.getS3Endpoint().isBlank()) {
+      s3.setEndpoint(endpoint(options.getS3Endpoint().trim()));
+    }
+    String accessKey = blankToNull(options.getS3AccessKey());
+    String secretKey = blankToNull(options.getS3SecretKey());
+    if (accessKey != null || secretKey != null) {
+      if (accessKey == null) {
+        accessKey = blankToNull(System.getenv("AWS_ACCESS_KEY_ID"));
+      }
+      if (secretKey == null) {
+        secretKey = blankToNull(System.getenv("AWS_SECRET_ACCESS_KEY"));
+      }
+      if (accessKey == null) {
+        throw new IllegalArgumentException("--s3SecretKey is given but no access key:"
+            + " set --s3AccessKey (or AWS_ACCESS_KEY_ID)");
+      }
+      if (secretKey == null) {
+        throw new IllegalArgumentException("--s3AccessKey '" + accessKey + "' is given but no"
+            + " secret key: set --s3SecretKey (or AWS_SECRET_ACCESS_KEY)");
+      }
+      s3.setAwsCredentialsProvider(
+          StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
+    }
+    if (s3.getS3ClientFactoryClass() == null
+        || s3.getS3ClientFactoryClass() == DefaultS3ClientBuilderFactory.class) {
+      s3.setS3ClientFactoryClass(TsLakeS3ClientBuilderFactory.class);
+    }
+    if (isS3(options.getLake())) {
+      checkLake(options, s3, options.getLake(), accessKey, secretKey);
+    }
+  }
+
+  static String region(TsLakeOptions options) {
+    for (String candidate : new String[] {options.getS3Region(), System.getenv("AWS_REGION"),
+        System.getenv("AWS_DEFAULT_REGION")}) {
+      if (candidate != null && !candidate.isBlank()) {
+        return candidate.trim();
+      }
+    }
+    return DEFAULT_REGION;
+  }
+
+  static URI endpoint(String text) {
+    try {
+      URI uri = new URI(text);
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+        throw new IllegalArgumentException("--s3Endpoint '" + text
+            + "' must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9000");
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("--s3Endpoint '" + text + "' is not a URL: "
+          + e.getReason());
+    }
+  }
+
+  /** Bucket and key prefix of {@code s3://bucket/prefix}. */
+  static String[] bucketAndPrefix(String lake) {
+    String rest = lake.substring("s3://".length());
+    int slash = rest.indexOf('/');
+    String bucket = slash < 0 ? rest : rest.substring(0, slash);
+    String prefix = slash < 0 ? "" : rest.substring(slash + 1);
+    if (bucket.isEmpty()) {
+      throw new IllegalArgumentException("--lake '" + lake + "' names no bucket: use"
+          + " s3://bucket/prefix");
+    }
+    if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+      prefix = prefix + "/";
+    }
+    return new String[] {bucket, prefix};
+  }
+
+  /**
+   * Lists one key under the lake prefix: the lake needs listing anyway (Beam's file writes and
+   * the replay match patterns), and unlike HEAD it returns S3's error code.
+   */
+  private static void checkLake(TsLakeOptions options, S3Options s3, String lake,
+      @Nullable String accessKey, @Nullable String secretKey) {
+    String[] bp = bucketAndPrefix(lake);
+    String bucket = bp[0];
+    String where = (s3.getEndpoint() != null ? "S3 endpoint " + s3.getEndpoint() : "AWS S3")
+        + " (region " + s3.getAwsRegion() + ")";
+    String who = accessKey != null ? "access key id '" + accessKey + "'"
+        : "the AWS default credentials chain";
+    try (S3Client client = new TsLakeS3ClientBuilderFactory().createBuilder(s3).build()) {
+      client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(bp[1]).maxKeys(1)
+          .build());
+    } catch (S3Exception e) {
+      String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+      int status = e.statusCode();
+      String problem;
+      if ("NoSuchBucket".equals(code) || status == 404) {
+        problem = "bucket '" + bucket + "' does not exist at " + where + "; create it first";
+      } else if ("InvalidAccessKeyId".equals(code)) {
+        problem = "the access key is not accepted: " + where + " does not know " + who
+            + " (check --s3AccessKey / AWS_ACCESS_KEY_ID)";
+      } else if ("SignatureDoesNotMatch".equals(code)) {
+        problem = "the secret key is not accepted for " + who + " by " + where
+            + " (check --s3SecretKey / AWS_SECRET_ACCESS_KEY)";
+      } else if (status == 403) {
+        problem = "access denied to bucket '" + bucket + "' for " + who + " at " + where
+            + " (the lake needs to list, read and write objects under the prefix)";
+      } else if (status == 301 || "PermanentRedirect".equals(code)
+          || "AuthorizationHeaderMalformed".equals(code)) {
+        problem = "bucket '" + bucket + "' is not in region " + s3.getAwsRegion()
+            + " (set --s3Region)";
+      } else {
+        problem = "cannot list bucket '" + bucket + "' at " + where;
+      }
+      throw new IllegalArgumentException(mask("S3 lake " + lake + ": " + problem + " [HTTP "
+          + status + (code != null ? " " + code : "") + "]", secretKey), e);
+    } catch (SdkException e) {
+      throw new IllegalArgumentException(mask("S3 lake " + lake + ": cannot reach " + where
+          + " with " + who + ": " + e.getMessage(), secretKey), e);
+    }
+  }
+
+  private static String mask(String text, @Nullable String secret) {
+    return secret == null || secret.isEmpty() ? text : text.replace(secret, "***");
+  }
+
+  private static @Nullable String blankToNull(@Nullable String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+}

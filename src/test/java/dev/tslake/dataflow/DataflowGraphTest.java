@@ -1,0 +1,196 @@
+package dev.tslake.dataflow;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tslake.TsLake;
+import dev.tslake.TsLakeOptions;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.util.construction.PipelineTranslation;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The default job's graph, built and checked for Dataflow without a cloud project or network.
+ *
+ * <p>Runs only when the Dataflow runner is on the test classpath, i.e. under {@code mvn
+ * -Pdataflow} (CI: {@code mvn -B -Pdataflow test -Dtest=DataflowGraphTest}); in the default build
+ * JUnit reports it as skipped ("disabled"), not passed. It uses the runner only through
+ * reflection so that it compiles without it. See runners/dataflow/README.md for what this does
+ * and does not check.
+ */
+@EnabledIf("dataflowRunnerOnClasspath")
+class DataflowGraphTest {
+  static final String RUNNER = "org.apache.beam.runners.dataflow.DataflowRunner";
+
+  static boolean dataflowRunnerOnClasspath() {
+    try {
+      Class.forName(RUNNER, false, DataflowGraphTest.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
+  }
+
+  /** Dataflow options that need no credentials, no network and no existing bucket. */
+  static List<String> offlineArgs(Path dir) {
+    return new ArrayList<>(List.of(
+        "--runner=DataflowRunner",
+        "--project=tslake-offline",
+        "--region=us-central1",
+        "--tempLocation=gs://tslake-offline/tmp",
+        "--gcpTempLocation=gs://tslake-offline/tmp",
+        // GcsPathValidator would ask GCS whether the bucket exists
+        "--pathValidatorClass=org.apache.beam.sdk.extensions.gcp.storage.NoopPathValidator",
+        // no Application Default Credentials on this machine
+        "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory",
+        "--lake=gs://tslake-offline/lake",
+        "--warehouseUrl=jdbc:postgresql://10.0.0.5:5432/tslake",
+        "--warehouseUser=tslake",
+        "--runId=offline-graph-test",
+        "--ingestDate=2025-01-01",
+        "--config=testdata/tslake.json"));
+  }
+
+  static TsLakeOptions options(List<String> args) {
+    PipelineOptionsFactory.register(TsLakeOptions.class);
+    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation()
+        .as(TsLakeOptions.class);
+  }
+
+  static Object dataflowRunner(PipelineOptions options) throws Exception {
+    try {
+      return Class.forName(RUNNER).getMethod("fromOptions", PipelineOptions.class)
+          .invoke(null, options);
+    } catch (InvocationTargetException e) {
+      throw (Exception) e.getCause();
+    }
+  }
+
+  static final List<String> STAGES = List.of("ReadSources", "WriteRawToLake", "ValidateAndClean",
+      "DedupLatestVintage", "WindowedAggregates", "LoadObservations", "LoadRejects",
+      "LoadAggregates", "SeriesDimension", "LoadSeries", "WriteRejectedToLake", "RecordRun");
+
+  @Test
+  void theDefaultJobTranslatesForDataflowWithStableCoders(@TempDir Path dir) throws Exception {
+    TsLakeOptions options = options(offlineArgs(dir));
+    assertEquals(RUNNER, options.getRunner().getName());
+    // DataflowRunner's own validation of the options (project id, region, temp/staging paths,
+    // worker settings); with the GCS validator it would need the bucket.
+    Object runner = dataflowRunner(options);
+    assertEquals(RUNNER, runner.getClass().getName());
+
+    Pipeline p = Pipeline.create(options);
+    TsLake.buildPipeline(p, TsLake.RunSettings.from(options));
+    RunnerApi.Pipeline proto = PipelineTranslation.toProto(p);
+    RunnerApi.Components c = proto.getComponents();
+
+    Set<String> topLevel = new TreeSet<>();
+    for (String id : proto.getRootTransformIdsList()) {
+      topLevel.add(c.getTransformsOrThrow(id).getUniqueName());
+    }
+    for (String stage : STAGES) {
+      assertTrue(topLevel.contains(stage), stage + " missing from " + topLevel);
+    }
+
+    // Every PCollection has a coder Dataflow can ship; none of the element types on the hot path
+    // (raw records, observations, aggregates, rejects) falls back to Java serialization.
+    List<String> serializable = new ArrayList<>();
+    for (Map.Entry<String, RunnerApi.PCollection> e : c.getPcollectionsMap().entrySet()) {
+      String coder = describeCoder(c, e.getValue().getCoderId());
+      if (coder.contains("SerializableCoder") && hotPath(coder)) {
+        serializable.add(e.getValue().getUniqueName() + ": " + coder);
+      }
+    }
+    assertEquals(List.of(), serializable);
+    for (String custom : List.of("RawRecord", "Observation", "Aggregate", "Reject")) {
+      assertTrue(c.getCodersMap().values().stream()
+              .anyMatch(cd -> cd.getSpec().getPayload().toStringUtf8().contains(custom + "$Coder")),
+          custom + ".Coder not used anywhere in the graph");
+    }
+  }
+
+  static boolean hotPath(String coder) {
+    return coder.contains("RawRecord") || coder.contains("Observation")
+        || coder.contains("Aggregate") || coder.contains("Reject");
+  }
+
+  /** A readable description of a coder and its components (custom coders carry their class). */
+  static String describeCoder(RunnerApi.Components c, String coderId) {
+    RunnerApi.Coder coder = c.getCodersOrThrow(coderId);
+    StringBuilder b = new StringBuilder(coder.getSpec().getUrn());
+    if (coder.getSpec().getUrn().equals("beam:coders:javasdk:0.1")) {
+      String payload = coder.getSpec().getPayload().toStringUtf8();
+      for (String name : List.of("SerializableCoder", "RawRecord", "Observation", "Aggregate",
+          "Reject", "SeriesInfo", "SeriesRow", "FileTask")) {
+        if (payload.contains(name)) {
+          b.append(' ').append(name);
+        }
+      }
+    }
+    if (coder.getComponentCoderIdsCount() > 0) {
+      b.append('<');
+      for (String id : coder.getComponentCoderIdsList()) {
+        b.append(describeCoder(c, id)).append(',');
+      }
+      b.append('>');
+    }
+    return b.toString();
+  }
+
+  /**
+   * The runner's whole run() path offline: overrides, Dataflow translation, staging and the job
+   * description, written as a classic template instead of being submitted ({@code
+   * --templateLocation}: DataflowRunner writes the job there and does not call the service).
+   * Staging goes to a local folder (the path validator is a no-op) with just the compiled
+   * classes, so nothing leaves the machine.
+   */
+  @Test
+  void theRunnerWritesTheJobAsATemplateWithoutSubmitting(@TempDir Path dir) throws Exception {
+    List<String> args = offlineArgs(dir);
+    Path template = dir.resolve("tslake-template.json");
+    args.add("--stagingLocation=" + dir.resolve("staging"));
+    args.add("--filesToStage=" + Path.of("target/classes").toAbsolutePath());
+    args.add("--templateLocation=" + template);
+    // (--dataflowJobFile writes the same JSON but then submits; the two are mutually exclusive)
+    TsLakeOptions options = options(args);
+    Pipeline p = Pipeline.create(options);
+    TsLake.buildPipeline(p, TsLake.RunSettings.from(options));
+    PipelineResult result = p.run();
+    assertEquals("DataflowTemplateJob", result.getClass().getSimpleName());
+
+    String job = Files.readString(template);
+    Files.writeString(Path.of("target/dataflow-offline-template.json"), job);
+    assertThat(job, containsString("tslake-offline"));
+    for (String stage : List.of("ReadSources", "ValidateAndClean", "DedupLatestVintage",
+        "WindowedAggregates", "LoadObservations", "RecordRun")) {
+      assertThat(stage, job, containsString(stage));
+    }
+    assertFalse(job.contains("SerializableCoder$") && job.contains("RawRecord\","),
+        "raw records must not be Java-serialized");
+    assertTrue(listStaged(dir.resolve("staging")) > 0, "nothing staged");
+  }
+
+  static long listStaged(Path staging) throws IOException {
+    try (var files = Files.list(staging)) {
+      return files.count();
+    }
+  }
+}
