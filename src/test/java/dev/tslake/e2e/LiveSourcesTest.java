@@ -260,7 +260,7 @@ class LiveSourcesTest {
     run(config("files", filesConfig()), files, "files-2");
     assertEquals(content(files), content(wh));
     // the limits of the FRED entry held across the run
-    assertThat(server.maxRate("/fred/", Duration.ofSeconds(1)), lessThanOrEqualTo(21.0));
+    assertThat(server.maxRate("/fred/", Duration.ofSeconds(1)), lessThanOrEqualTo(22.0));
     // the Retry-After of 1 s was honoured
     List<FakeApiServer.Recorded> payems = server.requests().stream()
         .filter(r -> r.path().equals("/fred/series") && "PAYEMS".equals(r.query().get("series_id")))
@@ -296,9 +296,10 @@ class LiveSourcesTest {
     assertThat(server.count("/fred/"), greaterThan(25L));
     assertThat(server.maxConcurrent(), lessThanOrEqualTo(3));
     assertThat(server.maxConcurrent(), greaterThanOrEqualTo(2));
-    // evenly spaced starts: at most rate * window + 1 in any window
-    assertThat(server.maxRate("/fred/", Duration.ofSeconds(1)), lessThanOrEqualTo(13.0));
-    assertThat(server.maxRate("/fred/", Duration.ofSeconds(2)), lessThanOrEqualTo(12.5));
+    // Starts are spaced 1/12 s apart: at most rate * window + 1 per window. The server sees
+    // arrivals, and a thread woken late can arrive closer to its successor: one request of slack.
+    assertThat(server.maxRate("/fred/", Duration.ofSeconds(1)), lessThanOrEqualTo(14.0));
+    assertThat(server.maxRate("/fred/", Duration.ofSeconds(2)), lessThanOrEqualTo(13.0));
   }
 
   @Test
