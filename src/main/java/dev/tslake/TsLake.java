@@ -78,6 +78,7 @@ public final class TsLake {
     public final List<ApiRequest> requests;
     /** Replay the raw lake instead of reading sources; {@link #replayDate} null = every date. */
     public boolean replayFromLake;
+    public int dedupShards = 64;
     public String replayDate;
 
     public RunSettings(PipelineConfig config, String configName, String lakeRoot,
@@ -132,6 +133,7 @@ public final class TsLake {
           options.getWarehouseBatchSize(), api, requests);
       settings.replayFromLake = options.getReplayFromLake();
       settings.replayDate = options.getReplayIngestDate();
+      settings.dedupShards = options.getDedupShards();
       if (settings.replayFromLake) {
         checkSomethingToReplay(settings);
       }
@@ -315,7 +317,8 @@ public final class TsLake {
 
     PCollectionTuple validated = raw.apply("ValidateAndClean", ValidateAndClean.of(s.config));
     PCollectionTuple deduped =
-        validated.get(ValidateAndClean.VALID).apply("DedupLatestVintage", DedupLatestVintage.create());
+        validated.get(ValidateAndClean.VALID).apply("DedupLatestVintage",
+            DedupLatestVintage.create().withShards(s.dedupShards));
     PCollection<Observation> observations = deduped.get(DedupLatestVintage.LATEST);
 
     PCollectionTuple loadedObservations = observations.apply("LoadObservations",

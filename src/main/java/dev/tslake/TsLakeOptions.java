@@ -145,6 +145,14 @@ public interface TsLakeOptions extends S3Options {
 
   void setReplayIngestDate(String value);
 
+  @Description("Dedup groups: records are grouped by a hash shard of (source, series, ts); 0 groups"
+      + " by the key itself (better on Flink and Dataflow, which sort groups; the DirectRunner"
+      + " schedules work per group and needs few).")
+  @Default.Integer(64)
+  int getDedupShards();
+
+  void setDedupShards(int value);
+
   @Description("Rows per warehouse transaction.")
   @Default.Integer(1000)
   int getWarehouseBatchSize();

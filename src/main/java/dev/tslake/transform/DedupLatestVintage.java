@@ -12,7 +12,7 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -55,9 +55,13 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
     return new DedupLatestVintage(DEFAULT_SHARDS);
   }
 
+  /**
+   * Groups by a hash shard of the key ({@code n >= 1}), or by the key itself ({@code n == 0}):
+   * a runner that sorts its groups (Flink, Dataflow) needs no per-shard hash map then.
+   */
   public DedupLatestVintage withShards(int n) {
-    if (n < 1) {
-      throw new IllegalArgumentException("shards must be at least 1");
+    if (n < 0) {
+      throw new IllegalArgumentException("shards must be 0 (one group per key) or more");
     }
     return new DedupLatestVintage(n);
   }
@@ -67,10 +71,11 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
     int n = shards;
     PCollectionTuple out = input
         .apply("ShardByKey",
-            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.integers(),
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(),
                     TypeDescriptor.of(Observation.class)))
-                .via((Observation o) -> KV.of(Math.floorMod(o.key().hashCode(), n), o)))
-        .setCoder(KvCoder.of(VarIntCoder.of(), Observation.Coder.of()))
+                .via((Observation o) -> KV.of(n == 0
+                    ? o.key() : Integer.toString(Math.floorMod(o.key().hashCode(), n)), o)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), Observation.Coder.of()))
         .apply("LatestVintagePerKey", Combine.perKey(new LatestFn()))
         .apply("EmitWinners",
             ParDo.of(new EmitFn()).withOutputTags(LATEST, TupleTagList.of(SUPERSEDED)));
@@ -162,11 +167,11 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
     }
   }
 
-  static final class EmitFn extends DoFn<KV<Integer, Latest>, Observation> {
+  static final class EmitFn extends DoFn<KV<String, Latest>, Observation> {
     private final Counter superseded = Metrics.counter(DedupLatestVintage.class, "superseded");
 
     @ProcessElement
-    public void process(@Element KV<Integer, Latest> kv, MultiOutputReceiver out) {
+    public void process(@Element KV<String, Latest> kv, MultiOutputReceiver out) {
       Latest l = kv.getValue();
       long dropped = 0;
       for (Map.Entry<String, Observation> e : l.best.entrySet()) {

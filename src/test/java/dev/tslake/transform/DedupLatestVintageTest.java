@@ -283,9 +283,10 @@ class DedupLatestVintageTest {
   }
 
   @Test
-  void shardsMustBePositive() {
+  void shardsMustNotBeNegative() {
+    // 0 means one group per key (DedupPerKeyTest)
     org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> DedupLatestVintage.create().withShards(0));
+        () -> DedupLatestVintage.create().withShards(-1));
     org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> DedupLatestVintage.create().withShards(-3));
   }
