@@ -123,22 +123,26 @@ public final class CsvParser implements PayloadParser {
     return name.trim().toLowerCase(Locale.ROOT);
   }
 
-  /** Config is validated when loaded; this keeps a hand-built config from throwing here. */
-  private static @Nullable String configError(SourceConfig s, @Nullable String hint) {
+  /**
+   * Config is validated when loaded; this keeps a hand-built config from throwing here. Shared
+   * by the readers mapped by the same fields (csv, parquet).
+   */
+  static @Nullable String configError(SourceConfig s, @Nullable String hint) {
+    String kind = s.type.id() + " source '" + s.name + "'";
     if (s.timestampColumn == null || s.timestampColumn.isBlank()) {
-      return "csv source '" + s.name + "' has no timestampColumn";
+      return kind + " has no timestampColumn";
     }
     if (s.valueColumns == null || s.valueColumns.isEmpty()) {
-      return "csv source '" + s.name + "' has no valueColumns";
+      return kind + " has no valueColumns";
     }
     for (String v : s.valueColumns) {
       if (v == null || v.isBlank()) {
-        return "csv source '" + s.name + "' has an empty entry in valueColumns";
+        return kind + " has an empty entry in valueColumns";
       }
     }
     if (s.seriesColumn == null && (s.seriesId == null || s.seriesId.isBlank())
         && (hint == null || hint.isBlank())) {
-      return "csv source '" + s.name + "' has neither seriesColumn nor seriesId";
+      return kind + " has neither seriesColumn nor seriesId";
     }
     return null;
   }

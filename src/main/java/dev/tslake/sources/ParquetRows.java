@@ -86,7 +86,7 @@ public final class ParquetRows {
   public static long read(PayloadContext ctx, SeekableByteChannel channel, ParseOutput out) {
     SourceConfig s = ctx.source;
     String src = s.name;
-    String configError = configError(s, ctx.seriesIdHint);
+    String configError = CsvParser.configError(s, ctx.seriesIdHint);
     boolean byColumn = s.seriesColumn != null;
     String fixedSeries = byColumn ? null
         : (ctx.seriesIdHint != null && !ctx.seriesIdHint.isBlank() ? ctx.seriesIdHint : s.seriesId);
@@ -399,26 +399,6 @@ public final class ParquetRows {
   private static String plain(BigDecimal d) {
     String s = d.stripTrailingZeros().toPlainString();
     return s.equals("-0") ? "0" : s;
-  }
-
-  /** Config is validated when loaded; this keeps a hand-built config from throwing here. */
-  private static @Nullable String configError(SourceConfig s, @Nullable String hint) {
-    if (s.timestampColumn == null || s.timestampColumn.isBlank()) {
-      return "parquet source '" + s.name + "' has no timestampColumn";
-    }
-    if (s.valueColumns == null || s.valueColumns.isEmpty()) {
-      return "parquet source '" + s.name + "' has no valueColumns";
-    }
-    for (String v : s.valueColumns) {
-      if (v == null || v.isBlank()) {
-        return "parquet source '" + s.name + "' has an empty entry in valueColumns";
-      }
-    }
-    if (s.seriesColumn == null && (s.seriesId == null || s.seriesId.isBlank())
-        && (hint == null || hint.isBlank())) {
-      return "parquet source '" + s.name + "' has neither seriesColumn nor seriesId";
-    }
-    return null;
   }
 
   /** A Parquet {@link InputFile} over a Beam filesystem channel (local, S3, GCS). */

@@ -184,14 +184,14 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     return end == 0 ? null : name.substring(0, end);
   }
 
-  /** Streams one file through its source's parser. */
-  static final class ParseFileFn extends DoFn<FileTask, RawRecord> {
+  /** What both file readers share: the sources by name, and the file and record counters. */
+  abstract static class FileFn extends DoFn<FileTask, RawRecord> {
     private final PipelineConfig config;
     private transient Map<String, SourceConfig> byName;
-    private final Counter files = Metrics.counter(ReadSources.class, "files_read");
-    private final Counter records = Metrics.counter(ReadSources.class, "records_read");
+    final Counter files = Metrics.counter(ReadSources.class, "files_read");
+    final Counter records = Metrics.counter(ReadSources.class, "records_read");
 
-    ParseFileFn(PipelineConfig config) {
+    FileFn(PipelineConfig config) {
       this.config = config;
     }
 
@@ -203,9 +203,20 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       }
     }
 
+    SourceConfig source(FileTask task) {
+      return byName.get(task.source);
+    }
+  }
+
+  /** Streams one file through its source's parser. */
+  static final class ParseFileFn extends FileFn {
+    ParseFileFn(PipelineConfig config) {
+      super(config);
+    }
+
     @ProcessElement
     public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
-      SourceConfig source = byName.get(task.source);
+      SourceConfig source = source(task);
       PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
       ResourceId resource = FileSystems.matchNewResource(task.path, false);
       long[] n = {0};
@@ -241,27 +252,14 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
    * Reads one Parquet file with {@link ParquetRows}. Opening the file is I/O (a failure throws, so
    * the runner retries it); anything wrong with its bytes is a rejected record.
    */
-  static final class ReadParquetFn extends DoFn<FileTask, RawRecord> {
-    private final PipelineConfig config;
-    private transient Map<String, SourceConfig> byName;
-    private final Counter files = Metrics.counter(ReadSources.class, "files_read");
-    private final Counter records = Metrics.counter(ReadSources.class, "records_read");
-
+  static final class ReadParquetFn extends FileFn {
     ReadParquetFn(PipelineConfig config) {
-      this.config = config;
-    }
-
-    @Setup
-    public void setup() {
-      byName = new HashMap<>();
-      for (SourceConfig s : config.sources) {
-        byName.put(s.name, s);
-      }
+      super(config);
     }
 
     @ProcessElement
     public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
-      SourceConfig source = byName.get(task.source);
+      SourceConfig source = source(task);
       PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
       ResourceId resource = FileSystems.matchNewResource(task.path, false);
       ParseOutput sink = new ParseOutput() {
