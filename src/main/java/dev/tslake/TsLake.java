@@ -10,6 +10,7 @@ import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
 import dev.tslake.sources.ReadSources;
+import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
 import dev.tslake.warehouse.RecordRun;
@@ -45,7 +46,6 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.values.PCollection;
@@ -346,7 +346,7 @@ public final class TsLake {
         UpsertBatches.into(s.warehouse, Tables.series()).withBatchSize(s.batchSize));
 
     p.apply("RecordRun", new RecordRun(s.warehouse, s.runId, s.startedAt, s.runner, s.configName,
-        raw.apply("CountRead", Count.<RawRecord>globally()).apply("ReadView", View.asSingleton()),
+        raw.apply("CountRead", CountElements.<RawRecord>globally()).apply("ReadView", View.asSingleton()),
         total(loadedRejects, "Rejected"),
         total(loadedObservations, "Loaded"),
         deduped.get(DedupLatestVintage.SUPERSEDED).apply("SumSuperseded", Sum.longsGlobally())

@@ -25,6 +25,7 @@ import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -62,9 +63,9 @@ public final class WindowedAggregates extends PTransform<PCollection<Observation
       windowsBySource.put(s.name, ws);
     }
     return observations
-        .apply("KeyByWindowSizeAndSeries", ParDo.of(new KeyFn(windowsBySource)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), PointCoder.INSTANCE))
-        .apply("StatsPerWindow", Combine.perKey(new WindowedStatsFn()))
+        .apply("PartialStatsPerBundle", ParDo.of(new PartialStatsFn(windowsBySource)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), WindowedStatsCoder.INSTANCE))
+        .apply("StatsPerWindow", Combine.perKey(new MergeStatsFn()))
         .apply("ToAggregates", ParDo.of(new ToAggregatesFn()))
         .setCoder(Aggregate.Coder.of());
   }
@@ -74,77 +75,102 @@ public final class WindowedAggregates extends PTransform<PCollection<Observation
     return window + '\u0000' + source + '\u0000' + series;
   }
 
-  static final class KeyFn extends DoFn<Observation, KV<String, Point>> {
+  /**
+   * Combines before the shuffle, inside the DoFn: each bundle's observations are folded into one
+   * {@link WindowedStats} per (window size, series), and only those partial statistics cross the
+   * shuffle. Beam's own combiner lifting does the same on paper, but on Flink's batch runner it
+   * encodes and sorts every input element to find its key first; this way a series' minute
+   * observations become one partial per hour and day. The buffer is flushed early when it holds
+   * {@link #MAX_BUFFERED_WINDOWS} windows, so memory stays bounded whatever the bundle size.
+   */
+  static final class PartialStatsFn extends DoFn<Observation, KV<String, WindowedStats>> {
+    static final int MAX_BUFFERED_WINDOWS = 200_000;
     private final Map<String, List<String>> windowsBySource;
-    private final Windows windows = new Windows();
+    private transient Map<String, Map<String, Partial[]>> partials;
+    private transient Map<String, WindowSpec[]> specs;
+    private transient int buffered;
 
-    KeyFn(Map<String, List<String>> windowsBySource) {
+    PartialStatsFn(Map<String, List<String>> windowsBySource) {
       this.windowsBySource = windowsBySource;
     }
 
+    /** One series' partial statistics for one window size, with the last window used cached. */
+    private static final class Partial {
+      final String size;
+      final WindowSpec spec;
+      final WindowedStats stats = new WindowedStats();
+      long cachedStart = Long.MAX_VALUE;
+      long cachedEnd = Long.MIN_VALUE;
+      SeriesStats cached;
+
+      Partial(String size, WindowSpec spec) {
+        this.size = size;
+        this.spec = spec;
+      }
+    }
+
+    @Setup
+    public void setup() {
+      specs = new HashMap<>();
+      for (Map.Entry<String, List<String>> e : windowsBySource.entrySet()) {
+        specs.put(e.getKey(), e.getValue().stream().map(WindowSpec::parse).toArray(WindowSpec[]::new));
+      }
+    }
+
+    @StartBundle
+    public void startBundle() {
+      partials = new HashMap<>();
+      buffered = 0;
+    }
+
     @ProcessElement
-    public void process(@Element Observation o, OutputReceiver<KV<String, Point>> out) {
-      List<String> sizes = windowsBySource.get(o.source);
-      if (sizes == null) {
+    public void process(@Element Observation o, OutputReceiver<KV<String, WindowedStats>> out) {
+      WindowSpec[] sourceSpecs = specs.get(o.source);
+      if (sourceSpecs == null || sourceSpecs.length == 0) {
         return;
       }
-      for (String size : sizes) {
-        long[] w = windows.boundsOf(size, o.ts);
-        out.output(KV.of(key(size, o.source, o.seriesId), new Point(w[0], w[1], o.ts, o.value)));
+      Partial[] ps = partials.computeIfAbsent(o.source, s -> new HashMap<>())
+          .computeIfAbsent(o.seriesId, s -> {
+            List<String> sizes = windowsBySource.get(o.source);
+            Partial[] created = new Partial[sizes.size()];
+            for (int i = 0; i < created.length; i++) {
+              created[i] = new Partial(sizes.get(i), sourceSpecs[i]);
+            }
+            return created;
+          });
+      for (Partial p : ps) {
+        if (o.ts < p.cachedStart || o.ts >= p.cachedEnd) {
+          long[] w = p.spec.bounds(o.ts);
+          int before = p.stats.stats.size();
+          p.cached = p.stats.window(w[0], w[1]);
+          buffered += p.stats.stats.size() - before;
+          p.cachedStart = w[0];
+          p.cachedEnd = w[1];
+        }
+        p.cached.add(o.ts, o.value);
+      }
+      if (buffered >= MAX_BUFFERED_WINDOWS) {
+        flush(out::output);
       }
     }
-  }
 
-  /** An observation placed in its window. */
-  static final class Point {
-    final long windowStart;
-    final long windowEnd;
-    final long ts;
-    final Double value;
-
-    Point(long windowStart, long windowEnd, long ts, Double value) {
-      this.windowStart = windowStart;
-      this.windowEnd = windowEnd;
-      this.ts = ts;
-      this.value = value;
-    }
-  }
-
-  static final class PointCoder extends CustomCoder<Point> {
-    static final PointCoder INSTANCE = new PointCoder();
-
-    @Override
-    public void encode(Point p, OutputStream os) throws IOException {
-      DataOutputStream out = new DataOutputStream(os);
-      out.writeLong(p.windowStart);
-      out.writeLong(p.windowEnd);
-      out.writeLong(p.ts);
-      out.writeBoolean(p.value != null);
-      out.writeDouble(p.value == null ? 0 : p.value);
-      out.flush();
+    @FinishBundle
+    public void finishBundle(FinishBundleContext ctx) {
+      flush(kv -> ctx.output(kv, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
     }
 
-    @Override
-    public Point decode(InputStream is) throws IOException {
-      DataInputStream in = new DataInputStream(is);
-      long start = in.readLong();
-      long end = in.readLong();
-      long ts = in.readLong();
-      boolean present = in.readBoolean();
-      double v = in.readDouble();
-      return new Point(start, end, ts, present ? v : null);
-    }
-  }
-
-  /** Window bounds per window size, parsed once per worker. */
-  static final class Windows implements Serializable {
-    private transient Map<String, WindowSpec> specs;
-
-    long[] boundsOf(String window, long ts) {
-      if (specs == null) {
-        specs = new HashMap<>();
+    private void flush(java.util.function.Consumer<KV<String, WindowedStats>> out) {
+      for (Map.Entry<String, Map<String, Partial[]>> bySource : partials.entrySet()) {
+        for (Map.Entry<String, Partial[]> bySeries : bySource.getValue().entrySet()) {
+          for (Partial p : bySeries.getValue()) {
+            if (!p.stats.stats.isEmpty()) {
+              out.accept(KV.of(key(p.size, bySource.getKey(), bySeries.getKey()), p.stats));
+            }
+          }
+        }
       }
-      return specs.computeIfAbsent(window, WindowSpec::parse).bounds(ts);
+      partials = new HashMap<>();
+      buffered = 0;
     }
   }
 
@@ -157,17 +183,25 @@ public final class WindowedAggregates extends PTransform<PCollection<Observation
       ends.putIfAbsent(start, end);
       return stats.computeIfAbsent(start, s -> new SeriesStats());
     }
+
+    void mergeFrom(WindowedStats other) {
+      for (Map.Entry<Long, SeriesStats> e : other.stats.entrySet()) {
+        window(e.getKey(), other.ends.get(e.getKey())).merge(e.getValue());
+      }
+    }
   }
 
-  static final class WindowedStatsFn extends Combine.CombineFn<Point, WindowedStats, WindowedStats> {
+  /** Merges the partial statistics of one (window size, series). */
+  static final class MergeStatsFn
+      extends Combine.CombineFn<WindowedStats, WindowedStats, WindowedStats> {
     @Override
     public WindowedStats createAccumulator() {
       return new WindowedStats();
     }
 
     @Override
-    public WindowedStats addInput(WindowedStats acc, Point p) {
-      acc.window(p.windowStart, p.windowEnd).add(p.ts, p.value);
+    public WindowedStats addInput(WindowedStats acc, WindowedStats partial) {
+      acc.mergeFrom(partial);
       return acc;
     }
 
@@ -177,10 +211,8 @@ public final class WindowedAggregates extends PTransform<PCollection<Observation
       for (WindowedStats a : accs) {
         if (merged == null) {
           merged = a;
-          continue;
-        }
-        for (Map.Entry<Long, SeriesStats> e : a.stats.entrySet()) {
-          merged.window(e.getKey(), a.ends.get(e.getKey())).merge(e.getValue());
+        } else {
+          merged.mergeFrom(a);
         }
       }
       return merged == null ? new WindowedStats() : merged;
@@ -192,12 +224,12 @@ public final class WindowedAggregates extends PTransform<PCollection<Observation
     }
 
     @Override
-    public Coder<WindowedStats> getAccumulatorCoder(CoderRegistry r, Coder<Point> in) {
+    public Coder<WindowedStats> getAccumulatorCoder(CoderRegistry r, Coder<WindowedStats> in) {
       return WindowedStatsCoder.INSTANCE;
     }
 
     @Override
-    public Coder<WindowedStats> getDefaultOutputCoder(CoderRegistry r, Coder<Point> in) {
+    public Coder<WindowedStats> getDefaultOutputCoder(CoderRegistry r, Coder<WindowedStats> in) {
       return WindowedStatsCoder.INSTANCE;
     }
   }

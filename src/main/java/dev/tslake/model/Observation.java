@@ -154,23 +154,29 @@ public final class Observation implements Serializable {
 
     @Override
     public void encode(Observation o, OutputStream os) throws IOException {
-      DataOutputStream out = Codec.out(os);
-      Codec.writeString(out, o.source);
-      Codec.writeString(out, o.seriesId);
-      out.writeLong(o.ts);
-      Codec.writeNullableDouble(out, o.value);
-      out.writeLong(o.vintage);
-      Codec.writeString(out, o.origin);
-      Codec.writeString(out, o.locator);
-      out.flush();
+      Frame f = Frame.writer();
+      f.putString(o.source);
+      f.putString(o.seriesId);
+      f.putLong(o.ts);
+      f.putNullableDouble(o.value);
+      f.putLong(o.vintage);
+      f.putString(o.origin);
+      f.putString(o.locator);
+      f.writeTo(os);
     }
 
     @Override
     public Observation decode(InputStream is) throws IOException {
-      DataInputStream in = Codec.in(is);
-      return new Observation(
-          Codec.readString(in), Codec.readString(in), in.readLong(), Codec.readNullableDouble(in),
-          in.readLong(), Codec.readString(in), Codec.readString(in));
+      Frame f = Frame.reader(is);
+      String source = f.getSharedString();
+      String seriesId = f.getString();
+      long ts = f.getLong();
+      Double value = f.getNullableDouble();
+      long vintage = f.getLong();
+      String origin = f.getSharedString();
+      String locator = f.getString();
+      f.end();
+      return new Observation(source, seriesId, ts, value, vintage, origin, locator);
     }
 
     @Override

@@ -117,24 +117,31 @@ public final class RawRecord implements Serializable {
 
     @Override
     public void encode(RawRecord r, OutputStream os) throws IOException {
-      DataOutputStream out = Codec.out(os);
-      Codec.writeString(out, r.source);
-      Codec.writeString(out, r.origin);
-      Codec.writeString(out, r.locator);
-      Codec.writeString(out, r.seriesId);
-      Codec.writeString(out, r.ts);
-      Codec.writeString(out, r.value);
-      Codec.writeString(out, r.vintage);
-      Codec.writeString(out, r.error);
-      out.flush();
+      Frame f = Frame.writer();
+      f.putString(r.source);
+      f.putString(r.origin);
+      f.putString(r.locator);
+      f.putString(r.seriesId);
+      f.putString(r.ts);
+      f.putString(r.value);
+      f.putString(r.vintage);
+      f.putString(r.error);
+      f.writeTo(os);
     }
 
     @Override
     public RawRecord decode(InputStream is) throws IOException {
-      DataInputStream in = Codec.in(is);
-      return new RawRecord(
-          Codec.readString(in), Codec.readString(in), Codec.readString(in), Codec.readString(in),
-          Codec.readString(in), Codec.readString(in), Codec.readString(in), Codec.readString(in));
+      Frame f = Frame.reader(is);
+      String source = f.getSharedString();
+      String origin = f.getSharedString();
+      String locator = f.getString();
+      String seriesId = f.getString();
+      String ts = f.getString();
+      String value = f.getString();
+      String vintage = f.getSharedString();
+      String error = f.getString();
+      f.end();
+      return new RawRecord(source, origin, locator, seriesId, ts, value, vintage, error);
     }
 
     @Override

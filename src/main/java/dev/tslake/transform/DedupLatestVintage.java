@@ -1,44 +1,47 @@
 package dev.tslake.transform;
 
 import dev.tslake.model.Observation;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.CustomCoder;
+import java.util.Objects;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.apache.beam.sdk.values.TypeDescriptor;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * One observation per (source, series_id, ts): the latest vintage wins (ties broken by origin
- * and position, so a rerun picks the same winner). Outputs the winners and, per shard, how many
- * records were superseded, so the run can account for every record.
+ * and position, so a rerun picks the same winner). Outputs the winners and how many records were
+ * superseded, so the run can account for every record.
  *
- * <p>Records are grouped by a hash shard of their key, not by the key itself, and each shard's
- * combiner keeps the best record per key. Same result as a group per key, but with a bounded
- * number of groups: the DirectRunner schedules one bundle per group and key, which made a
- * per-key group the slowest step of a local run by far. Partial winners are picked before the
- * shuffle (combiner lifting) on runners that support it.
+ * <p>One {@link GroupByKey} and nothing else crosses the shuffle: no combiner, because almost
+ * every key is unique and a combiner lifted before the shuffle only adds a hash map per key and a
+ * second sort. The group key is either the observation's key itself ({@code withShards(0)}: for
+ * runners that sort their groups, Flink and Dataflow) or a hash shard of it (the default: the
+ * DirectRunner schedules work per group, so it wants few groups; each shard's winners are picked
+ * with a hash map after the shuffle).
+ *
+ * <p>Per-key group keys are bytes laid out for a sorting shuffle: a 64-bit hash of (source,
+ * series), then the timestamp, then the exact text. Flink sorts on a fixed-length prefix of the
+ * key; with the plain text key ({@code "source\0series\0ts"}) every prefix looked alike and most
+ * comparisons fell back to decoding both keys. The hash first also keeps a series' observations
+ * together and in time order, which is the order the warehouse's index likes to be filled in.
  */
 public final class DedupLatestVintage extends PTransform<PCollection<Observation>, PCollectionTuple> {
   public static final TupleTag<Observation> LATEST = new TupleTag<Observation>() {};
@@ -60,127 +63,148 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
    * a runner that sorts its groups (Flink, Dataflow) needs no per-shard hash map then.
    */
   public DedupLatestVintage withShards(int n) {
-    if (n < 0) {
-      throw new IllegalArgumentException("shards must be 0 (one group per key) or more");
+    if (n < 0 || n > 65535) {
+      throw new IllegalArgumentException("shards must be 0 (one group per key) to 65535");
     }
     return new DedupLatestVintage(n);
   }
 
   @Override
   public PCollectionTuple expand(PCollection<Observation> input) {
-    int n = shards;
     PCollectionTuple out = input
-        .apply("ShardByKey",
-            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(),
-                    TypeDescriptor.of(Observation.class)))
-                .via((Observation o) -> KV.of(n == 0
-                    ? o.key() : Integer.toString(Math.floorMod(o.key().hashCode(), n)), o)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), Observation.Coder.of()))
-        .apply("LatestVintagePerKey", Combine.perKey(new LatestFn()))
-        .apply("EmitWinners",
-            ParDo.of(new EmitFn()).withOutputTags(LATEST, TupleTagList.of(SUPERSEDED)));
+        .apply("KeyForDedup", ParDo.of(new KeyFn(shards)))
+        .setCoder(KvCoder.of(ByteArrayCoder.of(), Observation.Coder.of()))
+        .apply("GroupCandidates", GroupByKey.create())
+        .apply("PickLatest",
+            ParDo.of(new PickLatestFn()).withOutputTags(LATEST, TupleTagList.of(SUPERSEDED)));
     out.get(LATEST).setCoder(Observation.Coder.of());
     out.get(SUPERSEDED).setCoder(VarLongCoder.of());
     return out;
   }
 
-  /** Best record per key, and how many records each key had. */
-  static final class Latest {
-    final Map<String, Observation> best = new HashMap<>();
-    final Map<String, Long> count = new HashMap<>();
-
-    void add(Observation o, long n) {
-      String key = o.key();
-      best.merge(key, o, (a, b) -> Observation.compareRecency(b, a) > 0 ? b : a);
-      count.merge(key, n, Long::sum);
-    }
+  /** 64-bit hash of (source, series): spreads series over the key space, stable across JVMs. */
+  static long seriesHash(String source, String seriesId) {
+    long h = 0x9E3779B97F4A7C15L;
+    h = mix(h ^ source.hashCode());
+    h = mix(h ^ seriesId.hashCode());
+    return mix(h ^ seriesId.length());
   }
 
-  static final class LatestFn extends Combine.CombineFn<Observation, Latest, Latest> {
-    @Override
-    public Latest createAccumulator() {
-      return new Latest();
-    }
-
-    @Override
-    public Latest addInput(Latest acc, Observation o) {
-      acc.add(o, 1);
-      return acc;
-    }
-
-    @Override
-    public Latest mergeAccumulators(Iterable<Latest> accs) {
-      Latest merged = null;
-      for (Latest a : accs) {
-        if (merged == null) {
-          merged = a;
-          continue;
-        }
-        for (Map.Entry<String, Observation> e : a.best.entrySet()) {
-          merged.add(e.getValue(), a.count.get(e.getKey()));
-        }
-      }
-      return merged == null ? new Latest() : merged;
-    }
-
-    @Override
-    public Latest extractOutput(Latest acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<Latest> getAccumulatorCoder(CoderRegistry registry, Coder<Observation> in) {
-      return LatestCoder.INSTANCE;
-    }
-
-    @Override
-    public Coder<Latest> getDefaultOutputCoder(CoderRegistry registry, Coder<Observation> in) {
-      return LatestCoder.INSTANCE;
-    }
+  private static long mix(long z) {
+    z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
+    z = (z ^ (z >>> 33)) * 0xc4ceb93fe1a85ec3L;
+    return z ^ (z >>> 33);
   }
 
-  static final class LatestCoder extends CustomCoder<Latest> {
-    static final LatestCoder INSTANCE = new LatestCoder();
-
-    @Override
-    public void encode(Latest value, OutputStream os) throws IOException {
-      DataOutputStream out = new DataOutputStream(os);
-      out.writeInt(value.best.size());
-      out.flush();
-      for (Map.Entry<String, Observation> e : value.best.entrySet()) {
-        Observation.Coder.of().encode(e.getValue(), os);
-        out.writeLong(value.count.get(e.getKey()));
-        out.flush();
-      }
+  /** The group key of one observation: its exact key, hash and time first; or its shard. */
+  static byte[] groupKey(Observation o, int shards) {
+    if (shards > 0) {
+      int shard = (int) Math.floorMod(seriesHash(o.source, o.seriesId) ^ mix(o.ts), (long) shards);
+      return new byte[] {(byte) (shard >>> 8), (byte) shard};
     }
-
-    @Override
-    public Latest decode(InputStream is) throws IOException {
-      DataInputStream in = new DataInputStream(is);
-      int size = in.readInt();
-      Latest l = new Latest();
-      for (int i = 0; i < size; i++) {
-        Observation o = Observation.Coder.of().decode(is);
-        l.add(o, in.readLong());
-      }
-      return l;
-    }
+    byte[] source = o.source.getBytes(StandardCharsets.UTF_8);
+    byte[] series = o.seriesId.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(16 + source.length + 1 + series.length)
+        .putLong(seriesHash(o.source, o.seriesId))
+        .putLong(o.ts ^ Long.MIN_VALUE) // sign flipped: unsigned byte order = time order
+        .put(source).put((byte) 0).put(series)
+        .array();
   }
 
-  static final class EmitFn extends DoFn<KV<String, Latest>, Observation> {
-    private final Counter superseded = Metrics.counter(DedupLatestVintage.class, "superseded");
+  static final class KeyFn extends DoFn<Observation, KV<byte[], Observation>> {
+    private final int shards;
+
+    KeyFn(int shards) {
+      this.shards = shards;
+    }
 
     @ProcessElement
-    public void process(@Element KV<String, Latest> kv, MultiOutputReceiver out) {
-      Latest l = kv.getValue();
-      long dropped = 0;
-      for (Map.Entry<String, Observation> e : l.best.entrySet()) {
-        out.get(LATEST).output(e.getValue());
-        dropped += l.count.get(e.getKey()) - 1;
+    public void process(@Element Observation o, OutputReceiver<KV<byte[], Observation>> out) {
+      out.output(KV.of(groupKey(o, shards), o));
+    }
+  }
+
+  /** (source, series, ts) without building a string per record. */
+  private static final class ObsKey {
+    final String source;
+    final String seriesId;
+    final long ts;
+
+    ObsKey(Observation o) {
+      this.source = o.source;
+      this.seriesId = o.seriesId;
+      this.ts = o.ts;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      if (!(other instanceof ObsKey)) {
+        return false;
       }
+      ObsKey k = (ObsKey) other;
+      return ts == k.ts && seriesId.equals(k.seriesId) && source.equals(k.source);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(source, seriesId, ts);
+    }
+  }
+
+  static final Comparator<Observation> BY_KEY = Comparator
+      .comparing((Observation o) -> o.source)
+      .thenComparing(o -> o.seriesId)
+      .thenComparingLong(o -> o.ts);
+
+  /**
+   * Picks each key's winner. Superseded counts are summed per bundle and emitted once, so the
+   * count output stays a handful of elements whatever the input size.
+   */
+  static final class PickLatestFn extends DoFn<KV<byte[], Iterable<Observation>>, Observation> {
+    private final Counter superseded = Metrics.counter(DedupLatestVintage.class, "superseded");
+    private transient long dropped;
+
+    @StartBundle
+    public void startBundle() {
+      dropped = 0;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<byte[], Iterable<Observation>> group, MultiOutputReceiver out) {
+      if (group.getKey().length > 2) { // one key per group
+        Observation best = null;
+        for (Observation o : group.getValue()) {
+          if (best == null) {
+            best = o;
+          } else {
+            dropped++;
+            if (Observation.compareRecency(o, best) > 0) {
+              best = o;
+            }
+          }
+        }
+        out.get(LATEST).output(best);
+        return;
+      }
+      Map<ObsKey, Observation> best = new HashMap<>();
+      long n = 0;
+      for (Observation o : group.getValue()) {
+        n++;
+        best.merge(new ObsKey(o), o, (a, b) -> Observation.compareRecency(b, a) > 0 ? b : a);
+      }
+      dropped += n - best.size();
+      List<Observation> winners = new ArrayList<>(best.values());
+      winners.sort(BY_KEY); // the warehouse index fills faster in key order
+      for (Observation o : winners) {
+        out.get(LATEST).output(o);
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext ctx) {
       if (dropped > 0) {
         superseded.inc(dropped);
-        out.get(SUPERSEDED).output(dropped);
+        ctx.output(SUPERSEDED, dropped, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
       }
     }
   }

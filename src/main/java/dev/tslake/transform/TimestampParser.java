@@ -182,6 +182,10 @@ public final class TimestampParser implements Serializable {
   }
 
   private static Instant iso(String text, ZoneId zone) {
+    Instant fast = isoUtcSeconds(text);
+    if (fast != null) {
+      return fast;
+    }
     TemporalAccessor t;
     try {
       t = ISO_LOCAL.parse(text);
@@ -189,6 +193,43 @@ public final class TimestampParser implements Serializable {
       throw new IllegalArgumentException("timestamp '" + text + "' is not an ISO-8601 date or date-time");
     }
     return resolve(t, text, zone);
+  }
+
+  /**
+   * The most common shape, {@code yyyy-MM-ddTHH:mm:ssZ}, read without the general formatter (which
+   * took a tenth of a 10M-row run); same result and same strictness. Anything else, or anything
+   * invalid, returns null and goes the general way, which also words the error.
+   */
+  static Instant isoUtcSeconds(String t) {
+    if (t.length() != 20 || t.charAt(4) != '-' || t.charAt(7) != '-' || t.charAt(10) != 'T'
+        || t.charAt(13) != ':' || t.charAt(16) != ':' || t.charAt(19) != 'Z') {
+      return null;
+    }
+    int year = digits(t, 0, 4);
+    int month = digits(t, 5, 2);
+    int day = digits(t, 8, 2);
+    int hour = digits(t, 11, 2);
+    int minute = digits(t, 14, 2);
+    int second = digits(t, 17, 2);
+    if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0
+        || minute > 59 || second < 0 || second > 59
+        || day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
+      return null;
+    }
+    long days = LocalDate.of(year, month, day).toEpochDay();
+    return Instant.ofEpochSecond(days * 86_400L + hour * 3_600L + minute * 60L + second);
+  }
+
+  private static int digits(String t, int from, int n) {
+    int v = 0;
+    for (int i = from; i < from + n; i++) {
+      char c = t.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   private Instant patterned(String text, ZoneId zone) {

@@ -70,20 +70,39 @@ public final class ValidateAndClean
       }
     }
 
+    // counted per bundle: a metrics update per element is a lookup of the metrics container
+    private transient long validN;
+    private transient long rejectedN;
+    private transient long missingN;
+
+    @StartBundle
+    public void startBundle() {
+      validN = 0;
+      rejectedN = 0;
+      missingN = 0;
+    }
+
     @ProcessElement
     public void process(@Element RawRecord r, MultiOutputReceiver out) {
       Object result = validate(r, timestamps.get(r.source));
       if (result instanceof Observation) {
         Observation o = (Observation) result;
         if (o.value == null) {
-          missing.inc();
+          missingN++;
         }
-        valid.inc();
+        validN++;
         out.get(VALID).output(o);
       } else {
-        rejected.inc();
+        rejectedN++;
         out.get(REJECTED).output((Reject) result);
       }
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      valid.inc(validN);
+      rejected.inc(rejectedN);
+      missing.inc(missingN);
     }
   }
 

@@ -24,6 +24,8 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
@@ -50,13 +52,16 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
 
   @Override
   public PCollection<SeriesRow> expand(PCollectionTuple input) {
-    PCollection<KV<String, Long>> times = input.get(observationsTag)
-        .apply("SeriesKey", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(),
-                TypeDescriptors.longs()))
-            .via((Observation o) -> KV.of(o.source + '\u0000' + o.seriesId, o.ts)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
-    PCollection<KV<String, Long>> first = times.apply("FirstTs", Combine.perKey(Min.ofLongs()));
-    PCollection<KV<String, Long>> last = times.apply("LastTs", Combine.perKey(Max.ofLongs()));
+    TupleTag<KV<String, Long>> firstSeen = new TupleTag<KV<String, Long>>() {};
+    TupleTag<KV<String, Long>> lastSeen = new TupleTag<KV<String, Long>>() {};
+    PCollectionTuple spans = input.get(observationsTag)
+        .apply("SpanPerBundle", ParDo.of(new SpanPerBundleFn(firstSeen, lastSeen))
+            .withOutputTags(firstSeen, TupleTagList.of(lastSeen)));
+    KvCoder<String, Long> kvCoder = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
+    PCollection<KV<String, Long>> first = spans.get(firstSeen).setCoder(kvCoder)
+        .apply("FirstTs", Combine.perKey(Min.ofLongs()));
+    PCollection<KV<String, Long>> last = spans.get(lastSeen).setCoder(kvCoder)
+        .apply("LastTs", Combine.perKey(Max.ofLongs()));
     PCollection<KV<String, SeriesInfo>> info = input.get(infoTag)
         .apply("InfoKey", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(),
                 org.apache.beam.sdk.values.TypeDescriptor.of(SeriesInfo.class)))
@@ -98,6 +103,48 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
           }
         }))
         .setCoder(SerializableCoder.of(SeriesRow.class));
+  }
+
+  /**
+   * Each bundle's first and last timestamp per series, so that a handful of elements per series,
+   * not one per observation, reach the Min/Max combines (Flink's batch runner encodes and sorts
+   * every element a combine gets before it combines anything).
+   */
+  static final class SpanPerBundleFn extends DoFn<Observation, KV<String, Long>> {
+    private final TupleTag<KV<String, Long>> firstTag;
+    private final TupleTag<KV<String, Long>> lastTag;
+    private transient Map<String, Map<String, long[]>> spans;
+
+    SpanPerBundleFn(TupleTag<KV<String, Long>> firstTag, TupleTag<KV<String, Long>> lastTag) {
+      this.firstTag = firstTag;
+      this.lastTag = lastTag;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      spans = new HashMap<>();
+    }
+
+    @ProcessElement
+    public void process(@Element Observation o) {
+      long[] span = spans.computeIfAbsent(o.source, s -> new HashMap<>())
+          .computeIfAbsent(o.seriesId, s -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
+      span[0] = Math.min(span[0], o.ts);
+      span[1] = Math.max(span[1], o.ts);
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext ctx) {
+      for (Map.Entry<String, Map<String, long[]>> bySource : spans.entrySet()) {
+        for (Map.Entry<String, long[]> e : bySource.getValue().entrySet()) {
+          String key = bySource.getKey() + '\u0000' + e.getKey();
+          ctx.output(firstTag, KV.of(key, e.getValue()[0]), GlobalWindow.INSTANCE.maxTimestamp(),
+              GlobalWindow.INSTANCE);
+          ctx.output(lastTag, KV.of(key, e.getValue()[1]), GlobalWindow.INSTANCE.maxTimestamp(),
+              GlobalWindow.INSTANCE);
+        }
+      }
+    }
   }
 
   private static int compare(String a, String b) {
