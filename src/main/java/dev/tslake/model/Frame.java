@@ -9,38 +9,24 @@ import java.util.Arrays;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * A record encoded as one length-prefixed frame: fields go into a reused per-thread byte array
- * and reach the stream in a single write, and are read back from one {@code readFully}. Runners
+ * A record encoded as one length-prefixed frame: fields go into a byte array and reach the stream
+ * in a single write, and are read back from one array filled by one read loop. Runners
  * hand coders streams whose every call is a chain of virtual calls (Flink's view wrappers), so
- * field-by-field writes through a {@code DataOutputStream} cost more than the fields themselves;
- * on the hot path (raw records and observations, ten million of each in a benchmark run) this
- * halves the time spent in coders.
- *
- * <p>For fields that repeat from record to record (the source name and origin path every record
- * of a file shares), decoding returns the previous record's string when the bytes are the same
- * instead of allocating it once per record.
- *
- * <p>Not reentrant: a record encoded with a frame must not contain another framed record.
+ * field-by-field writes through a {@code DataOutputStream} cost more than the fields themselves
+ * on the hot path (raw records and observations cross the runner's channels several times each).
  */
 final class Frame {
-  private static final ThreadLocal<Frame> WRITER = ThreadLocal.withInitial(Frame::new);
-  private static final ThreadLocal<Frame> READER = ThreadLocal.withInitial(Frame::new);
-  private static final int CACHED_FIELDS = 8;
-
-  private byte[] buf = new byte[256];
+  private byte[] buf;
   private int pos;
   private int limit;
-  private int field;
-  private final byte[][] lastBytes = new byte[CACHED_FIELDS][];
-  private final String[] lastString = new String[CACHED_FIELDS];
 
-  private Frame() {}
+  private Frame(byte[] buf) {
+    this.buf = buf;
+  }
 
-  /** Starts encoding a record on this thread. */
+  /** Starts encoding a record. */
   static Frame writer() {
-    Frame f = WRITER.get();
-    f.pos = 0;
-    return f;
+    return new Frame(new byte[128]);
   }
 
   /** Writes the record: varint length, then the bytes. */
@@ -73,10 +59,7 @@ final class Frame {
         break;
       }
     }
-    Frame f = READER.get();
-    if (f.buf.length < len) {
-      f.buf = new byte[Math.max(len, f.buf.length * 2)];
-    }
+    Frame f = new Frame(new byte[len]);
     int read = 0;
     while (read < len) {
       int r = is.read(f.buf, read, len - read);
@@ -85,9 +68,7 @@ final class Frame {
       }
       read += r;
     }
-    f.pos = 0;
     f.limit = len;
-    f.field = 0;
     return f;
   }
 
@@ -121,29 +102,13 @@ final class Frame {
     }
   }
 
-  /** Null as 0, else UTF-8 length + 1, then the bytes; ASCII without an intermediate array. */
+  /** Null as 0, else UTF-8 length + 1, then the bytes. */
   void putString(@Nullable String s) {
     if (s == null) {
       putVarInt(0);
       return;
     }
-    int n = s.length();
-    boolean ascii = true;
-    for (int i = 0; i < n; i++) {
-      if (s.charAt(i) >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      putVarInt(n + 1);
-      ensure(n);
-      for (int i = 0; i < n; i++) {
-        buf[pos++] = (byte) s.charAt(i);
-      }
-      return;
-    }
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8); // a copy of the array for ASCII text
     putVarInt(bytes.length + 1);
     ensure(bytes.length);
     System.arraycopy(bytes, 0, buf, pos, bytes.length);
@@ -191,33 +156,6 @@ final class Frame {
     int n = len - 1;
     need(n);
     String s = new String(buf, pos, n, StandardCharsets.UTF_8);
-    pos += n;
-    return s;
-  }
-
-  /**
-   * A string that usually repeats from one record to the next (source name, origin): the
-   * previous record's instance is returned when the bytes are the same.
-   */
-  @Nullable String getSharedString() throws IOException {
-    int slot = field++;
-    int len = getVarInt();
-    if (len == 0) {
-      return null;
-    }
-    int n = len - 1;
-    need(n);
-    String s;
-    if (slot < CACHED_FIELDS && lastBytes[slot] != null
-        && Arrays.equals(lastBytes[slot], 0, lastBytes[slot].length, buf, pos, pos + n)) {
-      s = lastString[slot];
-    } else {
-      s = new String(buf, pos, n, StandardCharsets.UTF_8);
-      if (slot < CACHED_FIELDS && n <= 1024) {
-        lastBytes[slot] = Arrays.copyOfRange(buf, pos, pos + n);
-        lastString[slot] = s;
-      }
-    }
     pos += n;
     return s;
   }

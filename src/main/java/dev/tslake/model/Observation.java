@@ -168,12 +168,12 @@ public final class Observation implements Serializable {
     @Override
     public Observation decode(InputStream is) throws IOException {
       Frame f = Frame.reader(is);
-      String source = f.getSharedString();
+      String source = f.getString();
       String seriesId = f.getString();
       long ts = f.getLong();
       Double value = f.getNullableDouble();
       long vintage = f.getLong();
-      String origin = f.getSharedString();
+      String origin = f.getString();
       String locator = f.getString();
       f.end();
       return new Observation(source, seriesId, ts, value, vintage, origin, locator);

@@ -132,13 +132,13 @@ public final class RawRecord implements Serializable {
     @Override
     public RawRecord decode(InputStream is) throws IOException {
       Frame f = Frame.reader(is);
-      String source = f.getSharedString();
-      String origin = f.getSharedString();
+      String source = f.getString();
+      String origin = f.getString();
       String locator = f.getString();
       String seriesId = f.getString();
       String ts = f.getString();
       String value = f.getString();
-      String vintage = f.getSharedString();
+      String vintage = f.getString();
       String error = f.getString();
       f.end();
       return new RawRecord(source, origin, locator, seriesId, ts, value, vintage, error);

@@ -24,6 +24,39 @@ class TimestampParserTest {
     assertEquals(at("2022-12-09T21:25:09Z"), utc.parse("2022-12-09T15:25:09-06:00"));
   }
 
+  /** The hand-written yyyy-MM-ddTHH:mm:ssZ path agrees with java.time on every input it takes. */
+  @Test
+  void fastIsoPathAgreesWithJavaTime() {
+    java.util.Random random = new java.util.Random(7);
+    TimestampParser utc = TimestampParser.of("iso", "UTC");
+    for (int i = 0; i < 20_000; i++) {
+      long seconds = (long) (random.nextDouble() * 60_000_000_000L) - 30_000_000_000L + 2_000_000_000L;
+      Instant t = Instant.ofEpochSecond(seconds);
+      String text = java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss'Z'")
+          .withZone(java.time.ZoneOffset.UTC).format(t);
+      if (text.length() != 20) {
+        continue; // years before 1000 or after 9999: not the fast shape
+      }
+      assertEquals(t, TimestampParser.isoUtcSeconds(text), text);
+      if (t.isAfter(Instant.parse("1000-01-01T00:00:00Z"))
+          && t.isBefore(Instant.parse("3000-01-01T00:00:00Z"))) {
+        assertEquals(t.toEpochMilli(), utc.parse(text), text);
+      }
+    }
+    // not the fast shape, or not a valid date-time: left to java.time, which says why
+    for (String odd : new String[] {"2023-02-29T00:00:00Z", "2024-02-30T10:00:00Z",
+        "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z",
+        "2024-01-01T00:00:60Z", "2024-01-01t00:00:00Z", "2024-01-01T00:00:00z",
+        "2024-01-01T00:00:00+", "+024-01-01T00:00:00Z", "2024-0a-01T00:00:00Z"}) {
+      org.junit.jupiter.api.Assertions.assertNull(TimestampParser.isoUtcSeconds(odd), odd);
+    }
+    assertEquals(at("2024-02-29T23:59:59Z"), utc.parse("2024-02-29T23:59:59Z"));
+    assertEquals(at("2024-01-01T00:00:00Z"), utc.parse("2024-01-01t00:00:00z"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> utc.parse("2023-02-29T00:00:00Z"));
+    assertThat(e.getMessage(), containsString("2023-02-29T00:00:00Z"));
+  }
+
   @Test
   void patternsInTheSourceZone() {
     TimestampParser ny = TimestampParser.of("yyyy-MM-dd HH:mm:ss", "America/New_York");
