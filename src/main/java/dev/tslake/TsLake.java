@@ -299,10 +299,14 @@ public final class TsLake {
   public static void buildPipeline(Pipeline p, RunSettings s) {
     PCollectionTuple files = s.replayFromLake
         ? p.apply("ReplayRawLake", ReadRawLake.of(s.lakeRoot, s.config, s.replayDate))
-        : p.apply("ReadSources", ReadSources.from(s.config));
+        : p.apply("ReadSources", ReadSources.from(s.config).withRawLake(s.lakeRoot, s.ingestDate));
     PCollectionTuple read = files;
     if (!s.requests.isEmpty()) {
       PCollectionTuple fetched = p.apply("FetchSources", FetchSources.of(s.config, s.api, s.requests));
+      if (!s.replayFromLake) {
+        // file sources land their raw records as they read them; fetched ones go by series
+        fetched.get(ReadSources.RAW).apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate));
+      }
       read = PCollectionTuple
           .of(ReadSources.RAW, PCollectionList.of(files.get(ReadSources.RAW))
               .and(fetched.get(ReadSources.RAW)).apply("AllRaw", Flatten.pCollections()))
@@ -310,10 +314,6 @@ public final class TsLake {
               .and(fetched.get(ReadSources.SERIES)).apply("AllSeries", Flatten.pCollections()));
     }
     PCollection<RawRecord> raw = read.get(ReadSources.RAW);
-    if (!s.replayFromLake) {
-      // a replay reads this very zone; it is never rewritten
-      raw.apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate));
-    }
 
     PCollectionTuple validated = raw.apply("ValidateAndClean", ValidateAndClean.of(s.config));
     PCollectionTuple deduped =

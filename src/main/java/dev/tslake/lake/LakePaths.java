@@ -7,7 +7,9 @@ import java.util.HexFormat;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Lake layout: {@code <root>/<zone>/source=<source>/ingest_date=<yyyy-MM-dd>/<series>.csv}.
+ * Lake layout: {@code <root>/<zone>/source=<source>/ingest_date=<yyyy-MM-dd>/<name>.csv}, where
+ * {@code <name>} is a series id ({@link #file}: rejects, and raw records fetched from APIs) or an
+ * input file ({@link #inputFile}: raw records of file sources, one lake file per input file).
  *
  * <p>Series ids come from data, so they are never used as path text directly: every byte outside
  * {@code [A-Za-z0-9_-]} and every '.' is percent-encoded ({@code ../x} becomes {@code %2E%2E%2Fx}),
@@ -24,6 +26,13 @@ public final class LakePaths {
    */
   public static final String NO_SERIES = "@no_series";
   private static final int MAX_SEGMENT = 150;
+  /**
+   * Separates an input file's encoded base name from the hash of its full path. No series file
+   * can contain it ('@' is always percent-encoded, and {@link #NO_SERIES} holds no hash).
+   */
+  public static final char INPUT_HASH_MARK = '@';
+  /** Hex digits of the SHA-256 of an input's full path in its lake file name. */
+  static final int INPUT_HASH_LENGTH = 12;
 
   private LakePaths() {}
 
@@ -32,6 +41,21 @@ public final class LakePaths {
     String name = seriesId == null || seriesId.isBlank() ? NO_SERIES : safeSegment(seriesId.trim());
     return zone + "/source=" + safeSegment(source) + "/ingest_date=" + safeSegment(ingestDate) + "/"
         + name + ".csv";
+  }
+
+  /**
+   * Relative path, under the lake root, of the file holding the raw records read from one input
+   * file: {@code <zone>/source=<source>/ingest_date=<date>/<base name>@<hash>.csv}. The base name
+   * (after the last '/' or '\\') is encoded like a series id; the hash of the full path keeps two
+   * inputs with the same base name apart. The same input always maps to the same file, so a rerun
+   * the same day replaces it.
+   */
+  public static String inputFile(String zone, String source, String ingestDate, String inputPath) {
+    String base = inputPath.substring(
+        Math.max(inputPath.lastIndexOf('/'), inputPath.lastIndexOf('\\')) + 1);
+    return zone + "/source=" + safeSegment(source) + "/ingest_date=" + safeSegment(ingestDate) + "/"
+        + safeSegment(base) + INPUT_HASH_MARK
+        + sha256Hex(inputPath).substring(0, INPUT_HASH_LENGTH) + ".csv";
   }
 
   /** A single path segment that is safe on every filesystem Beam writes to. */

@@ -4,6 +4,7 @@ import dev.tslake.config.FileEntry;
 import dev.tslake.config.PipelineConfig;
 import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
+import dev.tslake.lake.RawLakeFile;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.SeriesInfo;
 import java.io.BufferedReader;
@@ -47,19 +48,39 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <p>Globs are expanded when the graph is built, so a pattern that matches nothing fails the run
  * before anything is written, and a file matched by two patterns of one source is read once.
  * Files are then spread across workers; each file is streamed by one worker.
+ *
+ * <p>{@link #withRawLake} makes the step that reads a file also land that file's raw records in
+ * the lake, one CSV per input file ({@link RawLakeFile}), while it streams them out: the raw lake
+ * costs no shuffle. Without it nothing is written.
  */
 public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   public static final TupleTag<RawRecord> RAW = new TupleTag<RawRecord>() {};
   public static final TupleTag<SeriesInfo> SERIES = new TupleTag<SeriesInfo>() {};
 
   private final PipelineConfig config;
+  private final @Nullable String lakeRoot;
+  private final @Nullable String ingestDate;
 
-  private ReadSources(PipelineConfig config) {
+  private ReadSources(PipelineConfig config, @Nullable String lakeRoot,
+      @Nullable String ingestDate) {
     this.config = config;
+    this.lakeRoot = lakeRoot;
+    this.ingestDate = ingestDate;
   }
 
   public static ReadSources from(PipelineConfig config) {
-    return new ReadSources(config);
+    return new ReadSources(config, null, null);
+  }
+
+  /**
+   * Also writes every raw record read to {@code <lakeRoot>/raw/source=<source>/ingest_date=
+   * <ingestDate>/}, one file per input file ({@link dev.tslake.lake.LakePaths#inputFile}).
+   */
+  public ReadSources withRawLake(String lakeRoot, String ingestDate) {
+    if (lakeRoot == null || lakeRoot.isBlank() || ingestDate == null || ingestDate.isBlank()) {
+      throw new IllegalArgumentException("withRawLake needs a lake root and an ingest date");
+    }
+    return new ReadSources(config, lakeRoot, ingestDate);
   }
 
   @Override
@@ -82,7 +103,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
           .apply("ListFiles", Create.of(textTasks).withCoder(SerializableCoder.of(FileTask.class)))
           .apply("SpreadFiles", Reshuffle.viaRandomKey())
           .apply("ParsePayloads",
-              ParDo.of(new ParseFileFn(config)).withOutputTags(RAW, TupleTagList.of(SERIES)));
+              ParDo.of(new ParseFileFn(config, lakeRoot, ingestDate))
+                  .withOutputTags(RAW, TupleTagList.of(SERIES)));
       text.get(RAW).setCoder(RawRecord.Coder.of());
       text.get(SERIES).setCoder(SeriesInfo.Coder.of());
     }
@@ -96,7 +118,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
             Create.of(parquetTasks).withCoder(SerializableCoder.of(FileTask.class)))
         .apply("SpreadParquetFiles", Reshuffle.viaRandomKey())
         .apply("ReadParquet",
-            ParDo.of(new ReadParquetFn(config)).withOutputTags(RAW, TupleTagList.of(SERIES)));
+            ParDo.of(new ReadParquetFn(config, lakeRoot, ingestDate))
+                .withOutputTags(RAW, TupleTagList.of(SERIES)));
     parquet.get(RAW).setCoder(RawRecord.Coder.of());
     parquet.get(SERIES).setCoder(SeriesInfo.Coder.of());
     if (text == null) {
@@ -184,15 +207,22 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     return end == 0 ? null : name.substring(0, end);
   }
 
-  /** What both file readers share: the sources by name, and the file and record counters. */
+  /**
+   * What both file readers share: the sources by name, the file and record counters, and the raw
+   * lake file of each input (when the lake is on).
+   */
   abstract static class FileFn extends DoFn<FileTask, RawRecord> {
     private final PipelineConfig config;
+    private final @Nullable String lakeRoot;
+    private final @Nullable String ingestDate;
     private transient Map<String, SourceConfig> byName;
     final Counter files = Metrics.counter(ReadSources.class, "files_read");
     final Counter records = Metrics.counter(ReadSources.class, "records_read");
 
-    FileFn(PipelineConfig config) {
+    FileFn(PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
       this.config = config;
+      this.lakeRoot = lakeRoot;
+      this.ingestDate = ingestDate;
     }
 
     @Setup
@@ -206,12 +236,40 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     SourceConfig source(FileTask task) {
       return byName.get(task.source);
     }
+
+    /** The lake file of this input's raw records; null when the lake is off. */
+    @Nullable RawLakeFile lakeFile(FileTask task) {
+      return lakeRoot == null ? null
+          : RawLakeFile.forInput(lakeRoot, task.source, ingestDate, task.path);
+    }
+
+    /**
+     * Each record goes to the lake file (when on) and then downstream. A lake write that fails
+     * throws here, and again at commit even if a parser swallowed it.
+     */
+    static ParseOutput output(MultiOutputReceiver out, @Nullable RawLakeFile lake, long[] n) {
+      return new ParseOutput() {
+        @Override
+        public void record(RawRecord record) {
+          if (lake != null) {
+            lake.writeUnchecked(record);
+          }
+          n[0]++;
+          out.get(RAW).output(record);
+        }
+
+        @Override
+        public void series(SeriesInfo info) {
+          out.get(SERIES).output(info);
+        }
+      };
+    }
   }
 
   /** Streams one file through its source's parser. */
   static final class ParseFileFn extends FileFn {
-    ParseFileFn(PipelineConfig config) {
-      super(config);
+    ParseFileFn(PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
+      super(config, lakeRoot, ingestDate);
     }
 
     @ProcessElement
@@ -220,20 +278,14 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
       ResourceId resource = FileSystems.matchNewResource(task.path, false);
       long[] n = {0};
-      try (Reader reader = new BufferedReader(new InputStreamReader(
-          Channels.newInputStream(FileSystems.open(resource)), StandardCharsets.UTF_8), 1 << 16)) {
-        PayloadParsers.forType(source.type).parse(ctx, withoutBom(reader), new ParseOutput() {
-          @Override
-          public void record(RawRecord record) {
-            n[0]++;
-            out.get(RAW).output(record);
-          }
-
-          @Override
-          public void series(SeriesInfo info) {
-            out.get(SERIES).output(info);
-          }
-        });
+      try (RawLakeFile lake = lakeFile(task);
+          Reader reader = new BufferedReader(new InputStreamReader(
+              Channels.newInputStream(FileSystems.open(resource)), StandardCharsets.UTF_8),
+              1 << 16)) {
+        PayloadParsers.forType(source.type).parse(ctx, withoutBom(reader), output(out, lake, n));
+        if (lake != null) {
+          lake.commit();
+        }
       }
       files.inc();
       records.inc(n[0]);
@@ -253,8 +305,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
    * the runner retries it); anything wrong with its bytes is a rejected record.
    */
   static final class ReadParquetFn extends FileFn {
-    ReadParquetFn(PipelineConfig config) {
-      super(config);
+    ReadParquetFn(PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
+      super(config, lakeRoot, ingestDate);
     }
 
     @ProcessElement
@@ -262,30 +314,23 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       SourceConfig source = source(task);
       PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
       ResourceId resource = FileSystems.matchNewResource(task.path, false);
-      ParseOutput sink = new ParseOutput() {
-        @Override
-        public void record(RawRecord record) {
-          out.get(RAW).output(record);
-        }
-
-        @Override
-        public void series(SeriesInfo info) {
-          out.get(SERIES).output(info);
-        }
-      };
-      long n;
-      try (java.nio.channels.ReadableByteChannel channel = FileSystems.open(resource)) {
+      long[] n = {0};
+      try (RawLakeFile lake = lakeFile(task);
+          java.nio.channels.ReadableByteChannel channel = FileSystems.open(resource)) {
+        ParseOutput sink = output(out, lake, n);
         if (channel instanceof java.nio.channels.SeekableByteChannel) {
-          n = ParquetRows.read(ctx, (java.nio.channels.SeekableByteChannel) channel, sink);
+          ParquetRows.read(ctx, (java.nio.channels.SeekableByteChannel) channel, sink);
         } else {
           sink.record(RawRecord.unparseable(source.name, task.path, "file", source.seriesId,
               "the filesystem of '" + task.path + "' gives no random access, which Parquet needs",
               null));
-          n = 1;
+        }
+        if (lake != null) {
+          lake.commit();
         }
       }
       files.inc();
-      records.inc(n);
+      records.inc(n[0]);
     }
   }
 }

@@ -12,20 +12,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
+import dev.tslake.lake.LakePaths;
+import dev.tslake.model.RawRecord;
 import dev.tslake.testing.PostgresSupport;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -140,17 +148,23 @@ class EndToEndTest {
       assertThat(csv.stream().map(p -> lake.relativize(p).toString()).collect(Collectors.toList()),
           everyItem(org.hamcrest.Matchers.matchesPattern(
               "(raw|rejected)/source=[a-z_]+/ingest_date=2026-11-20/[^/]+\\.csv")));
-      long rawLines = 0;
-      for (Path p : csv) {
-        if (lake.relativize(p).startsWith("raw")) {
-          try (Stream<String> lines = Files.lines(p)) {
-            rawLines += lines.count() - 1;
-          }
-        }
-      }
-      // no raw value in the default data spans lines, so lines = records
-      assertEquals(duckFirst.recordsRead, rawLines);
     }
+    // every raw record exactly once, in the one lake file of the input it was read from
+    Map<String, List<List<String>>> raw = rawLake(lake);
+    Set<List<String>> distinct = new HashSet<>();
+    long rows = 0;
+    for (Map.Entry<String, List<List<String>>> file : raw.entrySet()) {
+      List<String> first = file.getValue().get(0);
+      assertEquals(LakePaths.inputFile(LakePaths.RAW, first.get(0), "2026-11-20", first.get(1)),
+          file.getKey(), "lake file of input " + first.get(1));
+      for (List<String> row : file.getValue()) {
+        assertEquals(first.subList(0, 2), row.subList(0, 2), "source and origin in " + file.getKey());
+        distinct.add(row);
+        rows++;
+      }
+    }
+    assertEquals(duckFirst.recordsRead, rows);
+    assertEquals(rows, distinct.size(), "no raw record twice");
     assertTrue(Files.exists(lake.resolve("rejected/source=alphavantage/ingest_date=2026-11-20")));
     try (Stream<Path> all = Files.walk(lake)) {
       assertThat("no temporary files left", all.noneMatch(p -> p.toString().contains("temp")),
@@ -158,16 +172,54 @@ class EndToEndTest {
     }
   }
 
+  /** The raw zone: every file by relative path, with its rows (header checked and dropped). */
+  static Map<String, List<List<String>>> rawLake(Path lake) throws IOException {
+    Map<String, List<List<String>>> out = new TreeMap<>();
+    List<Path> files;
+    try (Stream<Path> s = Files.walk(lake.resolve("raw"))) {
+      files = s.filter(Files::isRegularFile).collect(Collectors.toList());
+    }
+    for (Path f : files) {
+      List<List<String>> rows = new ArrayList<>();
+      try (CSVParser csv = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).build()
+          .parse(Files.newBufferedReader(f, StandardCharsets.UTF_8))) {
+        assertEquals(List.of(RawRecord.CSV_HEADER), csv.getHeaderNames(), f.toString());
+        for (CSVRecord r : csv) {
+          rows.add(r.toList());
+        }
+      }
+      out.put(lake.relativize(f).toString(), rows);
+    }
+    return out;
+  }
+
   @Test
   @Order(4)
-  void secondRunChangesNothing() {
+  void secondRunChangesNothing() throws IOException {
+    Map<String, byte[]> rawBefore = rawBytes(dir.resolve("lake"));
     RunRecord second =
         runJob(dir.resolve("lake"), duck.url, null, null, "duck-2", "testdata/tslake.json");
+    // the same day's raw files are replaced, not added to: same files, same bytes
+    Map<String, byte[]> rawAfter = rawBytes(dir.resolve("lake"));
+    assertEquals(rawBefore.keySet(), rawAfter.keySet());
+    for (String f : rawBefore.keySet()) {
+      assertTrue(java.util.Arrays.equals(rawBefore.get(f), rawAfter.get(f)), f);
+    }
     assertEquals(duckFirst.recordsRead, second.recordsRead);
     assertEquals(duckFirst.observationsLoaded, second.observationsLoaded);
     assertEquals(duckObservations, WarehouseDump.observations(duck));
     assertEquals(duckAggregates, WarehouseDump.aggregates(duck));
     assertEquals(2L, WarehouseDump.count(duck, "SELECT count(*) FROM pipeline_runs"));
+  }
+
+  private static Map<String, byte[]> rawBytes(Path lake) throws IOException {
+    Map<String, byte[]> out = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(lake.resolve("raw"))) {
+      for (Path f : s.filter(Files::isRegularFile).collect(Collectors.toList())) {
+        out.put(lake.relativize(f).toString(), Files.readAllBytes(f));
+      }
+    }
+    return out;
   }
 
   @Test
@@ -226,7 +278,8 @@ class EndToEndTest {
     Path sandbox = dir.resolve("sandbox");
     Path lake = sandbox.resolve("lake");
     Files.createDirectories(lake);
-    Path data = dir.resolve("hostile.csv");
+    // the input's own name is hostile too: it names its lake file
+    Path data = dir.resolve(".. %2e%2e hostile.csv");
     Files.writeString(data, String.join("\n",
         "time,name,reading",
         "2024-01-01T00:00:00Z,../../../escaped,1",
@@ -254,12 +307,15 @@ class EndToEndTest {
     assertEquals(Set.of("lake"), top, "only the lake root may be written in its parent");
     try (Stream<Path> s = Files.walk(lake)) {
       List<Path> files = s.filter(Files::isRegularFile).collect(Collectors.toList());
-      assertEquals(6, files.size(), files.toString());
+      // one raw file for the one input, whatever its six series ids
+      assertEquals(List.of(lake.resolve(LakePaths.inputFile(LakePaths.RAW, "hostile", "2026-11-20",
+          data.toString()))), files);
       for (Path f : files) {
         assertThat(f.normalize().toString(),
             startsWith(lake.resolve("raw/source=hostile/ingest_date=2026-11-20").toString()));
         assertThat(f.getFileName().toString().startsWith("."), is(false));
       }
+      assertEquals(6, rawLake(lake).values().iterator().next().size());
     }
     assertThat(WarehouseDump.rows(new WarehouseSpec(wh.url, null, null),
         "SELECT series_id FROM observations ORDER BY 1").toString(), containsString("../../../escaped.reading"));

@@ -10,7 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
+import dev.tslake.config.PipelineConfig;
 import dev.tslake.lake.LakePaths;
+import dev.tslake.sources.FileTask;
+import dev.tslake.sources.ReadSources;
 import dev.tslake.lake.s3.TsLakeS3ClientBuilderFactory;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,7 +38,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.commons.csv.CSVFormat;
@@ -128,9 +134,20 @@ class S3LakeTest {
     Map<String, Long> s3Files = new TreeMap<>();
     s3.files("lake", "tslake/").forEach((k, size) -> s3Files.put(k.substring("tslake/".length()), size));
 
-    assertThat(localFiles.size(), greaterThan(50));
+    // raw files of file sources: one per input data file (metadata files carry no raw records)
+    PipelineConfig config = PipelineConfig.load(Path.of("testdata/tslake.json"));
+    config.sources.forEach(source -> source.metadataFiles.clear());
+    Set<String> inputFiles = new TreeSet<>();
+    for (FileTask t : ReadSources.expandFiles(config)) {
+      inputFiles.add(LakePaths.inputFile(LakePaths.RAW, t.source, INGEST_DATE, t.path));
+    }
+    assertThat(inputFiles.size(), greaterThan(40));
+    assertEquals(inputFiles, localFiles.keySet().stream().filter(k -> k.startsWith("raw/"))
+        .collect(Collectors.toCollection(TreeSet::new)), "raw files of the local lake");
     assertEquals(localFiles.keySet(), s3Files.keySet(), "object keys under s3://lake/tslake/");
     assertTrue(localFiles.keySet().stream().anyMatch(k -> k.startsWith("rejected/")));
+    assertTrue(s3Files.keySet().stream().noneMatch(k -> k.contains("temp")),
+        "temporary objects left: " + s3Files.keySet());
     for (Map.Entry<String, Path> f : localFiles.entrySet()) {
       String localText = Files.readString(f.getValue(), StandardCharsets.UTF_8);
       String s3Text = s3.getString("lake", "tslake/" + f.getKey());
@@ -151,7 +168,7 @@ class S3LakeTest {
   }
 
   /**
-   * One series of 100k rows read from an s3:// source: its raw lake file (~9 MB) is larger than
+   * One file of 100k rows read from an s3:// source: its raw lake file (~9 MB) is larger than
    * the 5 MiB upload buffer, so it goes up as a multipart upload of several parts.
    */
   @Test
@@ -179,11 +196,13 @@ class S3LakeTest {
     assertEquals(rows, run.observationsLoaded);
 
     Map<String, Long> objects = s3.files("lake", "big/");
-    String key = "big/" + LakePaths.file(LakePaths.RAW, "gen", INGEST_DATE, "big.value");
+    // one lake file for the one input file, written while the file was read
+    String key = "big/" + LakePaths.inputFile(LakePaths.RAW, "gen", INGEST_DATE,
+        "s3://sources/in/big-1.csv");
     assertEquals(List.of(key), List.copyOf(objects.keySet()));
     assertThat(objects.get(key), greaterThan(5242880L));
     // S3Proxy's filesystem backend keeps no multipart ETag, so count the parts on the client
-    // (Beam uploads into a temporary key and copies it to the final name)
+    // (the raw file goes up under a temporary key and is copied to the final name)
     assertEquals(2, CountingS3ClientFactory.maxParts(), "UploadPart requests of the largest upload");
     String back = s3.getString("lake", key);
     List<String> got = new ArrayList<>();

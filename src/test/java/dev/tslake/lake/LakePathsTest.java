@@ -49,4 +49,53 @@ class LakePathsTest {
     assertThat(LakePaths.safeSegment(a).length(), lessThanOrEqualTo(150));
     assertNotEquals(LakePaths.safeSegment(a), LakePaths.safeSegment(b));
   }
+
+  @Test
+  void inputFilesAreNamedByBaseNameAndAHashOfTheFullPath() {
+    String rel = LakePaths.inputFile("raw", "fred", "2026-11-20",
+        "/data/tslake/testdata/fred/PAYEMS_obs_2023.json");
+    assertThat(rel, org.hamcrest.Matchers.matchesPattern(
+        "raw/source=fred/ingest_date=2026-11-20/PAYEMS_obs_2023%2Ejson@[0-9a-f]{12}\\.csv"));
+    // same input, same name (a rerun replaces it); same base name elsewhere, another file
+    assertEquals(rel, LakePaths.inputFile("raw", "fred", "2026-11-20",
+        "/data/tslake/testdata/fred/PAYEMS_obs_2023.json"));
+    assertNotEquals(rel, LakePaths.inputFile("raw", "fred", "2026-11-20",
+        "/data/other/fred/PAYEMS_obs_2023.json"));
+    assertNotEquals(
+        LakePaths.inputFile("raw", "s", "d", "s3://bucket/a/in.csv"),
+        LakePaths.inputFile("raw", "s", "d", "s3://bucket/b/in.csv"));
+    // an input file name never looks like a series file ('@' is always encoded in those)
+    assertThat(LakePaths.file("raw", "s", "d", "in.csv@0123456789ab"),
+        not(containsString("@")));
+  }
+
+  @Test
+  void hostileInputPathsAndSourcesStayInsideTheirFolder() {
+    Path root = Path.of("/lake");
+    String[] paths = {"/in/../../etc/passwd", "/in/..", "/in/.", "/in/", "", "..", "s3://b/",
+        "s3://b/k/..%2F..%2Fx.csv", "C:\\in\\..\\..\\win.csv", "/in/.hidden.csv", "/in/~",
+        "/in/new\nline.csv", "/in/" + "y".repeat(400) + ".csv", "/in/\u00fcber\u20ac.csv",
+        "/in/%2E%2E", "/in/a@b.csv"};
+    String[] sources = {"s", "../..", "/abs", "..", ".", "", "a/../../b", ".hidden"};
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (String source : sources) {
+      for (String path : paths) {
+        String rel = LakePaths.inputFile("raw", source, "../2026-11-20", path);
+        Path resolved = root.resolve(rel).normalize();
+        assertEquals(4, root.relativize(resolved).getNameCount(), rel);
+        assertThat(rel, resolved.startsWith(root.resolve("raw")), org.hamcrest.Matchers.is(true));
+        assertEquals(resolved, root.resolve(rel), "no . or .. segment in " + rel);
+        for (int i = 0; i < resolved.getNameCount(); i++) {
+          assertThat(rel, resolved.getName(i).toString().startsWith("."),
+              org.hamcrest.Matchers.is(false));
+        }
+        String name = rel.substring(rel.lastIndexOf('/') + 1);
+        assertThat(rel, name.length(), lessThanOrEqualTo(150 + 1 + 12 + 4));
+        assertThat(rel, name, org.hamcrest.Matchers.matchesPattern(
+            "[A-Za-z0-9_%~@-]+@[0-9a-f]{12}\\.csv"));
+        names.add(rel);
+      }
+    }
+    assertEquals(sources.length * paths.length, names.size(), "distinct inputs, distinct files");
+  }
 }
