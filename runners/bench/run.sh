@@ -47,7 +47,8 @@ heap=${BENCH_HEAP:-4g}
 runner_opts=()
 if [ "$runner" = "FlinkRunner" ]; then
   # one dedup group per key: Flink sorts groups, and per-shard hash maps cost it 6 GB at 10M rows
-  runner_opts=(--parallelism="${BENCH_PARALLELISM:-2}" --objectReuse=true --dedupShards=0)
+  runner_opts=(--parallelism="${BENCH_PARALLELISM:-2}" --objectReuse=true --dedupShards=0
+    --flinkConfDir="$(pwd)/runners/bench/flink-conf")
 fi
 
 log="target/bench/run-$runner-$rows.log"
@@ -70,8 +71,9 @@ fi
 wall=$(grep 'Elapsed (wall clock)' target/bench/time.txt | awk '{print $NF}')
 secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
 rss_kb=$(grep 'Maximum resident set size' target/bench/time.txt | awk '{print $NF}')
+cpu=$(grep -E 'User time|System time' target/bench/time.txt | awk '{s += $NF} END {printf "%.1f", s}')
 rate=$(awk -v r="$rows" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')
 rss_mb=$(( rss_kb / 1024 ))
-echo "bench: runner=$runner rows=$rows series=$series wall=${secs}s rows/s=$rate peak_rss=${rss_mb}MB"
+echo "bench: runner=$runner rows=$rows series=$series wall=${secs}s rows/s=$rate peak_rss=${rss_mb}MB job_cpu=${cpu}s"
 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$runner" "$rows" "$series" "$secs" "$rate" "$rss_mb" \
   >> target/bench/results.tsv

@@ -102,6 +102,10 @@ class FlinkClusterIT {
     List<String> submit = new ArrayList<>(List.of(script("submit.sh")));
     submit.addAll(jobArgs(workDir.resolve("lake-cluster"), clusterSchema.url(), clusterRunId));
     submit.add("--jobName=" + jobName);
+    // the options the benchmark runs Flink with: they must not change a single row
+    submit.add("--parallelism=2");
+    submit.add("--objectReuse=true");
+    submit.add("--dedupShards=0");
     long t0 = System.nanoTime();
     String output = run("submit", JOB_TIMEOUT, submit);
     System.out.printf("job on the Flink cluster took %.1f s%n", (System.nanoTime() - t0) / 1e9);
