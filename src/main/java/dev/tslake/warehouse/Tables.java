@@ -44,9 +44,14 @@ public final class Tables {
 
     /** Across runs too, an older vintage never overwrites a newer one already loaded. */
     @Override
-    protected String onConflictWhere() {
-      return "COALESCE(EXCLUDED.\"vintage\", TIMESTAMPTZ '0001-01-01 00:00:00+00')"
+    protected String replaceWhen(String incoming) {
+      return "COALESCE(" + incoming + ".\"vintage\", TIMESTAMPTZ '0001-01-01 00:00:00+00')"
           + " >= COALESCE(\"observations\".\"vintage\", TIMESTAMPTZ '0001-01-01 00:00:00+00')";
+    }
+
+    @Override
+    protected List<String> doubleColumns() {
+      return List.of("value");
     }
 
     @Override
@@ -71,6 +76,11 @@ public final class Tables {
     @Override
     public List<String> keyColumns() {
       return List.of("source", "series_id", "window", "window_start");
+    }
+
+    @Override
+    protected List<String> doubleColumns() {
+      return List.of("min", "max", "mean", "first", "last");
     }
 
     @Override
@@ -135,14 +145,14 @@ public final class Tables {
 
     /** Metadata is kept when a run has none; the span only grows. */
     @Override
-    protected String onConflictSet(String c) {
+    protected String replacementValue(String c, String incoming) {
       switch (c) {
         case "first_ts":
-          return q(c) + " = LEAST(EXCLUDED." + q(c) + ", \"series\"." + q(c) + ")";
+          return "LEAST(" + incoming + "." + q(c) + ", \"series\"." + q(c) + ")";
         case "last_ts":
-          return q(c) + " = GREATEST(EXCLUDED." + q(c) + ", \"series\"." + q(c) + ")";
+          return "GREATEST(" + incoming + "." + q(c) + ", \"series\"." + q(c) + ")";
         default:
-          return q(c) + " = COALESCE(EXCLUDED." + q(c) + ", \"series\"." + q(c) + ")";
+          return "COALESCE(" + incoming + "." + q(c) + ", \"series\"." + q(c) + ")";
       }
     }
 
