@@ -56,6 +56,14 @@ public final class SourceConfig implements Serializable {
 
   public char delimiter = ',';
 
+  /**
+   * csv: read a file larger than this many bytes as several line ranges of about this size, in
+   * parallel (0, the default: each file is read whole by one worker). The contract, like Spark's
+   * {@code multiLine=false}: one record per physical line, no quoted line breaks. Records, their
+   * locators ({@code line N ...}) and rejects are the same as a whole-file read of such a file.
+   */
+  public long splitBytes;
+
   /** Units stated for this source's series (written to the {@code series} table). */
   public @Nullable String units;
 
@@ -197,6 +205,14 @@ public final class SourceConfig implements Serializable {
       if (skipLines < 0) {
         throw new ConfigException(where + ": skipLines must not be negative");
       }
+    }
+    if (splitBytes < 0) {
+      throw new ConfigException(where + ": splitBytes must be positive (or 0: read each file whole)");
+    }
+    if (splitBytes > 0 && type != SourceType.CSV) {
+      throw new ConfigException(where + ": splitBytes applies to csv sources only; a " + type.id()
+          + " file cannot be cut at line breaks (its parser needs the whole payload"
+          + (type == SourceType.FRED_CSV ? ", e.g. the header naming the series" : "") + ")");
     }
     try {
       dev.tslake.transform.TimestampParser.of(timestampFormat, timeZone);

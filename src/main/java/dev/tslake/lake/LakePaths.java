@@ -51,11 +51,35 @@ public final class LakePaths {
    * the same day replaces it.
    */
   public static String inputFile(String zone, String source, String ingestDate, String inputPath) {
+    return inputFileStem(zone, source, ingestDate, inputPath) + ".csv";
+  }
+
+  /** Marks the range index in the lake file of one range of a split input. */
+  public static final String PART_MARK = "-part";
+
+  /**
+   * Relative path of the file holding the raw records read from range {@code part} of an input
+   * read in line ranges (a csv source's {@code splitBytes}): {@link #inputFile}'s name with
+   * {@code -partNNNNN} before {@code .csv}. No whole-input name can end so: after the '@' of an
+   * input name come only the hash's hex digits.
+   */
+  public static String inputPartFile(String zone, String source, String ingestDate,
+      String inputPath, int part) {
+    if (part < 0) {
+      throw new IllegalArgumentException("part must not be negative: " + part);
+    }
+    return inputFileStem(zone, source, ingestDate, inputPath) + PART_MARK
+        + String.format(java.util.Locale.ROOT, "%05d", part) + ".csv";
+  }
+
+  /** {@link #inputFile} without {@code .csv}. */
+  public static String inputFileStem(String zone, String source, String ingestDate,
+      String inputPath) {
     String base = inputPath.substring(
         Math.max(inputPath.lastIndexOf('/'), inputPath.lastIndexOf('\\')) + 1);
     return zone + "/source=" + safeSegment(source) + "/ingest_date=" + safeSegment(ingestDate) + "/"
         + safeSegment(base) + INPUT_HASH_MARK
-        + sha256Hex(inputPath).substring(0, INPUT_HASH_LENGTH) + ".csv";
+        + sha256Hex(inputPath).substring(0, INPUT_HASH_LENGTH);
   }
 
   /** A single path segment that is safe on every filesystem Beam writes to. */

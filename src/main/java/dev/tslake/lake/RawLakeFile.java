@@ -63,6 +63,45 @@ public final class RawLakeFile implements AutoCloseable {
         LakePaths.inputFile(LakePaths.RAW, source, ingestDate, inputPath));
   }
 
+  /** The lake file for the raw records of range {@code part} of {@code inputPath}. */
+  public static RawLakeFile forInputPart(String lakeRoot, String source, String ingestDate,
+      String inputPath, int part) {
+    return new RawLakeFile(lakeRoot,
+        LakePaths.inputPartFile(LakePaths.RAW, source, ingestDate, inputPath, part));
+  }
+
+  /**
+   * Removes what an earlier run of the same day left for {@code inputPath} under other names than
+   * this run writes: with {@code parts == 0} (read whole) every part file; otherwise the whole-input
+   * file and the part files numbered {@code parts} and up. Without this a rerun with another
+   * {@code splitBytes} would leave records twice in the lake. Files this run writes are never
+   * touched, so it may run while the other ranges of the input are being written.
+   */
+  public static void removeOtherLayouts(String lakeRoot, String source, String ingestDate,
+      String inputPath, int parts) throws IOException {
+    String root = lakeRoot.endsWith("/") ? lakeRoot : lakeRoot + "/";
+    String stem = LakePaths.inputFileStem(LakePaths.RAW, source, ingestDate, inputPath);
+    List<ResourceId> stale = new java.util.ArrayList<>();
+    if (parts > 0) {
+      stale.add(FileSystems.matchNewResource(root + stem + ".csv", false));
+    }
+    org.apache.beam.sdk.io.fs.MatchResult m = FileSystems.match(
+        root + stem + LakePaths.PART_MARK + "*.csv",
+        org.apache.beam.sdk.io.fs.EmptyMatchTreatment.ALLOW);
+    if (m.status() == org.apache.beam.sdk.io.fs.MatchResult.Status.OK) {
+      for (org.apache.beam.sdk.io.fs.MatchResult.Metadata md : m.metadata()) {
+        String name = md.resourceId().getFilename();
+        String digits = name == null ? "" : name.substring(
+            name.lastIndexOf(LakePaths.PART_MARK) + LakePaths.PART_MARK.length(),
+            name.length() - ".csv".length());
+        if (!digits.matches("[0-9]{5,9}") || Integer.parseInt(digits) >= parts) {
+          stale.add(md.resourceId());
+        }
+      }
+    }
+    FileSystems.delete(stale, StandardMoveOptions.IGNORE_MISSING_FILES);
+  }
+
   /** Path of the final file under the lake root. */
   public String relativePath() {
     return relativePath;

@@ -27,24 +27,74 @@ public final class CsvParser implements PayloadParser {
 
   @Override
   public void parse(PayloadContext ctx, Reader payload, ParseOutput out) throws IOException {
+    read(ctx, () -> new CsvRows(payload, ctx.source.delimiter, Math.max(0, ctx.source.skipLines)),
+        null, out, out);
+  }
+
+  /**
+   * Parses the lines one range of a file owns ({@link LineRange}), with the header read from the
+   * file's start: the records are those a whole-file {@link #parse} gives for these lines, with
+   * the same locators, provided the file has one record per physical line. What concerns the
+   * whole file (no header, configured columns missing, config errors) is reported by the first
+   * range only; the lines up to the header are skipped by every range that owns some of them.
+   *
+   * @param fileStart the file from its first byte (only its lines up to the header are read)
+   * @param lines the lines the range owns
+   * @param firstLine the file's line number of the first of {@code lines} (1-based, as in
+   *     locators: every {@code \n}, {@code \r\n} and lone {@code \r} ends a line)
+   * @param first whether this is the file's first range
+   */
+  public void parseLines(PayloadContext ctx, Reader fileStart, Reader lines, long firstLine,
+      boolean first, ParseOutput out) throws IOException {
+    SourceConfig s = ctx.source;
+    read(ctx, () -> new CsvRows(fileStart, s.delimiter, Math.max(0, s.skipLines)),
+        headerLine -> new CsvRows(lines, s.delimiter, Math.max(0, headerLine - firstLine + 1),
+            firstLine - 1, false),
+        first ? out : DISCARD, out);
+  }
+
+  private interface Rows {
+    CsvRows open() throws IOException;
+  }
+
+  private interface DataRows {
+    CsvRows open(long headerLine) throws IOException;
+  }
+
+  private static final ParseOutput DISCARD = new ParseOutput() {
+    @Override
+    public void record(RawRecord record) {}
+
+    @Override
+    public void series(dev.tslake.model.SeriesInfo info) {}
+  };
+
+  /**
+   * @param headerRows the rows from the file's start
+   * @param dataRows the rows after the header, or null: those of {@code headerRows}
+   * @param fileOut where what concerns the whole file goes
+   */
+  private void read(PayloadContext ctx, Rows headerRows, @org.checkerframework.checker.nullness.qual.Nullable DataRows dataRows,
+      ParseOutput fileOut, ParseOutput out) throws IOException {
     SourceConfig s = ctx.source;
     String src = s.name;
     String configError = configError(s, ctx.seriesIdHint);
     if (configError != null) {
-      out.record(RawRecord.unparseable(src, ctx.origin, "payload", null, configError, null));
+      fileOut.record(RawRecord.unparseable(src, ctx.origin, "payload", null, configError, null));
       return;
     }
     boolean byColumn = s.seriesColumn != null;
     String fixedSeries = byColumn ? null
         : (ctx.seriesIdHint != null && !ctx.seriesIdHint.isBlank() ? ctx.seriesIdHint : s.seriesId);
-    CsvRows rows = new CsvRows(payload, s.delimiter, Math.max(0, s.skipLines));
+    CsvRows rows = headerRows.open();
+    boolean inHeader = true;
     try {
       CsvRows.Row header = rows.next();
       if (header == null) {
         String why = rows.linesRead() == 0 ? "empty payload"
             : "no header row: the file ends after " + rows.linesRead() + " line(s)"
                 + (s.skipLines > 0 ? " (skipLines is " + s.skipLines + ")" : "");
-        out.record(RawRecord.unparseable(src, ctx.origin, "payload", fixedSeries, why, null));
+        fileOut.record(RawRecord.unparseable(src, ctx.origin, "payload", fixedSeries, why, null));
         return;
       }
       Map<String, Integer> index = new HashMap<>();
@@ -59,7 +109,7 @@ public final class CsvParser implements PayloadParser {
         valueIdx.add(lookup(index, v, "valueColumns", missing));
       }
       if (!missing.isEmpty()) {
-        out.record(RawRecord.unparseable(src, ctx.origin, "line " + header.line, fixedSeries,
+        fileOut.record(RawRecord.unparseable(src, ctx.origin, "line " + header.line, fixedSeries,
             (missing.size() == 1 ? "configured column " : "configured columns ")
                 + String.join(", ", missing) + " not in the header at line " + header.line
                 + "; header columns: " + header.values(),
@@ -78,6 +128,10 @@ public final class CsvParser implements PayloadParser {
           neededFor = s.valueColumns.get(i);
         }
       }
+      if (dataRows != null) {
+        rows = dataRows.open(header.line);
+      }
+      inHeader = false;
       CsvRows.Row row;
       while ((row = rows.next()) != null) {
         if (row.size() < needed) {
@@ -104,9 +158,11 @@ public final class CsvParser implements PayloadParser {
         }
       }
     } catch (CsvRows.MalformedCsv e) {
-      out.record(RawRecord.unparseable(src, ctx.origin, "line " + e.line, fixedSeries,
-          "malformed CSV at line " + e.line + ": " + e.getMessage()
-              + "; the rest of the file was not read", null));
+      (inHeader ? fileOut : out).record(RawRecord.unparseable(src, ctx.origin, "line " + e.line,
+          fixedSeries, "malformed CSV at line " + e.line + ": " + e.getMessage()
+              + (inHeader || dataRows == null ? "; the rest of the file was not read"
+                  : "; the rest of this line range of the file (splitBytes) was not read"),
+          null));
     }
   }
 

@@ -86,6 +86,17 @@ final class CsvRows {
    * @param skipLines physical lines to drop before the first row (e.g. a banner)
    */
   CsvRows(Reader payload, char delimiter, int skipLines) throws IOException {
+    this(payload, delimiter, skipLines, 0, true);
+  }
+
+  /**
+   * Rows of a payload that is the tail of a file, from its line {@code lineBase + 1} on (a line
+   * range, see {@link LineRange}): line numbers are the file's.
+   *
+   * @param stripBom whether a byte order mark at the start is dropped (only at a file's start)
+   */
+  CsvRows(Reader payload, char delimiter, long skipLines, long lineBase, boolean stripBom)
+      throws IOException {
     this.format =
         CSVFormat.DEFAULT.builder()
             .setDelimiter(delimiter)
@@ -95,9 +106,11 @@ final class CsvRows {
             .build();
     BufferedReader in = payload instanceof BufferedReader
         ? (BufferedReader) payload : new BufferedReader(payload, 1 << 16);
-    in.mark(1);
-    if (in.read() != '\uFEFF') {
-      in.reset();
+    if (stripBom) {
+      in.mark(1);
+      if (in.read() != '\uFEFF') {
+        in.reset();
+      }
     }
     long skipped = 0;
     boolean eof = false;
@@ -110,7 +123,7 @@ final class CsvRows {
       }
     }
     this.linesSkipped = skipped;
-    this.lineOffset = skipped;
+    this.lineOffset = lineBase + skipped;
     if (eof) {
       this.parser = null;
       this.it = null;

@@ -20,7 +20,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
@@ -33,10 +36,13 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -47,7 +53,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <p>Globs are expanded when the graph is built, so a pattern that matches nothing fails the run
  * before anything is written, and a file matched by two patterns of one source is read once.
- * Files are then spread across workers; each file is streamed by one worker.
+ * Files are then spread across workers; each file is streamed by one worker, except a csv file
+ * bigger than its source's {@code splitBytes}: that one is cut into byte ranges read in parallel
+ * ({@link LineRange}, {@link CsvParser#parseLines}), with the same records and locators as a
+ * whole-file read (one record per physical line required), and one lake file per range.
  *
  * <p>{@link #withRawLake} makes the step that reads a file also land that file's raw records in
  * the lake, one CSV per input file ({@link RawLakeFile}), while it streams them out: the raw lake
@@ -94,11 +103,16 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     }
     List<FileTask> textTasks = new ArrayList<>();
     List<FileTask> parquetTasks = new ArrayList<>();
+    List<FileTask> rangeTasks = new ArrayList<>();
     for (FileTask t : tasks) {
-      (parquetSources.contains(t.source) ? parquetTasks : textTasks).add(t);
+      (t.isRange() ? rangeTasks : parquetSources.contains(t.source) ? parquetTasks : textTasks).add(t);
+    }
+    List<PCollectionTuple> parts = new ArrayList<>();
+    if (!rangeTasks.isEmpty()) {
+      parts.add(readRanges(begin, rangeTasks));
     }
     PCollectionTuple text = null;
-    if (!textTasks.isEmpty() || parquetTasks.isEmpty()) {
+    if (!textTasks.isEmpty() || (parquetTasks.isEmpty() && rangeTasks.isEmpty())) {
       text = begin
           .apply("ListFiles", Create.of(textTasks).withCoder(SerializableCoder.of(FileTask.class)))
           .apply("SpreadFiles", Reshuffle.viaRandomKey())
@@ -108,8 +122,11 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       text.get(RAW).setCoder(RawRecord.Coder.of());
       text.get(SERIES).setCoder(SeriesInfo.Coder.of());
     }
+    if (text != null) {
+      parts.add(text);
+    }
     if (parquetTasks.isEmpty()) {
-      return text;
+      return flatten(parts);
     }
     checkParquetRuntime();
     // Parquet is binary and needs random access (the footer is at the end): its own branch.
@@ -122,14 +139,45 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
                 .withOutputTags(RAW, TupleTagList.of(SERIES)));
     parquet.get(RAW).setCoder(RawRecord.Coder.of());
     parquet.get(SERIES).setCoder(SeriesInfo.Coder.of());
-    if (text == null) {
-      return parquet;
+    parts.add(parquet);
+    return flatten(parts);
+  }
+
+  private static PCollectionTuple flatten(List<PCollectionTuple> parts) {
+    if (parts.size() == 1) {
+      return parts.get(0);
     }
-    PCollection<RawRecord> raw = PCollectionList.of(text.get(RAW)).and(parquet.get(RAW))
-        .apply("AllFileRecords", Flatten.pCollections());
-    PCollection<SeriesInfo> series = PCollectionList.of(text.get(SERIES)).and(parquet.get(SERIES))
-        .apply("AllFileSeries", Flatten.pCollections());
-    return PCollectionTuple.of(RAW, raw).and(SERIES, series);
+    PCollectionList<RawRecord> raw = PCollectionList.empty(parts.get(0).getPipeline());
+    PCollectionList<SeriesInfo> series = PCollectionList.empty(parts.get(0).getPipeline());
+    for (PCollectionTuple t : parts) {
+      raw = raw.and(t.get(RAW));
+      series = series.and(t.get(SERIES));
+    }
+    return PCollectionTuple.of(RAW, raw.apply("AllFileRecords", Flatten.pCollections()))
+        .and(SERIES, series.apply("AllFileSeries", Flatten.pCollections()));
+  }
+
+  /**
+   * Files read in line ranges: a first step counts the line breaks of each range (each worker
+   * reads its own range only), and the parsing step numbers each range's lines from the sum of
+   * the counts of the ranges before it, so locators are those of a whole-file read.
+   */
+  private PCollectionTuple readRanges(PBegin begin, List<FileTask> rangeTasks) {
+    PCollection<FileTask> ranges = begin
+        .apply("ListFileRanges",
+            Create.of(rangeTasks).withCoder(SerializableCoder.of(FileTask.class)))
+        .apply("SpreadFileRanges", Reshuffle.viaRandomKey());
+    PCollectionView<Map<String, Long>> lineCounts = ranges
+        .apply("CountRangeLines", ParDo.of(new CountLinesFn()))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+        .apply("RangeLineCounts", View.asMap());
+    PCollectionTuple out = ranges.apply("ParseRanges",
+        ParDo.of(new ParseRangeFn(config, lakeRoot, ingestDate))
+            .withSideInput(ParseRangeFn.LINE_COUNTS, lineCounts)
+            .withOutputTags(RAW, TupleTagList.of(SERIES)));
+    out.get(RAW).setCoder(RawRecord.Coder.of());
+    out.get(SERIES).setCoder(SeriesInfo.Coder.of());
+    return out;
   }
 
   /** parquet-hadoop 1.13 needs Hadoop's Configuration at run time; say so before the run starts. */
@@ -145,21 +193,55 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   /** Matches every file pattern of every source; fails with the source and pattern on no match. */
   public static List<FileTask> expandFiles(PipelineConfig config) {
     Set<FileTask> tasks = new LinkedHashSet<>();
+    Map<FileTask, Long> sizes = new HashMap<>();
+    Map<String, SourceConfig> byName = new HashMap<>();
     for (SourceConfig source : config.sources) {
+      byName.put(source.name, source);
       List<FileEntry> entries = new ArrayList<>(source.files);
       entries.addAll(source.metadataFiles);
       for (FileEntry entry : entries) {
-        for (String path : match(source, entry.path)) {
+        for (Map.Entry<String, Long> file : match(source, entry.path).entrySet()) {
+          String path = file.getKey();
           String hint = entry.seriesId != null ? entry.seriesId : seriesIdFromFileName(source, path);
           String vintage = entry.vintage != null ? entry.vintage : source.vintage;
-          tasks.add(new FileTask(source.name, path, hint, vintage));
+          FileTask t = new FileTask(source.name, path, hint, vintage);
+          if (tasks.add(t)) {
+            sizes.put(t, file.getValue());
+          }
         }
       }
     }
-    return new ArrayList<>(tasks);
+    List<FileTask> out = new ArrayList<>();
+    for (FileTask t : tasks) {
+      out.addAll(splitIfLarge(byName.get(t.source), t, sizes.get(t)));
+    }
+    return out;
   }
 
-  private static List<String> match(SourceConfig source, String pattern) {
+  /**
+   * A csv file bigger than its source's {@code splitBytes}: ranges of {@code splitBytes} bytes
+   * (the last one shorter); anything else: the task itself.
+   */
+  static List<FileTask> splitIfLarge(SourceConfig source, FileTask whole, long size) {
+    long split = source.splitBytes;
+    if (source.type != SourceType.CSV || split <= 0 || size <= split) {
+      return List.of(whole);
+    }
+    long n = (size + split - 1) / split;
+    if (n > 1_000_000) {
+      throw new IllegalArgumentException("source '" + source.name + "': splitBytes " + split
+          + " cuts " + whole.path + " (" + size + " bytes) into " + n
+          + " ranges; at most 1000000 per file");
+    }
+    List<FileTask> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(whole.range(i, (int) n, i * split, Math.min(size, (i + 1) * split)));
+    }
+    return out;
+  }
+
+  /** Matching files, sorted by path, with their sizes in bytes. */
+  private static Map<String, Long> match(SourceConfig source, String pattern) {
     MatchResult result;
     try {
       result = FileSystems.match(pattern, EmptyMatchTreatment.ALLOW_IF_WILDCARD);
@@ -167,12 +249,12 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       throw new IllegalArgumentException("source '" + source.name + "': cannot list files '"
           + pattern + "': " + e.getMessage(), e);
     }
-    List<String> out = new ArrayList<>();
+    Map<String, Long> out = new java.util.TreeMap<>();
     try {
       if (result.status() == MatchResult.Status.OK) {
         for (MatchResult.Metadata m : result.metadata()) {
           if (!m.resourceId().isDirectory()) {
-            out.add(m.resourceId().toString());
+            out.put(m.resourceId().toString(), m.sizeBytes());
           }
         }
       }
@@ -184,7 +266,6 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       throw new IllegalArgumentException("source '" + source.name + "': files '" + pattern
           + "' matched no files");
     }
-    out.sort(null);
     return out;
   }
 
@@ -239,8 +320,24 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
     /** The lake file of this input's raw records; null when the lake is off. */
     @Nullable RawLakeFile lakeFile(FileTask task) {
-      return lakeRoot == null ? null
+      if (lakeRoot == null) {
+        return null;
+      }
+      return task.isRange()
+          ? RawLakeFile.forInputPart(lakeRoot, task.source, ingestDate, task.path, task.part)
           : RawLakeFile.forInput(lakeRoot, task.source, ingestDate, task.path);
+    }
+
+    /**
+     * After a commit: removes lake files an earlier run of the day left for this input under
+     * another layout (read whole vs. in ranges, or fewer ranges), so a replay reads each record
+     * once. Done for csv inputs (the only ones that can be split), by the whole-file read or the
+     * first range.
+     */
+    void removeOtherLayouts(FileTask task) throws IOException {
+      if (lakeRoot != null && source(task).type == SourceType.CSV && task.part <= 0) {
+        RawLakeFile.removeOtherLayouts(lakeRoot, task.source, ingestDate, task.path, task.parts);
+      }
     }
 
     /**
@@ -285,18 +382,77 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
         PayloadParsers.forType(source.type).parse(ctx, withoutBom(reader), output(out, lake, n));
         if (lake != null) {
           lake.commit();
+          removeOtherLayouts(task);
         }
       }
       files.inc();
       records.inc(n[0]);
     }
+  }
 
-    private static Reader withoutBom(Reader reader) throws IOException {
-      reader.mark(1);
-      if (reader.read() != '\uFEFF') {
-        reader.reset();
+  static Reader withoutBom(Reader reader) throws IOException {
+    reader.mark(1);
+    if (reader.read() != '\uFEFF') {
+      reader.reset();
+    }
+    return reader;
+  }
+
+  /** Counts the line breaks of one range of a file ({@link LineRange#countLineBreaks}). */
+  static final class CountLinesFn extends DoFn<FileTask, KV<String, Long>> {
+    @ProcessElement
+    public void process(@Element FileTask task, OutputReceiver<KV<String, Long>> out)
+        throws IOException {
+      try (LineRange lines = LineRange.open(task.path, task.start, task.end)) {
+        out.output(KV.of(task.rangeKey(), lines.countLineBreaks()));
       }
-      return reader;
+    }
+  }
+
+  /**
+   * Parses one line range of a csv file ({@link CsvParser#parseLines}), numbering its lines from
+   * the line counts of the ranges before it (a side input), into its own lake file.
+   */
+  static final class ParseRangeFn extends FileFn {
+    static final String LINE_COUNTS = "lineCounts";
+    final Counter ranges = Metrics.counter(ReadSources.class, "file_ranges_read");
+
+    ParseRangeFn(PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
+      super(config, lakeRoot, ingestDate);
+    }
+
+    @ProcessElement
+    public void process(@Element FileTask task, @SideInput(LINE_COUNTS) Map<String, Long> counts,
+        MultiOutputReceiver out) throws IOException {
+      long firstLine = 1;
+      for (int i = 0; i < task.part; i++) {
+        Long c = counts.get(FileTask.rangeKey(task.source, task.path, i));
+        if (c == null) {
+          throw new IllegalStateException("no line count for range " + i + " of " + task);
+        }
+        firstLine += c;
+      }
+      SourceConfig source = source(task);
+      PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
+      ResourceId resource = FileSystems.matchNewResource(task.path, false);
+      long[] n = {0};
+      try (RawLakeFile lake = lakeFile(task);
+          Reader head = new BufferedReader(new InputStreamReader(
+              Channels.newInputStream(FileSystems.open(resource)), StandardCharsets.UTF_8), 1 << 13);
+          Reader lines = new BufferedReader(new InputStreamReader(
+              LineRange.open(task.path, task.start, task.end), StandardCharsets.UTF_8), 1 << 16)) {
+        new CsvParser().parseLines(ctx, withoutBom(head), lines, firstLine, task.part == 0,
+            output(out, lake, n));
+        if (lake != null) {
+          lake.commit();
+          removeOtherLayouts(task);
+        }
+      }
+      if (task.part == 0) {
+        files.inc();
+      }
+      ranges.inc();
+      records.inc(n[0]);
     }
   }
 
