@@ -417,21 +417,39 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     static final String LINE_COUNTS = "lineCounts";
     final Counter ranges = Metrics.counter(ReadSources.class, "file_ranges_read");
 
+    /**
+     * First line number of each range of a file, by file: the counts are one batch side input (the
+     * global window), so they are summed once per file and worker, not once per range.
+     */
+    private transient Map<String, long[]> firstLines;
+
     ParseRangeFn(PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
       super(config, lakeRoot, ingestDate);
+    }
+
+    private long[] firstLines(FileTask task, Map<String, Long> counts) {
+      if (firstLines == null) {
+        firstLines = new HashMap<>();
+      }
+      return firstLines.computeIfAbsent(task.source + '\u0000' + task.path, k -> {
+        long[] first = new long[task.parts];
+        long line = 1;
+        for (int i = 0; i < task.parts; i++) {
+          first[i] = line;
+          Long c = counts.get(FileTask.rangeKey(task.source, task.path, i));
+          if (c == null) {
+            throw new IllegalStateException("no line count for range " + i + " of " + task);
+          }
+          line += c;
+        }
+        return first;
+      });
     }
 
     @ProcessElement
     public void process(@Element FileTask task, @SideInput(LINE_COUNTS) Map<String, Long> counts,
         MultiOutputReceiver out) throws IOException {
-      long firstLine = 1;
-      for (int i = 0; i < task.part; i++) {
-        Long c = counts.get(FileTask.rangeKey(task.source, task.path, i));
-        if (c == null) {
-          throw new IllegalStateException("no line count for range " + i + " of " + task);
-        }
-        firstLine += c;
-      }
+      long firstLine = firstLines(task, counts)[task.part];
       SourceConfig source = source(task);
       PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
       ResourceId resource = FileSystems.matchNewResource(task.path, false);
