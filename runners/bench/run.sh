@@ -34,7 +34,7 @@ config="target/bench/bench.json"
 cat > "$config" <<JSON
 {"sources": [{"name": "bench", "type": "csv", "windows": ["PT1H", "P1D"],
   "files": ["$(pwd)/$data"], "timestampColumn": "ts", "timestampFormat": "iso",
-  "seriesColumn": "series_id", "valueColumns": ["value"]}]}
+  "seriesColumn": "series_id", "valueColumns": ["value"], "splitBytes": ${BENCH_SPLIT_BYTES:-33554432}}]}
 JSON
 
 schema="bench_$(echo "$runner" | tr 'A-Z' 'a-z')"
