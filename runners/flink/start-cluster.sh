@@ -73,8 +73,9 @@ taskmanager.memory.managed.size: 256m
 taskmanager.memory.framework.off-heap.size: 128m
 taskmanager.memory.task.off-heap.size: 64m
 taskmanager.memory.jvm-metaspace.size: 512m
-taskmanager.memory.network.min: 256m
-taskmanager.memory.network.max: 256m
+# 512m of network buffers: with parallelism 2 the job's multi-output steps need more than 256m
+taskmanager.memory.network.min: 512m
+taskmanager.memory.network.max: 512m
 taskmanager.memory.jvm-overhead.min: 192m
 taskmanager.memory.jvm-overhead.max: 192m
 io.tmp.dirs: ${CLUSTER_DIR}/tmp
@@ -107,7 +108,7 @@ echo $! > "$JM_PID"
 
 log "starting TaskManager ($SLOTS slots)"
 # heap = framework.heap + task.heap; direct = framework.off-heap + task.off-heap + network
-setsid "$JAVA" -Xms1152m -Xmx1152m -XX:MaxDirectMemorySize=448m -XX:MaxMetaspaceSize=512m \
+setsid "$JAVA" -Xms1152m -Xmx1152m -XX:MaxDirectMemorySize=704m -XX:MaxMetaspaceSize=512m \
   "${OPENS[@]}" "${LOGPROPS[@]}" -Dlog.file="$LOG_DIR/taskmanager.log" -cp "$CP" \
   org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir "$CONF_DIR" \
   > "$LOG_DIR/taskmanager.log" 2>&1 < /dev/null &
