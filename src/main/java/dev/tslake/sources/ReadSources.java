@@ -328,6 +328,26 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
           : RawLakeFile.forInput(lakeRoot, task.source, ingestDate, task.path);
     }
 
+    /** What the parsers get to know about the file a task reads. */
+    PayloadContext context(FileTask task) {
+      return new PayloadContext(source(task), task.path, task.seriesIdHint, task.vintage);
+    }
+
+    /** A whole file as UTF-8 text, from any filesystem Beam knows. */
+    static Reader openText(String path, int bufferChars) throws IOException {
+      ResourceId resource = FileSystems.matchNewResource(path, false);
+      return new BufferedReader(new InputStreamReader(
+          Channels.newInputStream(FileSystems.open(resource)), StandardCharsets.UTF_8), bufferChars);
+    }
+
+    /** Puts the task's lake file (when on) under its final name, then drops other layouts. */
+    void commitLake(@Nullable RawLakeFile lake, FileTask task) throws IOException {
+      if (lake != null) {
+        lake.commit();
+        removeOtherLayouts(task);
+      }
+    }
+
     /**
      * After a commit: removes lake files an earlier run of the day left for this input under
      * another layout (read whole vs. in ranges, or fewer ranges), so a replay reads each record
@@ -371,19 +391,11 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
     @ProcessElement
     public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
-      SourceConfig source = source(task);
-      PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
-      ResourceId resource = FileSystems.matchNewResource(task.path, false);
+      PayloadContext ctx = context(task);
       long[] n = {0};
-      try (RawLakeFile lake = lakeFile(task);
-          Reader reader = new BufferedReader(new InputStreamReader(
-              Channels.newInputStream(FileSystems.open(resource)), StandardCharsets.UTF_8),
-              1 << 16)) {
-        PayloadParsers.forType(source.type).parse(ctx, withoutBom(reader), output(out, lake, n));
-        if (lake != null) {
-          lake.commit();
-          removeOtherLayouts(task);
-        }
+      try (RawLakeFile lake = lakeFile(task); Reader reader = openText(task.path, 1 << 16)) {
+        PayloadParsers.forType(ctx.source.type).parse(ctx, withoutBom(reader), output(out, lake, n));
+        commitLake(lake, task);
       }
       files.inc();
       records.inc(n[0]);
@@ -450,21 +462,15 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     public void process(@Element FileTask task, @SideInput(LINE_COUNTS) Map<String, Long> counts,
         MultiOutputReceiver out) throws IOException {
       long firstLine = firstLines(task, counts)[task.part];
-      SourceConfig source = source(task);
-      PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
-      ResourceId resource = FileSystems.matchNewResource(task.path, false);
+      PayloadContext ctx = context(task);
       long[] n = {0};
       try (RawLakeFile lake = lakeFile(task);
-          Reader head = new BufferedReader(new InputStreamReader(
-              Channels.newInputStream(FileSystems.open(resource)), StandardCharsets.UTF_8), 1 << 13);
+          Reader head = openText(task.path, 1 << 13);
           Reader lines = new BufferedReader(new InputStreamReader(
               LineRange.open(task.path, task.start, task.end), StandardCharsets.UTF_8), 1 << 16)) {
         new CsvParser().parseLines(ctx, withoutBom(head), lines, firstLine, task.part == 0,
             output(out, lake, n));
-        if (lake != null) {
-          lake.commit();
-          removeOtherLayouts(task);
-        }
+        commitLake(lake, task);
       }
       if (task.part == 0) {
         files.inc();
@@ -486,11 +492,10 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     @ProcessElement
     public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
       SourceConfig source = source(task);
-      PayloadContext ctx = new PayloadContext(source, task.path, task.seriesIdHint, task.vintage);
-      ResourceId resource = FileSystems.matchNewResource(task.path, false);
+      PayloadContext ctx = context(task);
       long[] n = {0};
-      try (RawLakeFile lake = lakeFile(task);
-          java.nio.channels.ReadableByteChannel channel = FileSystems.open(resource)) {
+      try (RawLakeFile lake = lakeFile(task); java.nio.channels.ReadableByteChannel channel =
+          FileSystems.open(FileSystems.matchNewResource(task.path, false))) {
         ParseOutput sink = output(out, lake, n);
         if (channel instanceof java.nio.channels.SeekableByteChannel) {
           ParquetRows.read(ctx, (java.nio.channels.SeekableByteChannel) channel, sink);
@@ -499,9 +504,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
               "the filesystem of '" + task.path + "' gives no random access, which Parquet needs",
               null));
         }
-        if (lake != null) {
-          lake.commit();
-        }
+        commitLake(lake, task); // parquet inputs are never split: no other layout to drop
       }
       files.inc();
       records.inc(n[0]);
