@@ -2,6 +2,8 @@ package dev.tslake;
 
 import dev.tslake.aggregate.WindowedAggregates;
 import dev.tslake.config.PipelineConfig;
+import dev.tslake.config.SourceConfig;
+import dev.tslake.config.SourceType;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.ReadRawLake;
 import dev.tslake.lake.WriteToLake;
@@ -10,6 +12,10 @@ import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
 import dev.tslake.sources.ReadSources;
+import dev.tslake.sources.live.ApiRequest;
+import dev.tslake.sources.live.ApiSettings;
+import dev.tslake.sources.live.FetchSources;
+import dev.tslake.sources.live.RequestPlanner;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
@@ -31,33 +37,27 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import dev.tslake.config.SourceConfig;
-import dev.tslake.config.SourceType;
-import dev.tslake.sources.live.ApiRequest;
-import dev.tslake.sources.live.ApiSettings;
-import dev.tslake.sources.live.FetchSources;
-import dev.tslake.sources.live.RequestPlanner;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.transforms.View;
 
 /**
- * The tslake job: sources → raw CSV lake → validate/clean (rejects to lake and warehouse) →
- * dedup by latest vintage → observations and windowed aggregates in the warehouse → the run's
- * accounting in {@code pipeline_runs}.
+ * The tslake job: sources → raw CSV lake → validate/clean (rejects to lake and warehouse) → dedup
+ * by latest vintage → observations and windowed aggregates in the warehouse → the run's accounting
+ * in {@code pipeline_runs}.
  */
 public final class TsLake {
   private TsLake() {}
@@ -74,16 +74,28 @@ public final class TsLake {
     public final String runner;
     public final int batchSize;
     public final ApiSettings api;
+
     /** What the live sources fetch in this run (empty when every source reads files). */
     public final List<ApiRequest> requests;
+
     /** Replay the raw lake instead of reading sources; {@link #replayDate} null = every date. */
     public boolean replayFromLake;
+
     public int dedupShards = 64;
     public String replayDate;
 
-    public RunSettings(PipelineConfig config, String configName, String lakeRoot,
-        WarehouseSpec warehouse, String runId, String ingestDate, Instant startedAt, String runner,
-        int batchSize, ApiSettings api, List<ApiRequest> requests) {
+    public RunSettings(
+        PipelineConfig config,
+        String configName,
+        String lakeRoot,
+        WarehouseSpec warehouse,
+        String runId,
+        String ingestDate,
+        Instant startedAt,
+        String runner,
+        int batchSize,
+        ApiSettings api,
+        List<ApiRequest> requests) {
       this.config = config;
       this.configName = configName;
       this.lakeRoot = lakeRoot;
@@ -98,18 +110,21 @@ public final class TsLake {
     }
 
     public static RunSettings from(TsLakeOptions options) {
-      dev.tslake.lake.S3Lake.configure(options); // S3 options first: launcher and workers share them
+      dev.tslake.lake.S3Lake.configure(
+          options); // S3 options first: launcher and workers share them
       FileSystems.setDefaultPipelineOptions(options);
       String configPath = options.getConfig();
       PipelineConfig config = PipelineConfig.load(Path.of(configPath));
-      String password = options.getWarehousePassword() != null
-          ? options.getWarehousePassword()
-          : System.getenv("TSLAKE_WAREHOUSE_PASSWORD");
+      String password =
+          options.getWarehousePassword() != null
+              ? options.getWarehousePassword()
+              : System.getenv("TSLAKE_WAREHOUSE_PASSWORD");
       WarehouseSpec warehouse =
           new WarehouseSpec(options.getWarehouseUrl(), options.getWarehouseUser(), password);
-      String ingestDate = options.getIngestDate() != null
-          ? options.getIngestDate()
-          : LocalDate.now(ZoneOffset.UTC).toString();
+      String ingestDate =
+          options.getIngestDate() != null
+              ? options.getIngestDate()
+              : LocalDate.now(ZoneOffset.UTC).toString();
       try {
         LocalDate.parse(ingestDate);
       } catch (DateTimeParseException e) {
@@ -125,12 +140,23 @@ public final class TsLake {
           }
         }
         WarehouseSchema.ensure(warehouse);
-        requests = RequestPlanner.plan(config, api, newestLoaded(warehouse, config),
-            options.getFullRefetch());
+        requests =
+            RequestPlanner.plan(
+                config, api, newestLoaded(warehouse, config), options.getFullRefetch());
       }
-      RunSettings settings = new RunSettings(config, configPath, lakeRoot(options.getLake()),
-          warehouse, runId, ingestDate, Instant.now(), options.getRunner().getSimpleName(),
-          options.getWarehouseBatchSize(), api, requests);
+      RunSettings settings =
+          new RunSettings(
+              config,
+              configPath,
+              lakeRoot(options.getLake()),
+              warehouse,
+              runId,
+              ingestDate,
+              Instant.now(),
+              options.getRunner().getSimpleName(),
+              options.getWarehouseBatchSize(),
+              api,
+              requests);
       settings.replayFromLake = options.getReplayFromLake();
       settings.replayDate = options.getReplayIngestDate();
       settings.dedupShards = options.getDedupShards();
@@ -145,31 +171,42 @@ public final class TsLake {
         try {
           LocalDate.parse(s.replayDate);
         } catch (DateTimeParseException e) {
-          throw new IllegalArgumentException("--replayIngestDate '" + s.replayDate
-              + "' is not yyyy-MM-dd");
+          throw new IllegalArgumentException(
+              "--replayIngestDate '" + s.replayDate + "' is not yyyy-MM-dd");
         }
       }
-      String pattern = s.lakeRoot + "raw/source=*/ingest_date="
-          + (s.replayDate == null ? "*" : s.replayDate) + "/*.csv";
+      String pattern =
+          s.lakeRoot
+              + "raw/source=*/ingest_date="
+              + (s.replayDate == null ? "*" : s.replayDate)
+              + "/*.csv";
       try {
         if (FileSystems.match(pattern, org.apache.beam.sdk.io.fs.EmptyMatchTreatment.ALLOW)
-            .metadata().isEmpty()) {
-          throw new IllegalArgumentException("--replayFromLake: nothing to replay, no raw files match "
-              + pattern);
+            .metadata()
+            .isEmpty()) {
+          throw new IllegalArgumentException(
+              "--replayFromLake: nothing to replay, no raw files match " + pattern);
         }
       } catch (java.io.IOException e) {
-        throw new IllegalArgumentException("--replayFromLake: cannot list " + pattern + ": "
-            + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "--replayFromLake: cannot list " + pattern + ": " + e.getMessage(), e);
       }
     }
 
     static ApiSettings apiSettings(TsLakeOptions o) {
       return new ApiSettings(
-          o.getFredBaseUrl(), orEnv(o.getFredApiKey(), "FRED_API_KEY"),
-          o.getAlphaVantageBaseUrl(), orEnv(o.getAlphaVantageApiKey(), "ALPHAVANTAGE_API_KEY"),
-          o.getCensusBaseUrl(), orEnv(o.getCensusApiKey(), "CENSUS_API_KEY"),
-          o.getEdgarBaseUrl(), o.getEdgarUserAgent(), o.getCoindeskBaseUrl(),
-          o.getHttpTimeoutMillis(), Math.max(1, o.getHttpMaxAttempts()), o.getHttpBackoffMillis(),
+          o.getFredBaseUrl(),
+          orEnv(o.getFredApiKey(), "FRED_API_KEY"),
+          o.getAlphaVantageBaseUrl(),
+          orEnv(o.getAlphaVantageApiKey(), "ALPHAVANTAGE_API_KEY"),
+          o.getCensusBaseUrl(),
+          orEnv(o.getCensusApiKey(), "CENSUS_API_KEY"),
+          o.getEdgarBaseUrl(),
+          o.getEdgarUserAgent(),
+          o.getCoindeskBaseUrl(),
+          o.getHttpTimeoutMillis(),
+          Math.max(1, o.getHttpMaxAttempts()),
+          o.getHttpBackoffMillis(),
           o.getFailOnSourceError());
     }
 
@@ -181,8 +218,9 @@ public final class TsLake {
     static Map<String, LocalDate> newestLoaded(WarehouseSpec warehouse, PipelineConfig config) {
       Map<String, LocalDate> out = new HashMap<>();
       try (java.sql.Connection c = warehouse.open();
-          java.sql.PreparedStatement st = c.prepareStatement(
-              "SELECT series_id, max(ts) FROM observations WHERE source = ? GROUP BY series_id")) {
+          java.sql.PreparedStatement st =
+              c.prepareStatement(
+                  "SELECT series_id, max(ts) FROM observations WHERE source = ? GROUP BY series_id")) {
         for (SourceConfig s : config.sources) {
           if (!s.isLive() || s.type != SourceType.FRED) {
             continue;
@@ -192,7 +230,8 @@ public final class TsLake {
             while (rs.next()) {
               java.time.OffsetDateTime newest = rs.getObject(2, java.time.OffsetDateTime.class);
               if (newest != null) {
-                out.put(s.name + '\u0000' + rs.getString(1),
+                out.put(
+                    s.name + '\u0000' + rs.getString(1),
                     newest.atZoneSameInstant(ZoneOffset.UTC).toLocalDate());
               }
             }
@@ -200,8 +239,12 @@ public final class TsLake {
         }
         c.rollback();
       } catch (java.sql.SQLException e) {
-        throw new IllegalStateException("cannot read the newest loaded observations from "
-            + warehouse.describe() + ": " + e.getMessage(), e);
+        throw new IllegalStateException(
+            "cannot read the newest loaded observations from "
+                + warehouse.describe()
+                + ": "
+                + e.getMessage(),
+            e);
       }
       return out;
     }
@@ -210,8 +253,10 @@ public final class TsLake {
       if (lake == null || lake.isBlank()) {
         throw new IllegalArgumentException("--lake must name a directory or s3://bucket/prefix");
       }
-      String root = lake.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") ? lake
-          : Path.of(lake).toAbsolutePath().normalize().toString();
+      String root =
+          lake.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")
+              ? lake
+              : Path.of(lake).toAbsolutePath().normalize().toString();
       return root.endsWith("/") ? root : root + "/";
     }
   }
@@ -227,9 +272,9 @@ public final class TsLake {
 
   /**
    * The DirectRunner encodes every element before and after each step to catch DoFns that mutate
-   * their input; on the default data that tripled run time and memory (35 s and 2 GB without,
-   * 118 s and 6 GB with). Tests keep the checks (TestPipeline); the job turns them off unless the
-   * command line sets them.
+   * their input; on the default data that tripled run time and memory (35 s and 2 GB without, 118 s
+   * and 6 GB with). Tests keep the checks (TestPipeline); the job turns them off unless the command
+   * line sets them.
    */
   static void relaxDirectRunnerChecks(TsLakeOptions options, String[] args) {
     if (options.getRunner() != DirectRunner.class) {
@@ -245,7 +290,9 @@ public final class TsLake {
     }
   }
 
-  /** Runs the job to completion and returns its accounting; throws if it failed or does not add up. */
+  /**
+   * Runs the job to completion and returns its accounting; throws if it failed or does not add up.
+   */
   public static RunRecord run(TsLakeOptions options) {
     RunSettings settings = RunSettings.from(options);
     WarehouseSchema.ensure(settings.warehouse);
@@ -261,25 +308,47 @@ public final class TsLake {
     try {
       run = RunRecord.read(settings.warehouse, settings.runId);
     } catch (java.sql.SQLException e) {
-      throw new IllegalStateException("run " + settings.runId + " finished but its pipeline_runs"
-          + " row cannot be read from " + settings.warehouse.describe() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "run "
+              + settings.runId
+              + " finished but its pipeline_runs"
+              + " row cannot be read from "
+              + settings.warehouse.describe()
+              + ": "
+              + e.getMessage(),
+          e);
     }
     if (run == null) {
-      throw new IllegalStateException("run " + settings.runId + " finished without recording"
-          + " itself in pipeline_runs of " + settings.warehouse.describe());
+      throw new IllegalStateException(
+          "run "
+              + settings.runId
+              + " finished without recording"
+              + " itself in pipeline_runs of "
+              + settings.warehouse.describe());
     }
     if (!run.balanced()) {
-      throw new IllegalStateException("run " + settings.runId + " does not account for every"
-          + " record: " + run.accountingMessage());
+      throw new IllegalStateException(
+          "run "
+              + settings.runId
+              + " does not account for every"
+              + " record: "
+              + run.accountingMessage());
     }
     if (!settings.requests.isEmpty()) {
-      run = run.withHttp(counter(result, "requests"), counter(result, "retries"),
-          counter(result, "failures"));
+      run =
+          run.withHttp(
+              counter(result, "requests"), counter(result, "retries"), counter(result, "failures"));
       try {
         run.recordHttp(settings.warehouse);
       } catch (java.sql.SQLException e) {
-        throw new IllegalStateException("cannot record HTTP counts of run " + settings.runId
-            + " in " + settings.warehouse.describe() + ": " + e.getMessage(), e);
+        throw new IllegalStateException(
+            "cannot record HTTP counts of run "
+                + settings.runId
+                + " in "
+                + settings.warehouse.describe()
+                + ": "
+                + e.getMessage(),
+            e);
       }
     }
     return run;
@@ -288,8 +357,14 @@ public final class TsLake {
   /** A counter of the live sources (attempted: the value every runner reports). */
   static long counter(PipelineResult result, String name) {
     long sum = 0;
-    for (MetricResult<Long> c : result.metrics().queryMetrics(MetricsFilter.builder()
-        .addNameFilter(MetricNameFilter.named(FetchSources.METRICS, name)).build()).getCounters()) {
+    for (MetricResult<Long> c :
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named(FetchSources.METRICS, name))
+                    .build())
+            .getCounters()) {
       sum += c.getAttempted();
     }
     return sum;
@@ -297,73 +372,112 @@ public final class TsLake {
 
   /** The whole graph, as tests build it. */
   public static void buildPipeline(Pipeline p, RunSettings s) {
-    PCollectionTuple files = s.replayFromLake
-        ? p.apply("ReplayRawLake", ReadRawLake.of(s.lakeRoot, s.config, s.replayDate))
-        : p.apply("ReadSources", ReadSources.from(s.config).withRawLake(s.lakeRoot, s.ingestDate));
+    PCollectionTuple files =
+        s.replayFromLake
+            ? p.apply("ReplayRawLake", ReadRawLake.of(s.lakeRoot, s.config, s.replayDate))
+            : p.apply(
+                "ReadSources", ReadSources.from(s.config).withRawLake(s.lakeRoot, s.ingestDate));
     PCollectionTuple read = files;
     if (!s.requests.isEmpty()) {
-      PCollectionTuple fetched = p.apply("FetchSources", FetchSources.of(s.config, s.api, s.requests));
+      PCollectionTuple fetched =
+          p.apply("FetchSources", FetchSources.of(s.config, s.api, s.requests));
       if (!s.replayFromLake) {
         // file sources land their raw records as they read them; fetched ones go by series
-        fetched.get(ReadSources.RAW).apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate));
+        fetched
+            .get(ReadSources.RAW)
+            .apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate));
       }
-      read = PCollectionTuple
-          .of(ReadSources.RAW, PCollectionList.of(files.get(ReadSources.RAW))
-              .and(fetched.get(ReadSources.RAW)).apply("AllRaw", Flatten.pCollections()))
-          .and(ReadSources.SERIES, PCollectionList.of(files.get(ReadSources.SERIES))
-              .and(fetched.get(ReadSources.SERIES)).apply("AllSeries", Flatten.pCollections()));
+      read =
+          PCollectionTuple.of(
+                  ReadSources.RAW,
+                  PCollectionList.of(files.get(ReadSources.RAW))
+                      .and(fetched.get(ReadSources.RAW))
+                      .apply("AllRaw", Flatten.pCollections()))
+              .and(
+                  ReadSources.SERIES,
+                  PCollectionList.of(files.get(ReadSources.SERIES))
+                      .and(fetched.get(ReadSources.SERIES))
+                      .apply("AllSeries", Flatten.pCollections()));
     }
     PCollection<RawRecord> raw = read.get(ReadSources.RAW);
 
     PCollectionTuple validated = raw.apply("ValidateAndClean", ValidateAndClean.of(s.config));
     PCollectionTuple deduped =
-        validated.get(ValidateAndClean.VALID).apply("DedupLatestVintage",
-            DedupLatestVintage.create().withShards(s.dedupShards));
+        validated
+            .get(ValidateAndClean.VALID)
+            .apply("DedupLatestVintage", DedupLatestVintage.create().withShards(s.dedupShards));
     PCollection<Observation> observations = deduped.get(DedupLatestVintage.LATEST);
 
-    PCollectionTuple loadedObservations = observations.apply("LoadObservations",
-        UpsertBatches.into(s.warehouse, Tables.observations())
-            .withBatchSize(s.batchSize)
-            .withDeadLetter(f -> new Reject("warehouse", f.reason, asRawRecord(f.row))));
+    PCollectionTuple loadedObservations =
+        observations.apply(
+            "LoadObservations",
+            UpsertBatches.into(s.warehouse, Tables.observations())
+                .withBatchSize(s.batchSize)
+                .withDeadLetter(f -> new Reject("warehouse", f.reason, asRawRecord(f.row))));
 
-    PCollection<Reject> rejects = PCollectionList
-        .of(validated.get(ValidateAndClean.REJECTED))
-        .and(loadedObservations.get(UpsertBatches.FAILED))
-        .apply("AllRejects", Flatten.pCollections());
+    PCollection<Reject> rejects =
+        PCollectionList.of(validated.get(ValidateAndClean.REJECTED))
+            .and(loadedObservations.get(UpsertBatches.FAILED))
+            .apply("AllRejects", Flatten.pCollections());
     rejects.apply("WriteRejectedToLake", WriteToLake.rejected(s.lakeRoot, s.ingestDate));
-    PCollectionTuple loadedRejects = rejects.apply("LoadRejects",
-        UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
+    PCollectionTuple loadedRejects =
+        rejects.apply(
+            "LoadRejects",
+            UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
 
     PCollection<Aggregate> aggregates =
         observations.apply("WindowedAggregates", WindowedAggregates.of(s.config));
-    PCollectionTuple loadedAggregates = aggregates.apply("LoadAggregates",
-        UpsertBatches.into(s.warehouse, Tables.aggregates()).withBatchSize(s.batchSize));
+    PCollectionTuple loadedAggregates =
+        aggregates.apply(
+            "LoadAggregates",
+            UpsertBatches.into(s.warehouse, Tables.aggregates()).withBatchSize(s.batchSize));
 
-    PCollection<SeriesRow> series = PCollectionTuple.of(DedupLatestVintage.LATEST, observations)
-        .and(ReadSources.SERIES, read.get(ReadSources.SERIES))
-        .apply("SeriesDimension", SeriesRows.of(s.config, DedupLatestVintage.LATEST, ReadSources.SERIES));
-    PCollectionTuple loadedSeries = series.apply("LoadSeries",
-        UpsertBatches.into(s.warehouse, Tables.series()).withBatchSize(s.batchSize));
+    PCollection<SeriesRow> series =
+        PCollectionTuple.of(DedupLatestVintage.LATEST, observations)
+            .and(ReadSources.SERIES, read.get(ReadSources.SERIES))
+            .apply(
+                "SeriesDimension",
+                SeriesRows.of(s.config, DedupLatestVintage.LATEST, ReadSources.SERIES));
+    PCollectionTuple loadedSeries =
+        series.apply(
+            "LoadSeries",
+            UpsertBatches.into(s.warehouse, Tables.series()).withBatchSize(s.batchSize));
 
-    p.apply("RecordRun", new RecordRun(s.warehouse, s.runId, s.startedAt, s.runner, s.configName,
-        raw.apply("CountRead", CountElements.<RawRecord>globally()).apply("ReadView", View.asSingleton()),
-        total(loadedRejects, "Rejected"),
-        total(loadedObservations, "Loaded"),
-        deduped.get(DedupLatestVintage.SUPERSEDED).apply("SumSuperseded", Sum.longsGlobally())
-            .apply("SupersededView", View.asSingleton()),
-        total(loadedAggregates, "Aggregates"),
-        total(loadedSeries, "Series")));
+    p.apply(
+        "RecordRun",
+        new RecordRun(
+            s.warehouse,
+            s.runId,
+            s.startedAt,
+            s.runner,
+            s.configName,
+            raw.apply("CountRead", CountElements.<RawRecord>globally())
+                .apply("ReadView", View.asSingleton()),
+            total(loadedRejects, "Rejected"),
+            total(loadedObservations, "Loaded"),
+            deduped
+                .get(DedupLatestVintage.SUPERSEDED)
+                .apply("SumSuperseded", Sum.longsGlobally())
+                .apply("SupersededView", View.asSingleton()),
+            total(loadedAggregates, "Aggregates"),
+            total(loadedSeries, "Series")));
   }
 
   private static PCollectionView<Long> total(PCollectionTuple written, String name) {
-    return written.get(UpsertBatches.WRITTEN)
+    return written
+        .get(UpsertBatches.WRITTEN)
         .apply("Sum" + name, Sum.longsGlobally())
         .apply(name + "View", View.asSingleton());
   }
 
   /** An observation the warehouse refused, back in raw form for the rejects table and lake. */
   static RawRecord asRawRecord(Observation o) {
-    return RawRecord.of(o.source, o.origin, o.locator, o.seriesId, o.tsInstant().toString(),
+    return RawRecord.of(
+        o.source,
+        o.origin,
+        o.locator,
+        o.seriesId,
+        o.tsInstant().toString(),
         o.value == null ? "" : Double.toString(o.value),
         o.hasVintage() ? Instant.ofEpochMilli(o.vintage).toString() : null);
   }

@@ -1,14 +1,15 @@
 package dev.tslake;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.io.aws2.options.S3Options;
 
 /**
  * Options of the tslake job ({@code --name=value}); defaults run offline on embedded components.
- * They extend Beam's {@link S3Options}, so Beam's own S3 options ({@code --s3UploadBufferSizeBytes},
- * {@code --SSEAlgorithm}, ...) are accepted on the command line next to the {@code --s3*} ones.
+ * They extend Beam's {@link S3Options}, so Beam's own S3 options ({@code
+ * --s3UploadBufferSizeBytes}, {@code --SSEAlgorithm}, ...) are accepted on the command line next to
+ * the {@code --s3*} ones.
  */
 public interface TsLakeOptions extends S3Options {
   @Description("Sources to ingest: a JSON or YAML file with a top-level 'sources' array.")
@@ -17,13 +18,15 @@ public interface TsLakeOptions extends S3Options {
 
   void setConfig(String value);
 
-  @Description("Lake root: a directory, or s3://bucket/prefix. Raw CSV goes under raw/, rejected under rejected/.")
+  @Description(
+      "Lake root: a directory, or s3://bucket/prefix. Raw CSV goes under raw/, rejected under rejected/.")
   @Default.String("target/lake")
   String getLake();
 
   void setLake(String value);
 
-  @Description("Warehouse JDBC URL: jdbc:duckdb:<file> (embedded) or jdbc:postgresql://host:port/db.")
+  @Description(
+      "Warehouse JDBC URL: jdbc:duckdb:<file> (embedded) or jdbc:postgresql://host:port/db.")
   @Default.String("jdbc:duckdb:target/tslake.duckdb")
   String getWarehouseUrl();
 
@@ -34,7 +37,8 @@ public interface TsLakeOptions extends S3Options {
 
   void setWarehouseUser(String value);
 
-  @Description("Warehouse password (PostgreSQL). Falls back to the TSLAKE_WAREHOUSE_PASSWORD environment variable.")
+  @Description(
+      "Warehouse password (PostgreSQL). Falls back to the TSLAKE_WAREHOUSE_PASSWORD environment variable.")
   @JsonIgnore
   String getWarehousePassword();
 
@@ -68,7 +72,8 @@ public interface TsLakeOptions extends S3Options {
 
   void setAlphaVantageBaseUrl(String value);
 
-  @Description("Alpha Vantage API key; falls back to the ALPHAVANTAGE_API_KEY environment variable.")
+  @Description(
+      "Alpha Vantage API key; falls back to the ALPHAVANTAGE_API_KEY environment variable.")
   @JsonIgnore
   String getAlphaVantageApiKey();
 
@@ -133,61 +138,70 @@ public interface TsLakeOptions extends S3Options {
 
   void setHttpBackoffMillis(long value);
 
-  @Description("Rebuild the warehouse from the raw CSV already in the lake instead of reading"
-      + " files or calling APIs.")
+  @Description(
+      "Rebuild the warehouse from the raw CSV already in the lake instead of reading"
+          + " files or calling APIs.")
   @Default.Boolean(false)
   boolean getReplayFromLake();
 
   void setReplayFromLake(boolean value);
 
-  @Description("With --replayFromLake: replay only this ingest date (yyyy-MM-dd); all dates if unset.")
+  @Description(
+      "With --replayFromLake: replay only this ingest date (yyyy-MM-dd); all dates if unset.")
   String getReplayIngestDate();
 
   void setReplayIngestDate(String value);
 
-  @Description("Dedup groups: records are grouped by a hash shard of (source, series, ts); 0 groups"
-      + " by the key itself (better on Flink and Dataflow, which sort groups; the DirectRunner"
-      + " schedules work per group and needs few).")
+  @Description(
+      "Dedup groups: records are grouped by a hash shard of (source, series, ts); 0 groups"
+          + " by the key itself (better on Flink and Dataflow, which sort groups; the DirectRunner"
+          + " schedules work per group and needs few).")
   @Default.Integer(64)
   int getDedupShards();
 
   void setDedupShards(int value);
 
-  @Description("Rows per warehouse transaction (a batch is at most a bundle). 5000 loaded 1M"
-      + " observations into PostgreSQL about twice as fast as 1000; a refused row makes its batch"
-      + " go row by row, which at 5000 took 2 s.")
+  @Description(
+      "Rows per warehouse transaction (a batch is at most a bundle). 5000 loaded 1M"
+          + " observations into PostgreSQL about twice as fast as 1000; a refused row makes its batch"
+          + " go row by row, which at 5000 took 2 s.")
   @Default.Integer(5000)
   int getWarehouseBatchSize();
 
   void setWarehouseBatchSize(int value);
 
-  @Description("S3 endpoint for an S3-compatible server, e.g. http://127.0.0.1:9000; AWS S3 when"
-      + " not given.")
+  @Description(
+      "S3 endpoint for an S3-compatible server, e.g. http://127.0.0.1:9000; AWS S3 when"
+          + " not given.")
   String getS3Endpoint();
 
   void setS3Endpoint(String value);
 
-  @Description("S3 region; when not given: the AWS_REGION or AWS_DEFAULT_REGION environment"
-      + " variable, else us-east-1.")
+  @Description(
+      "S3 region; when not given: the AWS_REGION or AWS_DEFAULT_REGION environment"
+          + " variable, else us-east-1.")
   String getS3Region();
 
   void setS3Region(String value);
 
-  @Description("Path-style S3 access (http://host/bucket/key) instead of virtual-hosted buckets;"
-      + " most S3-compatible servers need it.")
+  @Description(
+      "Path-style S3 access (http://host/bucket/key) instead of virtual-hosted buckets;"
+          + " most S3-compatible servers need it.")
   @Default.Boolean(false)
   boolean getS3PathStyle();
 
   void setS3PathStyle(boolean value);
 
-  @Description("S3 access key id; with --s3SecretKey. When neither is given, the AWS default"
-      + " credentials chain applies (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile, instance role).")
+  @Description(
+      "S3 access key id; with --s3SecretKey. When neither is given, the AWS default"
+          + " credentials chain applies (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile, instance role).")
   String getS3AccessKey();
 
   void setS3AccessKey(String value);
 
-  @Description("S3 secret access key; falls back to AWS_SECRET_ACCESS_KEY when only --s3AccessKey is"
-      + " given. Never logged.")
+  @Description(
+      "S3 secret access key; falls back to AWS_SECRET_ACCESS_KEY when only --s3AccessKey is"
+          + " given. Never logged.")
   @JsonIgnore
   String getS3SecretKey();
 

@@ -12,9 +12,9 @@ import org.apache.beam.sdk.coders.BigDecimalCoder;
 import org.apache.beam.sdk.coders.CustomCoder;
 
 /**
- * Running statistics of one series in one window. The sum is exact (BigDecimal holds every
- * double exactly), so the mean does not depend on the order in which a runner happens to merge
- * partial results: two runs, or two runners, give bit-identical means.
+ * Running statistics of one series in one window. The sum is exact (BigDecimal holds every double
+ * exactly), so the mean does not depend on the order in which a runner happens to merge partial
+ * results: two runs, or two runners, give bit-identical means.
  */
 public final class SeriesStats implements Serializable {
   long n;

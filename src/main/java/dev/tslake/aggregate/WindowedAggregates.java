@@ -10,7 +10,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -30,18 +29,19 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * For every window size a source asks for, per series and window: n, missing, min, max, exact
- * mean, first and last by event time, and the window's bounds.
+ * For every window size a source asks for, per series and window: n, missing, min, max, exact mean,
+ * first and last by event time, and the window's bounds.
  *
  * <p>Windows are fixed or calendar windows in UTC ({@link WindowSpec#bounds}), and the statistics
- * are a {@link Combine#perKey} per (window size, series) whose accumulator holds one
- * {@link SeriesStats} per window. That is what {@code Window.into} then {@code Combine.perKey}
- * computes, without two of its costs here: the DirectRunner fires one timer bundle per key and
- * window, which on the default data (a century of monthly FRED windows, hourly taxi windows) kept
- * a local run busy for over fifteen minutes instead of seconds; and Beam's FixedWindows and
- * CalendarWindows misplace observations before 1970 (see {@link WindowSpec#bounds}).
+ * are a {@link Combine#perKey} per (window size, series) whose accumulator holds one {@link
+ * SeriesStats} per window. That is what {@code Window.into} then {@code Combine.perKey} computes,
+ * without two of its costs here: the DirectRunner fires one timer bundle per key and window, which
+ * on the default data (a century of monthly FRED windows, hourly taxi windows) kept a local run
+ * busy for over fifteen minutes instead of seconds; and Beam's FixedWindows and CalendarWindows
+ * misplace observations before 1970 (see {@link WindowSpec#bounds}).
  */
-public final class WindowedAggregates extends PTransform<PCollection<Observation>, PCollection<Aggregate>> {
+public final class WindowedAggregates
+    extends PTransform<PCollection<Observation>, PCollection<Aggregate>> {
   private final PipelineConfig config;
 
   private WindowedAggregates(PipelineConfig config) {
@@ -113,7 +113,8 @@ public final class WindowedAggregates extends PTransform<PCollection<Observation
     public void setup() {
       specs = new HashMap<>();
       for (Map.Entry<String, List<String>> e : windowsBySource.entrySet()) {
-        specs.put(e.getKey(), e.getValue().stream().map(WindowSpec::parse).toArray(WindowSpec[]::new));
+        specs.put(
+            e.getKey(), e.getValue().stream().map(WindowSpec::parse).toArray(WindowSpec[]::new));
       }
     }
 
@@ -129,15 +130,19 @@ public final class WindowedAggregates extends PTransform<PCollection<Observation
       if (sourceSpecs == null || sourceSpecs.length == 0) {
         return;
       }
-      Partial[] ps = partials.computeIfAbsent(o.source, s -> new HashMap<>())
-          .computeIfAbsent(o.seriesId, s -> {
-            List<String> sizes = windowsBySource.get(o.source);
-            Partial[] created = new Partial[sizes.size()];
-            for (int i = 0; i < created.length; i++) {
-              created[i] = new Partial(sizes.get(i), sourceSpecs[i]);
-            }
-            return created;
-          });
+      Partial[] ps =
+          partials
+              .computeIfAbsent(o.source, s -> new HashMap<>())
+              .computeIfAbsent(
+                  o.seriesId,
+                  s -> {
+                    List<String> sizes = windowsBySource.get(o.source);
+                    Partial[] created = new Partial[sizes.size()];
+                    for (int i = 0; i < created.length; i++) {
+                      created[i] = new Partial(sizes.get(i), sourceSpecs[i]);
+                    }
+                    return created;
+                  });
       for (Partial p : ps) {
         if (o.ts < p.cachedStart || o.ts >= p.cachedEnd) {
           long[] w = p.spec.bounds(o.ts);
@@ -272,9 +277,20 @@ public final class WindowedAggregates extends PTransform<PCollection<Observation
       for (Map.Entry<Long, SeriesStats> e : w.stats.entrySet()) {
         SeriesStats s = e.getValue();
         boolean any = s.n > 0;
-        out.output(new Aggregate(parts[1], parts[2], parts[0], e.getKey(), w.ends.get(e.getKey()),
-            s.n, s.missing, any ? s.min : null, any ? s.max : null, s.mean(),
-            any ? s.first : null, any ? s.last : null));
+        out.output(
+            new Aggregate(
+                parts[1],
+                parts[2],
+                parts[0],
+                e.getKey(),
+                w.ends.get(e.getKey()),
+                s.n,
+                s.missing,
+                any ? s.min : null,
+                any ? s.max : null,
+                s.mean(),
+                any ? s.first : null,
+                any ? s.last : null));
       }
     }
   }

@@ -12,10 +12,10 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Writes a benchmark input: {@code source,series_id,ts,value}, one row per minute per series
- * over K series (random walks), with about 0.5% dirty rows: an empty value, FRED's ".", a
- * non-numeric value, a malformed timestamp, an exact duplicate row, or a later revision of an
- * earlier (series_id, ts). Deterministic for a given seed.
+ * Writes a benchmark input: {@code source,series_id,ts,value}, one row per minute per series over K
+ * series (random walks), with about 0.5% dirty rows: an empty value, FRED's ".", a non-numeric
+ * value, a malformed timestamp, an exact duplicate row, or a later revision of an earlier
+ * (series_id, ts). Deterministic for a given seed.
  *
  * <p>Usage: {@code GenerateObservations <rows> <series> <out.csv> [seed]}
  */
@@ -38,9 +38,18 @@ public final class GenerateObservations {
 
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "%d rows: %d clean, %d empty, %d '.', %d non-numeric,"
-          + " %d bad timestamps, %d exact duplicates, %d revisions", rows, clean, emptyValue,
-          dotValue, nonNumeric, badTimestamp, duplicates, revisions);
+      return String.format(
+          Locale.ROOT,
+          "%d rows: %d clean, %d empty, %d '.', %d non-numeric,"
+              + " %d bad timestamps, %d exact duplicates, %d revisions",
+          rows,
+          clean,
+          emptyValue,
+          dotValue,
+          nonNumeric,
+          badTimestamp,
+          duplicates,
+          revisions);
     }
   }
 
@@ -83,8 +92,14 @@ public final class GenerateObservations {
             c.duplicates++;
           } else if (dice < 0.005 && earlier != null) {
             String[] f = earlier.split(",");
-            row = f[0] + "," + f[1] + "," + f[2] + ","
-                + String.format(Locale.ROOT, "%.4f", Double.parseDouble(f[3]) * 1.01);
+            row =
+                f[0]
+                    + ","
+                    + f[1]
+                    + ","
+                    + f[2]
+                    + ","
+                    + String.format(Locale.ROOT, "%.4f", Double.parseDouble(f[3]) * 1.01);
             c.revisions++;
           } else {
             row = "bench," + id + "," + ts + "," + value;

@@ -7,8 +7,8 @@ import java.util.Objects;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * A file pattern of a source, written in config either as a plain string (a path or glob) or as
- * an object with a path and what the file itself does not say: the series id (FRED observation
+ * A file pattern of a source, written in config either as a plain string (a path or glob) or as an
+ * object with a path and what the file itself does not say: the series id (FRED observation
  * responses carry none) and the vintage (CSV downloads carry none).
  */
 public final class FileEntry implements Serializable {
@@ -37,7 +37,8 @@ public final class FileEntry implements Serializable {
 
   @Override
   public String toString() {
-    return path + (seriesId == null ? "" : " (series " + seriesId + ")")
+    return path
+        + (seriesId == null ? "" : " (series " + seriesId + ")")
         + (vintage == null ? "" : " (vintage " + vintage + ")");
   }
 }

@@ -27,17 +27,18 @@ public final class PipelineConfig implements Serializable {
       throw new ConfigException("config file " + file + " does not exist or is not a file");
     }
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    ObjectMapper mapper = name.endsWith(".yaml") || name.endsWith(".yml")
-        ? new ObjectMapper(new YAMLFactory())
-        : new ObjectMapper();
+    ObjectMapper mapper =
+        name.endsWith(".yaml") || name.endsWith(".yml")
+            ? new ObjectMapper(new YAMLFactory())
+            : new ObjectMapper();
     mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     mapper.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
     PipelineConfig config;
     try {
       config = mapper.readValue(file.toFile(), PipelineConfig.class);
     } catch (JsonProcessingException e) {
-      throw new ConfigException("config " + file + " is invalid: " + e.getOriginalMessage()
-          + locationOf(e), e);
+      throw new ConfigException(
+          "config " + file + " is invalid: " + e.getOriginalMessage() + locationOf(e), e);
     } catch (IOException e) {
       throw new ConfigException("cannot read config " + file + ": " + e.getMessage(), e);
     }
@@ -51,8 +52,13 @@ public final class PipelineConfig implements Serializable {
   }
 
   private static String locationOf(JsonProcessingException e) {
-    return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
-        + e.getLocation().getColumnNr() + ")";
+    return e.getLocation() == null
+        ? ""
+        : " (line "
+            + e.getLocation().getLineNr()
+            + ", column "
+            + e.getLocation().getColumnNr()
+            + ")";
   }
 
   private static List<FileEntry> resolve(Path base, List<FileEntry> entries) {
@@ -76,7 +82,8 @@ public final class PipelineConfig implements Serializable {
     for (SourceConfig s : sources) {
       s.validate();
       if (!names.add(s.name)) {
-        throw new ConfigException("source name '" + s.name + "' is used twice; names must be unique");
+        throw new ConfigException(
+            "source name '" + s.name + "' is used twice; names must be unique");
       }
     }
   }

@@ -43,8 +43,10 @@ public final class SourceConfig implements Serializable {
   public int skipLines;
 
   public @Nullable String timestampColumn;
+
   /** A java.time pattern, {@code iso}, {@code epoch_seconds} or {@code epoch_millis}. */
   public String timestampFormat = "iso";
+
   /** Zone of timestamps that carry no offset. */
   public String timeZone = "UTC";
 
@@ -128,11 +130,16 @@ public final class SourceConfig implements Serializable {
     return new ArrayList<>(out);
   }
 
-  /** Checks everything that can be checked before reading data; messages name the source and field. */
+  /**
+   * Checks everything that can be checked before reading data; messages name the source and field.
+   */
   void validate() {
     if (name == null || !NAME.matcher(name).matches()) {
-      throw new ConfigException("source name '" + name + "' must be 1-64 letters, digits, '_' or '-'"
-          + " (it names lake folders and warehouse rows)");
+      throw new ConfigException(
+          "source name '"
+              + name
+              + "' must be 1-64 letters, digits, '_' or '-'"
+              + " (it names lake folders and warehouse rows)");
     }
     String where = "source '" + name + "'";
     if (type == null) {
@@ -146,26 +153,39 @@ public final class SourceConfig implements Serializable {
       }
     }
     if (files.isEmpty() && !isLive()) {
-      throw new ConfigException(where + ": needs 'files' (or 'path') to read recorded payloads, or"
-          + " what to fetch live: " + liveFields());
+      throw new ConfigException(
+          where
+              + ": needs 'files' (or 'path') to read recorded payloads, or"
+              + " what to fetch live: "
+              + liveFields());
     }
     if (!files.isEmpty() && isLive()) {
-      throw new ConfigException(where + ": has both 'files' and live fetch fields; a source either"
-          + " reads files or fetches, split it in two");
+      throw new ConfigException(
+          where
+              + ": has both 'files' and live fetch fields; a source either"
+              + " reads files or fetches, split it in two");
     }
-    if (isLive() && type == SourceType.ALPHAVANTAGE
-        && (function == null || !function.matches("TIME_SERIES_(DAILY|WEEKLY|MONTHLY)(_ADJUSTED)?"))) {
-      throw new ConfigException(where + ": 'function' must be TIME_SERIES_DAILY, _WEEKLY or"
-          + " _MONTHLY, optionally _ADJUSTED (was " + function + ")");
+    if (isLive()
+        && type == SourceType.ALPHAVANTAGE
+        && (function == null
+            || !function.matches("TIME_SERIES_(DAILY|WEEKLY|MONTHLY)(_ADJUSTED)?"))) {
+      throw new ConfigException(
+          where
+              + ": 'function' must be TIME_SERIES_DAILY, _WEEKLY or"
+              + " _MONTHLY, optionally _ADJUSTED (was "
+              + function
+              + ")");
     }
     if (isLive() && type == SourceType.CENSUS && (get.isEmpty() || forGeography == null)) {
-      throw new ConfigException(where + ": a live census source needs 'get' (variables) and 'for'"
-          + " (geography, e.g. state:*)");
+      throw new ConfigException(
+          where
+              + ": a live census source needs 'get' (variables) and 'for'"
+              + " (geography, e.g. state:*)");
     }
     for (String concept : concepts) {
       if (!concept.matches("[A-Za-z0-9-]+/[A-Za-z0-9_-]+")) {
-        throw new ConfigException(where + ": concept '" + concept + "' must be taxonomy/tag, e.g."
-            + " us-gaap/Revenues");
+        throw new ConfigException(
+            where + ": concept '" + concept + "' must be taxonomy/tag, e.g." + " us-gaap/Revenues");
       }
     }
     if (maxRequestsPerSecond != null && !(maxRequestsPerSecond > 0)) {
@@ -178,8 +198,8 @@ public final class SourceConfig implements Serializable {
       try {
         java.time.LocalDate.parse(observationStart);
       } catch (RuntimeException e) {
-        throw new ConfigException(where + ": observationStart '" + observationStart
-            + "' is not a yyyy-MM-dd date");
+        throw new ConfigException(
+            where + ": observationStart '" + observationStart + "' is not a yyyy-MM-dd date");
       }
     }
     try {
@@ -200,19 +220,25 @@ public final class SourceConfig implements Serializable {
         throw new ConfigException(where + ": " + kind + " needs 'valueColumns'");
       }
       if ((seriesColumn == null) == (seriesId == null)) {
-        throw new ConfigException(where + ": " + kind + " needs exactly one of 'seriesColumn' or 'seriesId'");
+        throw new ConfigException(
+            where + ": " + kind + " needs exactly one of 'seriesColumn' or 'seriesId'");
       }
       if (skipLines < 0) {
         throw new ConfigException(where + ": skipLines must not be negative");
       }
     }
     if (splitBytes < 0) {
-      throw new ConfigException(where + ": splitBytes must be positive (or 0: read each file whole)");
+      throw new ConfigException(
+          where + ": splitBytes must be positive (or 0: read each file whole)");
     }
     if (splitBytes > 0 && type != SourceType.CSV) {
-      throw new ConfigException(where + ": splitBytes applies to csv sources only; a " + type.id()
-          + " file cannot be cut at line breaks (its parser needs the whole payload"
-          + (type == SourceType.FRED_CSV ? ", e.g. the header naming the series" : "") + ")");
+      throw new ConfigException(
+          where
+              + ": splitBytes applies to csv sources only; a "
+              + type.id()
+              + " file cannot be cut at line breaks (its parser needs the whole payload"
+              + (type == SourceType.FRED_CSV ? ", e.g. the header naming the series" : "")
+              + ")");
     }
     try {
       dev.tslake.transform.TimestampParser.of(timestampFormat, timeZone);

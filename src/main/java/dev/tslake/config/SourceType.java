@@ -36,7 +36,10 @@ public enum SourceType {
         return t;
       }
     }
-    throw new IllegalArgumentException("unknown source type '" + id + "'; known types: "
-        + Arrays.stream(values()).map(SourceType::id).collect(Collectors.joining(", ")));
+    throw new IllegalArgumentException(
+        "unknown source type '"
+            + id
+            + "'; known types: "
+            + Arrays.stream(values()).map(SourceType::id).collect(Collectors.joining(", ")));
   }
 }

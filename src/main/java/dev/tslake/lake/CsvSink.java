@@ -24,8 +24,10 @@ public final class CsvSink<T> implements FileIO.Sink<T> {
 
   @Override
   public void open(WritableByteChannel channel) throws IOException {
-    BufferedWriter writer = new BufferedWriter(
-        new OutputStreamWriter(Channels.newOutputStream(channel), StandardCharsets.UTF_8), 1 << 16);
+    BufferedWriter writer =
+        new BufferedWriter(
+            new OutputStreamWriter(Channels.newOutputStream(channel), StandardCharsets.UTF_8),
+            1 << 16);
     printer = new CSVPrinter(writer, CSVFormat.RFC4180.builder().setHeader(header).build());
   }
 

@@ -13,34 +13,45 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <p>Series ids come from data, so they are never used as path text directly: every byte outside
  * {@code [A-Za-z0-9_-]} and every '.' is percent-encoded ({@code ../x} becomes {@code %2E%2E%2Fx}),
- * so a name can neither climb out of its folder, nor be hidden, nor be absolute; long names are
- * cut and suffixed with a hash so distinct ids stay distinct files. The encoding is reversible
- * for ids up to the cut, so a reader of the lake can recover the id.
+ * so a name can neither climb out of its folder, nor be hidden, nor be absolute; long names are cut
+ * and suffixed with a hash so distinct ids stay distinct files. The encoding is reversible for ids
+ * up to the cut, so a reader of the lake can recover the id.
  */
 public final class LakePaths {
   public static final String RAW = "raw";
   public static final String REJECTED = "rejected";
+
   /**
-   * File for records that have no series id (a payload that could not be split). No encoded id
-   * can collide with it: '@' is always percent-encoded.
+   * File for records that have no series id (a payload that could not be split). No encoded id can
+   * collide with it: '@' is always percent-encoded.
    */
   public static final String NO_SERIES = "@no_series";
+
   private static final int MAX_SEGMENT = 150;
+
   /**
-   * Separates an input file's encoded base name from the hash of its full path. No series file
-   * can contain it ('@' is always percent-encoded, and {@link #NO_SERIES} holds no hash).
+   * Separates an input file's encoded base name from the hash of its full path. No series file can
+   * contain it ('@' is always percent-encoded, and {@link #NO_SERIES} holds no hash).
    */
   public static final char INPUT_HASH_MARK = '@';
+
   /** Hex digits of the SHA-256 of an input's full path in its lake file name. */
   static final int INPUT_HASH_LENGTH = 12;
 
   private LakePaths() {}
 
   /** Relative path of the file holding a record, under the lake root. */
-  public static String file(String zone, String source, String ingestDate, @Nullable String seriesId) {
+  public static String file(
+      String zone, String source, String ingestDate, @Nullable String seriesId) {
     String name = seriesId == null || seriesId.isBlank() ? NO_SERIES : safeSegment(seriesId.trim());
-    return zone + "/source=" + safeSegment(source) + "/ingest_date=" + safeSegment(ingestDate) + "/"
-        + name + ".csv";
+    return zone
+        + "/source="
+        + safeSegment(source)
+        + "/ingest_date="
+        + safeSegment(ingestDate)
+        + "/"
+        + name
+        + ".csv";
   }
 
   /**
@@ -58,27 +69,35 @@ public final class LakePaths {
   public static final String PART_MARK = "-part";
 
   /**
-   * Relative path of the file holding the raw records read from range {@code part} of an input
-   * read in line ranges (a csv source's {@code splitBytes}): {@link #inputFile}'s name with
-   * {@code -partNNNNN} before {@code .csv}. No whole-input name can end so: after the '@' of an
-   * input name come only the hash's hex digits.
+   * Relative path of the file holding the raw records read from range {@code part} of an input read
+   * in line ranges (a csv source's {@code splitBytes}): {@link #inputFile}'s name with {@code
+   * -partNNNNN} before {@code .csv}. No whole-input name can end so: after the '@' of an input name
+   * come only the hash's hex digits.
    */
-  public static String inputPartFile(String zone, String source, String ingestDate,
-      String inputPath, int part) {
+  public static String inputPartFile(
+      String zone, String source, String ingestDate, String inputPath, int part) {
     if (part < 0) {
       throw new IllegalArgumentException("part must not be negative: " + part);
     }
-    return inputFileStem(zone, source, ingestDate, inputPath) + PART_MARK
-        + String.format(java.util.Locale.ROOT, "%05d", part) + ".csv";
+    return inputFileStem(zone, source, ingestDate, inputPath)
+        + PART_MARK
+        + String.format(java.util.Locale.ROOT, "%05d", part)
+        + ".csv";
   }
 
   /** {@link #inputFile} without {@code .csv}. */
-  public static String inputFileStem(String zone, String source, String ingestDate,
-      String inputPath) {
-    String base = inputPath.substring(
-        Math.max(inputPath.lastIndexOf('/'), inputPath.lastIndexOf('\\')) + 1);
-    return zone + "/source=" + safeSegment(source) + "/ingest_date=" + safeSegment(ingestDate) + "/"
-        + safeSegment(base) + INPUT_HASH_MARK
+  public static String inputFileStem(
+      String zone, String source, String ingestDate, String inputPath) {
+    String base =
+        inputPath.substring(Math.max(inputPath.lastIndexOf('/'), inputPath.lastIndexOf('\\')) + 1);
+    return zone
+        + "/source="
+        + safeSegment(source)
+        + "/ingest_date="
+        + safeSegment(ingestDate)
+        + "/"
+        + safeSegment(base)
+        + INPUT_HASH_MARK
         + sha256Hex(inputPath).substring(0, INPUT_HASH_LENGTH);
   }
 
@@ -87,12 +106,17 @@ public final class LakePaths {
     StringBuilder out = new StringBuilder();
     for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xFF;
-      boolean safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == '_' || c == '-';
+      boolean safe =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '_'
+              || c == '-';
       if (safe) {
         out.append((char) c);
       } else {
-        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+        out.append('%')
+            .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
             .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
       }
     }
@@ -107,8 +131,9 @@ public final class LakePaths {
 
   static String sha256Hex(String text) {
     try {
-      return HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

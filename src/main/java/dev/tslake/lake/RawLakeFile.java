@@ -21,13 +21,13 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * local directory, {@code s3://}, {@code gs://}); {@link #commit} renames it to the final name only
  * when the input was read to its end, replacing the file a previous run of the same day left.
  * {@link #close} without a commit (the read failed) deletes the temporary file, so a failed or
- * retried read never leaves a half-written file under a final name. An input with no raw records
- * (a FRED metadata file) has no lake file; committing it removes one an earlier run left.
+ * retried read never leaves a half-written file under a final name. An input with no raw records (a
+ * FRED metadata file) has no lake file; committing it removes one an earlier run left.
  *
- * <p>A write that fails poisons the file: later writes and {@link #commit} throw that failure, so
- * a parser that turns exceptions into rejected records cannot make a partial file look complete.
- * Same CSV as {@link WriteToLake#raw} ({@link CsvSink}, header {@link RawRecord#CSV_HEADER}), so
- * {@link ReadRawLake} reads both alike.
+ * <p>A write that fails poisons the file: later writes and {@link #commit} throw that failure, so a
+ * parser that turns exceptions into rejected records cannot make a partial file look complete. Same
+ * CSV as {@link WriteToLake#raw} ({@link CsvSink}, header {@link RawRecord#CSV_HEADER}), so {@link
+ * ReadRawLake} reads both alike.
  */
 public final class RawLakeFile implements AutoCloseable {
   /** Folder of the temporary files, directly under the lake root. */
@@ -40,10 +40,13 @@ public final class RawLakeFile implements AutoCloseable {
   private @Nullable CsvSink<RawRecord> sink;
   private @Nullable IOException failure;
   private long records;
+
   /** The temporary file may exist (its creation was attempted). */
   private boolean tempCreated;
+
   /** Commit started (or close ran): no more writes. */
   private boolean finished;
+
   /** The final file is in place (or, for no records, an old one removed): nothing to clean up. */
   private boolean done;
 
@@ -52,48 +55,54 @@ public final class RawLakeFile implements AutoCloseable {
     this.relativePath = relativePath;
     this.target = FileSystems.matchNewResource(root + relativePath, false);
     String name = relativePath.substring(relativePath.lastIndexOf('/') + 1);
-    this.temp = FileSystems.matchNewResource(
-        root + TEMP_FOLDER + "/" + UUID.randomUUID() + "-" + name, false);
+    this.temp =
+        FileSystems.matchNewResource(
+            root + TEMP_FOLDER + "/" + UUID.randomUUID() + "-" + name, false);
   }
 
   /** The lake file for the raw records of {@code inputPath} read for {@code source}. */
-  public static RawLakeFile forInput(String lakeRoot, String source, String ingestDate,
-      String inputPath) {
-    return new RawLakeFile(lakeRoot,
-        LakePaths.inputFile(LakePaths.RAW, source, ingestDate, inputPath));
+  public static RawLakeFile forInput(
+      String lakeRoot, String source, String ingestDate, String inputPath) {
+    return new RawLakeFile(
+        lakeRoot, LakePaths.inputFile(LakePaths.RAW, source, ingestDate, inputPath));
   }
 
   /** The lake file for the raw records of range {@code part} of {@code inputPath}. */
-  public static RawLakeFile forInputPart(String lakeRoot, String source, String ingestDate,
-      String inputPath, int part) {
-    return new RawLakeFile(lakeRoot,
-        LakePaths.inputPartFile(LakePaths.RAW, source, ingestDate, inputPath, part));
+  public static RawLakeFile forInputPart(
+      String lakeRoot, String source, String ingestDate, String inputPath, int part) {
+    return new RawLakeFile(
+        lakeRoot, LakePaths.inputPartFile(LakePaths.RAW, source, ingestDate, inputPath, part));
   }
 
   /**
    * Removes what an earlier run of the same day left for {@code inputPath} under other names than
-   * this run writes: with {@code parts == 0} (read whole) every part file; otherwise the whole-input
-   * file and the part files numbered {@code parts} and up. Without this a rerun with another
-   * {@code splitBytes} would leave records twice in the lake. Files this run writes are never
-   * touched, so it may run while the other ranges of the input are being written.
+   * this run writes: with {@code parts == 0} (read whole) every part file; otherwise the
+   * whole-input file and the part files numbered {@code parts} and up. Without this a rerun with
+   * another {@code splitBytes} would leave records twice in the lake. Files this run writes are
+   * never touched, so it may run while the other ranges of the input are being written.
    */
-  public static void removeOtherLayouts(String lakeRoot, String source, String ingestDate,
-      String inputPath, int parts) throws IOException {
+  public static void removeOtherLayouts(
+      String lakeRoot, String source, String ingestDate, String inputPath, int parts)
+      throws IOException {
     String root = lakeRoot.endsWith("/") ? lakeRoot : lakeRoot + "/";
     String stem = LakePaths.inputFileStem(LakePaths.RAW, source, ingestDate, inputPath);
     List<ResourceId> stale = new java.util.ArrayList<>();
     if (parts > 0) {
       stale.add(FileSystems.matchNewResource(root + stem + ".csv", false));
     }
-    org.apache.beam.sdk.io.fs.MatchResult m = FileSystems.match(
-        root + stem + LakePaths.PART_MARK + "*.csv",
-        org.apache.beam.sdk.io.fs.EmptyMatchTreatment.ALLOW);
+    org.apache.beam.sdk.io.fs.MatchResult m =
+        FileSystems.match(
+            root + stem + LakePaths.PART_MARK + "*.csv",
+            org.apache.beam.sdk.io.fs.EmptyMatchTreatment.ALLOW);
     if (m.status() == org.apache.beam.sdk.io.fs.MatchResult.Status.OK) {
       for (org.apache.beam.sdk.io.fs.MatchResult.Metadata md : m.metadata()) {
         String name = md.resourceId().getFilename();
-        String digits = name == null ? "" : name.substring(
-            name.lastIndexOf(LakePaths.PART_MARK) + LakePaths.PART_MARK.length(),
-            name.length() - ".csv".length());
+        String digits =
+            name == null
+                ? ""
+                : name.substring(
+                    name.lastIndexOf(LakePaths.PART_MARK) + LakePaths.PART_MARK.length(),
+                    name.length() - ".csv".length());
         if (!digits.matches("[0-9]{5,9}") || Integer.parseInt(digits) >= parts) {
           stale.add(md.resourceId());
         }
@@ -134,8 +143,10 @@ public final class RawLakeFile implements AutoCloseable {
       sink.write(record);
       records++;
     } catch (IOException | RuntimeException e) {
-      failure = e instanceof IOException ? (IOException) e
-          : new IOException("cannot write raw lake file " + temp + ": " + e, e);
+      failure =
+          e instanceof IOException
+              ? (IOException) e
+              : new IOException("cannot write raw lake file " + temp + ": " + e, e);
       throw failure;
     }
   }

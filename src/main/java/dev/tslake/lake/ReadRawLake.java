@@ -30,11 +30,11 @@ import org.apache.commons.csv.CSVRecord;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Reads raw records back from the lake ({@code raw/source=<source>/ingest_date=<date>/*.csv})
- * for the configured sources, so the warehouse can be rebuilt without calling any source: the
- * landing zone / loader split of the systems tslake replaces, as one option of the same graph.
- * The lake holds each record exactly as parsed (strings, origin, locator), so a replay loads what
- * the run that wrote it loaded.
+ * Reads raw records back from the lake ({@code raw/source=<source>/ingest_date=<date>/*.csv}) for
+ * the configured sources, so the warehouse can be rebuilt without calling any source: the landing
+ * zone / loader split of the systems tslake replaces, as one option of the same graph. The lake
+ * holds each record exactly as parsed (strings, origin, locator), so a replay loads what the run
+ * that wrote it loaded.
  */
 public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
   private final String lakeRoot;
@@ -48,7 +48,8 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
   }
 
   /** All ingest dates when {@code ingestDate} is null. */
-  public static ReadRawLake of(String lakeRoot, PipelineConfig config, @Nullable String ingestDate) {
+  public static ReadRawLake of(
+      String lakeRoot, PipelineConfig config, @Nullable String ingestDate) {
     return new ReadRawLake(lakeRoot, config, ingestDate);
   }
 
@@ -56,16 +57,26 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
   public PCollectionTuple expand(PBegin begin) {
     List<String> patterns = new ArrayList<>();
     for (SourceConfig s : config.sources) {
-      patterns.add(lakeRoot + LakePaths.RAW + "/source=" + LakePaths.safeSegment(s.name)
-          + "/ingest_date=" + (ingestDate == null ? "*" : LakePaths.safeSegment(ingestDate))
-          + "/*.csv");
+      patterns.add(
+          lakeRoot
+              + LakePaths.RAW
+              + "/source="
+              + LakePaths.safeSegment(s.name)
+              + "/ingest_date="
+              + (ingestDate == null ? "*" : LakePaths.safeSegment(ingestDate))
+              + "/*.csv");
     }
-    PCollectionTuple out = begin
-        .apply("RawLakePatterns", Create.of(patterns).withCoder(StringUtf8Coder.of()))
-        .apply("MatchRawFiles", FileIO.matchAll().withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
-        .apply("OpenRawFiles", FileIO.readMatches())
-        .apply("ParseRawCsv", ParDo.of(new ParseRawCsvFn())
-            .withOutputTags(ReadSources.RAW, TupleTagList.of(ReadSources.SERIES)));
+    PCollectionTuple out =
+        begin
+            .apply("RawLakePatterns", Create.of(patterns).withCoder(StringUtf8Coder.of()))
+            .apply(
+                "MatchRawFiles",
+                FileIO.matchAll().withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
+            .apply("OpenRawFiles", FileIO.readMatches())
+            .apply(
+                "ParseRawCsv",
+                ParDo.of(new ParseRawCsvFn())
+                    .withOutputTags(ReadSources.RAW, TupleTagList.of(ReadSources.SERIES)));
     out.get(ReadSources.RAW).setCoder(RawRecord.Coder.of());
     out.get(ReadSources.SERIES).setCoder(SeriesInfo.Coder.of());
     return out;
@@ -76,14 +87,27 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out)
         throws IOException {
       String name = file.getMetadata().resourceId().toString();
-      try (Reader reader = new BufferedReader(new InputStreamReader(
-              Channels.newInputStream(file.open()), StandardCharsets.UTF_8), 1 << 16);
-          CSVParser csv = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true)
-              .build().parse(reader)) {
+      try (Reader reader =
+              new BufferedReader(
+                  new InputStreamReader(
+                      Channels.newInputStream(file.open()), StandardCharsets.UTF_8),
+                  1 << 16);
+          CSVParser csv =
+              CSVFormat.RFC4180
+                  .builder()
+                  .setHeader()
+                  .setSkipHeaderRecord(true)
+                  .build()
+                  .parse(reader)) {
         List<String> header = csv.getHeaderNames();
         if (!header.equals(Arrays.asList(RawRecord.CSV_HEADER))) {
-          throw new IOException("lake file " + name + " is not a tslake raw file: header "
-              + header + ", expected " + Arrays.asList(RawRecord.CSV_HEADER));
+          throw new IOException(
+              "lake file "
+                  + name
+                  + " is not a tslake raw file: header "
+                  + header
+                  + ", expected "
+                  + Arrays.asList(RawRecord.CSV_HEADER));
         }
         for (CSVRecord r : csv) {
           out.get(ReadSources.RAW).output(fromRow(r));
@@ -93,8 +117,14 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
 
     /** CSV cannot tell an empty field from a missing one; the lake writes null as empty. */
     static RawRecord fromRow(CSVRecord r) {
-      return new RawRecord(r.get(0), r.get(1), r.get(2), nullIfEmpty(r.get(3)),
-          nullIfEmpty(r.get(4)), nullIfEmpty(r.get(5)), nullIfEmpty(r.get(6)),
+      return new RawRecord(
+          r.get(0),
+          r.get(1),
+          r.get(2),
+          nullIfEmpty(r.get(3)),
+          nullIfEmpty(r.get(4)),
+          nullIfEmpty(r.get(5)),
+          nullIfEmpty(r.get(6)),
           nullIfEmpty(r.get(7)));
     }
 

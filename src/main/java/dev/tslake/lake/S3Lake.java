@@ -32,8 +32,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * <p>Credentials: {@code --s3AccessKey}/{@code --s3SecretKey} (either may come from {@code
  * AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY} when the other is given) become a {@code
  * StaticCredentialsProvider}; with neither, Beam's default (the AWS default credentials chain,
- * resolved on each worker) applies. Beam serializes a static provider with the pipeline options
- * to reach the workers, so on a cluster prefer the default chain (environment, instance role).
+ * resolved on each worker) applies. Beam serializes a static provider with the pipeline options to
+ * reach the workers, so on a cluster prefer the default chain (environment, instance role).
  */
 public final class S3Lake {
   public static final String DEFAULT_REGION = "us-east-1";
@@ -61,12 +61,16 @@ public final class S3Lake {
         secretKey = blankToNull(System.getenv("AWS_SECRET_ACCESS_KEY"));
       }
       if (accessKey == null) {
-        throw new IllegalArgumentException("--s3SecretKey is given but no access key:"
-            + " set --s3AccessKey (or AWS_ACCESS_KEY_ID)");
+        throw new IllegalArgumentException(
+            "--s3SecretKey is given but no access key:"
+                + " set --s3AccessKey (or AWS_ACCESS_KEY_ID)");
       }
       if (secretKey == null) {
-        throw new IllegalArgumentException("--s3AccessKey '" + accessKey + "' is given but no"
-            + " secret key: set --s3SecretKey (or AWS_SECRET_ACCESS_KEY)");
+        throw new IllegalArgumentException(
+            "--s3AccessKey '"
+                + accessKey
+                + "' is given but no"
+                + " secret key: set --s3SecretKey (or AWS_SECRET_ACCESS_KEY)");
       }
       s3.setAwsCredentialsProvider(
           StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
@@ -81,8 +85,10 @@ public final class S3Lake {
   }
 
   static String region(TsLakeOptions options) {
-    for (String candidate : new String[] {options.getS3Region(), System.getenv("AWS_REGION"),
-        System.getenv("AWS_DEFAULT_REGION")}) {
+    for (String candidate :
+        new String[] {
+          options.getS3Region(), System.getenv("AWS_REGION"), System.getenv("AWS_DEFAULT_REGION")
+        }) {
       if (candidate != null && !candidate.isBlank()) {
         return candidate.trim();
       }
@@ -95,13 +101,15 @@ public final class S3Lake {
       URI uri = new URI(text);
       String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
       if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
-        throw new IllegalArgumentException("--s3Endpoint '" + text
-            + "' must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9000");
+        throw new IllegalArgumentException(
+            "--s3Endpoint '"
+                + text
+                + "' must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9000");
       }
       return uri;
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("--s3Endpoint '" + text + "' is not a URL: "
-          + e.getReason());
+      throw new IllegalArgumentException(
+          "--s3Endpoint '" + text + "' is not a URL: " + e.getReason());
     }
   }
 
@@ -112,8 +120,8 @@ public final class S3Lake {
     String bucket = slash < 0 ? rest : rest.substring(0, slash);
     String prefix = slash < 0 ? "" : rest.substring(slash + 1);
     if (bucket.isEmpty()) {
-      throw new IllegalArgumentException("--lake '" + lake + "' names no bucket: use"
-          + " s3://bucket/prefix");
+      throw new IllegalArgumentException(
+          "--lake '" + lake + "' names no bucket: use" + " s3://bucket/prefix");
     }
     if (!prefix.isEmpty() && !prefix.endsWith("/")) {
       prefix = prefix + "/";
@@ -122,20 +130,29 @@ public final class S3Lake {
   }
 
   /**
-   * Lists one key under the lake prefix: the lake needs listing anyway (Beam's file writes and
-   * the replay match patterns), and unlike HEAD it returns S3's error code.
+   * Lists one key under the lake prefix: the lake needs listing anyway (Beam's file writes and the
+   * replay match patterns), and unlike HEAD it returns S3's error code.
    */
-  private static void checkLake(TsLakeOptions options, S3Options s3, String lake,
-      @Nullable String accessKey, @Nullable String secretKey) {
+  private static void checkLake(
+      TsLakeOptions options,
+      S3Options s3,
+      String lake,
+      @Nullable String accessKey,
+      @Nullable String secretKey) {
     String[] bp = bucketAndPrefix(lake);
     String bucket = bp[0];
-    String where = (s3.getEndpoint() != null ? "S3 endpoint " + s3.getEndpoint() : "AWS S3")
-        + " (region " + s3.getAwsRegion() + ")";
-    String who = accessKey != null ? "access key id '" + accessKey + "'"
-        : "the AWS default credentials chain";
+    String where =
+        (s3.getEndpoint() != null ? "S3 endpoint " + s3.getEndpoint() : "AWS S3")
+            + " (region "
+            + s3.getAwsRegion()
+            + ")";
+    String who =
+        accessKey != null
+            ? "access key id '" + accessKey + "'"
+            : "the AWS default credentials chain";
     try (S3Client client = new TsLakeS3ClientBuilderFactory().createBuilder(s3).build()) {
-      client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(bp[1]).maxKeys(1)
-          .build());
+      client.listObjectsV2(
+          ListObjectsV2Request.builder().bucket(bucket).prefix(bp[1]).maxKeys(1).build());
     } catch (S3Exception e) {
       String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
       int status = e.statusCode();
@@ -143,26 +160,61 @@ public final class S3Lake {
       if ("NoSuchBucket".equals(code) || status == 404) {
         problem = "bucket '" + bucket + "' does not exist at " + where + "; create it first";
       } else if ("InvalidAccessKeyId".equals(code)) {
-        problem = "the access key is not accepted: " + where + " does not know " + who
-            + " (check --s3AccessKey / AWS_ACCESS_KEY_ID)";
+        problem =
+            "the access key is not accepted: "
+                + where
+                + " does not know "
+                + who
+                + " (check --s3AccessKey / AWS_ACCESS_KEY_ID)";
       } else if ("SignatureDoesNotMatch".equals(code)) {
-        problem = "the secret key is not accepted for " + who + " by " + where
-            + " (check --s3SecretKey / AWS_SECRET_ACCESS_KEY)";
+        problem =
+            "the secret key is not accepted for "
+                + who
+                + " by "
+                + where
+                + " (check --s3SecretKey / AWS_SECRET_ACCESS_KEY)";
       } else if (status == 403) {
-        problem = "access denied to bucket '" + bucket + "' for " + who + " at " + where
-            + " (the lake needs to list, read and write objects under the prefix)";
-      } else if (status == 301 || "PermanentRedirect".equals(code)
+        problem =
+            "access denied to bucket '"
+                + bucket
+                + "' for "
+                + who
+                + " at "
+                + where
+                + " (the lake needs to list, read and write objects under the prefix)";
+      } else if (status == 301
+          || "PermanentRedirect".equals(code)
           || "AuthorizationHeaderMalformed".equals(code)) {
-        problem = "bucket '" + bucket + "' is not in region " + s3.getAwsRegion()
-            + " (set --s3Region)";
+        problem =
+            "bucket '" + bucket + "' is not in region " + s3.getAwsRegion() + " (set --s3Region)";
       } else {
         problem = "cannot list bucket '" + bucket + "' at " + where;
       }
-      throw new IllegalArgumentException(mask("S3 lake " + lake + ": " + problem + " [HTTP "
-          + status + (code != null ? " " + code : "") + "]", secretKey), e);
+      throw new IllegalArgumentException(
+          mask(
+              "S3 lake "
+                  + lake
+                  + ": "
+                  + problem
+                  + " [HTTP "
+                  + status
+                  + (code != null ? " " + code : "")
+                  + "]",
+              secretKey),
+          e);
     } catch (SdkException e) {
-      throw new IllegalArgumentException(mask("S3 lake " + lake + ": cannot reach " + where
-          + " with " + who + ": " + e.getMessage(), secretKey), e);
+      throw new IllegalArgumentException(
+          mask(
+              "S3 lake "
+                  + lake
+                  + ": cannot reach "
+                  + where
+                  + " with "
+                  + who
+                  + ": "
+                  + e.getMessage(),
+              secretKey),
+          e);
     }
   }
 

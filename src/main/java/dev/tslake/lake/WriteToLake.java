@@ -11,10 +11,10 @@ import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Lands records in the lake as CSV with a header, one file per (zone, source, ingest date,
- * series). File names are deterministic, so rerunning the same day replaces files rather than
- * adding new ones; Beam writes to a temporary folder inside the lake root and renames, so a
- * failed run leaves no half-written file under a final name.
+ * Lands records in the lake as CSV with a header, one file per (zone, source, ingest date, series).
+ * File names are deterministic, so rerunning the same day replaces files rather than adding new
+ * ones; Beam writes to a temporary folder inside the lake root and renames, so a failed run leaves
+ * no half-written file under a final name.
  */
 public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesResult<String>> {
   private final String lakeRoot;
@@ -25,8 +25,13 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
   private final SerializableFunction<T, String> series;
   private final SerializableFunction<T, String[]> toRow;
 
-  private WriteToLake(String lakeRoot, String zone, String ingestDate, String[] header,
-      SerializableFunction<T, String> source, SerializableFunction<T, String> series,
+  private WriteToLake(
+      String lakeRoot,
+      String zone,
+      String ingestDate,
+      String[] header,
+      SerializableFunction<T, String> source,
+      SerializableFunction<T, String> series,
       SerializableFunction<T, String[]> toRow) {
     this.lakeRoot = lakeRoot;
     this.zone = zone;
@@ -39,14 +44,26 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
 
   /** Raw records under {@code raw/}. */
   public static WriteToLake<RawRecord> raw(String lakeRoot, String ingestDate) {
-    return new WriteToLake<>(lakeRoot, LakePaths.RAW, ingestDate, RawRecord.CSV_HEADER,
-        r -> r.source, r -> r.seriesId, RawRecord::toCsvRow);
+    return new WriteToLake<>(
+        lakeRoot,
+        LakePaths.RAW,
+        ingestDate,
+        RawRecord.CSV_HEADER,
+        r -> r.source,
+        r -> r.seriesId,
+        RawRecord::toCsvRow);
   }
 
   /** Rejected records, with stage and reason, under {@code rejected/}. */
   public static WriteToLake<Reject> rejected(String lakeRoot, String ingestDate) {
-    return new WriteToLake<>(lakeRoot, LakePaths.REJECTED, ingestDate, Reject.CSV_HEADER,
-        r -> r.record.source, r -> r.record.seriesId, Reject::toCsvRow);
+    return new WriteToLake<>(
+        lakeRoot,
+        LakePaths.REJECTED,
+        ingestDate,
+        Reject.CSV_HEADER,
+        r -> r.record.source,
+        r -> r.record.seriesId,
+        Reject::toCsvRow);
   }
 
   @Override
@@ -57,7 +74,8 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
     SerializableFunction<T, String> series = this.series;
     String[] header = this.header;
     SerializableFunction<T, String[]> toRow = this.toRow;
-    return input.apply("WriteCsv",
+    return input.apply(
+        "WriteCsv",
         FileIO.<String, T>writeDynamic()
             .by(e -> LakePaths.file(zone, source.apply(e), ingestDate, series.apply(e)))
             .withDestinationCoder(StringUtf8Coder.of())

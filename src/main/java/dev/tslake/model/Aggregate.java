@@ -20,8 +20,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class Aggregate implements Serializable {
   public final String source;
   public final String seriesId;
+
   /** The configured window, e.g. {@code P1D} or {@code P1M}. */
   public final String window;
+
   public final long windowStart;
   public final long windowEnd;
   public final long n;
@@ -33,9 +35,18 @@ public final class Aggregate implements Serializable {
   public final @Nullable Double last;
 
   public Aggregate(
-      String source, String seriesId, String window, long windowStart, long windowEnd, long n,
-      long missing, @Nullable Double min, @Nullable Double max, @Nullable Double mean,
-      @Nullable Double first, @Nullable Double last) {
+      String source,
+      String seriesId,
+      String window,
+      long windowStart,
+      long windowEnd,
+      long n,
+      long missing,
+      @Nullable Double min,
+      @Nullable Double max,
+      @Nullable Double mean,
+      @Nullable Double first,
+      @Nullable Double last) {
     this.source = source;
     this.seriesId = seriesId;
     this.window = window;
@@ -56,25 +67,53 @@ public final class Aggregate implements Serializable {
       return false;
     }
     Aggregate a = (Aggregate) o;
-    return source.equals(a.source) && seriesId.equals(a.seriesId) && window.equals(a.window)
-        && windowStart == a.windowStart && windowEnd == a.windowEnd && n == a.n
-        && missing == a.missing && Objects.equals(min, a.min) && Objects.equals(max, a.max)
-        && Objects.equals(mean, a.mean) && Objects.equals(first, a.first)
+    return source.equals(a.source)
+        && seriesId.equals(a.seriesId)
+        && window.equals(a.window)
+        && windowStart == a.windowStart
+        && windowEnd == a.windowEnd
+        && n == a.n
+        && missing == a.missing
+        && Objects.equals(min, a.min)
+        && Objects.equals(max, a.max)
+        && Objects.equals(mean, a.mean)
+        && Objects.equals(first, a.first)
         && Objects.equals(last, a.last);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(source, seriesId, window, windowStart, windowEnd, n, missing, min, max, mean,
-        first, last);
+    return Objects.hash(
+        source, seriesId, window, windowStart, windowEnd, n, missing, min, max, mean, first, last);
   }
 
   @Override
   public String toString() {
-    return "Aggregate{" + source + "/" + seriesId + " " + window + " ["
-        + Instant.ofEpochMilli(windowStart) + ", " + Instant.ofEpochMilli(windowEnd) + ") n=" + n
-        + " missing=" + missing + " min=" + min + " max=" + max + " mean=" + mean + " first="
-        + first + " last=" + last + "}";
+    return "Aggregate{"
+        + source
+        + "/"
+        + seriesId
+        + " "
+        + window
+        + " ["
+        + Instant.ofEpochMilli(windowStart)
+        + ", "
+        + Instant.ofEpochMilli(windowEnd)
+        + ") n="
+        + n
+        + " missing="
+        + missing
+        + " min="
+        + min
+        + " max="
+        + max
+        + " mean="
+        + mean
+        + " first="
+        + first
+        + " last="
+        + last
+        + "}";
   }
 
   public static final class Coder extends CustomCoder<Aggregate> {
@@ -106,9 +145,17 @@ public final class Aggregate implements Serializable {
     public Aggregate decode(InputStream is) throws IOException {
       DataInputStream in = Codec.in(is);
       return new Aggregate(
-          Codec.readString(in), Codec.readString(in), Codec.readString(in), in.readLong(),
-          in.readLong(), in.readLong(), in.readLong(), Codec.readNullableDouble(in),
-          Codec.readNullableDouble(in), Codec.readNullableDouble(in), Codec.readNullableDouble(in),
+          Codec.readString(in),
+          Codec.readString(in),
+          Codec.readString(in),
+          in.readLong(),
+          in.readLong(),
+          in.readLong(),
+          in.readLong(),
+          Codec.readNullableDouble(in),
+          Codec.readNullableDouble(in),
+          Codec.readNullableDouble(in),
+          Codec.readNullableDouble(in),
           Codec.readNullableDouble(in));
     }
 

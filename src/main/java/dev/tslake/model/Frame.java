@@ -10,10 +10,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * A record encoded as one length-prefixed frame: fields go into a byte array and reach the stream
- * in a single write, and are read back from one array filled by one read loop. Runners
- * hand coders streams whose every call is a chain of virtual calls (Flink's view wrappers), so
- * field-by-field writes through a {@code DataOutputStream} cost more than the fields themselves
- * on the hot path (raw records and observations cross the runner's channels several times each).
+ * in a single write, and are read back from one array filled by one read loop. Runners hand coders
+ * streams whose every call is a chain of virtual calls (Flink's view wrappers), so field-by-field
+ * writes through a {@code DataOutputStream} cost more than the fields themselves on the hot path
+ * (raw records and observations cross the runner's channels several times each).
  */
 final class Frame {
   private byte[] buf;
@@ -117,7 +117,8 @@ final class Frame {
 
   private void need(int n) throws IOException {
     if (pos + n > limit) {
-      throw new IOException("frame too short: needs " + n + " more bytes at " + pos + " of " + limit);
+      throw new IOException(
+          "frame too short: needs " + n + " more bytes at " + pos + " of " + limit);
     }
   }
 

@@ -1,7 +1,5 @@
 package dev.tslake.model;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,7 +10,10 @@ import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
-/** A validated, cleaned observation: UTC timestamp, numeric value (null when the source says missing). */
+/**
+ * A validated, cleaned observation: UTC timestamp, numeric value (null when the source says
+ * missing).
+ */
 @DefaultCoder(Observation.Coder.class)
 public final class Observation implements Serializable {
   /** Vintage of records whose source has no notion of release date: older than any real vintage. */
@@ -20,16 +21,25 @@ public final class Observation implements Serializable {
 
   public final String source;
   public final String seriesId;
+
   /** Event time, epoch milliseconds UTC. */
   public final long ts;
+
   public final @Nullable Double value;
+
   /** Release time of this value, epoch milliseconds UTC, or {@link #UNKNOWN_VINTAGE}. */
   public final long vintage;
+
   public final String origin;
   public final String locator;
 
   public Observation(
-      String source, String seriesId, long ts, @Nullable Double value, long vintage, String origin,
+      String source,
+      String seriesId,
+      long ts,
+      @Nullable Double value,
+      long vintage,
+      String origin,
       String locator) {
     this.source = source;
     this.seriesId = seriesId;
@@ -128,8 +138,12 @@ public final class Observation implements Serializable {
       return false;
     }
     Observation x = (Observation) o;
-    return source.equals(x.source) && seriesId.equals(x.seriesId) && ts == x.ts
-        && Objects.equals(value, x.value) && vintage == x.vintage && origin.equals(x.origin)
+    return source.equals(x.source)
+        && seriesId.equals(x.seriesId)
+        && ts == x.ts
+        && Objects.equals(value, x.value)
+        && vintage == x.vintage
+        && origin.equals(x.origin)
         && locator.equals(x.locator);
   }
 
@@ -140,9 +154,21 @@ public final class Observation implements Serializable {
 
   @Override
   public String toString() {
-    return "Observation{" + source + "/" + seriesId + " @ " + Instant.ofEpochMilli(ts) + " = "
-        + value + ", vintage=" + (hasVintage() ? Instant.ofEpochMilli(vintage) : "unknown")
-        + ", from " + origin + " " + locator + "}";
+    return "Observation{"
+        + source
+        + "/"
+        + seriesId
+        + " @ "
+        + Instant.ofEpochMilli(ts)
+        + " = "
+        + value
+        + ", vintage="
+        + (hasVintage() ? Instant.ofEpochMilli(vintage) : "unknown")
+        + ", from "
+        + origin
+        + " "
+        + locator
+        + "}";
   }
 
   public static final class Coder extends CustomCoder<Observation> {

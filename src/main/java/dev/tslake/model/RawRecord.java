@@ -1,7 +1,5 @@
 package dev.tslake.model;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,25 +14,32 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <p>This is the unit the run accounts in: every raw record is either loaded as an observation,
  * superseded by a later vintage of the same (source, series, ts), or rejected with a reason. A
- * payload that could not be split into candidates at all (an API error body, truncated JSON, a
- * CSV row with too few fields) becomes one raw record with {@link #error} set, so it is rejected
- * and counted too.
+ * payload that could not be split into candidates at all (an API error body, truncated JSON, a CSV
+ * row with too few fields) becomes one raw record with {@link #error} set, so it is rejected and
+ * counted too.
  */
 @DefaultCoder(RawRecord.Coder.class)
 public final class RawRecord implements Serializable {
   /** Config name of the source that produced it. */
   public final String source;
+
   /** Where it came from: a file path or a request URL with secrets removed. */
   public final String origin;
+
   /** Position inside the origin, e.g. {@code line 12 close} or {@code observations[3]}. */
   public final String locator;
 
   public final @Nullable String seriesId;
   public final @Nullable String ts;
   public final @Nullable String value;
+
   /** ISO-8601 date or instant of the data release this value belongs to; empty when unknown. */
   public final @Nullable String vintage;
-  /** Set when the payload could not be split into observations; {@link #value} then holds an excerpt. */
+
+  /**
+   * Set when the payload could not be split into observations; {@link #value} then holds an
+   * excerpt.
+   */
   public final @Nullable String error;
 
   public RawRecord(
@@ -57,14 +62,23 @@ public final class RawRecord implements Serializable {
   }
 
   public static RawRecord of(
-      String source, String origin, String locator, String seriesId, String ts, String value,
+      String source,
+      String origin,
+      String locator,
+      String seriesId,
+      String ts,
+      String value,
       @Nullable String vintage) {
     return new RawRecord(source, origin, locator, seriesId, ts, value, vintage, null);
   }
 
   /** A payload that could not be split into observations; the excerpt is capped at 4 KiB. */
   public static RawRecord unparseable(
-      String source, String origin, String locator, @Nullable String seriesId, String error,
+      String source,
+      String origin,
+      String locator,
+      @Nullable String seriesId,
+      String error,
       @Nullable String payload) {
     return new RawRecord(source, origin, locator, seriesId, null, excerpt(payload), null, error);
   }
@@ -90,9 +104,13 @@ public final class RawRecord implements Serializable {
       return false;
     }
     RawRecord r = (RawRecord) o;
-    return source.equals(r.source) && origin.equals(r.origin) && locator.equals(r.locator)
-        && Objects.equals(seriesId, r.seriesId) && Objects.equals(ts, r.ts)
-        && Objects.equals(value, r.value) && Objects.equals(vintage, r.vintage)
+    return source.equals(r.source)
+        && origin.equals(r.origin)
+        && locator.equals(r.locator)
+        && Objects.equals(seriesId, r.seriesId)
+        && Objects.equals(ts, r.ts)
+        && Objects.equals(value, r.value)
+        && Objects.equals(vintage, r.vintage)
         && Objects.equals(error, r.error);
   }
 
@@ -103,9 +121,22 @@ public final class RawRecord implements Serializable {
 
   @Override
   public String toString() {
-    return "RawRecord{" + source + ", " + origin + " @ " + locator + ", series=" + seriesId
-        + ", ts=" + ts + ", value=" + value + ", vintage=" + vintage
-        + (error == null ? "" : ", error=" + error) + "}";
+    return "RawRecord{"
+        + source
+        + ", "
+        + origin
+        + " @ "
+        + locator
+        + ", series="
+        + seriesId
+        + ", ts="
+        + ts
+        + ", value="
+        + value
+        + ", vintage="
+        + vintage
+        + (error == null ? "" : ", error=" + error)
+        + "}";
   }
 
   public static final class Coder extends CustomCoder<RawRecord> {

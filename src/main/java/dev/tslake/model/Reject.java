@@ -16,6 +16,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class Reject implements Serializable {
   /** The stage that rejected it: {@code parse}, {@code validate} or {@code warehouse}. */
   public final String stage;
+
   public final String reason;
   public final RawRecord record;
 

@@ -11,7 +11,10 @@ import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
-/** Descriptive metadata of a series, as a source publishes it (FRED /fred/series) or config states it. */
+/**
+ * Descriptive metadata of a series, as a source publishes it (FRED /fred/series) or config states
+ * it.
+ */
 @DefaultCoder(SeriesInfo.Coder.class)
 public final class SeriesInfo implements Serializable {
   public final String source;
@@ -20,12 +23,17 @@ public final class SeriesInfo implements Serializable {
   public final @Nullable String units;
   public final @Nullable String frequency;
   public final @Nullable String seasonalAdjustment;
+
   /** As published, e.g. {@code 2022-12-09 15:25:09-06}. */
   public final @Nullable String lastUpdated;
 
   public SeriesInfo(
-      String source, String seriesId, @Nullable String title, @Nullable String units,
-      @Nullable String frequency, @Nullable String seasonalAdjustment,
+      String source,
+      String seriesId,
+      @Nullable String title,
+      @Nullable String units,
+      @Nullable String frequency,
+      @Nullable String seasonalAdjustment,
       @Nullable String lastUpdated) {
     this.source = source;
     this.seriesId = seriesId;
@@ -46,8 +54,11 @@ public final class SeriesInfo implements Serializable {
       return false;
     }
     SeriesInfo x = (SeriesInfo) o;
-    return source.equals(x.source) && seriesId.equals(x.seriesId) && Objects.equals(title, x.title)
-        && Objects.equals(units, x.units) && Objects.equals(frequency, x.frequency)
+    return source.equals(x.source)
+        && seriesId.equals(x.seriesId)
+        && Objects.equals(title, x.title)
+        && Objects.equals(units, x.units)
+        && Objects.equals(frequency, x.frequency)
         && Objects.equals(seasonalAdjustment, x.seasonalAdjustment)
         && Objects.equals(lastUpdated, x.lastUpdated);
   }
@@ -59,8 +70,21 @@ public final class SeriesInfo implements Serializable {
 
   @Override
   public String toString() {
-    return "SeriesInfo{" + source + "/" + seriesId + ", " + title + ", " + units + ", " + frequency
-        + ", " + seasonalAdjustment + ", " + lastUpdated + "}";
+    return "SeriesInfo{"
+        + source
+        + "/"
+        + seriesId
+        + ", "
+        + title
+        + ", "
+        + units
+        + ", "
+        + frequency
+        + ", "
+        + seasonalAdjustment
+        + ", "
+        + lastUpdated
+        + "}";
   }
 
   public static final class Coder extends CustomCoder<SeriesInfo> {
@@ -87,8 +111,13 @@ public final class SeriesInfo implements Serializable {
     public SeriesInfo decode(InputStream is) throws IOException {
       DataInputStream in = Codec.in(is);
       return new SeriesInfo(
-          Codec.readString(in), Codec.readString(in), Codec.readString(in), Codec.readString(in),
-          Codec.readString(in), Codec.readString(in), Codec.readString(in));
+          Codec.readString(in),
+          Codec.readString(in),
+          Codec.readString(in),
+          Codec.readString(in),
+          Codec.readString(in),
+          Codec.readString(in),
+          Codec.readString(in));
     }
 
     @Override

@@ -25,15 +25,15 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * Alpha Vantage {@code TIME_SERIES_DAILY}, {@code _WEEKLY}, {@code _MONTHLY} responses and their
  * {@code _ADJUSTED} variants: one raw record per date and field.
  *
- * <p>Series ids are {@code SYMBOL.field} for daily bars, {@code SYMBOL.weekly.field} and
- * {@code SYMBOL.monthly.field} otherwise, the field being the key without its number
- * ({@code "5. adjusted close"} is {@code adjusted_close}).
+ * <p>Series ids are {@code SYMBOL.field} for daily bars, {@code SYMBOL.weekly.field} and {@code
+ * SYMBOL.monthly.field} otherwise, the field being the key without its number ({@code "5. adjusted
+ * close"} is {@code adjusted_close}).
  *
  * <p>Alpha Vantage labels a weekly or monthly bar by its last trading day, and while the period is
  * still open by the last refresh time ({@code "2017-04-27 12:12:00"}). So that a later fetch
- * supersedes a partial bar instead of adding a second one, the timestamp is the period start
- * (the Monday of the week, the first of the month) and the vintage the response's
- * {@code Last Refreshed} in its {@code Time Zone}, a date alone meaning the 16:00 market close.
+ * supersedes a partial bar instead of adding a second one, the timestamp is the period start (the
+ * Monday of the week, the first of the month) and the vintage the response's {@code Last Refreshed}
+ * in its {@code Time Zone}, a date alone meaning the 16:00 market close.
  */
 public final class AlphaVantageParser implements PayloadParser {
   private static final long serialVersionUID = 1L;
@@ -41,6 +41,7 @@ public final class AlphaVantageParser implements PayloadParser {
   private static final Pattern KEY_NUMBER = Pattern.compile("^\\s*\\d+[a-zA-Z]?\\.\\s*");
   private static final Pattern DATE_KEY =
       Pattern.compile("(\\d{4}-\\d{2}-\\d{2})(?:[ T](\\d{2}:\\d{2}(?::\\d{2})?))?");
+
   /** US market close, the time of a daily bar whose Last Refreshed is only a date. */
   private static final LocalTime MARKET_CLOSE = LocalTime.of(16, 0);
 
@@ -64,8 +65,13 @@ public final class AlphaVantageParser implements PayloadParser {
       return;
     }
     if (!(r.root instanceof Obj)) {
-      out.record(bad(ctx, "not an Alpha Vantage response: the JSON is " + r.root.kind()
-          + ", expected an object", r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "not an Alpha Vantage response: the JSON is "
+                  + r.root.kind()
+                  + ", expected an object",
+              r.excerpt));
       return;
     }
     Obj root = (Obj) r.root;
@@ -86,16 +92,22 @@ public final class AlphaVantageParser implements PayloadParser {
           return;
         }
       }
-      out.record(bad(ctx, "not an Alpha Vantage time series response: no 'Time Series' object"
-          + " (top-level keys: " + String.join(", ", root.keys) + ")", r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "not an Alpha Vantage time series response: no 'Time Series' object"
+                  + " (top-level keys: "
+                  + String.join(", ", root.keys)
+                  + ")",
+              r.excerpt));
       return;
     }
     Node metaNode = root.get("Meta Data");
     Obj meta = metaNode instanceof Obj ? (Obj) metaNode : null;
     String symbol = meta == null ? null : metaText(meta, "symbol");
     if (symbol == null || symbol.isBlank()) {
-      out.record(bad(ctx, "Alpha Vantage response has no 'Meta Data' symbol ('2. Symbol')",
-          r.excerpt));
+      out.record(
+          bad(ctx, "Alpha Vantage response has no 'Meta Data' symbol ('2. Symbol')", r.excerpt));
       return;
     }
     String vintage = ctx.vintage;
@@ -106,22 +118,37 @@ public final class AlphaVantageParser implements PayloadParser {
       String key = root.keys.get(k);
       Frequency f = frequency(key);
       if (f == null) {
-        out.record(bad(ctx, "unsupported Alpha Vantage series '" + key + "': only daily, weekly"
-            + " and monthly time series are read", r.excerpt));
+        out.record(
+            bad(
+                ctx,
+                "unsupported Alpha Vantage series '"
+                    + key
+                    + "': only daily, weekly"
+                    + " and monthly time series are read",
+                r.excerpt));
         continue;
       }
       Node bars = root.values.get(k);
       if (!(bars instanceof Obj)) {
-        out.record(bad(ctx, "'" + key + "' is " + bars.kind() + ", expected an object of dates",
-            r.excerpt));
+        out.record(
+            bad(
+                ctx,
+                "'" + key + "' is " + bars.kind() + ", expected an object of dates",
+                r.excerpt));
         continue;
       }
       emit(ctx, key, f, symbol.trim(), vintage, (Obj) bars, out);
     }
   }
 
-  private static void emit(PayloadContext ctx, String key, Frequency f, String symbol,
-      @Nullable String vintage, Obj bars, ParseOutput out) {
+  private static void emit(
+      PayloadContext ctx,
+      String key,
+      Frequency f,
+      String symbol,
+      @Nullable String vintage,
+      Obj bars,
+      ParseOutput out) {
     String prefix = symbol + f.infix;
     for (int i = 0; i < bars.size(); i++) {
       String dateKey = bars.keys.get(i);
@@ -129,17 +156,35 @@ public final class AlphaVantageParser implements PayloadParser {
       String ts = periodStart(dateKey, f);
       String at = key + "[\"" + dateKey + "\"]";
       if (!(bar instanceof Obj)) {
-        out.record(new RawRecord(ctx.source.name, ctx.origin, at, prefix, ts,
-            RawRecord.excerpt(bar.json()), vintage,
-            "Alpha Vantage bar for '" + dateKey + "' is " + bar.kind() + ", expected an object of"
-                + " fields"));
+        out.record(
+            new RawRecord(
+                ctx.source.name,
+                ctx.origin,
+                at,
+                prefix,
+                ts,
+                RawRecord.excerpt(bar.json()),
+                vintage,
+                "Alpha Vantage bar for '"
+                    + dateKey
+                    + "' is "
+                    + bar.kind()
+                    + ", expected an object of"
+                    + " fields"));
         continue;
       }
       Obj fields = (Obj) bar;
       for (int j = 0; j < fields.size(); j++) {
         String field = fieldName(fields.keys.get(j));
-        out.record(RawRecord.of(ctx.source.name, ctx.origin, at + "." + field,
-            prefix + "." + field, ts, fields.values.get(j).rawText(), vintage));
+        out.record(
+            RawRecord.of(
+                ctx.source.name,
+                ctx.origin,
+                at + "." + field,
+                prefix + "." + field,
+                ts,
+                fields.values.get(j).rawText(),
+                vintage));
       }
     }
   }
@@ -225,7 +270,7 @@ public final class AlphaVantageParser implements PayloadParser {
   }
 
   private static RawRecord bad(PayloadContext ctx, String error, String excerpt) {
-    return RawRecord.unparseable(ctx.source.name, ctx.origin, "payload", ctx.seriesIdHint, error,
-        excerpt);
+    return RawRecord.unparseable(
+        ctx.source.name, ctx.origin, "payload", ctx.seriesIdHint, error, excerpt);
   }
 }

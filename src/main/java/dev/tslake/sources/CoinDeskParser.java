@@ -23,22 +23,36 @@ public final class CoinDeskParser implements PayloadParser {
       return;
     }
     if (!(r.root instanceof Obj)) {
-      out.record(bad(ctx, "not a CoinDesk BPI snapshot: the JSON is " + r.root.kind()
-          + ", expected an object", r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "not a CoinDesk BPI snapshot: the JSON is " + r.root.kind() + ", expected an object",
+              r.excerpt));
       return;
     }
     Obj root = (Obj) r.root;
     Node time = root.get("time");
     String updated = time instanceof Obj ? ((Obj) time).text("updatedISO") : null;
     if (updated == null || updated.isBlank()) {
-      out.record(bad(ctx, "not a CoinDesk BPI snapshot: no 'time.updatedISO'"
-          + " (top-level keys: " + String.join(", ", root.keys) + ")", r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "not a CoinDesk BPI snapshot: no 'time.updatedISO'"
+                  + " (top-level keys: "
+                  + String.join(", ", root.keys)
+                  + ")",
+              r.excerpt));
       return;
     }
     Node bpiNode = root.get("bpi");
     if (!(bpiNode instanceof Obj)) {
-      out.record(bad(ctx, bpiNode == null ? "not a CoinDesk BPI snapshot: no 'bpi' object"
-          : "CoinDesk 'bpi' is " + bpiNode.kind() + ", expected an object", r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              bpiNode == null
+                  ? "not a CoinDesk BPI snapshot: no 'bpi' object"
+                  : "CoinDesk 'bpi' is " + bpiNode.kind() + ", expected an object",
+              r.excerpt));
       return;
     }
     Obj bpi = (Obj) bpiNode;
@@ -50,13 +64,21 @@ public final class CoinDeskParser implements PayloadParser {
       String seriesId = "BTC-" + code;
       Node rate = cur instanceof Obj ? ((Obj) cur).get("rate_float") : null;
       if (rate == null) {
-        out.record(new RawRecord(ctx.source.name, ctx.origin, locator, seriesId, updated,
-            RawRecord.excerpt(cur.json()), vintage,
-            "CoinDesk currency '" + code + "' has no 'rate_float'"));
+        out.record(
+            new RawRecord(
+                ctx.source.name,
+                ctx.origin,
+                locator,
+                seriesId,
+                updated,
+                RawRecord.excerpt(cur.json()),
+                vintage,
+                "CoinDesk currency '" + code + "' has no 'rate_float'"));
         continue;
       }
-      out.record(RawRecord.of(ctx.source.name, ctx.origin, locator, seriesId, updated,
-          rate.rawText(), vintage));
+      out.record(
+          RawRecord.of(
+              ctx.source.name, ctx.origin, locator, seriesId, updated, rate.rawText(), vintage));
     }
     if (bpi.size() == 0) {
       out.record(bad(ctx, "CoinDesk 'bpi' has no currencies", r.excerpt));
@@ -64,7 +86,7 @@ public final class CoinDeskParser implements PayloadParser {
   }
 
   private static RawRecord bad(PayloadContext ctx, String error, String excerpt) {
-    return RawRecord.unparseable(ctx.source.name, ctx.origin, "payload", ctx.seriesIdHint, error,
-        excerpt);
+    return RawRecord.unparseable(
+        ctx.source.name, ctx.origin, "payload", ctx.seriesIdHint, error, excerpt);
   }
 }

@@ -13,8 +13,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Any CSV of readings, mapped by the source's config: {@code skipLines} lines before the header,
- * then a header row, a {@code timestampColumn}, a {@code seriesColumn} or a fixed
- * {@code seriesId}, and {@code valueColumns}.
+ * then a header row, a {@code timestampColumn}, a {@code seriesColumn} or a fixed {@code seriesId},
+ * and {@code valueColumns}.
  *
  * <p>Header names match case-insensitively and ignoring surrounding whitespace (the 2014 NYC taxi
  * files write {@code " pickup_datetime"}). Each data row gives one raw record per value column,
@@ -27,30 +27,44 @@ public final class CsvParser implements PayloadParser {
 
   @Override
   public void parse(PayloadContext ctx, Reader payload, ParseOutput out) throws IOException {
-    read(ctx, () -> new CsvRows(payload, ctx.source.delimiter, Math.max(0, ctx.source.skipLines)),
-        null, out, out);
+    read(
+        ctx,
+        () -> new CsvRows(payload, ctx.source.delimiter, Math.max(0, ctx.source.skipLines)),
+        null,
+        out,
+        out);
   }
 
   /**
    * Parses the lines one range of a file owns ({@link LineRange}), with the header read from the
-   * file's start: the records are those a whole-file {@link #parse} gives for these lines, with
-   * the same locators, provided the file has one record per physical line. What concerns the
-   * whole file (no header, configured columns missing, config errors) is reported by the first
-   * range only; the lines up to the header are skipped by every range that owns some of them.
+   * file's start: the records are those a whole-file {@link #parse} gives for these lines, with the
+   * same locators, provided the file has one record per physical line. What concerns the whole file
+   * (no header, configured columns missing, config errors) is reported by the first range only; the
+   * lines up to the header are skipped by every range that owns some of them.
    *
    * @param fileStart the file from its first byte (only its lines up to the header are read)
    * @param lines the lines the range owns
-   * @param firstLine the file's line number of the first of {@code lines} (1-based, as in
-   *     locators: every {@code \n}, {@code \r\n} and lone {@code \r} ends a line)
+   * @param firstLine the file's line number of the first of {@code lines} (1-based, as in locators:
+   *     every {@code \n}, {@code \r\n} and lone {@code \r} ends a line)
    * @param first whether this is the file's first range
    */
-  public void parseLines(PayloadContext ctx, Reader fileStart, Reader lines, long firstLine,
-      boolean first, ParseOutput out) throws IOException {
+  public void parseLines(
+      PayloadContext ctx,
+      Reader fileStart,
+      Reader lines,
+      long firstLine,
+      boolean first,
+      ParseOutput out)
+      throws IOException {
     SourceConfig s = ctx.source;
-    read(ctx, () -> new CsvRows(fileStart, s.delimiter, Math.max(0, s.skipLines)),
-        headerLine -> new CsvRows(lines, s.delimiter, Math.max(0, headerLine - firstLine + 1),
-            firstLine - 1, false),
-        first ? out : DISCARD, out);
+    read(
+        ctx,
+        () -> new CsvRows(fileStart, s.delimiter, Math.max(0, s.skipLines)),
+        headerLine ->
+            new CsvRows(
+                lines, s.delimiter, Math.max(0, headerLine - firstLine + 1), firstLine - 1, false),
+        first ? out : DISCARD,
+        out);
   }
 
   private interface Rows {
@@ -61,21 +75,27 @@ public final class CsvParser implements PayloadParser {
     CsvRows open(long headerLine) throws IOException;
   }
 
-  private static final ParseOutput DISCARD = new ParseOutput() {
-    @Override
-    public void record(RawRecord record) {}
+  private static final ParseOutput DISCARD =
+      new ParseOutput() {
+        @Override
+        public void record(RawRecord record) {}
 
-    @Override
-    public void series(dev.tslake.model.SeriesInfo info) {}
-  };
+        @Override
+        public void series(dev.tslake.model.SeriesInfo info) {}
+      };
 
   /**
    * @param headerRows the rows from the file's start
    * @param dataRows the rows after the header, or null: those of {@code headerRows}
    * @param fileOut where what concerns the whole file goes
    */
-  private void read(PayloadContext ctx, Rows headerRows, @org.checkerframework.checker.nullness.qual.Nullable DataRows dataRows,
-      ParseOutput fileOut, ParseOutput out) throws IOException {
+  private void read(
+      PayloadContext ctx,
+      Rows headerRows,
+      @org.checkerframework.checker.nullness.qual.Nullable DataRows dataRows,
+      ParseOutput fileOut,
+      ParseOutput out)
+      throws IOException {
     SourceConfig s = ctx.source;
     String src = s.name;
     String configError = configError(s, ctx.seriesIdHint);
@@ -84,16 +104,24 @@ public final class CsvParser implements PayloadParser {
       return;
     }
     boolean byColumn = s.seriesColumn != null;
-    String fixedSeries = byColumn ? null
-        : (ctx.seriesIdHint != null && !ctx.seriesIdHint.isBlank() ? ctx.seriesIdHint : s.seriesId);
+    String fixedSeries =
+        byColumn
+            ? null
+            : (ctx.seriesIdHint != null && !ctx.seriesIdHint.isBlank()
+                ? ctx.seriesIdHint
+                : s.seriesId);
     CsvRows rows = headerRows.open();
     boolean inHeader = true;
     try {
       CsvRows.Row header = rows.next();
       if (header == null) {
-        String why = rows.linesRead() == 0 ? "empty payload"
-            : "no header row: the file ends after " + rows.linesRead() + " line(s)"
-                + (s.skipLines > 0 ? " (skipLines is " + s.skipLines + ")" : "");
+        String why =
+            rows.linesRead() == 0
+                ? "empty payload"
+                : "no header row: the file ends after "
+                    + rows.linesRead()
+                    + " line(s)"
+                    + (s.skipLines > 0 ? " (skipLines is " + s.skipLines + ")" : "");
         fileOut.record(RawRecord.unparseable(src, ctx.origin, "payload", fixedSeries, why, null));
         return;
       }
@@ -109,11 +137,19 @@ public final class CsvParser implements PayloadParser {
         valueIdx.add(lookup(index, v, "valueColumns", missing));
       }
       if (!missing.isEmpty()) {
-        fileOut.record(RawRecord.unparseable(src, ctx.origin, "line " + header.line, fixedSeries,
-            (missing.size() == 1 ? "configured column " : "configured columns ")
-                + String.join(", ", missing) + " not in the header at line " + header.line
-                + "; header columns: " + header.values(),
-            header.text()));
+        fileOut.record(
+            RawRecord.unparseable(
+                src,
+                ctx.origin,
+                "line " + header.line,
+                fixedSeries,
+                (missing.size() == 1 ? "configured column " : "configured columns ")
+                    + String.join(", ", missing)
+                    + " not in the header at line "
+                    + header.line
+                    + "; header columns: "
+                    + header.values(),
+                header.text()));
         return;
       }
       int needed = tsIdx + 1;
@@ -135,10 +171,24 @@ public final class CsvParser implements PayloadParser {
       CsvRows.Row row;
       while ((row = rows.next()) != null) {
         if (row.size() < needed) {
-          out.record(RawRecord.unparseable(src, ctx.origin, "line " + row.line, fixedSeries,
-              "row has " + row.size() + " field" + (row.size() == 1 ? "" : "s") + ", needs at least "
-                  + needed + " (column '" + neededFor + "' is field " + needed + ")",
-              row.text()));
+          out.record(
+              RawRecord.unparseable(
+                  src,
+                  ctx.origin,
+                  "line " + row.line,
+                  fixedSeries,
+                  "row has "
+                      + row.size()
+                      + " field"
+                      + (row.size() == 1 ? "" : "s")
+                      + ", needs at least "
+                      + needed
+                      + " (column '"
+                      + neededFor
+                      + "' is field "
+                      + needed
+                      + ")",
+                  row.text()));
           continue;
         }
         String ts = row.get(tsIdx);
@@ -149,20 +199,38 @@ public final class CsvParser implements PayloadParser {
           String locator = "line " + row.line + " " + col;
           String value = row.get(valueIdx.get(i));
           if (noSeries) {
-            out.record(new RawRecord(src, ctx.origin, locator, null, ts, value, ctx.vintage,
-                "series column '" + s.seriesColumn + "' is empty"));
+            out.record(
+                new RawRecord(
+                    src,
+                    ctx.origin,
+                    locator,
+                    null,
+                    ts,
+                    value,
+                    ctx.vintage,
+                    "series column '" + s.seriesColumn + "' is empty"));
           } else {
-            out.record(RawRecord.of(src, ctx.origin, locator, series + "." + col, ts, value,
-                ctx.vintage));
+            out.record(
+                RawRecord.of(src, ctx.origin, locator, series + "." + col, ts, value, ctx.vintage));
           }
         }
       }
     } catch (CsvRows.MalformedCsv e) {
-      (inHeader ? fileOut : out).record(RawRecord.unparseable(src, ctx.origin, "line " + e.line,
-          fixedSeries, "malformed CSV at line " + e.line + ": " + e.getMessage()
-              + (inHeader || dataRows == null ? "; the rest of the file was not read"
-                  : "; the rest of this line range of the file (splitBytes) was not read"),
-          null));
+      (inHeader ? fileOut : out)
+          .record(
+              RawRecord.unparseable(
+                  src,
+                  ctx.origin,
+                  "line " + e.line,
+                  fixedSeries,
+                  "malformed CSV at line "
+                      + e.line
+                      + ": "
+                      + e.getMessage()
+                      + (inHeader || dataRows == null
+                          ? "; the rest of the file was not read"
+                          : "; the rest of this line range of the file (splitBytes) was not read"),
+                  null));
     }
   }
 
@@ -180,8 +248,8 @@ public final class CsvParser implements PayloadParser {
   }
 
   /**
-   * Config is validated when loaded; this keeps a hand-built config from throwing here. Shared
-   * by the readers mapped by the same fields (csv, parquet).
+   * Config is validated when loaded; this keeps a hand-built config from throwing here. Shared by
+   * the readers mapped by the same fields (csv, parquet).
    */
   static @Nullable String configError(SourceConfig s, @Nullable String hint) {
     String kind = s.type.id() + " source '" + s.name + "'";
@@ -196,7 +264,8 @@ public final class CsvParser implements PayloadParser {
         return kind + " has an empty entry in valueColumns";
       }
     }
-    if (s.seriesColumn == null && (s.seriesId == null || s.seriesId.isBlank())
+    if (s.seriesColumn == null
+        && (s.seriesId == null || s.seriesId.isBlank())
         && (hint == null || hint.isBlank())) {
       return kind + " has neither seriesColumn nor seriesId";
     }

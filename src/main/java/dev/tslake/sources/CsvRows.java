@@ -15,12 +15,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * Streams the rows of a CSV payload with the 1-based physical line number each row starts on.
  *
- * <p>Line numbers count every line break of the file ({@code \n}, {@code \r\n} or a lone
- * {@code \r}), the skipped banner lines and blank lines included, so {@code line N} in a locator
- * is what an editor shows. Commons CSV is run with {@code ignoreEmptyLines(false)} on purpose:
- * the parser's line counter is read before each record, and a record can only be said to start
- * on the next line if the parser does not swallow blank lines on the way; blank rows are skipped
- * here instead. Nothing is buffered beyond the current row.
+ * <p>Line numbers count every line break of the file ({@code \n}, {@code \r\n} or a lone {@code
+ * \r}), the skipped banner lines and blank lines included, so {@code line N} in a locator is what
+ * an editor shows. Commons CSV is run with {@code ignoreEmptyLines(false)} on purpose: the parser's
+ * line counter is read before each record, and a record can only be said to start on the next line
+ * if the parser does not swallow blank lines on the way; blank rows are skipped here instead.
+ * Nothing is buffered beyond the current row.
  */
 final class CsvRows {
   /** A non-blank row. */
@@ -56,7 +56,10 @@ final class CsvRows {
           sb.append(d);
         }
         String v = record.get(i);
-        if (v.indexOf(d) >= 0 || v.indexOf('"') >= 0 || v.indexOf('\n') >= 0 || v.indexOf('\r') >= 0) {
+        if (v.indexOf(d) >= 0
+            || v.indexOf('"') >= 0
+            || v.indexOf('\n') >= 0
+            || v.indexOf('\r') >= 0) {
           sb.append('"').append(v.replace("\"", "\"\"")).append('"');
         } else {
           sb.append(v);
@@ -98,14 +101,17 @@ final class CsvRows {
   CsvRows(Reader payload, char delimiter, long skipLines, long lineBase, boolean stripBom)
       throws IOException {
     this.format =
-        CSVFormat.DEFAULT.builder()
+        CSVFormat.DEFAULT
+            .builder()
             .setDelimiter(delimiter)
             .setIgnoreEmptyLines(false)
             .setIgnoreSurroundingSpaces(false)
             .setTrim(false)
             .build();
-    BufferedReader in = payload instanceof BufferedReader
-        ? (BufferedReader) payload : new BufferedReader(payload, 1 << 16);
+    BufferedReader in =
+        payload instanceof BufferedReader
+            ? (BufferedReader) payload
+            : new BufferedReader(payload, 1 << 16);
     if (stripBom) {
       in.mark(1);
       if (in.read() != '\uFEFF') {
@@ -159,7 +165,8 @@ final class CsvRows {
       } catch (UncheckedIOException e) {
         IOException cause = e.getCause();
         if (cause instanceof CSVException
-            || (cause != null && String.valueOf(cause.getMessage()).contains("invalid parse sequence"))) {
+            || (cause != null
+                && String.valueOf(cause.getMessage()).contains("invalid parse sequence"))) {
           throw new MalformedCsv(start, cause.getMessage());
         }
         throw cause != null ? cause : new IOException(e);

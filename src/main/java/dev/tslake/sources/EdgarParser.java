@@ -18,17 +18,17 @@ import java.util.Set;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * SEC EDGAR XBRL API responses: {@code /api/xbrl/companyfacts/CIK##########.json} (every concept
- * of a company, under {@code facts.<taxonomy>.<tag>}) and
- * {@code /api/xbrl/companyconcept/CIK##########/<taxonomy>/<tag>.json} (one concept), told apart
- * by their keys. One raw record per fact, restricted to config's {@code concepts} when given.
+ * SEC EDGAR XBRL API responses: {@code /api/xbrl/companyfacts/CIK##########.json} (every concept of
+ * a company, under {@code facts.<taxonomy>.<tag>}) and {@code
+ * /api/xbrl/companyconcept/CIK##########/<taxonomy>/<tag>.json} (one concept), told apart by their
+ * keys. One raw record per fact, restricted to config's {@code concepts} when given.
  *
- * <p>Series ids are {@code <10-digit CIK>.<taxonomy>.<tag>.<unit>} for instant facts (balance
- * sheet items, shares outstanding) and add the period length in months for duration facts
- * ({@code 0001640147.us-gaap.Revenues.USD.3M}), because a filing reports a quarter, the
- * year-to-date and the fiscal year all ending on the same day. The timestamp is the period's
- * {@code end}, the value the exact JSON text of {@code val}, and the vintage the {@code filed}
- * date: a period restated in later filings appears once per filing, and the latest filing wins.
+ * <p>Series ids are {@code <10-digit CIK>.<taxonomy>.<tag>.<unit>} for instant facts (balance sheet
+ * items, shares outstanding) and add the period length in months for duration facts ({@code
+ * 0001640147.us-gaap.Revenues.USD.3M}), because a filing reports a quarter, the year-to-date and
+ * the fiscal year all ending on the same day. The timestamp is the period's {@code end}, the value
+ * the exact JSON text of {@code val}, and the vintage the {@code filed} date: a period restated in
+ * later filings appears once per filing, and the latest filing wins.
  */
 public final class EdgarParser implements PayloadParser {
   private static final long serialVersionUID = 1L;
@@ -43,16 +43,19 @@ public final class EdgarParser implements PayloadParser {
       String body = r.excerpt.strip();
       if (body.startsWith("<")) {
         // data.sec.gov answers errors with an HTML page (rate limit) or an S3 XML error document.
-        out.record(bad(ctx, "SEC error page (not JSON): " + CensusParser.bodyText(body, 200),
-            r.excerpt));
+        out.record(
+            bad(ctx, "SEC error page (not JSON): " + CensusParser.bodyText(body, 200), r.excerpt));
       } else {
         out.record(bad(ctx, r.error, r.excerpt));
       }
       return;
     }
     if (!(r.root instanceof Obj)) {
-      out.record(bad(ctx, "not an SEC EDGAR response: the JSON is " + r.root.kind()
-          + ", expected an object", r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "not an SEC EDGAR response: the JSON is " + r.root.kind() + ", expected an object",
+              r.excerpt));
       return;
     }
     Obj root = (Obj) r.root;
@@ -63,15 +66,26 @@ public final class EdgarParser implements PayloadParser {
       if (message != null) {
         out.record(bad(ctx, "SEC error: " + message, r.excerpt));
       } else {
-        out.record(bad(ctx, "not an SEC EDGAR companyfacts or companyconcept response: no 'facts'"
-            + " or 'units' (top-level keys: " + String.join(", ", root.keys) + ")", r.excerpt));
+        out.record(
+            bad(
+                ctx,
+                "not an SEC EDGAR companyfacts or companyconcept response: no 'facts'"
+                    + " or 'units' (top-level keys: "
+                    + String.join(", ", root.keys)
+                    + ")",
+                r.excerpt));
       }
       return;
     }
     String cik = cik(root.get("cik"));
     if (cik == null) {
-      out.record(bad(ctx, "SEC EDGAR response has no usable 'cik' (a number of up to 10 digits):"
-          + " " + (root.has("cik") ? root.get("cik").json() : "missing"), r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "SEC EDGAR response has no usable 'cik' (a number of up to 10 digits):"
+                  + " "
+                  + (root.has("cik") ? root.get("cik").json() : "missing"),
+              r.excerpt));
       return;
     }
     Set<String> wanted = new LinkedHashSet<>();
@@ -86,8 +100,8 @@ public final class EdgarParser implements PayloadParser {
       String taxonomy = root.text("taxonomy");
       String tag = root.text("tag");
       if (taxonomy == null || tag == null) {
-        out.record(bad(ctx, "SEC EDGAR companyconcept response has no 'taxonomy' or 'tag'",
-            r.excerpt));
+        out.record(
+            bad(ctx, "SEC EDGAR companyconcept response has no 'taxonomy' or 'tag'", r.excerpt));
         return;
       }
       if (wanted.isEmpty() || wanted.contains(taxonomy + "/" + tag)) {
@@ -98,8 +112,11 @@ public final class EdgarParser implements PayloadParser {
 
     Node factsNode = root.get("facts");
     if (!(factsNode instanceof Obj)) {
-      out.record(bad(ctx, "'facts' is " + factsNode.kind() + ", expected an object of taxonomies",
-          r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "'facts' is " + factsNode.kind() + ", expected an object of taxonomies",
+              r.excerpt));
       return;
     }
     Obj facts = (Obj) factsNode;
@@ -108,9 +125,18 @@ public final class EdgarParser implements PayloadParser {
       String taxonomy = facts.keys.get(t);
       Node tagsNode = facts.values.get(t);
       if (!(tagsNode instanceof Obj)) {
-        out.record(RawRecord.unparseable(ctx.source.name, ctx.origin, taxonomy, null,
-            "taxonomy '" + taxonomy + "' is " + tagsNode.kind() + ", expected an object of concepts",
-            tagsNode.json()));
+        out.record(
+            RawRecord.unparseable(
+                ctx.source.name,
+                ctx.origin,
+                taxonomy,
+                null,
+                "taxonomy '"
+                    + taxonomy
+                    + "' is "
+                    + tagsNode.kind()
+                    + ", expected an object of concepts",
+                tagsNode.json()));
         continue;
       }
       Obj tags = (Obj) tagsNode;
@@ -123,9 +149,14 @@ public final class EdgarParser implements PayloadParser {
         found.add(key);
         Node conceptNode = tags.values.get(g);
         if (!(conceptNode instanceof Obj)) {
-          out.record(RawRecord.unparseable(ctx.source.name, ctx.origin, key, null,
-              "concept '" + key + "' is " + conceptNode.kind() + ", expected an object",
-              conceptNode.json()));
+          out.record(
+              RawRecord.unparseable(
+                  ctx.source.name,
+                  ctx.origin,
+                  key,
+                  null,
+                  "concept '" + key + "' is " + conceptNode.kind() + ", expected an object",
+                  conceptNode.json()));
           continue;
         }
         concept(ctx, cik, taxonomy, tag, (Obj) conceptNode, out);
@@ -134,9 +165,16 @@ public final class EdgarParser implements PayloadParser {
     for (String w : wanted) {
       if (!found.contains(w)) {
         String entity = root.text("entityName");
-        out.record(bad(ctx, "concept '" + w + "' is not in the companyfacts of CIK " + cik
-            + (entity == null ? "" : " (" + entity + ")") + ": the company reports no such fact",
-            null));
+        out.record(
+            bad(
+                ctx,
+                "concept '"
+                    + w
+                    + "' is not in the companyfacts of CIK "
+                    + cik
+                    + (entity == null ? "" : " (" + entity + ")")
+                    + ": the company reports no such fact",
+                null));
       }
     }
   }
@@ -147,9 +185,18 @@ public final class EdgarParser implements PayloadParser {
     String where = taxonomy + "/" + tag;
     Node unitsNode = concept.get("units");
     if (!(unitsNode instanceof Obj)) {
-      out.record(RawRecord.unparseable(ctx.source.name, ctx.origin, where, null,
-          "concept '" + where + "' has " + (unitsNode == null ? "no 'units'" : "'units' that is "
-              + unitsNode.kind()) + ", expected an object of units", concept.json()));
+      out.record(
+          RawRecord.unparseable(
+              ctx.source.name,
+              ctx.origin,
+              where,
+              null,
+              "concept '"
+                  + where
+                  + "' has "
+                  + (unitsNode == null ? "no 'units'" : "'units' that is " + unitsNode.kind())
+                  + ", expected an object of units",
+              concept.json()));
       return;
     }
     String label = concept.text("label");
@@ -160,9 +207,20 @@ public final class EdgarParser implements PayloadParser {
       String base = cik + "." + taxonomy + "." + tag + "." + unit;
       String at = where + "/" + unit;
       if (!(listNode instanceof Arr)) {
-        out.record(RawRecord.unparseable(ctx.source.name, ctx.origin, at, base,
-            "unit '" + unit + "' of '" + where + "' is " + listNode.kind()
-                + ", expected an array of facts", listNode.json()));
+        out.record(
+            RawRecord.unparseable(
+                ctx.source.name,
+                ctx.origin,
+                at,
+                base,
+                "unit '"
+                    + unit
+                    + "' of '"
+                    + where
+                    + "' is "
+                    + listNode.kind()
+                    + ", expected an array of facts",
+                listNode.json()));
         continue;
       }
       Map<String, String[]> seen = new LinkedHashMap<>(); // series id -> {frequency, last filed}
@@ -171,18 +229,31 @@ public final class EdgarParser implements PayloadParser {
         fact(ctx, base, at + "[" + i + "]", list.items.get(i), seen, out);
       }
       for (Map.Entry<String, String[]> e : seen.entrySet()) {
-        out.series(new SeriesInfo(ctx.source.name, e.getKey(), label, unit, e.getValue()[0], null,
-            e.getValue()[1]));
+        out.series(
+            new SeriesInfo(
+                ctx.source.name, e.getKey(), label, unit, e.getValue()[0], null, e.getValue()[1]));
       }
     }
   }
 
-  private static void fact(PayloadContext ctx, String base, String locator, Node node,
-      Map<String, String[]> seen, ParseOutput out) {
+  private static void fact(
+      PayloadContext ctx,
+      String base,
+      String locator,
+      Node node,
+      Map<String, String[]> seen,
+      ParseOutput out) {
     if (!(node instanceof Obj)) {
-      out.record(new RawRecord(ctx.source.name, ctx.origin, locator, base, null,
-          RawRecord.excerpt(node.json()), ctx.vintage,
-          "SEC fact is " + node.kind() + ", expected an object"));
+      out.record(
+          new RawRecord(
+              ctx.source.name,
+              ctx.origin,
+              locator,
+              base,
+              null,
+              RawRecord.excerpt(node.json()),
+              ctx.vintage,
+              "SEC fact is " + node.kind() + ", expected an object"));
       return;
     }
     Obj f = (Obj) node;
@@ -197,16 +268,34 @@ public final class EdgarParser implements PayloadParser {
     if (start != null) {
       long days;
       try {
-        days = ChronoUnit.DAYS.between(LocalDate.parse(start.strip()),
-            LocalDate.parse(end == null ? "" : end.strip())) + 1; // both ends inclusive
+        days =
+            ChronoUnit.DAYS.between(
+                    LocalDate.parse(start.strip()), LocalDate.parse(end == null ? "" : end.strip()))
+                + 1; // both ends inclusive
       } catch (DateTimeParseException e) {
-        out.record(new RawRecord(ctx.source.name, ctx.origin, locator, base, end, value, vintage,
-            "SEC fact period start '" + start + "' to end '" + end + "' is not two ISO dates"));
+        out.record(
+            new RawRecord(
+                ctx.source.name,
+                ctx.origin,
+                locator,
+                base,
+                end,
+                value,
+                vintage,
+                "SEC fact period start '" + start + "' to end '" + end + "' is not two ISO dates"));
         return;
       }
       if (days < 1) {
-        out.record(new RawRecord(ctx.source.name, ctx.origin, locator, base, end, value, vintage,
-            "SEC fact period ends (" + end + ") before it starts (" + start + ")"));
+        out.record(
+            new RawRecord(
+                ctx.source.name,
+                ctx.origin,
+                locator,
+                base,
+                end,
+                value,
+                vintage,
+                "SEC fact period ends (" + end + ") before it starts (" + start + ")"));
         return;
       }
       long months = Math.round(days / DAYS_PER_MONTH);
@@ -274,7 +363,7 @@ public final class EdgarParser implements PayloadParser {
   }
 
   private static RawRecord bad(PayloadContext ctx, String error, @Nullable String excerpt) {
-    return RawRecord.unparseable(ctx.source.name, ctx.origin, "payload", ctx.seriesIdHint, error,
-        excerpt);
+    return RawRecord.unparseable(
+        ctx.source.name, ctx.origin, "payload", ctx.seriesIdHint, error, excerpt);
   }
 }

@@ -25,22 +25,37 @@ public final class FredCsvParser implements PayloadParser {
     try {
       CsvRows.Row header = rows.next();
       if (header == null) {
-        out.record(RawRecord.unparseable(src, ctx.origin, "payload", ctx.seriesIdHint,
-            "empty payload", ""));
+        out.record(
+            RawRecord.unparseable(
+                src, ctx.origin, "payload", ctx.seriesIdHint, "empty payload", ""));
         return;
       }
       String first = header.get(0).trim();
       String firstLower = first.toLowerCase(Locale.ROOT);
       if (!firstLower.equals("date") && !firstLower.equals("observation_date")) {
-        out.record(RawRecord.unparseable(src, ctx.origin, "line " + header.line, ctx.seriesIdHint,
-            "not a FRED CSV: first header column is '" + JsonPayload.printable(first) + "',"
-                + " expected DATE or observation_date", header.text()));
+        out.record(
+            RawRecord.unparseable(
+                src,
+                ctx.origin,
+                "line " + header.line,
+                ctx.seriesIdHint,
+                "not a FRED CSV: first header column is '"
+                    + JsonPayload.printable(first)
+                    + "',"
+                    + " expected DATE or observation_date",
+                header.text()));
         return;
       }
       int width = header.size();
       if (width < 2) {
-        out.record(RawRecord.unparseable(src, ctx.origin, "line " + header.line, ctx.seriesIdHint,
-            "FRED CSV header has no series column after '" + first + "'", header.text()));
+        out.record(
+            RawRecord.unparseable(
+                src,
+                ctx.origin,
+                "line " + header.line,
+                ctx.seriesIdHint,
+                "FRED CSV header has no series column after '" + first + "'",
+                header.text()));
         return;
       }
       List<String> series = new ArrayList<>();
@@ -49,10 +64,21 @@ public final class FredCsvParser implements PayloadParser {
       }
       boolean hinted = ctx.seriesIdHint != null && !ctx.seriesIdHint.isBlank();
       if (hinted && width > 2) {
-        out.record(RawRecord.unparseable(src, ctx.origin, "line " + header.line, ctx.seriesIdHint,
-            "config gives seriesId '" + ctx.seriesIdHint + "' for this file, but it has "
-                + series.size() + " series columns " + series + ": a seriesId can only name a"
-                + " single-series file", header.text()));
+        out.record(
+            RawRecord.unparseable(
+                src,
+                ctx.origin,
+                "line " + header.line,
+                ctx.seriesIdHint,
+                "config gives seriesId '"
+                    + ctx.seriesIdHint
+                    + "' for this file, but it has "
+                    + series.size()
+                    + " series columns "
+                    + series
+                    + ": a seriesId can only name a"
+                    + " single-series file",
+                header.text()));
         return;
       }
       if (hinted) {
@@ -60,30 +86,57 @@ public final class FredCsvParser implements PayloadParser {
       }
       for (int i = 0; i < series.size(); i++) {
         if (series.get(i).isEmpty()) {
-          out.record(RawRecord.unparseable(src, ctx.origin, "line " + header.line, null,
-              "FRED CSV header column " + (i + 2) + " (the series id) is empty", header.text()));
+          out.record(
+              RawRecord.unparseable(
+                  src,
+                  ctx.origin,
+                  "line " + header.line,
+                  null,
+                  "FRED CSV header column " + (i + 2) + " (the series id) is empty",
+                  header.text()));
           return;
         }
       }
       CsvRows.Row row;
       while ((row = rows.next()) != null) {
         if (row.size() != width) {
-          out.record(RawRecord.unparseable(src, ctx.origin, "line " + row.line,
-              width == 2 ? series.get(0) : null,
-              "row has " + row.size() + " fields, header has " + width, row.text()));
+          out.record(
+              RawRecord.unparseable(
+                  src,
+                  ctx.origin,
+                  "line " + row.line,
+                  width == 2 ? series.get(0) : null,
+                  "row has " + row.size() + " fields, header has " + width,
+                  row.text()));
           continue;
         }
         String date = row.get(0);
         for (int i = 1; i < width; i++) {
           String id = series.get(i - 1);
-          out.record(RawRecord.of(src, ctx.origin, "line " + row.line + " " + id, id, date,
-              row.get(i), ctx.vintage));
+          out.record(
+              RawRecord.of(
+                  src,
+                  ctx.origin,
+                  "line " + row.line + " " + id,
+                  id,
+                  date,
+                  row.get(i),
+                  ctx.vintage));
         }
       }
     } catch (CsvRows.MalformedCsv e) {
-      out.record(RawRecord.unparseable(src, ctx.origin, "line " + e.line, ctx.seriesIdHint,
-          "malformed CSV at line " + e.line + ": " + e.getMessage()
-              + "; the rest of the file was not read", null));
+      out.record(
+          RawRecord.unparseable(
+              src,
+              ctx.origin,
+              "line " + e.line,
+              ctx.seriesIdHint,
+              "malformed CSV at line "
+                  + e.line
+                  + ": "
+                  + e.getMessage()
+                  + "; the rest of the file was not read",
+              null));
     }
   }
 }

@@ -15,9 +15,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * element of {@code seriess}).
  *
  * <p>Observation responses do not name their series, so the series id comes from the context
- * (config, or the file name). Values are kept as written: FRED's {@code "."} for a missing value
- * is left for validation. The vintage of an observation is its {@code realtime_start}, unless
- * config states one.
+ * (config, or the file name). Values are kept as written: FRED's {@code "."} for a missing value is
+ * left for validation. The vintage of an observation is its {@code realtime_start}, unless config
+ * states one.
  */
 public final class FredJsonParser implements PayloadParser {
   private static final long serialVersionUID = 1L;
@@ -31,23 +31,38 @@ public final class FredJsonParser implements PayloadParser {
     }
     Node rootNode = r.root;
     if (!(rootNode instanceof Obj)) {
-      out.record(bad(ctx, "not a FRED response: the JSON is " + rootNode.kind()
-          + ", expected an object", r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "not a FRED response: the JSON is " + rootNode.kind() + ", expected an object",
+              r.excerpt));
       return;
     }
     Obj root = (Obj) rootNode;
     if (root.has("error_code") || root.has("error_message")) {
       String code = root.text("error_code");
       String msg = root.text("error_message");
-      out.record(bad(ctx, "FRED error " + (code == null ? "(no code)" : code) + ": "
-          + (msg == null ? "(no message)" : msg), r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "FRED error "
+                  + (code == null ? "(no code)" : code)
+                  + ": "
+                  + (msg == null ? "(no message)" : msg),
+              r.excerpt));
       return;
     }
     Node obs = root.get("observations");
     Node seriess = root.get("seriess");
     if (obs == null && seriess == null) {
-      out.record(bad(ctx, "not a FRED observations or series response: no 'observations' or"
-          + " 'seriess' array (top-level keys: " + String.join(", ", root.keys) + ")", r.excerpt));
+      out.record(
+          bad(
+              ctx,
+              "not a FRED observations or series response: no 'observations' or"
+                  + " 'seriess' array (top-level keys: "
+                  + String.join(", ", root.keys)
+                  + ")",
+              r.excerpt));
       return;
     }
     if (obs != null) {
@@ -65,8 +80,12 @@ public final class FredJsonParser implements PayloadParser {
       return;
     }
     if (ctx.seriesIdHint == null || ctx.seriesIdHint.isBlank()) {
-      out.record(bad(ctx, "FRED observation responses carry no series id: give the file's"
-          + " seriesId in config", excerpt));
+      out.record(
+          bad(
+              ctx,
+              "FRED observation responses carry no series id: give the file's"
+                  + " seriesId in config",
+              excerpt));
       return;
     }
     String fallbackVintage = root.text("realtime_start");
@@ -75,14 +94,28 @@ public final class FredJsonParser implements PayloadParser {
       Node item = items.items.get(i);
       String locator = "observations[" + i + "]";
       if (!(item instanceof Obj)) {
-        out.record(RawRecord.of(ctx.source.name, ctx.origin, locator, ctx.seriesIdHint, null,
-            item.rawText(), vintage(ctx, fallbackVintage)));
+        out.record(
+            RawRecord.of(
+                ctx.source.name,
+                ctx.origin,
+                locator,
+                ctx.seriesIdHint,
+                null,
+                item.rawText(),
+                vintage(ctx, fallbackVintage)));
         continue;
       }
       Obj o = (Obj) item;
       String rt = o.text("realtime_start");
-      out.record(RawRecord.of(ctx.source.name, ctx.origin, locator, ctx.seriesIdHint,
-          o.text("date"), o.text("value"), vintage(ctx, rt != null ? rt : fallbackVintage)));
+      out.record(
+          RawRecord.of(
+              ctx.source.name,
+              ctx.origin,
+              locator,
+              ctx.seriesIdHint,
+              o.text("date"),
+              o.text("value"),
+              vintage(ctx, rt != null ? rt : fallbackVintage)));
     }
   }
 
@@ -96,13 +129,26 @@ public final class FredJsonParser implements PayloadParser {
       Node item = items.items.get(i);
       String id = item instanceof Obj ? ((Obj) item).text("id") : null;
       if (id == null || id.isBlank()) {
-        out.record(RawRecord.unparseable(ctx.source.name, ctx.origin, "seriess[" + i + "]", null,
-            "FRED series metadata element has no 'id'", item.json()));
+        out.record(
+            RawRecord.unparseable(
+                ctx.source.name,
+                ctx.origin,
+                "seriess[" + i + "]",
+                null,
+                "FRED series metadata element has no 'id'",
+                item.json()));
         continue;
       }
       Obj o = (Obj) item;
-      out.series(new SeriesInfo(ctx.source.name, id, o.text("title"), o.text("units"),
-          o.text("frequency"), o.text("seasonal_adjustment"), o.text("last_updated")));
+      out.series(
+          new SeriesInfo(
+              ctx.source.name,
+              id,
+              o.text("title"),
+              o.text("units"),
+              o.text("frequency"),
+              o.text("seasonal_adjustment"),
+              o.text("last_updated")));
     }
   }
 
@@ -111,7 +157,7 @@ public final class FredJsonParser implements PayloadParser {
   }
 
   private static RawRecord bad(PayloadContext ctx, String error, String excerpt) {
-    return RawRecord.unparseable(ctx.source.name, ctx.origin, "payload", ctx.seriesIdHint, error,
-        excerpt);
+    return RawRecord.unparseable(
+        ctx.source.name, ctx.origin, "payload", ctx.seriesIdHint, error, excerpt);
   }
 }

@@ -19,10 +19,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * Reads a whole JSON payload into a small ordered tree, or says precisely why it cannot.
  *
  * <p>Unlike Jackson's {@code JsonNode} tree, this one keeps every member of an object in order,
- * duplicate keys included (an Alpha Vantage body with a date twice must not silently lose one),
- * and keeps the exact text of numbers ({@code 51165.4784} stays {@code 51165.4784}, never a
- * reformatted double). The payload is read completely before anything is returned, so a
- * truncated body yields no partial output: JSON APIs answer all or nothing.
+ * duplicate keys included (an Alpha Vantage body with a date twice must not silently lose one), and
+ * keeps the exact text of numbers ({@code 51165.4784} stays {@code 51165.4784}, never a reformatted
+ * double). The payload is read completely before anything is returned, so a truncated body yields
+ * no partial output: JSON APIs answer all or nothing.
  */
 final class JsonPayload {
   /** Characters of the payload kept for the excerpt of an unparseable record. */
@@ -172,6 +172,7 @@ final class JsonPayload {
   static final class Result {
     final @Nullable Node root;
     final @Nullable String error;
+
     /** Start of the payload as read (up to {@link #EXCERPT_CHARS}), for unparseable records. */
     final String excerpt;
 
@@ -183,8 +184,8 @@ final class JsonPayload {
   }
 
   /**
-   * Reads the whole payload. Bad data (empty, not JSON, malformed, truncated, trailing garbage)
-   * is a {@link Result} with an error; only a failing reader throws.
+   * Reads the whole payload. Bad data (empty, not JSON, malformed, truncated, trailing garbage) is
+   * a {@link Result} with an error; only a failing reader throws.
    */
   static Result read(Reader payload) throws IOException {
     HeadCapture head = new HeadCapture(payload, EXCERPT_CHARS);
@@ -194,7 +195,9 @@ final class JsonPayload {
       c = in.read();
     } while (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\uFEFF');
     if (c < 0) {
-      return new Result(null, head.length() == 0 ? "empty payload" : "empty payload (only whitespace)",
+      return new Result(
+          null,
+          head.length() == 0 ? "empty payload" : "empty payload (only whitespace)",
           head.text());
     }
     if (c == '<') {
@@ -214,9 +217,15 @@ final class JsonPayload {
       }
       if (extra != null) {
         JsonLocation loc = p.currentTokenLocation();
-        return new Result(null, "malformed JSON at line " + loc.getLineNr() + " column "
-            + loc.getColumnNr() + ": unexpected content after the end of the top-level value"
-            + " (several JSON documents concatenated?)", drain(head, in));
+        return new Result(
+            null,
+            "malformed JSON at line "
+                + loc.getLineNr()
+                + " column "
+                + loc.getColumnNr()
+                + ": unexpected content after the end of the top-level value"
+                + " (several JSON documents concatenated?)",
+            drain(head, in));
       }
       return new Result(root, null, head.text());
     } catch (JsonProcessingException e) {
@@ -238,22 +247,24 @@ final class JsonPayload {
       throw new IllegalStateException("no token"); // read() checked the payload is not empty
     }
     switch (t) {
-      case START_OBJECT: {
-        Obj o = new Obj();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          o.keys.add(p.currentName());
-          o.values.add(readValue(p, p.nextToken()));
+      case START_OBJECT:
+        {
+          Obj o = new Obj();
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            o.keys.add(p.currentName());
+            o.values.add(readValue(p, p.nextToken()));
+          }
+          return o;
         }
-        return o;
-      }
-      case START_ARRAY: {
-        Arr a = new Arr();
-        JsonToken v;
-        while ((v = p.nextToken()) != JsonToken.END_ARRAY) {
-          a.items.add(readValue(p, v));
+      case START_ARRAY:
+        {
+          Arr a = new Arr();
+          JsonToken v;
+          while ((v = p.nextToken()) != JsonToken.END_ARRAY) {
+            a.items.add(readValue(p, v));
+          }
+          return a;
         }
-        return a;
-      }
       default:
         return new Scalar(t, p.getText());
     }

@@ -10,11 +10,11 @@ import org.apache.beam.sdk.io.FileSystems;
 
 /**
  * The lines a byte range [start, end) of a file owns, as bytes: the lines whose first byte lies in
- * the range (TextIO's convention). A range that starts inside a line (the byte before
- * {@code start} is not {@code '\n'}) leaves that line to the range before; the last line owned is
- * read to its {@code '\n'} (or the end of the file), past {@code end} if need be. So the ranges of
- * a file, side by side, give every byte of it once. Lines are cut at {@code '\n'} only, which never
- * occurs inside a UTF-8 multi-byte character ({@code \r\n} stays within one line).
+ * the range (TextIO's convention). A range that starts inside a line (the byte before {@code start}
+ * is not {@code '\n'}) leaves that line to the range before; the last line owned is read to its
+ * {@code '\n'} (or the end of the file), past {@code end} if need be. So the ranges of a file, side
+ * by side, give every byte of it once. Lines are cut at {@code '\n'} only, which never occurs
+ * inside a UTF-8 multi-byte character ({@code \r\n} stays within one line).
  */
 final class LineRange extends InputStream {
   private final InputStream in;
@@ -22,8 +22,10 @@ final class LineRange extends InputStream {
   private final byte[] buf = new byte[1 << 16];
   private int bufPos;
   private int bufLen;
+
   /** File offset of the next byte to deliver. */
   private long pos;
+
   private boolean atLineStart = true;
   private boolean done;
 
@@ -134,8 +136,8 @@ final class LineRange extends InputStream {
   }
 
   /**
-   * Line breaks in the rest of this range counted as {@link CsvRows} numbers lines: each
-   * {@code \n}, {@code \r\n} and lone {@code \r} is one. A last line without a break is not counted.
+   * Line breaks in the rest of this range counted as {@link CsvRows} numbers lines: each {@code
+   * \n}, {@code \r\n} and lone {@code \r} is one. A last line without a break is not counted.
    */
   long countLineBreaks() throws IOException {
     byte[] b = new byte[1 << 16];

@@ -36,9 +36,9 @@ import org.apache.parquet.schema.Type;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The {@code parquet} source type: a Parquet file of readings, mapped by config exactly like
- * {@code csv} ({@code timestampColumn}, {@code timestampFormat}, {@code timeZone},
- * {@code seriesColumn} or {@code seriesId}, {@code valueColumns}).
+ * The {@code parquet} source type: a Parquet file of readings, mapped by config exactly like {@code
+ * csv} ({@code timestampColumn}, {@code timestampFormat}, {@code timeZone}, {@code seriesColumn} or
+ * {@code seriesId}, {@code valueColumns}).
  *
  * <p>The file is read with parquet-hadoop's {@link ParquetFileReader} over an {@link InputFile}
  * backed by the Beam filesystem channel (local, {@code s3://}, {@code gs://}), row group by row
@@ -49,17 +49,19 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * {@code row N <column>} (N counts rows from 1 across the file). Values become the text the csv
  * parser would have seen: numbers as plain decimal text (no exponent), NULL as a missing value,
  * strings as they are. Timestamps:
+ *
  * <ul>
- *   <li>a {@code TIMESTAMP(MILLIS|MICROS|NANOS, UTC)} column (or a legacy INT96 one) is an
- *       instant: emitted as an ISO instant ({@code 2021-04-20T00:02:00Z}) for {@code iso}, as
- *       epoch milliseconds / seconds for {@code epoch_millis} / {@code epoch_seconds};</li>
- *   <li>a local {@code TIMESTAMP} (not adjusted to UTC) or a {@code DATE} column is emitted as
- *       ISO local text, read in the source's {@code timeZone}; it needs {@code iso};</li>
- *   <li>a plain integer or floating point column is an epoch number ({@code epoch_millis},
- *       {@code epoch_seconds}); a string column is parsed exactly as in csv.</li>
+ *   <li>a {@code TIMESTAMP(MILLIS|MICROS|NANOS, UTC)} column (or a legacy INT96 one) is an instant:
+ *       emitted as an ISO instant ({@code 2021-04-20T00:02:00Z}) for {@code iso}, as epoch
+ *       milliseconds / seconds for {@code epoch_millis} / {@code epoch_seconds};
+ *   <li>a local {@code TIMESTAMP} (not adjusted to UTC) or a {@code DATE} column is emitted as ISO
+ *       local text, read in the source's {@code timeZone}; it needs {@code iso};
+ *   <li>a plain integer or floating point column is an epoch number ({@code epoch_millis}, {@code
+ *       epoch_seconds}); a string column is parsed exactly as in csv.
  * </ul>
- * A typed timestamp column with a java.time pattern (which applies to text) is one rejected
- * record for the file saying which format to use, rather than thousands of per-row rejects.
+ *
+ * A typed timestamp column with a java.time pattern (which applies to text) is one rejected record
+ * for the file saying which format to use, rather than thousands of per-row rejects.
  *
  * <p>Bad data never throws: a file that is not Parquet, is truncated or cannot be decoded is one
  * rejected record with the reason (and, if it breaks mid-file, the row it broke at); a missing
@@ -88,8 +90,12 @@ public final class ParquetRows {
     String src = s.name;
     String configError = CsvParser.configError(s, ctx.seriesIdHint);
     boolean byColumn = s.seriesColumn != null;
-    String fixedSeries = byColumn ? null
-        : (ctx.seriesIdHint != null && !ctx.seriesIdHint.isBlank() ? ctx.seriesIdHint : s.seriesId);
+    String fixedSeries =
+        byColumn
+            ? null
+            : (ctx.seriesIdHint != null && !ctx.seriesIdHint.isBlank()
+                ? ctx.seriesIdHint
+                : s.seriesId);
     if (configError != null) {
       out.record(RawRecord.unparseable(src, ctx.origin, "file", fixedSeries, configError, null));
       return 1;
@@ -110,10 +116,17 @@ public final class ParquetRows {
         valueIdx.add(lookup(index, v, "valueColumns", missing));
       }
       if (!missing.isEmpty()) {
-        out.record(RawRecord.unparseable(src, ctx.origin, "schema", fixedSeries,
-            (missing.size() == 1 ? "configured column " : "configured columns ")
-                + String.join(", ", missing) + " not in the Parquet schema; columns: "
-                + columnNames(schema), schema.toString()));
+        out.record(
+            RawRecord.unparseable(
+                src,
+                ctx.origin,
+                "schema",
+                fixedSeries,
+                (missing.size() == 1 ? "configured column " : "configured columns ")
+                    + String.join(", ", missing)
+                    + " not in the Parquet schema; columns: "
+                    + columnNames(schema),
+                schema.toString()));
         return 1;
       }
       List<String> typeErrors = new ArrayList<>();
@@ -125,17 +138,25 @@ public final class ParquetRows {
         checkScalar(schema, valueIdx.get(i), "valueColumns", typeErrors);
       }
       if (!typeErrors.isEmpty()) {
-        out.record(RawRecord.unparseable(src, ctx.origin, "schema", fixedSeries,
-            String.join("; ", typeErrors), schema.toString()));
+        out.record(
+            RawRecord.unparseable(
+                src,
+                ctx.origin,
+                "schema",
+                fixedSeries,
+                String.join("; ", typeErrors),
+                schema.toString()));
         return 1;
       }
       PrimitiveType tsType = schema.getType(tsIdx).asPrimitiveType();
       TsKind tsKind = tsKind(tsType);
-      String mode = s.timestampFormat == null ? "iso" : s.timestampFormat.trim().toLowerCase(Locale.ROOT);
+      String mode =
+          s.timestampFormat == null ? "iso" : s.timestampFormat.trim().toLowerCase(Locale.ROOT);
       String formatError = formatError(s, tsType, tsKind, mode);
       if (formatError != null) {
-        out.record(RawRecord.unparseable(src, ctx.origin, "schema", fixedSeries, formatError,
-            schema.toString()));
+        out.record(
+            RawRecord.unparseable(
+                src, ctx.origin, "schema", fixedSeries, formatError, schema.toString()));
         return 1;
       }
       MessageColumnIO io = new ColumnIOFactory().getColumnIO(schema);
@@ -147,8 +168,10 @@ public final class ParquetRows {
           Group g = records.read();
           row++;
           String ts = timestampText(g, tsIdx, tsType, tsKind, mode);
-          String series = byColumn ? text(g, seriesIdx, schema.getType(seriesIdx).asPrimitiveType())
-              : fixedSeries;
+          String series =
+              byColumn
+                  ? text(g, seriesIdx, schema.getType(seriesIdx).asPrimitiveType())
+                  : fixedSeries;
           boolean noSeries = series == null || series.trim().isEmpty();
           for (int i = 0; i < valueIdx.size(); i++) {
             String col = s.valueColumns.get(i);
@@ -157,11 +180,20 @@ public final class ParquetRows {
             String value = text(g, vi, schema.getType(vi).asPrimitiveType());
             emitted++;
             if (noSeries) {
-              out.record(new RawRecord(src, ctx.origin, locator, null, ts, value, ctx.vintage,
-                  "series column '" + s.seriesColumn + "' is empty"));
+              out.record(
+                  new RawRecord(
+                      src,
+                      ctx.origin,
+                      locator,
+                      null,
+                      ts,
+                      value,
+                      ctx.vintage,
+                      "series column '" + s.seriesColumn + "' is empty"));
             } else {
-              out.record(RawRecord.of(src, ctx.origin, locator, series + "." + col, ts, value,
-                  ctx.vintage));
+              out.record(
+                  RawRecord.of(
+                      src, ctx.origin, locator, series + "." + col, ts, value, ctx.vintage));
             }
           }
         }
@@ -170,9 +202,19 @@ public final class ParquetRows {
       // parquet-mr reports a non-Parquet or truncated file as RuntimeException or IOException;
       // either way the bytes are bad, not the run. (Opening the file is the caller's I/O.)
       String where = row == 0 ? "file" : "row " + (row + 1);
-      out.record(RawRecord.unparseable(src, ctx.origin, where, fixedSeries,
-          (row == 0 ? "not a readable Parquet file: " : "unreadable Parquet data after row " + row
-              + " (the rest of the file was not read): ") + describe(e), null));
+      out.record(
+          RawRecord.unparseable(
+              src,
+              ctx.origin,
+              where,
+              fixedSeries,
+              (row == 0
+                      ? "not a readable Parquet file: "
+                      : "unreadable Parquet data after row "
+                          + row
+                          + " (the rest of the file was not read): ")
+                  + describe(e),
+              null));
       emitted++;
     }
     return emitted;
@@ -214,8 +256,15 @@ public final class ParquetRows {
   private static void checkScalar(MessageType schema, int idx, String field, List<String> errors) {
     Type t = schema.getType(idx);
     if (!t.isPrimitive() || t.isRepetition(Type.Repetition.REPEATED)) {
-      errors.add("column '" + t.getName() + "' (" + field + ") is a nested or repeated Parquet"
-          + " column (" + t.toString().trim() + "); only flat columns can be mapped");
+      errors.add(
+          "column '"
+              + t.getName()
+              + "' ("
+              + field
+              + ") is a nested or repeated Parquet"
+              + " column ("
+              + t.toString().trim()
+              + "); only flat columns can be mapped");
     }
   }
 
@@ -245,7 +294,8 @@ public final class ParquetRows {
       case FLOAT:
       case DOUBLE:
         return a == null || a instanceof LogicalTypeAnnotation.IntLogicalTypeAnnotation
-            ? TsKind.NUMBER : TsKind.TEXT;
+            ? TsKind.NUMBER
+            : TsKind.TEXT;
       default:
         return TsKind.TEXT;
     }
@@ -263,7 +313,10 @@ public final class ParquetRows {
         if (mode.equals("iso") || mode.equals("epoch_millis") || mode.equals("epoch_seconds")) {
           return null;
         }
-        return col + " (an instant); timestampFormat '" + s.timestampFormat + "' is a pattern for"
+        return col
+            + " (an instant); timestampFormat '"
+            + s.timestampFormat
+            + "' is a pattern for"
             + " text columns: set timestampFormat to iso (or epoch_millis, epoch_seconds)";
       case LOCAL_MILLIS:
       case LOCAL_MICROS:
@@ -272,8 +325,12 @@ public final class ParquetRows {
         if (mode.equals("iso")) {
           return null;
         }
-        return col + " (a local date/time, read in timeZone " + s.timeZone + "); timestampFormat '"
-            + s.timestampFormat + "' does not apply to it: set timestampFormat to iso";
+        return col
+            + " (a local date/time, read in timeZone "
+            + s.timeZone
+            + "); timestampFormat '"
+            + s.timestampFormat
+            + "' does not apply to it: set timestampFormat to iso";
       default:
         return null;
     }
@@ -292,7 +349,7 @@ public final class ParquetRows {
     }
     switch (kind) {
       case INSTANT_MILLIS:
-        return instantText(Math.multiplyExact(g.getLong(idx, 0), 1_000_000L) , mode);
+        return instantText(Math.multiplyExact(g.getLong(idx, 0), 1_000_000L), mode);
       case INSTANT_MICROS:
         return instantText(Math.multiplyExact(g.getLong(idx, 0), 1_000L), mode);
       case INSTANT_NANOS:
@@ -328,12 +385,18 @@ public final class ParquetRows {
 
   private static String localText(long value, long nanosPerUnit) {
     long nanos = Math.multiplyExact(value, nanosPerUnit);
-    LocalDateTime t = LocalDateTime.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L),
-        (int) Math.floorMod(nanos, 1_000_000_000L), ZoneOffset.UTC);
+    LocalDateTime t =
+        LocalDateTime.ofEpochSecond(
+            Math.floorDiv(nanos, 1_000_000_000L),
+            (int) Math.floorMod(nanos, 1_000_000_000L),
+            ZoneOffset.UTC);
     return t.toString();
   }
 
-  /** Legacy INT96 timestamp (Impala, Spark, old pandas): nanos of day, then Julian day, little endian. */
+  /**
+   * Legacy INT96 timestamp (Impala, Spark, old pandas): nanos of day, then Julian day, little
+   * endian.
+   */
   private static long int96Nanos(ByteBuffer b) {
     ByteBuffer le = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     long nanosOfDay = le.getLong();

@@ -31,8 +31,8 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
@@ -48,19 +48,19 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The sources box of the graph: every configured file, parsed by its type's payload parser into
- * raw records (and series metadata where the payload has it).
+ * The sources box of the graph: every configured file, parsed by its type's payload parser into raw
+ * records (and series metadata where the payload has it).
  *
  * <p>Globs are expanded when the graph is built, so a pattern that matches nothing fails the run
- * before anything is written, and a file matched by two patterns of one source is read once.
- * Files are then spread across workers; each file is streamed by one worker, except a csv file
- * bigger than its source's {@code splitBytes}: that one is cut into byte ranges read in parallel
- * ({@link LineRange}, {@link CsvParser#parseLines}), with the same records and locators as a
- * whole-file read (one record per physical line required), and one lake file per range.
+ * before anything is written, and a file matched by two patterns of one source is read once. Files
+ * are then spread across workers; each file is streamed by one worker, except a csv file bigger
+ * than its source's {@code splitBytes}: that one is cut into byte ranges read in parallel ({@link
+ * LineRange}, {@link CsvParser#parseLines}), with the same records and locators as a whole-file
+ * read (one record per physical line required), and one lake file per range.
  *
- * <p>{@link #withRawLake} makes the step that reads a file also land that file's raw records in
- * the lake, one CSV per input file ({@link RawLakeFile}), while it streams them out: the raw lake
- * costs no shuffle. Without it nothing is written.
+ * <p>{@link #withRawLake} makes the step that reads a file also land that file's raw records in the
+ * lake, one CSV per input file ({@link RawLakeFile}), while it streams them out: the raw lake costs
+ * no shuffle. Without it nothing is written.
  */
 public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   public static final TupleTag<RawRecord> RAW = new TupleTag<RawRecord>() {};
@@ -70,8 +70,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   private final @Nullable String lakeRoot;
   private final @Nullable String ingestDate;
 
-  private ReadSources(PipelineConfig config, @Nullable String lakeRoot,
-      @Nullable String ingestDate) {
+  private ReadSources(
+      PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
     this.config = config;
     this.lakeRoot = lakeRoot;
     this.ingestDate = ingestDate;
@@ -105,7 +105,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     List<FileTask> parquetTasks = new ArrayList<>();
     List<FileTask> rangeTasks = new ArrayList<>();
     for (FileTask t : tasks) {
-      (t.isRange() ? rangeTasks : parquetSources.contains(t.source) ? parquetTasks : textTasks).add(t);
+      (t.isRange() ? rangeTasks : parquetSources.contains(t.source) ? parquetTasks : textTasks)
+          .add(t);
     }
     List<PCollectionTuple> parts = new ArrayList<>();
     if (!rangeTasks.isEmpty()) {
@@ -113,12 +114,15 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     }
     PCollectionTuple text = null;
     if (!textTasks.isEmpty() || (parquetTasks.isEmpty() && rangeTasks.isEmpty())) {
-      text = begin
-          .apply("ListFiles", Create.of(textTasks).withCoder(SerializableCoder.of(FileTask.class)))
-          .apply("SpreadFiles", Reshuffle.viaRandomKey())
-          .apply("ParsePayloads",
-              ParDo.of(new ParseFileFn(config, lakeRoot, ingestDate))
-                  .withOutputTags(RAW, TupleTagList.of(SERIES)));
+      text =
+          begin
+              .apply(
+                  "ListFiles", Create.of(textTasks).withCoder(SerializableCoder.of(FileTask.class)))
+              .apply("SpreadFiles", Reshuffle.viaRandomKey())
+              .apply(
+                  "ParsePayloads",
+                  ParDo.of(new ParseFileFn(config, lakeRoot, ingestDate))
+                      .withOutputTags(RAW, TupleTagList.of(SERIES)));
       text.get(RAW).setCoder(RawRecord.Coder.of());
       text.get(SERIES).setCoder(SeriesInfo.Coder.of());
     }
@@ -130,13 +134,16 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     }
     checkParquetRuntime();
     // Parquet is binary and needs random access (the footer is at the end): its own branch.
-    PCollectionTuple parquet = begin
-        .apply("ListParquetFiles",
-            Create.of(parquetTasks).withCoder(SerializableCoder.of(FileTask.class)))
-        .apply("SpreadParquetFiles", Reshuffle.viaRandomKey())
-        .apply("ReadParquet",
-            ParDo.of(new ReadParquetFn(config, lakeRoot, ingestDate))
-                .withOutputTags(RAW, TupleTagList.of(SERIES)));
+    PCollectionTuple parquet =
+        begin
+            .apply(
+                "ListParquetFiles",
+                Create.of(parquetTasks).withCoder(SerializableCoder.of(FileTask.class)))
+            .apply("SpreadParquetFiles", Reshuffle.viaRandomKey())
+            .apply(
+                "ReadParquet",
+                ParDo.of(new ReadParquetFn(config, lakeRoot, ingestDate))
+                    .withOutputTags(RAW, TupleTagList.of(SERIES)));
     parquet.get(RAW).setCoder(RawRecord.Coder.of());
     parquet.get(SERIES).setCoder(SeriesInfo.Coder.of());
     parts.add(parquet);
@@ -158,23 +165,28 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   }
 
   /**
-   * Files read in line ranges: a first step counts the line breaks of each range (each worker
-   * reads its own range only), and the parsing step numbers each range's lines from the sum of
-   * the counts of the ranges before it, so locators are those of a whole-file read.
+   * Files read in line ranges: a first step counts the line breaks of each range (each worker reads
+   * its own range only), and the parsing step numbers each range's lines from the sum of the counts
+   * of the ranges before it, so locators are those of a whole-file read.
    */
   private PCollectionTuple readRanges(PBegin begin, List<FileTask> rangeTasks) {
-    PCollection<FileTask> ranges = begin
-        .apply("ListFileRanges",
-            Create.of(rangeTasks).withCoder(SerializableCoder.of(FileTask.class)))
-        .apply("SpreadFileRanges", Reshuffle.viaRandomKey());
-    PCollectionView<Map<String, Long>> lineCounts = ranges
-        .apply("CountRangeLines", ParDo.of(new CountLinesFn()))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
-        .apply("RangeLineCounts", View.asMap());
-    PCollectionTuple out = ranges.apply("ParseRanges",
-        ParDo.of(new ParseRangeFn(config, lakeRoot, ingestDate))
-            .withSideInput(ParseRangeFn.LINE_COUNTS, lineCounts)
-            .withOutputTags(RAW, TupleTagList.of(SERIES)));
+    PCollection<FileTask> ranges =
+        begin
+            .apply(
+                "ListFileRanges",
+                Create.of(rangeTasks).withCoder(SerializableCoder.of(FileTask.class)))
+            .apply("SpreadFileRanges", Reshuffle.viaRandomKey());
+    PCollectionView<Map<String, Long>> lineCounts =
+        ranges
+            .apply("CountRangeLines", ParDo.of(new CountLinesFn()))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+            .apply("RangeLineCounts", View.asMap());
+    PCollectionTuple out =
+        ranges.apply(
+            "ParseRanges",
+            ParDo.of(new ParseRangeFn(config, lakeRoot, ingestDate))
+                .withSideInput(ParseRangeFn.LINE_COUNTS, lineCounts)
+                .withOutputTags(RAW, TupleTagList.of(SERIES)));
     out.get(RAW).setCoder(RawRecord.Coder.of());
     out.get(SERIES).setCoder(SeriesInfo.Coder.of());
     return out;
@@ -183,10 +195,13 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   /** parquet-hadoop 1.13 needs Hadoop's Configuration at run time; say so before the run starts. */
   private static void checkParquetRuntime() {
     try {
-      Class.forName("org.apache.hadoop.conf.Configuration", false, ReadSources.class.getClassLoader());
+      Class.forName(
+          "org.apache.hadoop.conf.Configuration", false, ReadSources.class.getClassLoader());
     } catch (ClassNotFoundException e) {
-      throw new IllegalStateException("parquet sources need Hadoop's client classes on the classpath"
-          + " (org.apache.hadoop:hadoop-client-api and hadoop-client-runtime 3.4.1)", e);
+      throw new IllegalStateException(
+          "parquet sources need Hadoop's client classes on the classpath"
+              + " (org.apache.hadoop:hadoop-client-api and hadoop-client-runtime 3.4.1)",
+          e);
     }
   }
 
@@ -202,7 +217,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       for (FileEntry entry : entries) {
         for (Map.Entry<String, Long> file : match(source, entry.path).entrySet()) {
           String path = file.getKey();
-          String hint = entry.seriesId != null ? entry.seriesId : seriesIdFromFileName(source, path);
+          String hint =
+              entry.seriesId != null ? entry.seriesId : seriesIdFromFileName(source, path);
           String vintage = entry.vintage != null ? entry.vintage : source.vintage;
           FileTask t = new FileTask(source.name, path, hint, vintage);
           if (tasks.add(t)) {
@@ -219,8 +235,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   }
 
   /**
-   * A csv file bigger than its source's {@code splitBytes}: ranges of {@code splitBytes} bytes
-   * (the last one shorter); anything else: the task itself.
+   * A csv file bigger than its source's {@code splitBytes}: ranges of {@code splitBytes} bytes (the
+   * last one shorter); anything else: the task itself.
    */
   static List<FileTask> splitIfLarge(SourceConfig source, FileTask whole, long size) {
     long split = source.splitBytes;
@@ -229,9 +245,18 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     }
     long n = (size + split - 1) / split;
     if (n > 1_000_000) {
-      throw new IllegalArgumentException("source '" + source.name + "': splitBytes " + split
-          + " cuts " + whole.path + " (" + size + " bytes) into " + n
-          + " ranges; at most 1000000 per file");
+      throw new IllegalArgumentException(
+          "source '"
+              + source.name
+              + "': splitBytes "
+              + split
+              + " cuts "
+              + whole.path
+              + " ("
+              + size
+              + " bytes) into "
+              + n
+              + " ranges; at most 1000000 per file");
     }
     List<FileTask> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -246,8 +271,9 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     try {
       result = FileSystems.match(pattern, EmptyMatchTreatment.ALLOW_IF_WILDCARD);
     } catch (IOException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("source '" + source.name + "': cannot list files '"
-          + pattern + "': " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "source '" + source.name + "': cannot list files '" + pattern + "': " + e.getMessage(),
+          e);
     }
     Map<String, Long> out = new java.util.TreeMap<>();
     try {
@@ -259,19 +285,20 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
         }
       }
     } catch (IOException e) {
-      throw new IllegalArgumentException("source '" + source.name + "': cannot list files '"
-          + pattern + "': " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "source '" + source.name + "': cannot list files '" + pattern + "': " + e.getMessage(),
+          e);
     }
     if (out.isEmpty()) {
-      throw new IllegalArgumentException("source '" + source.name + "': files '" + pattern
-          + "' matched no files");
+      throw new IllegalArgumentException(
+          "source '" + source.name + "': files '" + pattern + "' matched no files");
     }
     return out;
   }
 
   /**
-   * FRED observation responses do not name their series; by convention the file name does, up
-   * to the first '_' or '.' ({@code PAYEMS_obs_2023.json} is PAYEMS). Config can say otherwise.
+   * FRED observation responses do not name their series; by convention the file name does, up to
+   * the first '_' or '.' ({@code PAYEMS_obs_2023.json} is PAYEMS). Config can say otherwise.
    */
   static @Nullable String seriesIdFromFileName(SourceConfig source, String path) {
     if (source.type != SourceType.FRED) {
@@ -336,8 +363,10 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     /** A whole file as UTF-8 text, from any filesystem Beam knows. */
     static Reader openText(String path, int bufferChars) throws IOException {
       ResourceId resource = FileSystems.matchNewResource(path, false);
-      return new BufferedReader(new InputStreamReader(
-          Channels.newInputStream(FileSystems.open(resource)), StandardCharsets.UTF_8), bufferChars);
+      return new BufferedReader(
+          new InputStreamReader(
+              Channels.newInputStream(FileSystems.open(resource)), StandardCharsets.UTF_8),
+          bufferChars);
     }
 
     /** Puts the task's lake file (when on) under its final name, then drops other layouts. */
@@ -393,8 +422,10 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
       PayloadContext ctx = context(task);
       long[] n = {0};
-      try (RawLakeFile lake = lakeFile(task); Reader reader = openText(task.path, 1 << 16)) {
-        PayloadParsers.forType(ctx.source.type).parse(ctx, withoutBom(reader), output(out, lake, n));
+      try (RawLakeFile lake = lakeFile(task);
+          Reader reader = openText(task.path, 1 << 16)) {
+        PayloadParsers.forType(ctx.source.type)
+            .parse(ctx, withoutBom(reader), output(out, lake, n));
         commitLake(lake, task);
       }
       files.inc();
@@ -443,33 +474,42 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       if (firstLines == null) {
         firstLines = new HashMap<>();
       }
-      return firstLines.computeIfAbsent(task.source + '\u0000' + task.path, k -> {
-        long[] first = new long[task.parts];
-        long line = 1;
-        for (int i = 0; i < task.parts; i++) {
-          first[i] = line;
-          Long c = counts.get(FileTask.rangeKey(task.source, task.path, i));
-          if (c == null) {
-            throw new IllegalStateException("no line count for range " + i + " of " + task);
-          }
-          line += c;
-        }
-        return first;
-      });
+      return firstLines.computeIfAbsent(
+          task.source + '\u0000' + task.path,
+          k -> {
+            long[] first = new long[task.parts];
+            long line = 1;
+            for (int i = 0; i < task.parts; i++) {
+              first[i] = line;
+              Long c = counts.get(FileTask.rangeKey(task.source, task.path, i));
+              if (c == null) {
+                throw new IllegalStateException("no line count for range " + i + " of " + task);
+              }
+              line += c;
+            }
+            return first;
+          });
     }
 
     @ProcessElement
-    public void process(@Element FileTask task, @SideInput(LINE_COUNTS) Map<String, Long> counts,
-        MultiOutputReceiver out) throws IOException {
+    public void process(
+        @Element FileTask task,
+        @SideInput(LINE_COUNTS) Map<String, Long> counts,
+        MultiOutputReceiver out)
+        throws IOException {
       long firstLine = firstLines(task, counts)[task.part];
       PayloadContext ctx = context(task);
       long[] n = {0};
       try (RawLakeFile lake = lakeFile(task);
           Reader head = openText(task.path, 1 << 13);
-          Reader lines = new BufferedReader(new InputStreamReader(
-              LineRange.open(task.path, task.start, task.end), StandardCharsets.UTF_8), 1 << 16)) {
-        new CsvParser().parseLines(ctx, withoutBom(head), lines, firstLine, task.part == 0,
-            output(out, lake, n));
+          Reader lines =
+              new BufferedReader(
+                  new InputStreamReader(
+                      LineRange.open(task.path, task.start, task.end), StandardCharsets.UTF_8),
+                  1 << 16)) {
+        new CsvParser()
+            .parseLines(
+                ctx, withoutBom(head), lines, firstLine, task.part == 0, output(out, lake, n));
         commitLake(lake, task);
       }
       if (task.part == 0) {
@@ -494,15 +534,23 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       SourceConfig source = source(task);
       PayloadContext ctx = context(task);
       long[] n = {0};
-      try (RawLakeFile lake = lakeFile(task); java.nio.channels.ReadableByteChannel channel =
-          FileSystems.open(FileSystems.matchNewResource(task.path, false))) {
+      try (RawLakeFile lake = lakeFile(task);
+          java.nio.channels.ReadableByteChannel channel =
+              FileSystems.open(FileSystems.matchNewResource(task.path, false))) {
         ParseOutput sink = output(out, lake, n);
         if (channel instanceof java.nio.channels.SeekableByteChannel) {
           ParquetRows.read(ctx, (java.nio.channels.SeekableByteChannel) channel, sink);
         } else {
-          sink.record(RawRecord.unparseable(source.name, task.path, "file", source.seriesId,
-              "the filesystem of '" + task.path + "' gives no random access, which Parquet needs",
-              null));
+          sink.record(
+              RawRecord.unparseable(
+                  source.name,
+                  task.path,
+                  "file",
+                  source.seriesId,
+                  "the filesystem of '"
+                      + task.path
+                      + "' gives no random access, which Parquet needs",
+                  null));
         }
         commitLake(lake, task); // parquet inputs are never split: no other layout to drop
       }

@@ -9,9 +9,9 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * How many elements a collection has (0 when empty), counted per bundle first. Same answer as
- * {@code Count.globally()}, but only one number per bundle reaches the global sum: on Flink's
- * batch runner {@code Count.globally()} is a combine that encodes and sorts every element, which
- * on the raw records of a 10M-row run is a full extra pass through the coders.
+ * {@code Count.globally()}, but only one number per bundle reaches the global sum: on Flink's batch
+ * runner {@code Count.globally()} is a combine that encodes and sorts every element, which on the
+ * raw records of a 10M-row run is a full extra pass through the coders.
  */
 public final class CountElements<T> extends PTransform<PCollection<T>, PCollection<Long>> {
   private CountElements() {}
@@ -22,7 +22,8 @@ public final class CountElements<T> extends PTransform<PCollection<T>, PCollecti
 
   @Override
   public PCollection<Long> expand(PCollection<T> input) {
-    return input.apply("CountPerBundle", ParDo.of(new CountFn<T>()))
+    return input
+        .apply("CountPerBundle", ParDo.of(new CountFn<T>()))
         .apply("Total", Sum.longsGlobally());
   }
 

@@ -26,16 +26,16 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * One observation per (source, series_id, ts): the latest vintage wins (ties broken by origin
- * and position, so a rerun picks the same winner). Outputs the winners and how many records were
+ * One observation per (source, series_id, ts): the latest vintage wins (ties broken by origin and
+ * position, so a rerun picks the same winner). Outputs the winners and how many records were
  * superseded, so the run can account for every record.
  *
- * <p>One {@link GroupByKey} and nothing else crosses the shuffle: no combiner, because almost
- * every key is unique and a combiner lifted before the shuffle only adds a hash map per key and a
- * second sort. The group key is either the observation's key itself ({@code withShards(0)}: for
- * runners that sort their groups, Flink and Dataflow) or a hash shard of it (the default: the
- * DirectRunner schedules work per group, so it wants few groups; each shard's winners are picked
- * with a hash map after the shuffle).
+ * <p>One {@link GroupByKey} and nothing else crosses the shuffle: no combiner, because almost every
+ * key is unique and a combiner lifted before the shuffle only adds a hash map per key and a second
+ * sort. The group key is either the observation's key itself ({@code withShards(0)}: for runners
+ * that sort their groups, Flink and Dataflow) or a hash shard of it (the default: the DirectRunner
+ * schedules work per group, so it wants few groups; each shard's winners are picked with a hash map
+ * after the shuffle).
  *
  * <p>Per-key group keys are bytes laid out for a sorting shuffle: a 64-bit hash of (source,
  * series), then the timestamp, then the exact text. Flink sorts on a fixed-length prefix of the
@@ -43,7 +43,8 @@ import org.apache.beam.sdk.values.TupleTagList;
  * comparisons fell back to decoding both keys. The hash first also keeps a series' observations
  * together and in time order, which is the order the warehouse's index likes to be filled in.
  */
-public final class DedupLatestVintage extends PTransform<PCollection<Observation>, PCollectionTuple> {
+public final class DedupLatestVintage
+    extends PTransform<PCollection<Observation>, PCollectionTuple> {
   public static final TupleTag<Observation> LATEST = new TupleTag<Observation>() {};
   public static final TupleTag<Long> SUPERSEDED = new TupleTag<Long>() {};
 
@@ -59,8 +60,8 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
   }
 
   /**
-   * Groups by a hash shard of the key ({@code n >= 1}), or by the key itself ({@code n == 0}):
-   * a runner that sorts its groups (Flink, Dataflow) needs no per-shard hash map then.
+   * Groups by a hash shard of the key ({@code n >= 1}), or by the key itself ({@code n == 0}): a
+   * runner that sorts its groups (Flink, Dataflow) needs no per-shard hash map then.
    */
   public DedupLatestVintage withShards(int n) {
     if (n < 0 || n > 65535) {
@@ -71,12 +72,14 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
 
   @Override
   public PCollectionTuple expand(PCollection<Observation> input) {
-    PCollectionTuple out = input
-        .apply("KeyForDedup", ParDo.of(new KeyFn(shards)))
-        .setCoder(KvCoder.of(ByteArrayCoder.of(), Observation.Coder.of()))
-        .apply("GroupCandidates", GroupByKey.create())
-        .apply("PickLatest",
-            ParDo.of(new PickLatestFn()).withOutputTags(LATEST, TupleTagList.of(SUPERSEDED)));
+    PCollectionTuple out =
+        input
+            .apply("KeyForDedup", ParDo.of(new KeyFn(shards)))
+            .setCoder(KvCoder.of(ByteArrayCoder.of(), Observation.Coder.of()))
+            .apply("GroupCandidates", GroupByKey.create())
+            .apply(
+                "PickLatest",
+                ParDo.of(new PickLatestFn()).withOutputTags(LATEST, TupleTagList.of(SUPERSEDED)));
     out.get(LATEST).setCoder(Observation.Coder.of());
     out.get(SUPERSEDED).setCoder(VarLongCoder.of());
     return out;
@@ -107,7 +110,9 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
     return ByteBuffer.allocate(16 + source.length + 1 + series.length)
         .putLong(seriesHash(o.source, o.seriesId))
         .putLong(o.ts ^ Long.MIN_VALUE) // sign flipped: unsigned byte order = time order
-        .put(source).put((byte) 0).put(series)
+        .put(source)
+        .put((byte) 0)
+        .put(series)
         .array();
   }
 
@@ -151,14 +156,14 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
     }
   }
 
-  static final Comparator<Observation> BY_KEY = Comparator
-      .comparing((Observation o) -> o.source)
-      .thenComparing(o -> o.seriesId)
-      .thenComparingLong(o -> o.ts);
+  static final Comparator<Observation> BY_KEY =
+      Comparator.comparing((Observation o) -> o.source)
+          .thenComparing(o -> o.seriesId)
+          .thenComparingLong(o -> o.ts);
 
   /**
-   * Picks each key's winner. Superseded counts are summed per bundle and emitted once, so the
-   * count output stays a handful of elements whatever the input size.
+   * Picks each key's winner. Superseded counts are summed per bundle and emitted once, so the count
+   * output stays a handful of elements whatever the input size.
    */
   static final class PickLatestFn extends DoFn<KV<byte[], Iterable<Observation>>, Observation> {
     private final Counter superseded = Metrics.counter(DedupLatestVintage.class, "superseded");
@@ -204,7 +209,8 @@ public final class DedupLatestVintage extends PTransform<PCollection<Observation
     public void finishBundle(FinishBundleContext ctx) {
       if (dropped > 0) {
         superseded.inc(dropped);
-        ctx.output(SUPERSEDED, dropped, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+        ctx.output(
+            SUPERSEDED, dropped, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
       }
     }
   }

@@ -6,17 +6,18 @@ import java.util.regex.Pattern;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Reads a numeric value as sources write them, or says why not. Missing markers become
- * {@code null}; thousands separators are accepted only in well-formed groups of three, so a
- * value whose separator could be a decimal comma ({@code 1,23}, {@code 1.234,5}) is rejected as
- * ambiguous instead of guessed.
+ * Reads a numeric value as sources write them, or says why not. Missing markers become {@code
+ * null}; thousands separators are accepted only in well-formed groups of three, so a value whose
+ * separator could be a decimal comma ({@code 1,23}, {@code 1.234,5}) is rejected as ambiguous
+ * instead of guessed.
  */
 public final class NumberParser {
   /** What sources write for "no value": FRED's ".", empty fields, NULL and NaN exports. */
   public static final Set<String> MISSING_MARKERS =
       Set.of("", ".", "null", "nan", "n/a", "na", "#n/a", "none");
 
-  private static final Pattern PLAIN = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
+  private static final Pattern PLAIN =
+      Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
   private static final Pattern GROUPED = Pattern.compile("[+-]?\\d{1,3}(,\\d{3})+(\\.\\d+)?");
   private static final Pattern HAS_DIGIT = Pattern.compile(".*\\d.*");
 
@@ -37,10 +38,14 @@ public final class NumberParser {
       v = Double.parseDouble(text);
     } else if (GROUPED.matcher(text).matches()) {
       v = Double.parseDouble(text.replace(",", ""));
-    } else if (text.indexOf(',') >= 0 && HAS_DIGIT.matcher(text).matches()
+    } else if (text.indexOf(',') >= 0
+        && HAS_DIGIT.matcher(text).matches()
         && text.matches("[+-]?[\\d.,]+")) {
-      throw new IllegalArgumentException("value '" + text + "' is ambiguous: ',' is neither a"
-          + " thousands separator in groups of three nor allowed as a decimal separator");
+      throw new IllegalArgumentException(
+          "value '"
+              + text
+              + "' is ambiguous: ',' is neither a"
+              + " thousands separator in groups of three nor allowed as a decimal separator");
     } else {
       throw new IllegalArgumentException("value '" + abbreviate(text) + "' is not a number");
     }

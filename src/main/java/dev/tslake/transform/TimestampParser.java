@@ -23,14 +23,15 @@ import java.util.regex.Pattern;
 /**
  * Turns a source's timestamp text into epoch milliseconds UTC, or says exactly why it cannot.
  *
- * <p>Nothing is guessed: parsing is strict (no February 30th rolled into March), a local time
- * that a daylight-saving change skipped or repeated in the source's zone is rejected, and an
- * epoch value in scientific notation (what Excel does to {@code 1618876920000}) is rejected
- * because its precision is gone.
+ * <p>Nothing is guessed: parsing is strict (no February 30th rolled into March), a local time that
+ * a daylight-saving change skipped or repeated in the source's zone is rejected, and an epoch value
+ * in scientific notation (what Excel does to {@code 1618876920000}) is rejected because its
+ * precision is gone.
  */
 public final class TimestampParser implements Serializable {
   /** Years outside this range are taken as a unit mix-up (seconds read as millis and so on). */
   private static final Instant MIN_PLAUSIBLE = Instant.parse("1000-01-01T00:00:00Z");
+
   private static final Instant MAX_PLAUSIBLE = Instant.parse("3000-01-01T00:00:00Z");
   private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
   private static final Pattern DECIMAL = Pattern.compile("[+-]?\\d+(\\.\\d+)?");
@@ -41,12 +42,22 @@ public final class TimestampParser implements Serializable {
           .parseCaseInsensitive()
           .append(DateTimeFormatter.ISO_LOCAL_DATE)
           .optionalStart()
-          .optionalStart().appendLiteral('T').optionalEnd()
-          .optionalStart().appendLiteral(' ').optionalEnd()
+          .optionalStart()
+          .appendLiteral('T')
+          .optionalEnd()
+          .optionalStart()
+          .appendLiteral(' ')
+          .optionalEnd()
           .append(DateTimeFormatter.ISO_LOCAL_TIME)
-          .optionalStart().appendOffsetId().optionalEnd()
-          .optionalStart().appendOffset("+HHmm", "Z").optionalEnd()
-          .optionalStart().appendOffset("+HH", "Z").optionalEnd()
+          .optionalStart()
+          .appendOffsetId()
+          .optionalEnd()
+          .optionalStart()
+          .appendOffset("+HHmm", "Z")
+          .optionalEnd()
+          .optionalStart()
+          .appendOffset("+HH", "Z")
+          .optionalEnd()
           .optionalEnd()
           .toFormatter(Locale.ROOT)
           .withResolverStyle(ResolverStyle.STRICT)
@@ -101,15 +112,20 @@ public final class TimestampParser implements Serializable {
     if (mode == Mode.PATTERN) {
       try {
         // 'y' (year of era) needs an era under STRICT resolution; 'u' is the proleptic year.
-        formatter = new DateTimeFormatterBuilder()
-            .parseCaseInsensitive()
-            .appendPattern(yearOfEraToYear(pattern))
-            .toFormatter(Locale.ROOT)
-            .withResolverStyle(ResolverStyle.STRICT)
-            .withChronology(java.time.chrono.IsoChronology.INSTANCE);
+        formatter =
+            new DateTimeFormatterBuilder()
+                .parseCaseInsensitive()
+                .appendPattern(yearOfEraToYear(pattern))
+                .toFormatter(Locale.ROOT)
+                .withResolverStyle(ResolverStyle.STRICT)
+                .withChronology(java.time.chrono.IsoChronology.INSTANCE);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("timestampFormat '" + pattern + "' is neither iso,"
-            + " epoch_seconds, epoch_millis nor a valid java.time pattern: " + e.getMessage());
+        throw new IllegalArgumentException(
+            "timestampFormat '"
+                + pattern
+                + "' is neither iso,"
+                + " epoch_seconds, epoch_millis nor a valid java.time pattern: "
+                + e.getMessage());
       }
     }
   }
@@ -155,25 +171,36 @@ public final class TimestampParser implements Serializable {
         instant = patterned(text, z);
     }
     if (instant.isBefore(MIN_PLAUSIBLE) || !instant.isBefore(MAX_PLAUSIBLE)) {
-      throw new IllegalArgumentException("timestamp '" + text + "' is " + instant
-          + ", outside years 1000-2999: wrong unit or format?");
+      throw new IllegalArgumentException(
+          "timestamp '"
+              + text
+              + "' is "
+              + instant
+              + ", outside years 1000-2999: wrong unit or format?");
     }
     return instant.toEpochMilli();
   }
 
   private Instant epoch(String text, long millisPerUnit) {
     if (SCIENTIFIC.matcher(text).matches()) {
-      throw new IllegalArgumentException("epoch timestamp '" + text + "' is in scientific notation:"
-          + " its digits were lost (typically by a spreadsheet), so the time is ambiguous");
+      throw new IllegalArgumentException(
+          "epoch timestamp '"
+              + text
+              + "' is in scientific notation:"
+              + " its digits were lost (typically by a spreadsheet), so the time is ambiguous");
     }
     if (millisPerUnit == 1 ? !INTEGER.matcher(text).matches() : !DECIMAL.matcher(text).matches()) {
-      throw new IllegalArgumentException("epoch timestamp '" + text + "' is not a number of "
-          + (millisPerUnit == 1 ? "milliseconds" : "seconds"));
+      throw new IllegalArgumentException(
+          "epoch timestamp '"
+              + text
+              + "' is not a number of "
+              + (millisPerUnit == 1 ? "milliseconds" : "seconds"));
     }
     try {
       BigDecimal millis = new BigDecimal(text).multiply(BigDecimal.valueOf(millisPerUnit));
       if (millis.stripTrailingZeros().scale() > 0) {
-        throw new IllegalArgumentException("epoch timestamp '" + text + "' has sub-millisecond digits");
+        throw new IllegalArgumentException(
+            "epoch timestamp '" + text + "' has sub-millisecond digits");
       }
       return Instant.ofEpochMilli(millis.longValueExact());
     } catch (ArithmeticException | DateTimeException e) {
@@ -190,7 +217,8 @@ public final class TimestampParser implements Serializable {
     try {
       t = ISO_LOCAL.parse(text);
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("timestamp '" + text + "' is not an ISO-8601 date or date-time");
+      throw new IllegalArgumentException(
+          "timestamp '" + text + "' is not an ISO-8601 date or date-time");
     }
     return resolve(t, text, zone);
   }
@@ -201,8 +229,13 @@ public final class TimestampParser implements Serializable {
    * invalid, returns null and goes the general way, which also words the error.
    */
   static Instant isoUtcSeconds(String t) {
-    if (t.length() != 20 || t.charAt(4) != '-' || t.charAt(7) != '-' || t.charAt(10) != 'T'
-        || t.charAt(13) != ':' || t.charAt(16) != ':' || t.charAt(19) != 'Z') {
+    if (t.length() != 20
+        || t.charAt(4) != '-'
+        || t.charAt(7) != '-'
+        || t.charAt(10) != 'T'
+        || t.charAt(13) != ':'
+        || t.charAt(16) != ':'
+        || t.charAt(19) != 'Z') {
       return null;
     }
     int year = digits(t, 0, 4);
@@ -211,8 +244,16 @@ public final class TimestampParser implements Serializable {
     int hour = digits(t, 11, 2);
     int minute = digits(t, 14, 2);
     int second = digits(t, 17, 2);
-    if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0
-        || minute > 59 || second < 0 || second > 59
+    if (year < 0
+        || month < 1
+        || month > 12
+        || day < 1
+        || hour < 0
+        || hour > 23
+        || minute < 0
+        || minute > 59
+        || second < 0
+        || second > 59
         || day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
       return null;
     }
@@ -237,8 +278,8 @@ public final class TimestampParser implements Serializable {
     try {
       t = formatter.parse(text);
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("timestamp '" + text + "' does not match pattern '"
-          + pattern + "'");
+      throw new IllegalArgumentException(
+          "timestamp '" + text + "' does not match pattern '" + pattern + "'");
     }
     return resolve(t, text, zone);
   }
@@ -265,11 +306,21 @@ public final class TimestampParser implements Serializable {
       return local.toInstant(offsets.get(0));
     }
     if (offsets.isEmpty()) {
-      throw new IllegalArgumentException("local time '" + text + "' does not exist in " + zone
-          + " (skipped by a daylight-saving change)");
+      throw new IllegalArgumentException(
+          "local time '"
+              + text
+              + "' does not exist in "
+              + zone
+              + " (skipped by a daylight-saving change)");
     }
-    throw new IllegalArgumentException("local time '" + text + "' is ambiguous in " + zone
-        + " (it occurs twice around a daylight-saving change: offsets " + offsets + ")");
+    throw new IllegalArgumentException(
+        "local time '"
+            + text
+            + "' is ambiguous in "
+            + zone
+            + " (it occurs twice around a daylight-saving change: offsets "
+            + offsets
+            + ")");
   }
 
   /** Parses an ISO date (midnight UTC) or instant with offset; used for vintages. */

@@ -19,13 +19,11 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Parse + validate + clean: raw strings become an observation with a UTC timestamp, a numeric
- * value (null for a missing marker) and a vintage, or a {@link Reject} with the original record
- * and the specific reason. Nothing is dropped silently: every input leaves on one of the two
- * outputs.
+ * Parse + validate + clean: raw strings become an observation with a UTC timestamp, a numeric value
+ * (null for a missing marker) and a vintage, or a {@link Reject} with the original record and the
+ * specific reason. Nothing is dropped silently: every input leaves on one of the two outputs.
  */
-public final class ValidateAndClean
-    extends PTransform<PCollection<RawRecord>, PCollectionTuple> {
+public final class ValidateAndClean extends PTransform<PCollection<RawRecord>, PCollectionTuple> {
   public static final TupleTag<Observation> VALID = new TupleTag<Observation>() {};
   public static final TupleTag<Reject> REJECTED = new TupleTag<Reject>() {};
 
@@ -44,8 +42,10 @@ public final class ValidateAndClean
 
   @Override
   public PCollectionTuple expand(PCollection<RawRecord> input) {
-    PCollectionTuple out = input.apply("ParseValidateClean",
-        ParDo.of(new ValidateFn(config)).withOutputTags(VALID, TupleTagList.of(REJECTED)));
+    PCollectionTuple out =
+        input.apply(
+            "ParseValidateClean",
+            ParDo.of(new ValidateFn(config)).withOutputTags(VALID, TupleTagList.of(REJECTED)));
     out.get(VALID).setCoder(Observation.Coder.of());
     out.get(REJECTED).setCoder(Reject.Coder.of());
     return out;
@@ -133,13 +133,22 @@ public final class ValidateAndClean
       return new Reject("validate", "missing series id", r);
     }
     if (series.length() > MAX_SERIES_ID_LENGTH) {
-      return new Reject("validate", "series id is " + series.length() + " characters long, more"
-          + " than " + MAX_SERIES_ID_LENGTH, r);
+      return new Reject(
+          "validate",
+          "series id is "
+              + series.length()
+              + " characters long, more"
+              + " than "
+              + MAX_SERIES_ID_LENGTH,
+          r);
     }
     for (int i = 0; i < series.length(); i++) {
       if (Character.isISOControl(series.charAt(i))) {
-        return new Reject("validate", "series id contains control character U+"
-            + String.format("%04X", (int) series.charAt(i)), r);
+        return new Reject(
+            "validate",
+            "series id contains control character U+"
+                + String.format("%04X", (int) series.charAt(i)),
+            r);
       }
     }
     long ts;
@@ -152,7 +161,8 @@ public final class ValidateAndClean
         try {
           vintage = TimestampParser.parseIsoInstant(r.vintage);
         } catch (IllegalArgumentException e) {
-          return new Reject("validate", "vintage '" + r.vintage + "' is not an ISO date or instant", r);
+          return new Reject(
+              "validate", "vintage '" + r.vintage + "' is not an ISO date or instant", r);
         }
       }
     } catch (IllegalArgumentException e) {

@@ -15,9 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last step of a run: once every load has finished (its counts are side inputs, so this
- * cannot run earlier), writes the run's row to {@code pipeline_runs} and fails the run with the
- * numbers if they do not add up.
+ * The last step of a run: once every load has finished (its counts are side inputs, so this cannot
+ * run earlier), writes the run's row to {@code pipeline_runs} and fails the run with the numbers if
+ * they do not add up.
  */
 public final class RecordRun extends PTransform<PBegin, PDone> {
   private static final Logger LOG = LoggerFactory.getLogger(RecordRun.class);
@@ -34,9 +34,17 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
   private final PCollectionView<Long> aggregates;
   private final PCollectionView<Long> series;
 
-  public RecordRun(WarehouseSpec spec, String runId, Instant startedAt, String runner, String config,
-      PCollectionView<Long> read, PCollectionView<Long> rejected, PCollectionView<Long> loaded,
-      PCollectionView<Long> superseded, PCollectionView<Long> aggregates,
+  public RecordRun(
+      WarehouseSpec spec,
+      String runId,
+      Instant startedAt,
+      String runner,
+      String config,
+      PCollectionView<Long> read,
+      PCollectionView<Long> rejected,
+      PCollectionView<Long> loaded,
+      PCollectionView<Long> superseded,
+      PCollectionView<Long> aggregates,
       PCollectionView<Long> series) {
     this.spec = spec;
     this.runId = runId;
@@ -54,22 +62,40 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
   @Override
   public PDone expand(PBegin begin) {
     PCollection<String> id = begin.apply("RunId", Create.of(runId));
-    id.apply("WritePipelineRun", ParDo.of(new DoFn<String, Void>() {
-      @ProcessElement
-      public void process(ProcessContext c) throws Exception {
-        RunRecord run = new RunRecord(runId, startedAt, Instant.now(), runner, config,
-            c.sideInput(read), c.sideInput(rejected), c.sideInput(loaded), c.sideInput(superseded),
-            c.sideInput(aggregates), c.sideInput(series));
-        try (Connection conn = spec.open()) {
-          run.insert(conn);
-        }
-        LOG.info("recorded run {} in pipeline_runs: {}", runId, run.accountingMessage());
-        if (!run.balanced()) {
-          throw new IllegalStateException("run " + runId + " does not account for every record: "
-              + run.accountingMessage());
-        }
-      }
-    }).withSideInputs(List.of(read, rejected, loaded, superseded, aggregates, series)));
+    id.apply(
+        "WritePipelineRun",
+        ParDo.of(
+                new DoFn<String, Void>() {
+                  @ProcessElement
+                  public void process(ProcessContext c) throws Exception {
+                    RunRecord run =
+                        new RunRecord(
+                            runId,
+                            startedAt,
+                            Instant.now(),
+                            runner,
+                            config,
+                            c.sideInput(read),
+                            c.sideInput(rejected),
+                            c.sideInput(loaded),
+                            c.sideInput(superseded),
+                            c.sideInput(aggregates),
+                            c.sideInput(series));
+                    try (Connection conn = spec.open()) {
+                      run.insert(conn);
+                    }
+                    LOG.info(
+                        "recorded run {} in pipeline_runs: {}", runId, run.accountingMessage());
+                    if (!run.balanced()) {
+                      throw new IllegalStateException(
+                          "run "
+                              + runId
+                              + " does not account for every record: "
+                              + run.accountingMessage());
+                    }
+                  }
+                })
+            .withSideInputs(List.of(read, rejected, loaded, superseded, aggregates, series)));
     return PDone.in(begin.getPipeline());
   }
 }

@@ -22,14 +22,25 @@ public final class RunRecord implements Serializable {
   public final long duplicatesSuperseded;
   public final long aggregatesLoaded;
   public final long seriesLoaded;
+
   /** HTTP counts of the live sources; -1 when the run fetched nothing. */
   public final long httpRequests;
+
   public final long httpRetries;
   public final long httpFailures;
 
-  public RunRecord(String runId, Instant startedAt, @Nullable Instant finishedAt, String runner,
-      String config, long recordsRead, long recordsRejected, long observationsLoaded,
-      long duplicatesSuperseded, long aggregatesLoaded, long seriesLoaded) {
+  public RunRecord(
+      String runId,
+      Instant startedAt,
+      @Nullable Instant finishedAt,
+      String runner,
+      String config,
+      long recordsRead,
+      long recordsRejected,
+      long observationsLoaded,
+      long duplicatesSuperseded,
+      long aggregatesLoaded,
+      long seriesLoaded) {
     this.runId = runId;
     this.startedAt = startedAt;
     this.finishedAt = finishedAt;
@@ -69,9 +80,11 @@ public final class RunRecord implements Serializable {
 
   /** Adds the HTTP counts (known once the runner reports its metrics) to the run's row. */
   public void recordHttp(WarehouseSpec spec) throws SQLException {
-    try (Connection c = spec.open(); PreparedStatement st = c.prepareStatement(
-        "UPDATE pipeline_runs SET http_requests = ?, http_retries = ?, http_failures = ?"
-            + " WHERE run_id = ?")) {
+    try (Connection c = spec.open();
+        PreparedStatement st =
+            c.prepareStatement(
+                "UPDATE pipeline_runs SET http_requests = ?, http_retries = ?, http_failures = ?"
+                    + " WHERE run_id = ?")) {
       st.setLong(1, httpRequests);
       st.setLong(2, httpRetries);
       st.setLong(3, httpFailures);
@@ -87,40 +100,54 @@ public final class RunRecord implements Serializable {
   }
 
   public String accountingMessage() {
-    return "records_read " + recordsRead + (balanced() ? " = " : " != ") + "records_rejected "
-        + recordsRejected + " + observations_loaded " + observationsLoaded
-        + " + duplicates_superseded " + duplicatesSuperseded
-        + (balanced() ? "" : " (" + (recordsRead - recordsRejected - observationsLoaded
-            - duplicatesSuperseded) + " records unaccounted for)");
+    return "records_read "
+        + recordsRead
+        + (balanced() ? " = " : " != ")
+        + "records_rejected "
+        + recordsRejected
+        + " + observations_loaded "
+        + observationsLoaded
+        + " + duplicates_superseded "
+        + duplicatesSuperseded
+        + (balanced()
+            ? ""
+            : " ("
+                + (recordsRead - recordsRejected - observationsLoaded - duplicatesSuperseded)
+                + " records unaccounted for)");
   }
 
   public String summary() {
-    return String.join(System.lineSeparator(),
-        "tslake run " + runId + " (" + runner + ", config " + config + ")",
-        String.format("  records read          %,12d", recordsRead),
-        String.format("  records rejected      %,12d", recordsRejected),
-        String.format("  observations loaded   %,12d", observationsLoaded),
-        String.format("  duplicates superseded %,12d", duplicatesSuperseded),
-        String.format("  aggregates loaded     %,12d", aggregatesLoaded),
-        String.format("  series loaded         %,12d", seriesLoaded),
-        "  accounting: " + accountingMessage())
-        + (httpRequests < 0 ? "" : System.lineSeparator() + String.format(
-            "  http: %,d requests, %,d retries, %,d failed for good", httpRequests, httpRetries,
-            httpFailures));
+    return String.join(
+            System.lineSeparator(),
+            "tslake run " + runId + " (" + runner + ", config " + config + ")",
+            String.format("  records read          %,12d", recordsRead),
+            String.format("  records rejected      %,12d", recordsRejected),
+            String.format("  observations loaded   %,12d", observationsLoaded),
+            String.format("  duplicates superseded %,12d", duplicatesSuperseded),
+            String.format("  aggregates loaded     %,12d", aggregatesLoaded),
+            String.format("  series loaded         %,12d", seriesLoaded),
+            "  accounting: " + accountingMessage())
+        + (httpRequests < 0
+            ? ""
+            : System.lineSeparator()
+                + String.format(
+                    "  http: %,d requests, %,d retries, %,d failed for good",
+                    httpRequests, httpRetries, httpFailures));
   }
 
   void insert(Connection c) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(
-        "INSERT INTO pipeline_runs (run_id, started_at, finished_at, runner, config, records_read,"
-            + " records_rejected, observations_loaded, duplicates_superseded, aggregates_loaded,"
-            + " series_loaded, status, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-            + " ON CONFLICT (run_id) DO UPDATE SET finished_at = EXCLUDED.finished_at,"
-            + " records_read = EXCLUDED.records_read, records_rejected = EXCLUDED.records_rejected,"
-            + " observations_loaded = EXCLUDED.observations_loaded,"
-            + " duplicates_superseded = EXCLUDED.duplicates_superseded,"
-            + " aggregates_loaded = EXCLUDED.aggregates_loaded,"
-            + " series_loaded = EXCLUDED.series_loaded, status = EXCLUDED.status,"
-            + " message = EXCLUDED.message")) {
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "INSERT INTO pipeline_runs (run_id, started_at, finished_at, runner, config, records_read,"
+                + " records_rejected, observations_loaded, duplicates_superseded, aggregates_loaded,"
+                + " series_loaded, status, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                + " ON CONFLICT (run_id) DO UPDATE SET finished_at = EXCLUDED.finished_at,"
+                + " records_read = EXCLUDED.records_read, records_rejected = EXCLUDED.records_rejected,"
+                + " observations_loaded = EXCLUDED.observations_loaded,"
+                + " duplicates_superseded = EXCLUDED.duplicates_superseded,"
+                + " aggregates_loaded = EXCLUDED.aggregates_loaded,"
+                + " series_loaded = EXCLUDED.series_loaded, status = EXCLUDED.status,"
+                + " message = EXCLUDED.message")) {
       st.setString(1, runId);
       st.setObject(2, OffsetDateTime.ofInstant(startedAt, java.time.ZoneOffset.UTC));
       st.setObject(3, OffsetDateTime.ofInstant(finishedAt, java.time.ZoneOffset.UTC));
@@ -142,20 +169,28 @@ public final class RunRecord implements Serializable {
   /** The recorded run, or null if the warehouse has no row for it. */
   public static @Nullable RunRecord read(WarehouseSpec spec, String runId) throws SQLException {
     try (Connection c = spec.open();
-        PreparedStatement st = c.prepareStatement(
-            "SELECT run_id, started_at, finished_at, runner, config, records_read,"
-                + " records_rejected, observations_loaded, duplicates_superseded,"
-                + " aggregates_loaded, series_loaded FROM pipeline_runs WHERE run_id = ?")) {
+        PreparedStatement st =
+            c.prepareStatement(
+                "SELECT run_id, started_at, finished_at, runner, config, records_read,"
+                    + " records_rejected, observations_loaded, duplicates_superseded,"
+                    + " aggregates_loaded, series_loaded FROM pipeline_runs WHERE run_id = ?")) {
       st.setString(1, runId);
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) {
           return null;
         }
-        return new RunRecord(rs.getString(1),
+        return new RunRecord(
+            rs.getString(1),
             rs.getObject(2, OffsetDateTime.class).toInstant(),
             rs.getObject(3, OffsetDateTime.class).toInstant(),
-            rs.getString(4), rs.getString(5), rs.getLong(6), rs.getLong(7), rs.getLong(8),
-            rs.getLong(9), rs.getLong(10), rs.getLong(11));
+            rs.getString(4),
+            rs.getString(5),
+            rs.getLong(6),
+            rs.getLong(7),
+            rs.getLong(8),
+            rs.getLong(9),
+            rs.getLong(10),
+            rs.getLong(11));
       } finally {
         c.rollback();
       }

@@ -15,9 +15,16 @@ public final class SeriesRow implements Serializable {
   public final @Nullable Long firstTs;
   public final @Nullable Long lastTs;
 
-  public SeriesRow(String source, String seriesId, @Nullable String title, @Nullable String units,
-      @Nullable String frequency, @Nullable String seasonalAdjustment, @Nullable String lastUpdated,
-      @Nullable Long firstTs, @Nullable Long lastTs) {
+  public SeriesRow(
+      String source,
+      String seriesId,
+      @Nullable String title,
+      @Nullable String units,
+      @Nullable String frequency,
+      @Nullable String seasonalAdjustment,
+      @Nullable String lastUpdated,
+      @Nullable Long firstTs,
+      @Nullable Long lastTs) {
     this.source = source;
     this.seriesId = seriesId;
     this.title = title;
@@ -31,6 +38,16 @@ public final class SeriesRow implements Serializable {
 
   @Override
   public String toString() {
-    return "SeriesRow{" + source + "/" + seriesId + ", " + title + ", " + firstTs + ".." + lastTs + "}";
+    return "SeriesRow{"
+        + source
+        + "/"
+        + seriesId
+        + ", "
+        + title
+        + ", "
+        + firstTs
+        + ".."
+        + lastTs
+        + "}";
   }
 }

@@ -20,12 +20,12 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.join.CoGbkResult;
 import org.apache.beam.sdk.transforms.join.CoGroupByKey;
 import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
@@ -38,15 +38,15 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
   private final TupleTag<Observation> observationsTag;
   private final TupleTag<SeriesInfo> infoTag;
 
-  private SeriesRows(PipelineConfig config, TupleTag<Observation> observationsTag,
-      TupleTag<SeriesInfo> infoTag) {
+  private SeriesRows(
+      PipelineConfig config, TupleTag<Observation> observationsTag, TupleTag<SeriesInfo> infoTag) {
     this.config = config;
     this.observationsTag = observationsTag;
     this.infoTag = infoTag;
   }
 
-  public static SeriesRows of(PipelineConfig config, TupleTag<Observation> observations,
-      TupleTag<SeriesInfo> info) {
+  public static SeriesRows of(
+      PipelineConfig config, TupleTag<Observation> observations, TupleTag<SeriesInfo> info) {
     return new SeriesRows(config, observations, info);
   }
 
@@ -54,19 +54,29 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
   public PCollection<SeriesRow> expand(PCollectionTuple input) {
     TupleTag<KV<String, Long>> firstSeen = new TupleTag<KV<String, Long>>() {};
     TupleTag<KV<String, Long>> lastSeen = new TupleTag<KV<String, Long>>() {};
-    PCollectionTuple spans = input.get(observationsTag)
-        .apply("SpanPerBundle", ParDo.of(new SpanPerBundleFn(firstSeen, lastSeen))
-            .withOutputTags(firstSeen, TupleTagList.of(lastSeen)));
+    PCollectionTuple spans =
+        input
+            .get(observationsTag)
+            .apply(
+                "SpanPerBundle",
+                ParDo.of(new SpanPerBundleFn(firstSeen, lastSeen))
+                    .withOutputTags(firstSeen, TupleTagList.of(lastSeen)));
     KvCoder<String, Long> kvCoder = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
-    PCollection<KV<String, Long>> first = spans.get(firstSeen).setCoder(kvCoder)
-        .apply("FirstTs", Combine.perKey(Min.ofLongs()));
-    PCollection<KV<String, Long>> last = spans.get(lastSeen).setCoder(kvCoder)
-        .apply("LastTs", Combine.perKey(Max.ofLongs()));
-    PCollection<KV<String, SeriesInfo>> info = input.get(infoTag)
-        .apply("InfoKey", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(),
-                org.apache.beam.sdk.values.TypeDescriptor.of(SeriesInfo.class)))
-            .via((SeriesInfo s) -> KV.of(s.key(), s)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), SeriesInfo.Coder.of()));
+    PCollection<KV<String, Long>> first =
+        spans.get(firstSeen).setCoder(kvCoder).apply("FirstTs", Combine.perKey(Min.ofLongs()));
+    PCollection<KV<String, Long>> last =
+        spans.get(lastSeen).setCoder(kvCoder).apply("LastTs", Combine.perKey(Max.ofLongs()));
+    PCollection<KV<String, SeriesInfo>> info =
+        input
+            .get(infoTag)
+            .apply(
+                "InfoKey",
+                MapElements.into(
+                        TypeDescriptors.kvs(
+                            TypeDescriptors.strings(),
+                            org.apache.beam.sdk.values.TypeDescriptor.of(SeriesInfo.class)))
+                    .via((SeriesInfo s) -> KV.of(s.key(), s)))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), SeriesInfo.Coder.of()));
 
     TupleTag<Long> firstTag = new TupleTag<>();
     TupleTag<Long> lastTag = new TupleTag<>();
@@ -77,31 +87,46 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
         units.put(s.name, s.units);
       }
     }
-    return KeyedPCollectionTuple.of(firstTag, first).and(lastTag, last).and(infoByKey, info)
+    return KeyedPCollectionTuple.of(firstTag, first)
+        .and(lastTag, last)
+        .and(infoByKey, info)
         .apply("JoinSpanAndMetadata", CoGroupByKey.create())
-        .apply("ToSeriesRow", ParDo.of(new DoFn<KV<String, CoGbkResult>, SeriesRow>() {
-          @ProcessElement
-          public void process(@Element KV<String, CoGbkResult> kv, OutputReceiver<SeriesRow> out) {
-            String key = kv.getKey();
-            int sep = key.indexOf('\u0000');
-            String source = key.substring(0, sep);
-            String series = key.substring(sep + 1);
-            Long firstTs = kv.getValue().getOnly(firstTag, null);
-            Long lastTs = kv.getValue().getOnly(lastTag, null);
-            SeriesInfo meta = null;
-            for (SeriesInfo i : kv.getValue().getAll(infoByKey)) {
-              // several metadata files may describe a series; keep the most recently updated
-              if (meta == null || compare(i.lastUpdated, meta.lastUpdated) > 0) {
-                meta = i;
-              }
-            }
-            String unit = meta != null && meta.units != null ? meta.units : units.get(source);
-            out.output(new SeriesRow(source, series, meta == null ? null : meta.title, unit,
-                meta == null ? null : meta.frequency,
-                meta == null ? null : meta.seasonalAdjustment,
-                meta == null ? null : meta.lastUpdated, firstTs, lastTs));
-          }
-        }))
+        .apply(
+            "ToSeriesRow",
+            ParDo.of(
+                new DoFn<KV<String, CoGbkResult>, SeriesRow>() {
+                  @ProcessElement
+                  public void process(
+                      @Element KV<String, CoGbkResult> kv, OutputReceiver<SeriesRow> out) {
+                    String key = kv.getKey();
+                    int sep = key.indexOf('\u0000');
+                    String source = key.substring(0, sep);
+                    String series = key.substring(sep + 1);
+                    Long firstTs = kv.getValue().getOnly(firstTag, null);
+                    Long lastTs = kv.getValue().getOnly(lastTag, null);
+                    SeriesInfo meta = null;
+                    for (SeriesInfo i : kv.getValue().getAll(infoByKey)) {
+                      // several metadata files may describe a series; keep the most recently
+                      // updated
+                      if (meta == null || compare(i.lastUpdated, meta.lastUpdated) > 0) {
+                        meta = i;
+                      }
+                    }
+                    String unit =
+                        meta != null && meta.units != null ? meta.units : units.get(source);
+                    out.output(
+                        new SeriesRow(
+                            source,
+                            series,
+                            meta == null ? null : meta.title,
+                            unit,
+                            meta == null ? null : meta.frequency,
+                            meta == null ? null : meta.seasonalAdjustment,
+                            meta == null ? null : meta.lastUpdated,
+                            firstTs,
+                            lastTs));
+                  }
+                }))
         .setCoder(SerializableCoder.of(SeriesRow.class));
   }
 
@@ -127,8 +152,10 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
 
     @ProcessElement
     public void process(@Element Observation o) {
-      long[] span = spans.computeIfAbsent(o.source, s -> new HashMap<>())
-          .computeIfAbsent(o.seriesId, s -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
+      long[] span =
+          spans
+              .computeIfAbsent(o.source, s -> new HashMap<>())
+              .computeIfAbsent(o.seriesId, s -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
       span[0] = Math.min(span[0], o.ts);
       span[1] = Math.max(span[1], o.ts);
     }
@@ -138,9 +165,15 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
       for (Map.Entry<String, Map<String, long[]>> bySource : spans.entrySet()) {
         for (Map.Entry<String, long[]> e : bySource.getValue().entrySet()) {
           String key = bySource.getKey() + '\u0000' + e.getKey();
-          ctx.output(firstTag, KV.of(key, e.getValue()[0]), GlobalWindow.INSTANCE.maxTimestamp(),
+          ctx.output(
+              firstTag,
+              KV.of(key, e.getValue()[0]),
+              GlobalWindow.INSTANCE.maxTimestamp(),
               GlobalWindow.INSTANCE);
-          ctx.output(lastTag, KV.of(key, e.getValue()[1]), GlobalWindow.INSTANCE.maxTimestamp(),
+          ctx.output(
+              lastTag,
+              KV.of(key, e.getValue()[1]),
+              GlobalWindow.INSTANCE.maxTimestamp(),
               GlobalWindow.INSTANCE);
         }
       }

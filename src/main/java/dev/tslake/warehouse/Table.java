@@ -12,9 +12,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * How rows of one type are upserted into one table: columns, key, binding, and what to do on
- * conflict. The generated {@code INSERT ... ON CONFLICT ... DO UPDATE} runs unchanged on
- * PostgreSQL and DuckDB; PostgreSQL 15+ loads batches with the equivalent {@code MERGE}. Both
- * leave a stored row untouched unless the incoming one may replace it and changes it.
+ * conflict. The generated {@code INSERT ... ON CONFLICT ... DO UPDATE} runs unchanged on PostgreSQL
+ * and DuckDB; PostgreSQL 15+ loads batches with the equivalent {@code MERGE}. Both leave a stored
+ * row untouched unless the incoming one may replace it and changes it.
  */
 public abstract class Table<T> implements Serializable {
   public abstract String name();
@@ -95,10 +95,10 @@ public abstract class Table<T> implements Serializable {
   }
 
   /**
-   * The value a non-key column takes when an incoming row replaces the stored one with its key;
-   * by default the incoming value. {@code incoming} names the incoming row ({@code EXCLUDED} in
-   * an {@code ON CONFLICT} clause, the source alias in a {@code MERGE}); the stored row is
-   * {@code q(name())}.
+   * The value a non-key column takes when an incoming row replaces the stored one with its key; by
+   * default the incoming value. {@code incoming} names the incoming row ({@code EXCLUDED} in an
+   * {@code ON CONFLICT} clause, the source alias in a {@code MERGE}); the stored row is {@code
+   * q(name())}.
    */
   protected String replacementValue(String column, String incoming) {
     return incoming + "." + q(column);
@@ -121,23 +121,34 @@ public abstract class Table<T> implements Serializable {
   }
 
   /**
-   * When a stored row is updated by an incoming one: the table's rule ({@link #replaceWhen})
-   * holds and the update would change at least one column. A row that would stay the same is
-   * not written at all, so loading identical data again writes nothing. The same condition
-   * serves {@code ON CONFLICT ... DO UPDATE ... WHERE} and {@code MERGE ... WHEN MATCHED AND}.
+   * When a stored row is updated by an incoming one: the table's rule ({@link #replaceWhen}) holds
+   * and the update would change at least one column. A row that would stay the same is not written
+   * at all, so loading identical data again writes nothing. The same condition serves {@code ON
+   * CONFLICT ... DO UPDATE ... WHERE} and {@code MERGE ... WHEN MATCHED AND}.
    */
   public String matchCondition(String incoming) {
     String stored = q(name());
-    String changed = valueColumns().stream().map(c -> {
-      String now = stored + "." + q(c);
-      String next = replacementValue(c, incoming);
-      String distinct = next + " IS DISTINCT FROM " + now;
-      if (!doubleColumns().contains(c)) {
-        return distinct;
-      }
-      return "(" + distinct + " OR (" + next + " = 0 AND CAST(" + next + " AS TEXT) <> CAST("
-          + now + " AS TEXT)))";
-    }).collect(Collectors.joining(" OR ", "(", ")"));
+    String changed =
+        valueColumns().stream()
+            .map(
+                c -> {
+                  String now = stored + "." + q(c);
+                  String next = replacementValue(c, incoming);
+                  String distinct = next + " IS DISTINCT FROM " + now;
+                  if (!doubleColumns().contains(c)) {
+                    return distinct;
+                  }
+                  return "("
+                      + distinct
+                      + " OR ("
+                      + next
+                      + " = 0 AND CAST("
+                      + next
+                      + " AS TEXT) <> CAST("
+                      + now
+                      + " AS TEXT)))";
+                })
+            .collect(Collectors.joining(" OR ", "(", ")"));
     String rule = replaceWhen(incoming);
     return rule == null ? changed : "(" + rule + ") AND " + changed;
   }
@@ -145,30 +156,54 @@ public abstract class Table<T> implements Serializable {
   /** {@code INSERT ... SELECT} from a staging table with this table's conflict handling. */
   public String upsertFromSql(String staging) {
     String cols = columns().stream().map(Table::q).collect(Collectors.joining(", "));
-    return "INSERT INTO " + q(name()) + " (" + cols + ") SELECT " + cols + " FROM " + q(staging)
+    return "INSERT INTO "
+        + q(name())
+        + " ("
+        + cols
+        + ") SELECT "
+        + cols
+        + " FROM "
+        + q(staging)
         + conflictClause();
   }
 
   /**
    * {@code MERGE} from a staging table (PostgreSQL 15+): inserts new keys, updates a stored row
    * when {@link #matchCondition} holds. Same result as {@link #upsertFromSql} for a staging table
-   * with distinct keys; unlike it, a key inserted concurrently by another transaction makes it
-   * fail with a unique violation (23505), and rows it leaves alone are not even locked.
+   * with distinct keys; unlike it, a key inserted concurrently by another transaction makes it fail
+   * with a unique violation (23505), and rows it leaves alone are not even locked.
    */
   public String mergeFromSql(String staging) {
     String in = q("incoming");
-    String on = keyColumns().stream().map(k -> q(name()) + "." + q(k) + " = " + in + "." + q(k))
-        .collect(Collectors.joining(" AND "));
+    String on =
+        keyColumns().stream()
+            .map(k -> q(name()) + "." + q(k) + " = " + in + "." + q(k))
+            .collect(Collectors.joining(" AND "));
     String cols = columns().stream().map(Table::q).collect(Collectors.joining(", "));
     String vals = columns().stream().map(c -> in + "." + q(c)).collect(Collectors.joining(", "));
-    String matched = valueColumns().isEmpty() ? "" : " WHEN MATCHED AND " + matchCondition(in)
-        + " THEN UPDATE SET " + sets(in);
-    return "MERGE INTO " + q(name()) + " USING " + q(staging) + " AS " + in + " ON " + on
-        + matched + " WHEN NOT MATCHED THEN INSERT (" + cols + ") VALUES (" + vals + ")";
+    String matched =
+        valueColumns().isEmpty()
+            ? ""
+            : " WHEN MATCHED AND " + matchCondition(in) + " THEN UPDATE SET " + sets(in);
+    return "MERGE INTO "
+        + q(name())
+        + " USING "
+        + q(staging)
+        + " AS "
+        + in
+        + " ON "
+        + on
+        + matched
+        + " WHEN NOT MATCHED THEN INSERT ("
+        + cols
+        + ") VALUES ("
+        + vals
+        + ")";
   }
 
   private String sets(String incoming) {
-    return valueColumns().stream().map(c -> q(c) + " = " + replacementValue(c, incoming))
+    return valueColumns().stream()
+        .map(c -> q(c) + " = " + replacementValue(c, incoming))
         .collect(Collectors.joining(", "));
   }
 
@@ -177,7 +212,11 @@ public abstract class Table<T> implements Serializable {
     if (valueColumns().isEmpty()) {
       return " ON CONFLICT (" + keys + ") DO NOTHING";
     }
-    return " ON CONFLICT (" + keys + ") DO UPDATE SET " + sets("EXCLUDED") + " WHERE "
+    return " ON CONFLICT ("
+        + keys
+        + ") DO UPDATE SET "
+        + sets("EXCLUDED")
+        + " WHERE "
         + matchCondition("EXCLUDED");
   }
 
@@ -187,9 +226,9 @@ public abstract class Table<T> implements Serializable {
   }
 
   /**
-   * Upsert of {@code rows} rows in one statement ({@code VALUES (...), (...)}): both databases
-   * plan and execute it once, where a JDBC batch of single-row statements costs DuckDB a full
-   * statement per row. Keys must be distinct within one statement.
+   * Upsert of {@code rows} rows in one statement ({@code VALUES (...), (...)}): both databases plan
+   * and execute it once, where a JDBC batch of single-row statements costs DuckDB a full statement
+   * per row. Keys must be distinct within one statement.
    */
   public String upsertSql(int rows) {
     String cols = columns().stream().map(Table::q).collect(Collectors.joining(", "));

@@ -45,7 +45,9 @@ public final class Tables {
     /** Across runs too, an older vintage never overwrites a newer one already loaded. */
     @Override
     protected String replaceWhen(String incoming) {
-      return "COALESCE(" + incoming + ".\"vintage\", TIMESTAMPTZ '0001-01-01 00:00:00+00')"
+      return "COALESCE("
+          + incoming
+          + ".\"vintage\", TIMESTAMPTZ '0001-01-01 00:00:00+00')"
           + " >= COALESCE(\"observations\".\"vintage\", TIMESTAMPTZ '0001-01-01 00:00:00+00')";
     }
 
@@ -56,8 +58,15 @@ public final class Tables {
 
     @Override
     public Object[] values(Observation o) {
-      return new Object[] {o.source, o.seriesId, Instant.ofEpochMilli(o.ts), o.value,
-          o.hasVintage() ? Instant.ofEpochMilli(o.vintage) : null, o.origin, o.locator};
+      return new Object[] {
+        o.source,
+        o.seriesId,
+        Instant.ofEpochMilli(o.ts),
+        o.value,
+        o.hasVintage() ? Instant.ofEpochMilli(o.vintage) : null,
+        o.origin,
+        o.locator
+      };
     }
   }
 
@@ -69,8 +78,19 @@ public final class Tables {
 
     @Override
     public List<String> columns() {
-      return List.of("source", "series_id", "window", "window_start", "window_end", "n", "missing",
-          "min", "max", "mean", "first", "last");
+      return List.of(
+          "source",
+          "series_id",
+          "window",
+          "window_start",
+          "window_end",
+          "n",
+          "missing",
+          "min",
+          "max",
+          "mean",
+          "first",
+          "last");
     }
 
     @Override
@@ -85,8 +105,20 @@ public final class Tables {
 
     @Override
     public Object[] values(Aggregate a) {
-      return new Object[] {a.source, a.seriesId, a.window, Instant.ofEpochMilli(a.windowStart),
-          Instant.ofEpochMilli(a.windowEnd), a.n, a.missing, a.min, a.max, a.mean, a.first, a.last};
+      return new Object[] {
+        a.source,
+        a.seriesId,
+        a.window,
+        Instant.ofEpochMilli(a.windowStart),
+        Instant.ofEpochMilli(a.windowEnd),
+        a.n,
+        a.missing,
+        a.min,
+        a.max,
+        a.mean,
+        a.first,
+        a.last
+      };
     }
   }
 
@@ -104,8 +136,17 @@ public final class Tables {
 
     @Override
     public List<String> columns() {
-      return List.of("source", "origin", "locator", "series_id", "ts", "value", "vintage", "stage",
-          "reason", "run_id");
+      return List.of(
+          "source",
+          "origin",
+          "locator",
+          "series_id",
+          "ts",
+          "value",
+          "vintage",
+          "stage",
+          "reason",
+          "run_id");
     }
 
     @Override
@@ -115,9 +156,18 @@ public final class Tables {
 
     @Override
     public Object[] values(Reject r) {
-      return new Object[] {clean(r.record.source), clean(r.record.origin),
-          clean(r.record.locator), clean(r.record.seriesId), clean(r.record.ts),
-          clean(r.record.value), clean(r.record.vintage), r.stage, clean(r.reason), runId};
+      return new Object[] {
+        clean(r.record.source),
+        clean(r.record.origin),
+        clean(r.record.locator),
+        clean(r.record.seriesId),
+        clean(r.record.ts),
+        clean(r.record.value),
+        clean(r.record.vintage),
+        r.stage,
+        clean(r.reason),
+        runId
+      };
     }
 
     /** PostgreSQL text cannot hold NUL; a rejected record may well contain one. */
@@ -134,8 +184,16 @@ public final class Tables {
 
     @Override
     public List<String> columns() {
-      return List.of("source", "series_id", "title", "units", "frequency", "seasonal_adjustment",
-          "last_updated", "first_ts", "last_ts");
+      return List.of(
+          "source",
+          "series_id",
+          "title",
+          "units",
+          "frequency",
+          "seasonal_adjustment",
+          "last_updated",
+          "first_ts",
+          "last_ts");
     }
 
     @Override
@@ -158,10 +216,17 @@ public final class Tables {
 
     @Override
     public Object[] values(SeriesRow s) {
-      return new Object[] {s.source, s.seriesId, s.title, s.units, s.frequency,
-          s.seasonalAdjustment, s.lastUpdated,
-          s.firstTs == null ? null : Instant.ofEpochMilli(s.firstTs),
-          s.lastTs == null ? null : Instant.ofEpochMilli(s.lastTs)};
+      return new Object[] {
+        s.source,
+        s.seriesId,
+        s.title,
+        s.units,
+        s.frequency,
+        s.seasonalAdjustment,
+        s.lastUpdated,
+        s.firstTs == null ? null : Instant.ofEpochMilli(s.firstTs),
+        s.lastTs == null ? null : Instant.ofEpochMilli(s.lastTs)
+      };
     }
   }
 }

@@ -32,16 +32,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Batched, transactional upserts: rows are buffered per bundle and each batch is written in one
- * transaction. A batch that fails for a transient reason (connection lost, serialization
- * conflict, deadlock) is retried with backoff; one that fails for a row's sake is retried row by
- * row to isolate the bad row, which goes to the dead-letter output with the database's reason
- * (or fails the run, for tables that have no dead letter). Upserts make retried bundles harmless,
- * and a stored row is only rewritten when the incoming one changes it ({@link
- * Table#matchCondition}), so loading the same data again writes nothing. On PostgreSQL a batch is
- * COPYed into a staging table and merged from there ({@link BatchWriter}).
+ * transaction. A batch that fails for a transient reason (connection lost, serialization conflict,
+ * deadlock) is retried with backoff; one that fails for a row's sake is retried row by row to
+ * isolate the bad row, which goes to the dead-letter output with the database's reason (or fails
+ * the run, for tables that have no dead letter). Upserts make retried bundles harmless, and a
+ * stored row is only rewritten when the incoming one changes it ({@link Table#matchCondition}), so
+ * loading the same data again writes nothing. On PostgreSQL a batch is COPYed into a staging table
+ * and merged from there ({@link BatchWriter}).
  *
- * <p>Outputs the number of rows written per batch ({@link #WRITTEN}) and the dead letters
- * ({@link #FAILED}); both are in the global window.
+ * <p>Outputs the number of rows written per batch ({@link #WRITTEN}) and the dead letters ({@link
+ * #FAILED}); both are in the global window.
  */
 public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollectionTuple> {
   public static final TupleTag<Long> WRITTEN = new TupleTag<Long>() {};
@@ -50,6 +50,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
   private static final Logger LOG = LoggerFactory.getLogger(UpsertBatches.class);
   static final int MAX_ATTEMPTS = 4;
   static final int ROWS_PER_STATEMENT = 500;
+
   /** Characters of CSV sent per COPY message. */
   static final int COPY_CHUNK = 1 << 16;
 
@@ -59,7 +60,11 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
   private final boolean allowMerge;
   private final @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter;
 
-  private UpsertBatches(WarehouseSpec spec, Table<T> table, int batchSize, boolean allowMerge,
+  private UpsertBatches(
+      WarehouseSpec spec,
+      Table<T> table,
+      int batchSize,
+      boolean allowMerge,
       @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter) {
     this.spec = spec;
     this.table = table;
@@ -99,9 +104,11 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
 
   @Override
   public PCollectionTuple expand(PCollection<T> rows) {
-    PCollectionTuple out = rows.apply("Upsert " + table.name(),
-        ParDo.of(new UpsertFn<>(spec, table, batchSize, allowMerge, deadLetter))
-            .withOutputTags(WRITTEN, TupleTagList.of(FAILED)));
+    PCollectionTuple out =
+        rows.apply(
+            "Upsert " + table.name(),
+            ParDo.of(new UpsertFn<>(spec, table, batchSize, allowMerge, deadLetter))
+                .withOutputTags(WRITTEN, TupleTagList.of(FAILED)));
     out.get(WRITTEN).setCoder(VarLongCoder.of());
     out.get(FAILED).setCoder(Reject.Coder.of());
     return out;
@@ -116,7 +123,11 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     private transient BatchWriter<T> writer;
     private transient List<T> buffer;
 
-    UpsertFn(WarehouseSpec spec, Table<T> table, int batchSize, boolean allowMerge,
+    UpsertFn(
+        WarehouseSpec spec,
+        Table<T> table,
+        int batchSize,
+        boolean allowMerge,
         @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter) {
       this.spec = spec;
       this.table = table;
@@ -155,7 +166,10 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       Result<T> r = flush();
       ctx.output(WRITTEN, r.written, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
       for (KeyedFailure<T> f : r.failures) {
-        ctx.output(FAILED, deadLetter.apply(f), GlobalWindow.INSTANCE.maxTimestamp(),
+        ctx.output(
+            FAILED,
+            deadLetter.apply(f),
+            GlobalWindow.INSTANCE.maxTimestamp(),
             GlobalWindow.INSTANCE);
       }
     }
@@ -175,23 +189,23 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
   }
 
   /**
-   * Writes batches of one table over one connection: the database work of {@link UpsertFn},
-   * without Beam (tests and the load benchmark drive it directly).
+   * Writes batches of one table over one connection: the database work of {@link UpsertFn}, without
+   * Beam (tests and the load benchmark drive it directly).
    *
-   * <p>PostgreSQL: each batch is COPYed into a session-temporary staging table, then written by
-   * one statement, in one transaction. On PostgreSQL 15+ that statement is a {@code MERGE}, which
-   * inserts new keys without {@code ON CONFLICT}'s speculative insertion and leaves unchanged
-   * rows alone (not even locked); older servers get {@code INSERT ... SELECT ... ON CONFLICT}.
-   * MERGE fails with a unique violation (23505) when another transaction inserts one of the
-   * batch's keys meanwhile; the batch is then written again, in a new transaction, with the
-   * ON CONFLICT statement.
+   * <p>PostgreSQL: each batch is COPYed into a session-temporary staging table, then written by one
+   * statement, in one transaction. On PostgreSQL 15+ that statement is a {@code MERGE}, which
+   * inserts new keys without {@code ON CONFLICT}'s speculative insertion and leaves unchanged rows
+   * alone (not even locked); older servers get {@code INSERT ... SELECT ... ON CONFLICT}. MERGE
+   * fails with a unique violation (23505) when another transaction inserts one of the batch's keys
+   * meanwhile; the batch is then written again, in a new transaction, with the ON CONFLICT
+   * statement.
    *
-   * <p>A batch with a key more than once is written row by row, in order, on both databases, so
-   * the table's rule decides between the rows of one key as between runs (for observations: the
-   * newer vintage, and for the same vintage the later row). PostgreSQL refuses a MERGE or
-   * ON CONFLICT that affects a row twice (21000; a MERGE inserting a key twice fails with 23505
-   * instead), so such batches went row by row before too; DuckDB used to keep the first row of
-   * the key silently, whatever its vintage.
+   * <p>A batch with a key more than once is written row by row, in order, on both databases, so the
+   * table's rule decides between the rows of one key as between runs (for observations: the newer
+   * vintage, and for the same vintage the later row). PostgreSQL refuses a MERGE or ON CONFLICT
+   * that affects a row twice (21000; a MERGE inserting a key twice fails with 23505 instead), so
+   * such batches went row by row before too; DuckDB used to keep the first row of the key silently,
+   * whatever its vintage.
    */
   static final class BatchWriter<T> implements AutoCloseable {
     static final String UNIQUE_VIOLATION = "23505";
@@ -211,14 +225,16 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     private boolean merge;
     private boolean stagingReady;
     private @Nullable String multiRowSql;
+
     /** Batches written again with ON CONFLICT after MERGE met a concurrent insert (tests). */
     int mergeFallbacks;
+
     /** Batches written row by row (tests). */
     int rowByRowBatches;
 
     /**
-     * {@code isolateFailures}: a row the database refuses becomes a {@link KeyedFailure};
-     * otherwise it fails the write.
+     * {@code isolateFailures}: a row the database refuses becomes a {@link KeyedFailure}; otherwise
+     * it fails the write.
      */
     BatchWriter(WarehouseSpec spec, Table<T> table, boolean allowMerge, boolean isolateFailures)
         throws SQLException {
@@ -248,8 +264,10 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     private void connect() throws SQLException {
       connection = spec.open();
       stagingReady = false;
-      merge = allowMerge && spec.dialect == WarehouseSpec.Dialect.POSTGRES
-          && connection.getMetaData().getDatabaseMajorVersion() >= 15;
+      merge =
+          allowMerge
+              && spec.dialect == WarehouseSpec.Dialect.POSTGRES
+              && connection.getMetaData().getDatabaseMajorVersion() >= 15;
     }
 
     Result<T> write(List<T> batch) throws Exception {
@@ -266,8 +284,10 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       if (!distinctKeys(batch)) {
         // One statement may not affect a row twice: PostgreSQL refuses it, DuckDB keeps the
         // key's first row whatever its vintage. In order, the table's rule decides.
-        LOG.info("{}: a batch of {} has a key more than once; writing it row by row, in order",
-            table.name(), batch.size());
+        LOG.info(
+            "{}: a batch of {} has a key more than once; writing it row by row, in order",
+            table.name(),
+            batch.size());
         rowByRowBatches++;
         return writeRowByRow(batch);
       }
@@ -284,8 +304,11 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
             // another transaction inserted one of the keys after MERGE looked for it
             mergeConflicts.inc();
             mergeFallbacks++;
-            LOG.info("{}: MERGE of a batch of {} met a concurrently inserted key ({}); writing"
-                + " the batch again with INSERT ... ON CONFLICT", table.name(), batch.size(),
+            LOG.info(
+                "{}: MERGE of a batch of {} met a concurrently inserted key ({}); writing"
+                    + " the batch again with INSERT ... ON CONFLICT",
+                table.name(),
+                batch.size(),
                 e.getMessage());
             viaMerge = false;
             continue;
@@ -293,19 +316,35 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
           if (isTransient(e) && attempt < MAX_ATTEMPTS) {
             retries.inc();
             long sleep = (long) (200 * Math.pow(4, attempt - 1) * (0.5 + Math.random()));
-            LOG.warn("{}: transient failure writing a batch of {} (attempt {}), retrying in {} ms: {}",
-                table.name(), batch.size(), attempt, sleep, e.getMessage());
+            LOG.warn(
+                "{}: transient failure writing a batch of {} (attempt {}), retrying in {} ms: {}",
+                table.name(),
+                batch.size(),
+                attempt,
+                sleep,
+                e.getMessage());
             reconnectIfClosed();
             Thread.sleep(sleep);
             attempt++;
             continue;
           }
           if (isTransient(e)) {
-            throw new IllegalStateException("warehouse " + spec.describe() + ": writing "
-                + table.name() + " failed " + attempt + " times: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                "warehouse "
+                    + spec.describe()
+                    + ": writing "
+                    + table.name()
+                    + " failed "
+                    + attempt
+                    + " times: "
+                    + e.getMessage(),
+                e);
           }
-          LOG.warn("{}: batch of {} failed ({}); retrying row by row to isolate the bad rows",
-              table.name(), batch.size(), e.getMessage());
+          LOG.warn(
+              "{}: batch of {} failed ({}); retrying row by row to isolate the bad rows",
+              table.name(),
+              batch.size(),
+              e.getMessage());
           rowByRowBatches++;
           return writeRowByRow(batch);
         }
@@ -313,9 +352,9 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     }
 
     /**
-     * The whole batch in one transaction. PostgreSQL: COPY into the staging table, then one
-     * MERGE or INSERT ... SELECT ... ON CONFLICT (COPY parses rows several times faster than
-     * bound INSERTs). DuckDB: multi-row INSERT ... VALUES statements.
+     * The whole batch in one transaction. PostgreSQL: COPY into the staging table, then one MERGE
+     * or INSERT ... SELECT ... ON CONFLICT (COPY parses rows several times faster than bound
+     * INSERTs). DuckDB: multi-row INSERT ... VALUES statements.
      */
     private void writeBatch(List<T> batch, boolean viaMerge) throws SQLException {
       if (spec.dialect == WarehouseSpec.Dialect.POSTGRES) {
@@ -327,8 +366,9 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       int perStatement = Math.max(1, Math.min(ROWS_PER_STATEMENT, 32767 / width));
       for (int from = 0; from < batch.size(); from += perStatement) {
         int rows = Math.min(perStatement, batch.size() - from);
-        try (PreparedStatement st = connection.prepareStatement(
-            rows == perStatement ? fullSql(perStatement) : table.upsertSql(rows))) {
+        try (PreparedStatement st =
+            connection.prepareStatement(
+                rows == perStatement ? fullSql(perStatement) : table.upsertSql(rows))) {
           for (int i = 0; i < rows; i++) {
             table.bind(st, i * width, batch.get(from + i));
           }
@@ -346,8 +386,12 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       String staging = stagingTable();
       if (!stagingReady) {
         try (Statement st = connection.createStatement()) {
-          st.execute("CREATE TEMP TABLE IF NOT EXISTS " + Table.q(staging) + " (LIKE "
-              + Table.q(table.name()) + ") ON COMMIT DELETE ROWS");
+          st.execute(
+              "CREATE TEMP TABLE IF NOT EXISTS "
+                  + Table.q(staging)
+                  + " (LIKE "
+                  + Table.q(table.name())
+                  + ") ON COMMIT DELETE ROWS");
           if (merge) {
             // This session only runs these upserts. Without this, PostgreSQL joins a batch of a
             // few thousand rows or more by hashing the whole target table (565 ms instead of
@@ -383,11 +427,16 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       return true;
     }
 
-    /** Streams the batch as CSV into the staging table, about {@link #COPY_CHUNK} chars a message. */
+    /**
+     * Streams the batch as CSV into the staging table, about {@link #COPY_CHUNK} chars a message.
+     */
     private void copyIn(String staging, List<T> batch) throws SQLException {
       String cols = table.columns().stream().map(Table::q).collect(Collectors.joining(", "));
-      CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY "
-          + Table.q(staging) + " (" + cols + ") FROM STDIN (FORMAT csv)");
+      CopyIn copy =
+          connection
+              .unwrap(PGConnection.class)
+              .getCopyAPI()
+              .copyIn("COPY " + Table.q(staging) + " (" + cols + ") FROM STDIN (FORMAT csv)");
       try {
         chunk.setLength(0);
         for (T row : batch) {
@@ -437,8 +486,16 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
         } catch (SQLException e) {
           rollbackQuietly();
           if (isTransient(e) || !isolateFailures) {
-            throw new SQLException(table.name() + ": row " + row + " refused by warehouse "
-                + spec.describe() + ": " + e.getMessage(), e.getSQLState(), e);
+            throw new SQLException(
+                table.name()
+                    + ": row "
+                    + row
+                    + " refused by warehouse "
+                    + spec.describe()
+                    + ": "
+                    + e.getMessage(),
+                e.getSQLState(),
+                e);
           }
           failedRows.inc();
           failures.add(new KeyedFailure<>(row, "warehouse refused the row: " + e.getMessage()));
@@ -484,8 +541,12 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     if (state == null) {
       return false;
     }
-    return state.startsWith("08") || state.equals("40001") || state.equals("40P01")
-        || state.startsWith("53") || state.equals("57P01") || state.equals("57P02")
+    return state.startsWith("08")
+        || state.equals("40001")
+        || state.equals("40P01")
+        || state.startsWith("53")
+        || state.equals("57P01")
+        || state.equals("57P02")
         || state.equals("57P03");
   }
 

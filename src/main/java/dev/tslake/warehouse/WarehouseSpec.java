@@ -13,9 +13,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.duckdb.DuckDBConnection;
 
 /**
- * Where the warehouse is and how to reach it. PostgreSQL gets a new connection per worker
- * thread; an embedded DuckDB file can be opened by only one process, so all writers in this JVM
- * share one database instance and write through duplicated connections, one at a time.
+ * Where the warehouse is and how to reach it. PostgreSQL gets a new connection per worker thread;
+ * an embedded DuckDB file can be opened by only one process, so all writers in this JVM share one
+ * database instance and write through duplicated connections, one at a time.
  */
 public final class WarehouseSpec implements Serializable {
   public enum Dialect {
@@ -49,8 +49,11 @@ public final class WarehouseSpec implements Serializable {
     if (u.startsWith("jdbc:duckdb:")) {
       return Dialect.DUCKDB;
     }
-    throw new IllegalArgumentException("warehouse URL " + redact(url) + " is not supported: use"
-        + " jdbc:postgresql://host:port/db or jdbc:duckdb:/path/to/file.duckdb");
+    throw new IllegalArgumentException(
+        "warehouse URL "
+            + redact(url)
+            + " is not supported: use"
+            + " jdbc:postgresql://host:port/db or jdbc:duckdb:/path/to/file.duckdb");
   }
 
   /** DuckDB file paths are made absolute, so every worker thread opens the same database. */
@@ -100,8 +103,10 @@ public final class WarehouseSpec implements Serializable {
       try {
         c = DriverManager.getConnection(url, props);
       } catch (SQLException e) {
-        throw new SQLException("cannot connect to warehouse " + describe() + ": " + e.getMessage(),
-            e.getSQLState(), e);
+        throw new SQLException(
+            "cannot connect to warehouse " + describe() + ": " + e.getMessage(),
+            e.getSQLState(),
+            e);
       }
     }
     c.setAutoCommit(false);

@@ -26,7 +26,8 @@ class PipelineConfigTest {
   @Test
   void defaultConfigLoadsWithPathsRelativeToItsFolder() {
     PipelineConfig c = PipelineConfig.load(Path.of("testdata/tslake.json"));
-    assertThat(c.sources.stream().map(s -> s.type.id()).collect(Collectors.toSet()),
+    assertThat(
+        c.sources.stream().map(s -> s.type.id()).collect(Collectors.toSet()),
         hasItems("fred", "fred_csv", "alphavantage", "coindesk", "csv"));
     SourceConfig fred = c.source("fred");
     assertThat(fred.files.get(0).path, startsWith(Path.of("testdata").toAbsolutePath().toString()));
@@ -35,15 +36,19 @@ class PipelineConfigTest {
 
   @Test
   void yamlAndFileObjects() throws IOException {
-    Path p = write("c.yaml", String.join("\n",
-        "sources:",
-        "  - name: wti",
-        "    type: fred_csv",
-        "    windows: P1M",
-        "    files:",
-        "      - path: data/DCOILWTICO.csv",
-        "        vintage: 2024-01-03",
-        "      - other/*.csv"));
+    Path p =
+        write(
+            "c.yaml",
+            String.join(
+                "\n",
+                "sources:",
+                "  - name: wti",
+                "    type: fred_csv",
+                "    windows: P1M",
+                "    files:",
+                "      - path: data/DCOILWTICO.csv",
+                "        vintage: 2024-01-03",
+                "      - other/*.csv"));
     PipelineConfig c = PipelineConfig.load(p);
     SourceConfig s = c.source("wti");
     assertEquals(2, s.files.size());
@@ -54,31 +59,82 @@ class PipelineConfigTest {
 
   @Test
   void errorsNameTheSourceAndField() throws IOException {
-    assertThat(assertThrows(ConfigException.class, () -> PipelineConfig.load(write("a.json",
-        "{\"sources\":[{\"name\":\"x\",\"type\":\"csv\",\"files\":[\"a.csv\"],\"valueColumns\":[\"v\"],\"seriesId\":\"s\"}]}")))
-        .getMessage(), containsString("source 'x': a csv source needs 'timestampColumn'"));
-    assertThat(assertThrows(ConfigException.class, () -> PipelineConfig.load(write("b.json",
-        "{\"sources\":[{\"name\":\"x\",\"type\":\"fred\",\"files\":[\"a\"],\"windows\":[\"P5M\"]}]}")))
-        .getMessage(), containsString("source 'x'"));
-    assertThat(assertThrows(ConfigException.class, () -> PipelineConfig.load(write("c.json",
-        "{\"sources\":[{\"name\":\"x\",\"type\":\"nosuch\",\"files\":[\"a\"]}]}")))
-        .getMessage(), containsString("unknown source type 'nosuch'"));
-    assertThat(assertThrows(ConfigException.class, () -> PipelineConfig.load(write("d.json",
-        "{\"sources\":[{\"name\":\"x\",\"type\":\"fred\",\"files\":[\"a\"],\"windoes\":[\"P1M\"]}]}")))
-        .getMessage(), containsString("windoes"));
-    assertThat(assertThrows(ConfigException.class, () -> PipelineConfig.load(write("e.json",
-        "{\"sources\":[{\"name\":\"../x\",\"type\":\"fred\",\"files\":[\"a\"]}]}")))
-        .getMessage(), containsString("source name '../x'"));
-    assertThat(assertThrows(ConfigException.class, () -> PipelineConfig.load(write("f.json",
-        "{\"sources\":[{\"name\":\"x\",\"type\":\"fred\",\"files\":[\"a\"]},"
-            + "{\"name\":\"x\",\"type\":\"fred\",\"files\":[\"b\"]}]}")))
-        .getMessage(), containsString("used twice"));
-    assertThat(assertThrows(ConfigException.class, () -> PipelineConfig.load(write("g.json",
-        "{\"sources\":[]}"))).getMessage(), containsString("no sources"));
-    assertThat(assertThrows(ConfigException.class, () -> PipelineConfig.load(dir.resolve("none.json")))
-        .getMessage(), containsString("does not exist"));
-    assertThat(assertThrows(ConfigException.class, () -> PipelineConfig.load(write("h.json",
-        "{\"sources\": [")))
-        .getMessage(), containsString("invalid"));
+    assertThat(
+        assertThrows(
+                ConfigException.class,
+                () ->
+                    PipelineConfig.load(
+                        write(
+                            "a.json",
+                            "{\"sources\":[{\"name\":\"x\",\"type\":\"csv\",\"files\":[\"a.csv\"],\"valueColumns\":[\"v\"],\"seriesId\":\"s\"}]}")))
+            .getMessage(),
+        containsString("source 'x': a csv source needs 'timestampColumn'"));
+    assertThat(
+        assertThrows(
+                ConfigException.class,
+                () ->
+                    PipelineConfig.load(
+                        write(
+                            "b.json",
+                            "{\"sources\":[{\"name\":\"x\",\"type\":\"fred\",\"files\":[\"a\"],\"windows\":[\"P5M\"]}]}")))
+            .getMessage(),
+        containsString("source 'x'"));
+    assertThat(
+        assertThrows(
+                ConfigException.class,
+                () ->
+                    PipelineConfig.load(
+                        write(
+                            "c.json",
+                            "{\"sources\":[{\"name\":\"x\",\"type\":\"nosuch\",\"files\":[\"a\"]}]}")))
+            .getMessage(),
+        containsString("unknown source type 'nosuch'"));
+    assertThat(
+        assertThrows(
+                ConfigException.class,
+                () ->
+                    PipelineConfig.load(
+                        write(
+                            "d.json",
+                            "{\"sources\":[{\"name\":\"x\",\"type\":\"fred\",\"files\":[\"a\"],\"windoes\":[\"P1M\"]}]}")))
+            .getMessage(),
+        containsString("windoes"));
+    assertThat(
+        assertThrows(
+                ConfigException.class,
+                () ->
+                    PipelineConfig.load(
+                        write(
+                            "e.json",
+                            "{\"sources\":[{\"name\":\"../x\",\"type\":\"fred\",\"files\":[\"a\"]}]}")))
+            .getMessage(),
+        containsString("source name '../x'"));
+    assertThat(
+        assertThrows(
+                ConfigException.class,
+                () ->
+                    PipelineConfig.load(
+                        write(
+                            "f.json",
+                            "{\"sources\":[{\"name\":\"x\",\"type\":\"fred\",\"files\":[\"a\"]},"
+                                + "{\"name\":\"x\",\"type\":\"fred\",\"files\":[\"b\"]}]}")))
+            .getMessage(),
+        containsString("used twice"));
+    assertThat(
+        assertThrows(
+                ConfigException.class,
+                () -> PipelineConfig.load(write("g.json", "{\"sources\":[]}")))
+            .getMessage(),
+        containsString("no sources"));
+    assertThat(
+        assertThrows(ConfigException.class, () -> PipelineConfig.load(dir.resolve("none.json")))
+            .getMessage(),
+        containsString("does not exist"));
+    assertThat(
+        assertThrows(
+                ConfigException.class,
+                () -> PipelineConfig.load(write("h.json", "{\"sources\": [")))
+            .getMessage(),
+        containsString("invalid"));
   }
 }

@@ -17,8 +17,14 @@ class SourceConfigSplitBytesTest {
 
   private PipelineConfig load(String type, String extra) throws IOException {
     Path p = dir.resolve("c.json");
-    Files.writeString(p, "{\"sources\":[{\"name\":\"x\",\"type\":\"" + type + "\",\"files\":[\"a.csv\"],"
-        + "\"timestampColumn\":\"t\",\"valueColumns\":[\"v\"],\"seriesId\":\"s\"" + extra + "}]}");
+    Files.writeString(
+        p,
+        "{\"sources\":[{\"name\":\"x\",\"type\":\""
+            + type
+            + "\",\"files\":[\"a.csv\"],"
+            + "\"timestampColumn\":\"t\",\"valueColumns\":[\"v\"],\"seriesId\":\"s\""
+            + extra
+            + "}]}");
     return PipelineConfig.load(p);
   }
 
@@ -35,16 +41,21 @@ class SourceConfigSplitBytesTest {
 
   @Test
   void negativeIsRejected() {
-    assertThat(assertThrows(ConfigException.class, () -> load("csv", ",\"splitBytes\":-1"))
-        .getMessage(), containsString("source 'x': splitBytes must be positive"));
+    assertThat(
+        assertThrows(ConfigException.class, () -> load("csv", ",\"splitBytes\":-1")).getMessage(),
+        containsString("source 'x': splitBytes must be positive"));
   }
 
   @Test
   void otherTypesAreRejectedWithTheReason() {
-    assertThat(assertThrows(ConfigException.class, () -> load("parquet", ",\"splitBytes\":1000"))
-        .getMessage(), containsString("source 'x': splitBytes applies to csv sources only"));
-    assertThat(assertThrows(ConfigException.class, () -> load("fred_csv", ",\"splitBytes\":1000"))
-        .getMessage(), containsString("the header naming the series"));
+    assertThat(
+        assertThrows(ConfigException.class, () -> load("parquet", ",\"splitBytes\":1000"))
+            .getMessage(),
+        containsString("source 'x': splitBytes applies to csv sources only"));
+    assertThat(
+        assertThrows(ConfigException.class, () -> load("fred_csv", ",\"splitBytes\":1000"))
+            .getMessage(),
+        containsString("the header naming the series"));
   }
 
   @Test

@@ -2,7 +2,6 @@ package dev.tslake.config;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.instanceOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -51,13 +50,15 @@ class WindowSpecTest {
 
   @Test
   void afterTheEpochTheSameWindowsAsBeam() {
-    org.apache.beam.sdk.transforms.windowing.WindowFn<Object, ?>[] beam = new org.apache.beam.sdk.transforms.windowing.WindowFn[] {
-        FixedWindows.of(org.joda.time.Duration.standardHours(1)),
-        CalendarWindows.months(1).withTimeZone(org.joda.time.DateTimeZone.UTC),
-        CalendarWindows.months(3).withTimeZone(org.joda.time.DateTimeZone.UTC),
-        CalendarWindows.years(1).withTimeZone(org.joda.time.DateTimeZone.UTC),
-        CalendarWindows.weeks(1, org.joda.time.DateTimeConstants.MONDAY)
-            .withTimeZone(org.joda.time.DateTimeZone.UTC)};
+    org.apache.beam.sdk.transforms.windowing.WindowFn<Object, ?>[] beam =
+        new org.apache.beam.sdk.transforms.windowing.WindowFn[] {
+          FixedWindows.of(org.joda.time.Duration.standardHours(1)),
+          CalendarWindows.months(1).withTimeZone(org.joda.time.DateTimeZone.UTC),
+          CalendarWindows.months(3).withTimeZone(org.joda.time.DateTimeZone.UTC),
+          CalendarWindows.years(1).withTimeZone(org.joda.time.DateTimeZone.UTC),
+          CalendarWindows.weeks(1, org.joda.time.DateTimeConstants.MONDAY)
+              .withTimeZone(org.joda.time.DateTimeZone.UTC)
+        };
     String[] ours = {"PT1H", "P1M", "P3M", "P1Y", "P1W"};
     java.util.Random random = new java.util.Random(42);
     for (int i = 0; i < 2000; i++) {
@@ -75,25 +76,32 @@ class WindowSpecTest {
   private static org.apache.beam.sdk.transforms.windowing.IntervalWindow assign(
       org.apache.beam.sdk.transforms.windowing.WindowFn<Object, ?> fn, long ts) {
     try {
-      org.apache.beam.sdk.transforms.windowing.WindowFn<Object, org.apache.beam.sdk.transforms.windowing.BoundedWindow> f =
-          (org.apache.beam.sdk.transforms.windowing.WindowFn<Object, org.apache.beam.sdk.transforms.windowing.BoundedWindow>) (Object) fn;
-      return (org.apache.beam.sdk.transforms.windowing.IntervalWindow) f.assignWindows(
-          f.new AssignContext() {
-            @Override
-            public Object element() {
-              return null;
-            }
+      org.apache.beam.sdk.transforms.windowing.WindowFn<
+              Object, org.apache.beam.sdk.transforms.windowing.BoundedWindow>
+          f =
+              (org.apache.beam.sdk.transforms.windowing.WindowFn<
+                      Object, org.apache.beam.sdk.transforms.windowing.BoundedWindow>)
+                  (Object) fn;
+      return (org.apache.beam.sdk.transforms.windowing.IntervalWindow)
+          f.assignWindows(
+                  f.new AssignContext() {
+                    @Override
+                    public Object element() {
+                      return null;
+                    }
 
-            @Override
-            public org.joda.time.Instant timestamp() {
-              return new org.joda.time.Instant(ts);
-            }
+                    @Override
+                    public org.joda.time.Instant timestamp() {
+                      return new org.joda.time.Instant(ts);
+                    }
 
-            @Override
-            public org.apache.beam.sdk.transforms.windowing.BoundedWindow window() {
-              return org.apache.beam.sdk.transforms.windowing.GlobalWindow.INSTANCE;
-            }
-          }).iterator().next();
+                    @Override
+                    public org.apache.beam.sdk.transforms.windowing.BoundedWindow window() {
+                      return org.apache.beam.sdk.transforms.windowing.GlobalWindow.INSTANCE;
+                    }
+                  })
+              .iterator()
+              .next();
     } catch (Exception e) {
       throw new AssertionError(e);
     }
@@ -101,10 +109,12 @@ class WindowSpecTest {
 
   @Test
   void invalidWindowsSayWhy() {
-    assertThat(assertThrows(IllegalArgumentException.class, () -> WindowSpec.parse("1 hour"))
-        .getMessage(), containsString("ISO-8601"));
-    assertThat(assertThrows(IllegalArgumentException.class, () -> WindowSpec.parse("P5M"))
-        .getMessage(), containsString("divide a year"));
+    assertThat(
+        assertThrows(IllegalArgumentException.class, () -> WindowSpec.parse("1 hour")).getMessage(),
+        containsString("ISO-8601"));
+    assertThat(
+        assertThrows(IllegalArgumentException.class, () -> WindowSpec.parse("P5M")).getMessage(),
+        containsString("divide a year"));
     assertThrows(IllegalArgumentException.class, () -> WindowSpec.parse("PT7M"));
     assertThrows(IllegalArgumentException.class, () -> WindowSpec.parse("P1M2D"));
     assertThrows(IllegalArgumentException.class, () -> WindowSpec.parse("PT0S"));

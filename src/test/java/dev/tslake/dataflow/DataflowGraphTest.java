@@ -38,33 +38,36 @@ class DataflowGraphTest {
 
   /** Dataflow options that need no credentials, no network and no existing bucket. */
   static List<String> offlineArgs(Path dir) {
-    return new ArrayList<>(List.of(
-        "--runner=DataflowRunner",
-        "--project=tslake-offline",
-        "--region=us-central1",
-        "--tempLocation=gs://tslake-offline/tmp",
-        "--gcpTempLocation=gs://tslake-offline/tmp",
-        // GcsPathValidator would ask GCS whether the bucket exists
-        "--pathValidatorClass=org.apache.beam.sdk.extensions.gcp.storage.NoopPathValidator",
-        // no Application Default Credentials on this machine
-        "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory",
-        "--lake=gs://tslake-offline/lake",
-        "--warehouseUrl=jdbc:postgresql://10.0.0.5:5432/tslake",
-        "--warehouseUser=tslake",
-        "--runId=offline-graph-test",
-        "--ingestDate=2025-01-01",
-        "--config=testdata/tslake.json"));
+    return new ArrayList<>(
+        List.of(
+            "--runner=DataflowRunner",
+            "--project=tslake-offline",
+            "--region=us-central1",
+            "--tempLocation=gs://tslake-offline/tmp",
+            "--gcpTempLocation=gs://tslake-offline/tmp",
+            // GcsPathValidator would ask GCS whether the bucket exists
+            "--pathValidatorClass=org.apache.beam.sdk.extensions.gcp.storage.NoopPathValidator",
+            // no Application Default Credentials on this machine
+            "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory",
+            "--lake=gs://tslake-offline/lake",
+            "--warehouseUrl=jdbc:postgresql://10.0.0.5:5432/tslake",
+            "--warehouseUser=tslake",
+            "--runId=offline-graph-test",
+            "--ingestDate=2025-01-01",
+            "--config=testdata/tslake.json"));
   }
 
   static TsLakeOptions options(List<String> args) {
     PipelineOptionsFactory.register(TsLakeOptions.class);
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation()
+    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
+        .withValidation()
         .as(TsLakeOptions.class);
   }
 
   static Object dataflowRunner(PipelineOptions options) throws Exception {
     try {
-      return Class.forName(RUNNER).getMethod("fromOptions", PipelineOptions.class)
+      return Class.forName(RUNNER)
+          .getMethod("fromOptions", PipelineOptions.class)
           .invoke(null, options);
     } catch (InvocationTargetException e) {
       throw (Exception) e.getCause();
@@ -73,9 +76,19 @@ class DataflowGraphTest {
 
   // No WriteRawToLake: file sources land their raw records in the lake as ReadSources reads them
   // (no shuffle); the step exists only for live API sources, which the default config has none of.
-  static final List<String> STAGES = List.of("ReadSources", "ValidateAndClean",
-      "DedupLatestVintage", "WindowedAggregates", "LoadObservations", "LoadRejects",
-      "LoadAggregates", "SeriesDimension", "LoadSeries", "WriteRejectedToLake", "RecordRun");
+  static final List<String> STAGES =
+      List.of(
+          "ReadSources",
+          "ValidateAndClean",
+          "DedupLatestVintage",
+          "WindowedAggregates",
+          "LoadObservations",
+          "LoadRejects",
+          "LoadAggregates",
+          "SeriesDimension",
+          "LoadSeries",
+          "WriteRejectedToLake",
+          "RecordRun");
 
   @Test
   void theDefaultJobTranslatesForDataflowWithStableCoders(@TempDir Path dir) throws Exception {
@@ -111,15 +124,18 @@ class DataflowGraphTest {
     }
     assertEquals(List.of(), serializable);
     for (String custom : List.of("RawRecord", "Observation", "Aggregate", "Reject")) {
-      assertTrue(c.getCodersMap().values().stream()
+      assertTrue(
+          c.getCodersMap().values().stream()
               .anyMatch(cd -> cd.getSpec().getPayload().toStringUtf8().contains(custom + "$Coder")),
           custom + ".Coder not used anywhere in the graph");
     }
   }
 
   static boolean hotPath(String coder) {
-    return coder.contains("RawRecord") || coder.contains("Observation")
-        || coder.contains("Aggregate") || coder.contains("Reject");
+    return coder.contains("RawRecord")
+        || coder.contains("Observation")
+        || coder.contains("Aggregate")
+        || coder.contains("Reject");
   }
 
   /** A readable description of a coder and its components (custom coders carry their class). */
@@ -128,8 +144,16 @@ class DataflowGraphTest {
     StringBuilder b = new StringBuilder(coder.getSpec().getUrn());
     if (coder.getSpec().getUrn().equals("beam:coders:javasdk:0.1")) {
       String payload = coder.getSpec().getPayload().toStringUtf8();
-      for (String name : List.of("SerializableCoder", "RawRecord", "Observation", "Aggregate",
-          "Reject", "SeriesInfo", "SeriesRow", "FileTask")) {
+      for (String name :
+          List.of(
+              "SerializableCoder",
+              "RawRecord",
+              "Observation",
+              "Aggregate",
+              "Reject",
+              "SeriesInfo",
+              "SeriesRow",
+              "FileTask")) {
         if (payload.contains(name)) {
           b.append(' ').append(name);
         }
@@ -149,8 +173,8 @@ class DataflowGraphTest {
    * The runner's whole run() path offline: overrides, Dataflow translation, staging and the job
    * description, written as a classic template instead of being submitted ({@code
    * --templateLocation}: DataflowRunner writes the job there and does not call the service).
-   * Staging goes to a local folder (the path validator is a no-op) with just the compiled
-   * classes, so nothing leaves the machine.
+   * Staging goes to a local folder (the path validator is a no-op) with just the compiled classes,
+   * so nothing leaves the machine.
    */
   @Test
   void theRunnerWritesTheJobAsATemplateWithoutSubmitting(@TempDir Path dir) throws Exception {
@@ -169,11 +193,18 @@ class DataflowGraphTest {
     String job = Files.readString(template);
     Files.writeString(Path.of("target/dataflow-offline-template.json"), job);
     assertThat(job, containsString("tslake-offline"));
-    for (String stage : List.of("ReadSources", "ValidateAndClean", "DedupLatestVintage",
-        "WindowedAggregates", "LoadObservations", "RecordRun")) {
+    for (String stage :
+        List.of(
+            "ReadSources",
+            "ValidateAndClean",
+            "DedupLatestVintage",
+            "WindowedAggregates",
+            "LoadObservations",
+            "RecordRun")) {
       assertThat(stage, job, containsString(stage));
     }
-    assertFalse(job.contains("SerializableCoder$") && job.contains("RawRecord\","),
+    assertFalse(
+        job.contains("SerializableCoder$") && job.contains("RawRecord\","),
         "raw records must not be Java-serialized");
     assertTrue(listStaged(dir.resolve("staging")) > 0, "nothing staged");
   }

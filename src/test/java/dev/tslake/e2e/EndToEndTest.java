@@ -61,23 +61,27 @@ class EndToEndTest {
   private List<String> duckAggregates;
   private String pgUrl;
 
-  static RunRecord runJob(Path lake, String warehouseUrl, String user, String password, String runId,
-      String config) {
-    List<String> args = new ArrayList<>(List.of(
-        "--config=" + config,
-        "--lake=" + lake,
-        "--warehouseUrl=" + warehouseUrl,
-        "--runId=" + runId,
-        "--ingestDate=2026-11-20",
-        // the checks triple the run time; the composites' own tests run with them
-        "--enforceImmutability=false",
-        "--enforceEncodability=false"));
+  static RunRecord runJob(
+      Path lake, String warehouseUrl, String user, String password, String runId, String config) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--config=" + config,
+                "--lake=" + lake,
+                "--warehouseUrl=" + warehouseUrl,
+                "--runId=" + runId,
+                "--ingestDate=2026-11-20",
+                // the checks triple the run time; the composites' own tests run with them
+                "--enforceImmutability=false",
+                "--enforceEncodability=false"));
     if (user != null) {
       args.add("--warehouseUser=" + user);
       args.add("--warehousePassword=" + password);
     }
-    TsLakeOptions options = PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
-        .withValidation().as(TsLakeOptions.class);
+    TsLakeOptions options =
+        PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
+            .withValidation()
+            .as(TsLakeOptions.class);
     return TsLake.run(options);
   }
 
@@ -109,33 +113,64 @@ class EndToEndTest {
     assertEquals(duckFirst.aggregatesLoaded, (long) duckAggregates.size());
     long rejects = WarehouseDump.count(duck, "SELECT count(*) FROM rejects");
     assertEquals(duckFirst.recordsRejected, rejects);
-    List<String> run = WarehouseDump.rows(duck, "SELECT run_id, runner, records_read,"
-        + " records_rejected, observations_loaded, duplicates_superseded, aggregates_loaded, status"
-        + " FROM pipeline_runs");
-    assertEquals(List.of("duck-1 | DirectRunner | " + duckFirst.recordsRead + " | "
-        + duckFirst.recordsRejected + " | " + duckFirst.observationsLoaded + " | "
-        + duckFirst.duplicatesSuperseded + " | " + duckFirst.aggregatesLoaded + " | succeeded"), run);
+    List<String> run =
+        WarehouseDump.rows(
+            duck,
+            "SELECT run_id, runner, records_read,"
+                + " records_rejected, observations_loaded, duplicates_superseded, aggregates_loaded, status"
+                + " FROM pipeline_runs");
+    assertEquals(
+        List.of(
+            "duck-1 | DirectRunner | "
+                + duckFirst.recordsRead
+                + " | "
+                + duckFirst.recordsRejected
+                + " | "
+                + duckFirst.observationsLoaded
+                + " | "
+                + duckFirst.duplicatesSuperseded
+                + " | "
+                + duckFirst.aggregatesLoaded
+                + " | succeeded"),
+        run);
   }
 
   @Test
   @Order(2)
   void warehouseHoldsEverySourceAndSeveralWindowSizes() {
-    List<String> sources = WarehouseDump.rows(duck,
-        "SELECT DISTINCT source FROM observations ORDER BY source");
-    assertThat(sources, hasItems("alphavantage", "bitstamp", "coindesk", "fred", "fred_csv",
-        "gemini", "taxi", "taxi_legacy"));
-    List<String> windows = WarehouseDump.rows(duck,
-        "SELECT DISTINCT \"window\" FROM aggregates ORDER BY 1");
+    List<String> sources =
+        WarehouseDump.rows(duck, "SELECT DISTINCT source FROM observations ORDER BY source");
+    assertThat(
+        sources,
+        hasItems(
+            "alphavantage",
+            "bitstamp",
+            "coindesk",
+            "fred",
+            "fred_csv",
+            "gemini",
+            "taxi",
+            "taxi_legacy"));
+    List<String> windows =
+        WarehouseDump.rows(duck, "SELECT DISTINCT \"window\" FROM aggregates ORDER BY 1");
     assertThat(windows, hasItems("P1D", "P1M", "P1Y", "PT1H", "P3M", "P1W"));
     // facts from the files: the 2023-07-18 PAYEMS vintage revised March 2023 to 155472
-    assertEquals(List.of("155472.0 | 2023-07-18T00:00:00Z"), WarehouseDump.rows(duck,
-        "SELECT \"value\", vintage FROM observations WHERE source = 'fred' AND series_id = 'PAYEMS'"
-            + " AND ts = TIMESTAMPTZ '2023-03-01 00:00:00+00'"));
+    assertEquals(
+        List.of("155472.0 | 2023-07-18T00:00:00Z"),
+        WarehouseDump.rows(
+            duck,
+            "SELECT \"value\", vintage FROM observations WHERE source = 'fred' AND series_id = 'PAYEMS'"
+                + " AND ts = TIMESTAMPTZ '2023-03-01 00:00:00+00'"));
     // FRED "." is a missing value: loaded as NULL, not rejected
-    assertThat(WarehouseDump.count(duck, "SELECT count(*) FROM observations WHERE source = 'fred'"
-        + " AND series_id = 'DGS2' AND \"value\" IS NULL"), is(510L));
+    assertThat(
+        WarehouseDump.count(
+            duck,
+            "SELECT count(*) FROM observations WHERE source = 'fred'"
+                + " AND series_id = 'DGS2' AND \"value\" IS NULL"),
+        is(510L));
     // the two Alpha Vantage error bodies are rejects with the API's message
-    assertThat(WarehouseDump.rows(duck, "SELECT stage, reason FROM rejects ORDER BY origin"),
+    assertThat(
+        WarehouseDump.rows(duck, "SELECT stage, reason FROM rejects ORDER BY origin"),
         everyItem(startsWith("parse | Alpha Vantage error: Invalid API call")));
   }
 
@@ -144,10 +179,13 @@ class EndToEndTest {
   void rawAndRejectedRecordsLandInTheLake() throws IOException {
     Path lake = dir.resolve("lake");
     try (Stream<Path> files = Files.walk(lake)) {
-      List<Path> csv = files.filter(p -> p.toString().endsWith(".csv")).collect(Collectors.toList());
-      assertThat(csv.stream().map(p -> lake.relativize(p).toString()).collect(Collectors.toList()),
-          everyItem(org.hamcrest.Matchers.matchesPattern(
-              "(raw|rejected)/source=[a-z_]+/ingest_date=2026-11-20/[^/]+\\.csv")));
+      List<Path> csv =
+          files.filter(p -> p.toString().endsWith(".csv")).collect(Collectors.toList());
+      assertThat(
+          csv.stream().map(p -> lake.relativize(p).toString()).collect(Collectors.toList()),
+          everyItem(
+              org.hamcrest.Matchers.matchesPattern(
+                  "(raw|rejected)/source=[a-z_]+/ingest_date=2026-11-20/[^/]+\\.csv")));
     }
     // every raw record exactly once, in the one lake file of the input it was read from
     Map<String, List<List<String>>> raw = rawLake(lake);
@@ -155,10 +193,13 @@ class EndToEndTest {
     long rows = 0;
     for (Map.Entry<String, List<List<String>>> file : raw.entrySet()) {
       List<String> first = file.getValue().get(0);
-      assertEquals(LakePaths.inputFile(LakePaths.RAW, first.get(0), "2026-11-20", first.get(1)),
-          file.getKey(), "lake file of input " + first.get(1));
+      assertEquals(
+          LakePaths.inputFile(LakePaths.RAW, first.get(0), "2026-11-20", first.get(1)),
+          file.getKey(),
+          "lake file of input " + first.get(1));
       for (List<String> row : file.getValue()) {
-        assertEquals(first.subList(0, 2), row.subList(0, 2), "source and origin in " + file.getKey());
+        assertEquals(
+            first.subList(0, 2), row.subList(0, 2), "source and origin in " + file.getKey());
         distinct.add(row);
         rows++;
       }
@@ -167,8 +208,8 @@ class EndToEndTest {
     assertEquals(rows, distinct.size(), "no raw record twice");
     assertTrue(Files.exists(lake.resolve("rejected/source=alphavantage/ingest_date=2026-11-20")));
     try (Stream<Path> all = Files.walk(lake)) {
-      assertThat("no temporary files left", all.noneMatch(p -> p.toString().contains("temp")),
-          is(true));
+      assertThat(
+          "no temporary files left", all.noneMatch(p -> p.toString().contains("temp")), is(true));
     }
   }
 
@@ -181,8 +222,13 @@ class EndToEndTest {
     }
     for (Path f : files) {
       List<List<String>> rows = new ArrayList<>();
-      try (CSVParser csv = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).build()
-          .parse(Files.newBufferedReader(f, StandardCharsets.UTF_8))) {
+      try (CSVParser csv =
+          CSVFormat.RFC4180
+              .builder()
+              .setHeader()
+              .setSkipHeaderRecord(true)
+              .build()
+              .parse(Files.newBufferedReader(f, StandardCharsets.UTF_8))) {
         assertEquals(List.of(RawRecord.CSV_HEADER), csv.getHeaderNames(), f.toString());
         for (CSVRecord r : csv) {
           rows.add(r.toList());
@@ -226,9 +272,16 @@ class EndToEndTest {
   @Order(5)
   void postgresGetsExactlyTheSameObservationsAndAggregates() {
     pgUrl = PostgresSupport.freshSchemaUrl("e2e");
-    RunRecord pg = runJob(dir.resolve("lake-pg"), pgUrl, PostgresSupport.user(),
-        PostgresSupport.password(), "pg-1", "testdata/tslake.json");
-    WarehouseSpec spec = new WarehouseSpec(pgUrl, PostgresSupport.user(), PostgresSupport.password());
+    RunRecord pg =
+        runJob(
+            dir.resolve("lake-pg"),
+            pgUrl,
+            PostgresSupport.user(),
+            PostgresSupport.password(),
+            "pg-1",
+            "testdata/tslake.json");
+    WarehouseSpec spec =
+        new WarehouseSpec(pgUrl, PostgresSupport.user(), PostgresSupport.password());
     assertTrue(pg.balanced(), pg.accountingMessage());
     assertEquals(duckFirst.recordsRead, pg.recordsRead);
     assertEquals(duckFirst.recordsRejected, pg.recordsRejected);
@@ -236,8 +289,14 @@ class EndToEndTest {
     assertEquals(duckObservations, WarehouseDump.observations(spec));
     assertEquals(duckAggregates, WarehouseDump.aggregates(spec));
 
-    RunRecord again = runJob(dir.resolve("lake-pg"), pgUrl, PostgresSupport.user(),
-        PostgresSupport.password(), "pg-2", "testdata/tslake.json");
+    RunRecord again =
+        runJob(
+            dir.resolve("lake-pg"),
+            pgUrl,
+            PostgresSupport.user(),
+            PostgresSupport.password(),
+            "pg-2",
+            "testdata/tslake.json");
     assertTrue(again.balanced(), again.accountingMessage());
     assertEquals(duckObservations, WarehouseDump.observations(spec));
     assertEquals(duckAggregates, WarehouseDump.aggregates(spec));
@@ -246,13 +305,21 @@ class EndToEndTest {
   @Test
   @Order(6)
   void replayingTheLakeRebuildsExactlyTheSameWarehouse() {
-    WarehouseSpec replay = new WarehouseSpec("jdbc:duckdb:" + dir.resolve("replay.duckdb"), null, null);
+    WarehouseSpec replay =
+        new WarehouseSpec("jdbc:duckdb:" + dir.resolve("replay.duckdb"), null, null);
     try {
-      TsLakeOptions options = PipelineOptionsFactory.fromArgs(
-          "--config=testdata/tslake.json", "--lake=" + dir.resolve("lake"),
-          "--warehouseUrl=" + replay.url, "--runId=replay-1", "--replayFromLake=true",
-          "--replayIngestDate=2026-11-20", "--enforceImmutability=false",
-          "--enforceEncodability=false").withValidation().as(TsLakeOptions.class);
+      TsLakeOptions options =
+          PipelineOptionsFactory.fromArgs(
+                  "--config=testdata/tslake.json",
+                  "--lake=" + dir.resolve("lake"),
+                  "--warehouseUrl=" + replay.url,
+                  "--runId=replay-1",
+                  "--replayFromLake=true",
+                  "--replayIngestDate=2026-11-20",
+                  "--enforceImmutability=false",
+                  "--enforceEncodability=false")
+              .withValidation()
+              .as(TsLakeOptions.class);
       RunRecord run = TsLake.run(options);
       assertEquals(duckFirst.recordsRead, run.recordsRead);
       assertEquals(duckFirst.recordsRejected, run.recordsRejected);
@@ -260,12 +327,17 @@ class EndToEndTest {
       assertEquals(duckObservations, WarehouseDump.observations(replay));
       assertEquals(duckAggregates, WarehouseDump.aggregates(replay));
 
-      TsLakeOptions nothing = PipelineOptionsFactory.fromArgs(
-          "--config=testdata/tslake.json", "--lake=" + dir.resolve("lake"),
-          "--warehouseUrl=" + replay.url, "--replayFromLake=true",
-          "--replayIngestDate=1999-01-01").as(TsLakeOptions.class);
-      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
-          IllegalArgumentException.class, () -> TsLake.run(nothing));
+      TsLakeOptions nothing =
+          PipelineOptionsFactory.fromArgs(
+                  "--config=testdata/tslake.json",
+                  "--lake=" + dir.resolve("lake"),
+                  "--warehouseUrl=" + replay.url,
+                  "--replayFromLake=true",
+                  "--replayIngestDate=1999-01-01")
+              .as(TsLakeOptions.class);
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class, () -> TsLake.run(nothing));
       assertThat(e.getMessage(), containsString("nothing to replay"));
     } finally {
       replay.release();
@@ -280,20 +352,28 @@ class EndToEndTest {
     Files.createDirectories(lake);
     // the input's own name is hostile too: it names its lake file
     Path data = dir.resolve(".. %2e%2e hostile.csv");
-    Files.writeString(data, String.join("\n",
-        "time,name,reading",
-        "2024-01-01T00:00:00Z,../../../escaped,1",
-        "2024-01-01T00:00:00Z,/etc/passwd,2",
-        "2024-01-01T00:00:00Z,..,3",
-        "2024-01-01T00:00:00Z,a/../../../b,4",
-        "2024-01-01T00:00:00Z,%2e%2e%2f,5",
-        "2024-01-01T00:00:00Z,.hidden,6",
-        ""));
+    Files.writeString(
+        data,
+        String.join(
+            "\n",
+            "time,name,reading",
+            "2024-01-01T00:00:00Z,../../../escaped,1",
+            "2024-01-01T00:00:00Z,/etc/passwd,2",
+            "2024-01-01T00:00:00Z,..,3",
+            "2024-01-01T00:00:00Z,a/../../../b,4",
+            "2024-01-01T00:00:00Z,%2e%2e%2f,5",
+            "2024-01-01T00:00:00Z,.hidden,6",
+            ""));
     Path config = dir.resolve("hostile.json");
-    Files.writeString(config, "{\"sources\":[{\"name\":\"hostile\",\"type\":\"csv\","
-        + "\"windows\":[\"P1D\"],\"files\":[\"" + data + "\"],\"timestampColumn\":\"time\","
-        + "\"seriesColumn\":\"name\",\"valueColumns\":[\"reading\"]}]}");
-    WarehouseSpec wh = new WarehouseSpec("jdbc:duckdb:" + dir.resolve("hostile.duckdb"), null, null);
+    Files.writeString(
+        config,
+        "{\"sources\":[{\"name\":\"hostile\",\"type\":\"csv\","
+            + "\"windows\":[\"P1D\"],\"files\":[\""
+            + data
+            + "\"],\"timestampColumn\":\"time\","
+            + "\"seriesColumn\":\"name\",\"valueColumns\":[\"reading\"]}]}");
+    WarehouseSpec wh =
+        new WarehouseSpec("jdbc:duckdb:" + dir.resolve("hostile.duckdb"), null, null);
     try {
       RunRecord run = runJob(lake, wh.url, null, null, "hostile", config.toString());
       assertEquals(6L, run.observationsLoaded);
@@ -308,17 +388,25 @@ class EndToEndTest {
     try (Stream<Path> s = Files.walk(lake)) {
       List<Path> files = s.filter(Files::isRegularFile).collect(Collectors.toList());
       // one raw file for the one input, whatever its six series ids
-      assertEquals(List.of(lake.resolve(LakePaths.inputFile(LakePaths.RAW, "hostile", "2026-11-20",
-          data.toString()))), files);
+      assertEquals(
+          List.of(
+              lake.resolve(
+                  LakePaths.inputFile(LakePaths.RAW, "hostile", "2026-11-20", data.toString()))),
+          files);
       for (Path f : files) {
-        assertThat(f.normalize().toString(),
+        assertThat(
+            f.normalize().toString(),
             startsWith(lake.resolve("raw/source=hostile/ingest_date=2026-11-20").toString()));
         assertThat(f.getFileName().toString().startsWith("."), is(false));
       }
       assertEquals(6, rawLake(lake).values().iterator().next().size());
     }
-    assertThat(WarehouseDump.rows(new WarehouseSpec(wh.url, null, null),
-        "SELECT series_id FROM observations ORDER BY 1").toString(), containsString("../../../escaped.reading"));
+    assertThat(
+        WarehouseDump.rows(
+                new WarehouseSpec(wh.url, null, null),
+                "SELECT series_id FROM observations ORDER BY 1")
+            .toString(),
+        containsString("../../../escaped.reading"));
     new WarehouseSpec(wh.url, null, null).release();
   }
 }

@@ -42,8 +42,8 @@ import org.junit.jupiter.api.TestInstance;
  * process ({@code runners/flink/submit.sh}), must leave exactly the warehouse the DirectRunner
  * leaves. Run by maven-failsafe in {@code mvn verify}, after {@code package} built the jar.
  *
- * <p>Both runs write PostgreSQL (fresh schemas): an embedded DuckDB file would be held open by
- * the TaskManager JVM. Without a server this test is skipped locally and fails under CI=true.
+ * <p>Both runs write PostgreSQL (fresh schemas): an embedded DuckDB file would be held open by the
+ * TaskManager JVM. Without a server this test is skipped locally and fails under CI=true.
  */
 @Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -70,10 +70,11 @@ class FlinkClusterIT {
     bundledJar(); // fail early, with the reason, if `package` did not run
     Files.createDirectories(workDir);
     restPort = freePort();
-    clusterEnv = Map.of(
-        "FLINK_REST_PORT", Integer.toString(restPort),
-        "FLINK_RPC_PORT", Integer.toString(freePort()),
-        "FLINK_CLUSTER_DIR", workDir.resolve("cluster").toString());
+    clusterEnv =
+        Map.of(
+            "FLINK_REST_PORT", Integer.toString(restPort),
+            "FLINK_RPC_PORT", Integer.toString(freePort()),
+            "FLINK_CLUSTER_DIR", workDir.resolve("cluster").toString());
     clusterStarted = true; // from here on, @AfterAll stops whatever was started
     run("start-cluster", START_TIMEOUT, List.of(script("start-cluster.sh")));
     clusterSchema = PostgresSupport.freshSchema("flink_cluster");
@@ -109,20 +110,24 @@ class FlinkClusterIT {
     long t0 = System.nanoTime();
     String output = run("submit", JOB_TIMEOUT, submit);
     System.out.printf("job on the Flink cluster took %.1f s%n", (System.nanoTime() - t0) / 1e9);
-    assertTrue(output.contains("tslake run " + clusterRunId + " (FlinkRunner"),
+    assertTrue(
+        output.contains("tslake run " + clusterRunId + " (FlinkRunner"),
         "the launcher should print the run summary:\n" + tail(output));
 
     JsonNode job = jobOverview(jobName);
-    assertEquals("FINISHED", job.path("state").asText(), "job " + jobName + " on the cluster: " + job);
+    assertEquals(
+        "FINISHED", job.path("state").asText(), "job " + jobName + " on the cluster: " + job);
     assertTrue(job.path("tasks").path("failed").asInt() == 0, "failed tasks: " + job);
 
     t0 = System.nanoTime();
-    List<String> args = jobArgs(workDir.resolve("lake-direct"), directSchema.url(),
-        "flink-direct-" + token);
+    List<String> args =
+        jobArgs(workDir.resolve("lake-direct"), directSchema.url(), "flink-direct-" + token);
     args.add("--enforceImmutability=false");
     args.add("--enforceEncodability=false");
-    TsLakeOptions options = PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
-        .withValidation().as(TsLakeOptions.class);
+    TsLakeOptions options =
+        PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
+            .withValidation()
+            .as(TsLakeOptions.class);
     RunRecord direct = TsLake.run(options);
     System.out.printf("same job on the DirectRunner took %.1f s%n", (System.nanoTime() - t0) / 1e9);
     assertEquals("DirectRunner", direct.runner);
@@ -131,8 +136,10 @@ class FlinkClusterIT {
         new WarehouseSpec(clusterSchema.url(), PostgresSupport.user(), PostgresSupport.password());
     WarehouseSpec onDirect =
         new WarehouseSpec(directSchema.url(), PostgresSupport.user(), PostgresSupport.password());
-    assertEquals(List.of("FlinkRunner"), WarehouseDump.rows(onCluster,
-        "SELECT runner FROM pipeline_runs WHERE run_id = '" + clusterRunId + "'"));
+    assertEquals(
+        List.of("FlinkRunner"),
+        WarehouseDump.rows(
+            onCluster, "SELECT runner FROM pipeline_runs WHERE run_id = '" + clusterRunId + "'"));
     List<String> observations = WarehouseDump.observations(onDirect);
     List<String> aggregates = WarehouseDump.aggregates(onDirect);
     assertFalse(observations.isEmpty(), "the DirectRunner run loaded no observations");
@@ -142,14 +149,15 @@ class FlinkClusterIT {
   }
 
   private static List<String> jobArgs(Path lake, String warehouseUrl, String runId) {
-    return new ArrayList<>(List.of(
-        "--config=" + CONFIG,
-        "--lake=" + lake,
-        "--warehouseUrl=" + warehouseUrl,
-        "--warehouseUser=" + PostgresSupport.user(),
-        "--warehousePassword=" + PostgresSupport.password(),
-        "--runId=" + runId,
-        "--ingestDate=" + INGEST_DATE));
+    return new ArrayList<>(
+        List.of(
+            "--config=" + CONFIG,
+            "--lake=" + lake,
+            "--warehouseUrl=" + warehouseUrl,
+            "--warehouseUser=" + PostgresSupport.user(),
+            "--warehousePassword=" + PostgresSupport.password(),
+            "--runId=" + runId,
+            "--ingestDate=" + INGEST_DATE));
   }
 
   private static void assertSameRows(String table, List<String> expected, List<String> actual) {
@@ -160,18 +168,28 @@ class FlinkClusterIT {
     missing.removeAll(actual);
     List<String> extra = new ArrayList<>(actual);
     extra.removeAll(expected);
-    fail(table + " differ: DirectRunner " + expected.size() + " rows, Flink cluster "
-        + actual.size() + " rows; only in DirectRunner (first 5): "
-        + missing.subList(0, Math.min(5, missing.size())) + "; only on the cluster (first 5): "
-        + extra.subList(0, Math.min(5, extra.size())));
+    fail(
+        table
+            + " differ: DirectRunner "
+            + expected.size()
+            + " rows, Flink cluster "
+            + actual.size()
+            + " rows; only in DirectRunner (first 5): "
+            + missing.subList(0, Math.min(5, missing.size()))
+            + "; only on the cluster (first 5): "
+            + extra.subList(0, Math.min(5, extra.size())));
   }
 
   /** The job's entry in the cluster's {@code GET /jobs/overview}. */
   private JsonNode jobOverview(String name) throws IOException, InterruptedException {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + restPort + "/jobs/overview"))
-        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + "/jobs/overview"))
+                .timeout(Duration.ofSeconds(10))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode(), response.body());
     for (JsonNode job : json.readTree(response.body()).path("jobs")) {
       if (name.equals(job.path("name").asText())) {
@@ -183,10 +201,14 @@ class FlinkClusterIT {
 
   private Path bundledJar() throws IOException {
     try (Stream<Path> files = Files.list(root.resolve("target"))) {
-      return files.filter(p -> p.getFileName().toString().matches("tslake-.*-bundled\\.jar"))
+      return files
+          .filter(p -> p.getFileName().toString().matches("tslake-.*-bundled\\.jar"))
           .findFirst()
-          .orElseThrow(() -> new AssertionError("no target/tslake-*-bundled.jar: this test runs"
-              + " in `mvn verify` after `package` (maven-shade) built it"));
+          .orElseThrow(
+              () ->
+                  new AssertionError(
+                      "no target/tslake-*-bundled.jar: this test runs"
+                          + " in `mvn verify` after `package` (maven-shade) built it"));
     }
   }
 
@@ -198,8 +220,11 @@ class FlinkClusterIT {
   private String run(String what, Duration timeout, List<String> command)
       throws IOException, InterruptedException {
     Path log = workDir.resolve(what + ".log");
-    ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .directory(root.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     pb.environment().putAll(clusterEnv);
     pb.environment().put("FLINK_MASTER", "127.0.0.1:" + restPort);
     Process process = pb.start();
@@ -209,8 +234,16 @@ class FlinkClusterIT {
     }
     String output = read(log);
     if (process.exitValue() != 0) {
-      fail(what + " exited with " + process.exitValue() + " (" + String.join(" ", command)
-          + "); " + log + ":\n" + tail(output));
+      fail(
+          what
+              + " exited with "
+              + process.exitValue()
+              + " ("
+              + String.join(" ", command)
+              + "); "
+              + log
+              + ":\n"
+              + tail(output));
     }
     return output;
   }

@@ -12,17 +12,9 @@ import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
 import dev.tslake.config.PipelineConfig;
 import dev.tslake.lake.LakePaths;
+import dev.tslake.lake.s3.TsLakeS3ClientBuilderFactory;
 import dev.tslake.sources.FileTask;
 import dev.tslake.sources.ReadSources;
-import dev.tslake.lake.s3.TsLakeS3ClientBuilderFactory;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.beam.sdk.io.aws2.options.S3Options;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
-import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import dev.tslake.testing.S3ProxyServer;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
@@ -41,8 +33,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -53,13 +48,18 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
 /**
- * The lake on a real S3 API server (S3Proxy in its own JVM, through Beam's aws2 file system):
- * the default job writes the same objects to {@code s3://lake/tslake} as to a local lake, a lake
- * file larger than the upload buffer goes up in several parts, wrong credentials and a missing
- * bucket fail with a message naming the problem (never the secret), and a replay from the S3
- * lake rebuilds the same observations.
+ * The lake on a real S3 API server (S3Proxy in its own JVM, through Beam's aws2 file system): the
+ * default job writes the same objects to {@code s3://lake/tslake} as to a local lake, a lake file
+ * larger than the upload buffer goes up in several parts, wrong credentials and a missing bucket
+ * fail with a message naming the problem (never the secret), and a replay from the S3 lake rebuilds
+ * the same observations.
  */
 @Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -90,17 +90,22 @@ class S3LakeTest {
   }
 
   private RunRecord run(String... extra) {
-    List<String> args = new ArrayList<>(List.of(
-        "--ingestDate=" + INGEST_DATE,
-        "--enforceImmutability=false",
-        "--enforceEncodability=false"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--ingestDate=" + INGEST_DATE,
+                "--enforceImmutability=false",
+                "--enforceEncodability=false"));
     args.addAll(List.of(extra));
-    TsLakeOptions options = PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
-        .withValidation().as(TsLakeOptions.class);
+    TsLakeOptions options =
+        PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
+            .withValidation()
+            .as(TsLakeOptions.class);
     long t0 = System.nanoTime();
     RunRecord run = TsLake.run(options);
-    System.out.printf("S3LakeTest: run %s (lake %s) took %.1f s%n", options.getRunId(),
-        options.getLake(), (System.nanoTime() - t0) / 1e9);
+    System.out.printf(
+        "S3LakeTest: run %s (lake %s) took %.1f s%n",
+        options.getRunId(), options.getLake(), (System.nanoTime() - t0) / 1e9);
     return run;
   }
 
@@ -114,8 +119,11 @@ class S3LakeTest {
     if (s3Run != null) {
       return;
     }
-    localRun = run("--lake=" + dir.resolve("local-lake"),
-        "--warehouseUrl=jdbc:duckdb:" + dir.resolve("local.duckdb"), "--runId=local");
+    localRun =
+        run(
+            "--lake=" + dir.resolve("local-lake"),
+            "--warehouseUrl=jdbc:duckdb:" + dir.resolve("local.duckdb"),
+            "--runId=local");
     s3Warehouse = new WarehouseSpec("jdbc:duckdb:" + dir.resolve("s3.duckdb"), null, null);
     s3Run = runS3("--lake=s3://lake/tslake", "--warehouseUrl=" + s3Warehouse.url, "--runId=s3");
   }
@@ -132,7 +140,8 @@ class S3LakeTest {
           .forEach(f -> localFiles.put(local.relativize(f).toString().replace('\\', '/'), f));
     }
     Map<String, Long> s3Files = new TreeMap<>();
-    s3.files("lake", "tslake/").forEach((k, size) -> s3Files.put(k.substring("tslake/".length()), size));
+    s3.files("lake", "tslake/")
+        .forEach((k, size) -> s3Files.put(k.substring("tslake/".length()), size));
 
     // raw files of file sources: one per input data file (metadata files carry no raw records)
     PipelineConfig config = PipelineConfig.load(Path.of("testdata/tslake.json"));
@@ -142,11 +151,16 @@ class S3LakeTest {
       inputFiles.add(LakePaths.inputFile(LakePaths.RAW, t.source, INGEST_DATE, t.path));
     }
     assertThat(inputFiles.size(), greaterThan(40));
-    assertEquals(inputFiles, localFiles.keySet().stream().filter(k -> k.startsWith("raw/"))
-        .collect(Collectors.toCollection(TreeSet::new)), "raw files of the local lake");
+    assertEquals(
+        inputFiles,
+        localFiles.keySet().stream()
+            .filter(k -> k.startsWith("raw/"))
+            .collect(Collectors.toCollection(TreeSet::new)),
+        "raw files of the local lake");
     assertEquals(localFiles.keySet(), s3Files.keySet(), "object keys under s3://lake/tslake/");
     assertTrue(localFiles.keySet().stream().anyMatch(k -> k.startsWith("rejected/")));
-    assertTrue(s3Files.keySet().stream().noneMatch(k -> k.contains("temp")),
+    assertTrue(
+        s3Files.keySet().stream().noneMatch(k -> k.contains("temp")),
         "temporary objects left: " + s3Files.keySet());
     for (Map.Entry<String, Path> f : localFiles.entrySet()) {
       String localText = Files.readString(f.getValue(), StandardCharsets.UTF_8);
@@ -158,18 +172,23 @@ class S3LakeTest {
   @Test
   void replayFromTheS3LakeRebuildsTheSameObservations() {
     defaultJobRuns();
-    WarehouseSpec rebuilt = new WarehouseSpec("jdbc:duckdb:" + dir.resolve("replay.duckdb"),
-        null, null);
-    RunRecord replay = runS3("--lake=s3://lake/tslake", "--warehouseUrl=" + rebuilt.url,
-        "--runId=replay", "--replayFromLake=true", "--replayIngestDate=" + INGEST_DATE);
+    WarehouseSpec rebuilt =
+        new WarehouseSpec("jdbc:duckdb:" + dir.resolve("replay.duckdb"), null, null);
+    RunRecord replay =
+        runS3(
+            "--lake=s3://lake/tslake",
+            "--warehouseUrl=" + rebuilt.url,
+            "--runId=replay",
+            "--replayFromLake=true",
+            "--replayIngestDate=" + INGEST_DATE);
     assertEquals(s3Run.accountingMessage(), replay.accountingMessage());
     assertEquals(WarehouseDump.observations(s3Warehouse), WarehouseDump.observations(rebuilt));
     assertEquals(WarehouseDump.aggregates(s3Warehouse), WarehouseDump.aggregates(rebuilt));
   }
 
   /**
-   * One file of 100k rows read from an s3:// source: its raw lake file (~9 MB) is larger than
-   * the 5 MiB upload buffer, so it goes up as a multipart upload of several parts.
+   * One file of 100k rows read from an s3:// source: its raw lake file (~9 MB) is larger than the 5
+   * MiB upload buffer, so it goes up as a multipart upload of several parts.
    */
   @Test
   void aLakeFileLargerThanTheUploadBufferIsUploadedInPartsAndReadsBackIntact() throws IOException {
@@ -183,31 +202,44 @@ class S3LakeTest {
     Files.writeString(csv, text);
     s3.put("sources", "in/big-1.csv", csv);
     Path config = dir.resolve("big.json");
-    Files.writeString(config, "{\"sources\": [{\"name\": \"gen\", \"type\": \"csv\","
-        + " \"windows\": [\"P1D\"], \"files\": [\"s3://sources/in/big-*.csv\"],"
-        + " \"timestampColumn\": \"ts\", \"timestampFormat\": \"iso\","
-        + " \"seriesColumn\": \"series_id\", \"valueColumns\": [\"value\"]}]}");
+    Files.writeString(
+        config,
+        "{\"sources\": [{\"name\": \"gen\", \"type\": \"csv\","
+            + " \"windows\": [\"P1D\"], \"files\": [\"s3://sources/in/big-*.csv\"],"
+            + " \"timestampColumn\": \"ts\", \"timestampFormat\": \"iso\","
+            + " \"seriesColumn\": \"series_id\", \"valueColumns\": [\"value\"]}]}");
 
-    RunRecord run = runS3("--config=" + config, "--lake=s3://lake/big",
-        "--warehouseUrl=jdbc:duckdb:" + dir.resolve("big.duckdb"), "--runId=big",
-        "--s3UploadBufferSizeBytes=5242880",
-        "--s3ClientFactoryClass=" + CountingS3ClientFactory.class.getName());
+    RunRecord run =
+        runS3(
+            "--config=" + config,
+            "--lake=s3://lake/big",
+            "--warehouseUrl=jdbc:duckdb:" + dir.resolve("big.duckdb"),
+            "--runId=big",
+            "--s3UploadBufferSizeBytes=5242880",
+            "--s3ClientFactoryClass=" + CountingS3ClientFactory.class.getName());
     assertEquals(rows, run.recordsRead);
     assertEquals(rows, run.observationsLoaded);
 
     Map<String, Long> objects = s3.files("lake", "big/");
     // one lake file for the one input file, written while the file was read
-    String key = "big/" + LakePaths.inputFile(LakePaths.RAW, "gen", INGEST_DATE,
-        "s3://sources/in/big-1.csv");
+    String key =
+        "big/"
+            + LakePaths.inputFile(LakePaths.RAW, "gen", INGEST_DATE, "s3://sources/in/big-1.csv");
     assertEquals(List.of(key), List.copyOf(objects.keySet()));
     assertThat(objects.get(key), greaterThan(5242880L));
     // S3Proxy's filesystem backend keeps no multipart ETag, so count the parts on the client
     // (the raw file goes up under a temporary key and is copied to the final name)
-    assertEquals(2, CountingS3ClientFactory.maxParts(), "UploadPart requests of the largest upload");
+    assertEquals(
+        2, CountingS3ClientFactory.maxParts(), "UploadPart requests of the largest upload");
     String back = s3.getString("lake", key);
     List<String> got = new ArrayList<>();
-    try (CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).build()
-        .parse(new StringReader(back))) {
+    try (CSVParser p =
+        CSVFormat.RFC4180
+            .builder()
+            .setHeader()
+            .setSkipHeaderRecord(true)
+            .build()
+            .parse(new StringReader(back))) {
       for (CSVRecord r : p) {
         assertEquals("s3://sources/in/big-1.csv", r.get("origin"));
         got.add(r.get("ts") + "," + r.get("value"));
@@ -226,19 +258,33 @@ class S3LakeTest {
   @Test
   void wrongCredentialsFailWithAClearMessageWithoutTheSecret() {
     String wrongSecret = "wrong-secret-5f3a9c1e77";
-    IllegalArgumentException badSecret = assertThrows(IllegalArgumentException.class, () ->
-        run("--lake=s3://lake/creds", "--s3Endpoint=" + s3.endpoint(), "--s3PathStyle=true",
-            "--s3AccessKey=" + s3.accessKey(), "--s3SecretKey=" + wrongSecret,
-            "--warehouseUrl=jdbc:duckdb:" + dir.resolve("creds.duckdb")));
+    IllegalArgumentException badSecret =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                run(
+                    "--lake=s3://lake/creds",
+                    "--s3Endpoint=" + s3.endpoint(),
+                    "--s3PathStyle=true",
+                    "--s3AccessKey=" + s3.accessKey(),
+                    "--s3SecretKey=" + wrongSecret,
+                    "--warehouseUrl=jdbc:duckdb:" + dir.resolve("creds.duckdb")));
     assertThat(badSecret.getMessage(), containsString("secret key is not accepted"));
     assertThat(badSecret.getMessage(), containsString(s3.accessKey()));
     assertThat(badSecret.getMessage(), containsString("403"));
     assertThat(fullTrace(badSecret), not(containsString(wrongSecret)));
 
-    IllegalArgumentException badKey = assertThrows(IllegalArgumentException.class, () ->
-        run("--lake=s3://lake/creds", "--s3Endpoint=" + s3.endpoint(), "--s3PathStyle=true",
-            "--s3AccessKey=nobody", "--s3SecretKey=" + s3.secretKey(),
-            "--warehouseUrl=jdbc:duckdb:" + dir.resolve("creds.duckdb")));
+    IllegalArgumentException badKey =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                run(
+                    "--lake=s3://lake/creds",
+                    "--s3Endpoint=" + s3.endpoint(),
+                    "--s3PathStyle=true",
+                    "--s3AccessKey=nobody",
+                    "--s3SecretKey=" + s3.secretKey(),
+                    "--warehouseUrl=jdbc:duckdb:" + dir.resolve("creds.duckdb")));
     assertThat(badKey.getMessage(), containsString("access key is not accepted"));
     assertThat(badKey.getMessage(), containsString("'nobody'"));
     assertThat(badKey.getMessage(), containsString("403"));
@@ -248,15 +294,22 @@ class S3LakeTest {
 
   @Test
   void aMissingBucketFailsNamingTheBucket() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
-        runS3("--lake=s3://no-such-lake-bucket/tslake",
-            "--warehouseUrl=jdbc:duckdb:" + dir.resolve("nobucket.duckdb")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                runS3(
+                    "--lake=s3://no-such-lake-bucket/tslake",
+                    "--warehouseUrl=jdbc:duckdb:" + dir.resolve("nobucket.duckdb")));
     assertThat(e.getMessage(), containsString("bucket 'no-such-lake-bucket' does not exist"));
     assertThat(e.getMessage(), containsString(s3.endpoint()));
     assertThat(fullTrace(e), not(containsString(s3.secretKey())));
   }
 
-  /** tslake's S3 client, counting UploadPart requests per multipart upload (the DirectRunner is in-process). */
+  /**
+   * tslake's S3 client, counting UploadPart requests per multipart upload (the DirectRunner is
+   * in-process).
+   */
   public static class CountingS3ClientFactory extends TsLakeS3ClientBuilderFactory {
     private static final Map<String, AtomicInteger> PARTS = new ConcurrentHashMap<>();
 
@@ -267,16 +320,21 @@ class S3LakeTest {
     @Override
     public S3ClientBuilder createBuilder(S3Options options) {
       S3ClientBuilder builder = super.createBuilder(options);
-      return builder.overrideConfiguration(builder.overrideConfiguration().toBuilder()
-          .addExecutionInterceptor(new ExecutionInterceptor() {
-            @Override
-            public void beforeExecution(Context.BeforeExecution context,
-                ExecutionAttributes attributes) {
-              if (context.request() instanceof UploadPartRequest upload) {
-                PARTS.computeIfAbsent(upload.uploadId(), k -> new AtomicInteger()).incrementAndGet();
-              }
-            }
-          }).build());
+      return builder.overrideConfiguration(
+          builder.overrideConfiguration().toBuilder()
+              .addExecutionInterceptor(
+                  new ExecutionInterceptor() {
+                    @Override
+                    public void beforeExecution(
+                        Context.BeforeExecution context, ExecutionAttributes attributes) {
+                      if (context.request() instanceof UploadPartRequest upload) {
+                        PARTS
+                            .computeIfAbsent(upload.uploadId(), k -> new AtomicInteger())
+                            .incrementAndGet();
+                      }
+                    }
+                  })
+              .build());
     }
   }
 

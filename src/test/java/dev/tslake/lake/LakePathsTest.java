@@ -1,9 +1,9 @@
 package dev.tslake.lake;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.not;
-import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -13,22 +13,38 @@ import org.junit.jupiter.api.Test;
 class LakePathsTest {
   @Test
   void layout() {
-    assertEquals("raw/source=fred/ingest_date=2026-11-20/PAYEMS.csv",
+    assertEquals(
+        "raw/source=fred/ingest_date=2026-11-20/PAYEMS.csv",
         LakePaths.file("raw", "fred", "2026-11-20", "PAYEMS"));
-    assertEquals("raw/source=bitstamp/ingest_date=2026-11-20/BTC%2FUSD%2Eclose.csv",
+    assertEquals(
+        "raw/source=bitstamp/ingest_date=2026-11-20/BTC%2FUSD%2Eclose.csv",
         LakePaths.file("raw", "bitstamp", "2026-11-20", "BTC/USD.close"));
-    assertEquals("rejected/source=av/ingest_date=2026-11-20/@no_series.csv",
+    assertEquals(
+        "rejected/source=av/ingest_date=2026-11-20/@no_series.csv",
         LakePaths.file("rejected", "av", "2026-11-20", null));
   }
 
   @Test
   void hostileIdsStayInsideTheirFolder() {
     Path root = Path.of("/lake");
-    for (String id : new String[] {"../../etc/passwd", "..", ".", "/abs/path", "a/../../b",
-        "..\\..\\win", "\u0000nul", "~root", ".hidden", "%2E%2E"}) {
+    for (String id :
+        new String[] {
+          "../../etc/passwd",
+          "..",
+          ".",
+          "/abs/path",
+          "a/../../b",
+          "..\\..\\win",
+          "\u0000nul",
+          "~root",
+          ".hidden",
+          "%2E%2E"
+        }) {
       String rel = LakePaths.file("raw", "s", "2026-11-20", id);
       Path resolved = root.resolve(rel).normalize();
-      assertThat(id, resolved.startsWith(root.resolve("raw/source=s/ingest_date=2026-11-20")),
+      assertThat(
+          id,
+          resolved.startsWith(root.resolve("raw/source=s/ingest_date=2026-11-20")),
           org.hamcrest.Matchers.is(true));
       String name = rel.substring(rel.lastIndexOf('/') + 1);
       assertThat(name, not(containsString("/")));
@@ -52,30 +68,49 @@ class LakePathsTest {
 
   @Test
   void inputFilesAreNamedByBaseNameAndAHashOfTheFullPath() {
-    String rel = LakePaths.inputFile("raw", "fred", "2026-11-20",
-        "/data/tslake/testdata/fred/PAYEMS_obs_2023.json");
-    assertThat(rel, org.hamcrest.Matchers.matchesPattern(
-        "raw/source=fred/ingest_date=2026-11-20/PAYEMS_obs_2023%2Ejson@[0-9a-f]{12}\\.csv"));
+    String rel =
+        LakePaths.inputFile(
+            "raw", "fred", "2026-11-20", "/data/tslake/testdata/fred/PAYEMS_obs_2023.json");
+    assertThat(
+        rel,
+        org.hamcrest.Matchers.matchesPattern(
+            "raw/source=fred/ingest_date=2026-11-20/PAYEMS_obs_2023%2Ejson@[0-9a-f]{12}\\.csv"));
     // same input, same name (a rerun replaces it); same base name elsewhere, another file
-    assertEquals(rel, LakePaths.inputFile("raw", "fred", "2026-11-20",
-        "/data/tslake/testdata/fred/PAYEMS_obs_2023.json"));
-    assertNotEquals(rel, LakePaths.inputFile("raw", "fred", "2026-11-20",
-        "/data/other/fred/PAYEMS_obs_2023.json"));
+    assertEquals(
+        rel,
+        LakePaths.inputFile(
+            "raw", "fred", "2026-11-20", "/data/tslake/testdata/fred/PAYEMS_obs_2023.json"));
+    assertNotEquals(
+        rel,
+        LakePaths.inputFile("raw", "fred", "2026-11-20", "/data/other/fred/PAYEMS_obs_2023.json"));
     assertNotEquals(
         LakePaths.inputFile("raw", "s", "d", "s3://bucket/a/in.csv"),
         LakePaths.inputFile("raw", "s", "d", "s3://bucket/b/in.csv"));
     // an input file name never looks like a series file ('@' is always encoded in those)
-    assertThat(LakePaths.file("raw", "s", "d", "in.csv@0123456789ab"),
-        not(containsString("@")));
+    assertThat(LakePaths.file("raw", "s", "d", "in.csv@0123456789ab"), not(containsString("@")));
   }
 
   @Test
   void hostileInputPathsAndSourcesStayInsideTheirFolder() {
     Path root = Path.of("/lake");
-    String[] paths = {"/in/../../etc/passwd", "/in/..", "/in/.", "/in/", "", "..", "s3://b/",
-        "s3://b/k/..%2F..%2Fx.csv", "C:\\in\\..\\..\\win.csv", "/in/.hidden.csv", "/in/~",
-        "/in/new\nline.csv", "/in/" + "y".repeat(400) + ".csv", "/in/\u00fcber\u20ac.csv",
-        "/in/%2E%2E", "/in/a@b.csv"};
+    String[] paths = {
+      "/in/../../etc/passwd",
+      "/in/..",
+      "/in/.",
+      "/in/",
+      "",
+      "..",
+      "s3://b/",
+      "s3://b/k/..%2F..%2Fx.csv",
+      "C:\\in\\..\\..\\win.csv",
+      "/in/.hidden.csv",
+      "/in/~",
+      "/in/new\nline.csv",
+      "/in/" + "y".repeat(400) + ".csv",
+      "/in/\u00fcber\u20ac.csv",
+      "/in/%2E%2E",
+      "/in/a@b.csv"
+    };
     String[] sources = {"s", "../..", "/abs", "..", ".", "", "a/../../b", ".hidden"};
     java.util.Set<String> names = new java.util.HashSet<>();
     for (String source : sources) {
@@ -86,13 +121,15 @@ class LakePathsTest {
         assertThat(rel, resolved.startsWith(root.resolve("raw")), org.hamcrest.Matchers.is(true));
         assertEquals(resolved, root.resolve(rel), "no . or .. segment in " + rel);
         for (int i = 0; i < resolved.getNameCount(); i++) {
-          assertThat(rel, resolved.getName(i).toString().startsWith("."),
-              org.hamcrest.Matchers.is(false));
+          assertThat(
+              rel, resolved.getName(i).toString().startsWith("."), org.hamcrest.Matchers.is(false));
         }
         String name = rel.substring(rel.lastIndexOf('/') + 1);
         assertThat(rel, name.length(), lessThanOrEqualTo(150 + 1 + 12 + 4));
-        assertThat(rel, name, org.hamcrest.Matchers.matchesPattern(
-            "[A-Za-z0-9_%~@-]+@[0-9a-f]{12}\\.csv"));
+        assertThat(
+            rel,
+            name,
+            org.hamcrest.Matchers.matchesPattern("[A-Za-z0-9_%~@-]+@[0-9a-f]{12}\\.csv"));
         names.add(rel);
       }
     }

@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link RawLakeFile} on the local filesystem: records stream into a temporary file inside the
- * lake root, which becomes the final file only on commit; anything else leaves no file under a
- * final name and no temporary file.
+ * {@link RawLakeFile} on the local filesystem: records stream into a temporary file inside the lake
+ * root, which becomes the final file only on commit; anything else leaves no file under a final
+ * name and no temporary file.
  */
 class RawLakeFileTest {
   private static final String DATE = "2026-11-20";
@@ -58,14 +58,29 @@ class RawLakeFileTest {
   private static List<RawRecord> records(int n, String value) {
     List<RawRecord> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(RawRecord.of("fred", INPUT, "observations[" + i + "]", i % 2 == 0 ? "PAYEMS" : "../x",
-          "2023-03-01", value + i, i % 3 == 0 ? null : "2023-07-18"));
+      out.add(
+          RawRecord.of(
+              "fred",
+              INPUT,
+              "observations[" + i + "]",
+              i % 2 == 0 ? "PAYEMS" : "../x",
+              "2023-03-01",
+              value + i,
+              i % 3 == 0 ? null : "2023-07-18"));
     }
     // values CSV must quote, and a record without a series
-    out.add(RawRecord.of("fred", INPUT, "observations[\"q\"]", "A,B", "2023-04-01",
-        "1,234.5 \"quoted\"\nsecond line\r\nthird", "2023-07-18"));
-    out.add(RawRecord.unparseable("fred", INPUT, "payload", null, "truncated JSON: \"x\": [",
-        "{\"observations\": [\n"));
+    out.add(
+        RawRecord.of(
+            "fred",
+            INPUT,
+            "observations[\"q\"]",
+            "A,B",
+            "2023-04-01",
+            "1,234.5 \"quoted\"\nsecond line\r\nthird",
+            "2023-07-18"));
+    out.add(
+        RawRecord.unparseable(
+            "fred", INPUT, "payload", null, "truncated JSON: \"x\": [", "{\"observations\": [\n"));
     return out;
   }
 
@@ -93,8 +108,13 @@ class RawLakeFileTest {
     String text = Files.readString(file, StandardCharsets.UTF_8);
     assertTrue(text.startsWith(String.join(",", RawRecord.CSV_HEADER) + "\r\n"), text);
     List<RawRecord> out = new ArrayList<>();
-    try (CSVParser csv = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).build()
-        .parse(new StringReader(text))) {
+    try (CSVParser csv =
+        CSVFormat.RFC4180
+            .builder()
+            .setHeader()
+            .setSkipHeaderRecord(true)
+            .build()
+            .parse(new StringReader(text))) {
       for (CSVRecord r : csv) {
         out.add(ReadRawLake.ParseRawCsvFn.fromRow(r));
       }
@@ -131,8 +151,10 @@ class RawLakeFileTest {
     assertEquals(in, readBack(finalFile()), "every record, in order, read back identically");
     LakeHousekeeping.removeEmptyTempFolders(root());
     try (Stream<Path> s = Files.list(lake)) {
-      assertEquals(List.of("raw"), s.map(p -> p.getFileName().toString())
-          .collect(Collectors.toList()), "no temporary folder left");
+      assertEquals(
+          List.of("raw"),
+          s.map(p -> p.getFileName().toString()).collect(Collectors.toList()),
+          "no temporary folder left");
     }
   }
 
@@ -173,8 +195,10 @@ class RawLakeFileTest {
 
     assertEquals(List.of(finalFile()), regularFiles());
     assertEquals(second, readBack(finalFile()));
-    assertNotEquals(firstKey,
-        Files.readAttributes(finalFile(), BasicFileAttributes.class).fileKey(), "a new file");
+    assertNotEquals(
+        firstKey,
+        Files.readAttributes(finalFile(), BasicFileAttributes.class).fileKey(),
+        "a new file");
 
     write(List.of());
     assertEquals(List.of(), regularFiles(), "no records, no file (and none left from before)");

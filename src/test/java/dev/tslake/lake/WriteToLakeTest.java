@@ -38,8 +38,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * WriteToLake on the local filesystem: hostile series ids stay inside their folder, every file is
- * a CSV with a header whose rows read back as the input, and a rerun replaces the files.
+ * WriteToLake on the local filesystem: hostile series ids stay inside their folder, every file is a
+ * CSV with a header whose rows read back as the input, and a rerun replaces the files.
  *
  * <p>The lake root sits six folders below the JUnit temp dir, so a series id that climbed out of
  * its folder would still land inside the temp dir, where the test sees it.
@@ -72,25 +72,73 @@ class WriteToLakeTest {
   private static List<RawRecord> hostileRecords() {
     List<RawRecord> in = new ArrayList<>();
     String[] ids = {
-      "../../escape", "../../../../../../../../../../" + ESCAPE, "/abs", "/" + ESCAPE, "..", ".",
-      "a/../../b", "BTC/USD.close", "x".repeat(500), "y".repeat(499) + "\u00e9", ".hidden",
-      "..\\..\\win", "~", "%2E%2E", " PAYEMS ", "\u00fcber/\u20ac", "_no_series"
+      "../../escape",
+      "../../../../../../../../../../" + ESCAPE,
+      "/abs",
+      "/" + ESCAPE,
+      "..",
+      ".",
+      "a/../../b",
+      "BTC/USD.close",
+      "x".repeat(500),
+      "y".repeat(499) + "\u00e9",
+      ".hidden",
+      "..\\..\\win",
+      "~",
+      "%2E%2E",
+      " PAYEMS ",
+      "\u00fcber/\u20ac",
+      "_no_series"
     };
     int line = 2;
     for (String id : ids) {
-      in.add(RawRecord.of("s", "s3://bucket/in,put \"file\".csv", "line " + line++, id,
-          "2026-11-19 10:00:00", "1.5", null));
+      in.add(
+          RawRecord.of(
+              "s",
+              "s3://bucket/in,put \"file\".csv",
+              "line " + line++,
+              id,
+              "2026-11-19 10:00:00",
+              "1.5",
+              null));
     }
     // Several records in one file, with values that need quoting.
-    in.add(RawRecord.of("fred", "https://api.stlouisfed.org/fred/series/observations?id=PAYEMS",
-        "observations[0]", "PAYEMS", "2023-03-01", "155472", "2023-07-18"));
-    in.add(RawRecord.of("fred", "https://api.stlouisfed.org/fred/series/observations?id=PAYEMS",
-        "observations[1]", "PAYEMS", "2023-04-01", TRICKY_VALUE, ""));
-    in.add(RawRecord.of("fred", "fred/PAYEMS.json", "observations[2]", "PAYEMS", "",
-        "\"\"", "2023-07-18T00:00:00Z"));
+    in.add(
+        RawRecord.of(
+            "fred",
+            "https://api.stlouisfed.org/fred/series/observations?id=PAYEMS",
+            "observations[0]",
+            "PAYEMS",
+            "2023-03-01",
+            "155472",
+            "2023-07-18"));
+    in.add(
+        RawRecord.of(
+            "fred",
+            "https://api.stlouisfed.org/fred/series/observations?id=PAYEMS",
+            "observations[1]",
+            "PAYEMS",
+            "2023-04-01",
+            TRICKY_VALUE,
+            ""));
+    in.add(
+        RawRecord.of(
+            "fred",
+            "fred/PAYEMS.json",
+            "observations[2]",
+            "PAYEMS",
+            "",
+            "\"\"",
+            "2023-07-18T00:00:00Z"));
     // No series id at all, with an error excerpt that contains CSV syntax.
-    in.add(RawRecord.unparseable("fred", "fred/broken.json", "payload", null,
-        "truncated JSON: \"observations\": [", "{\"observations\": [\n{\"date\": \"2023-03-01\","));
+    in.add(
+        RawRecord.unparseable(
+            "fred",
+            "fred/broken.json",
+            "payload",
+            null,
+            "truncated JSON: \"observations\": [",
+            "{\"observations\": [\n{\"date\": \"2023-03-01\","));
     in.add(RawRecord.unparseable("s", "s.csv", "line 99", "   ", "row has 2 fields", "a,b"));
     return in;
   }
@@ -138,8 +186,8 @@ class WriteToLakeTest {
     assertEquals(String.join(",", header), text.substring(0, eol), "header row of " + label);
     List<List<String>> rows = new ArrayList<>();
     try (Reader r = new java.io.StringReader(text);
-        CSVParser parser = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true)
-            .build().parse(r)) {
+        CSVParser parser =
+            CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).build().parse(r)) {
       assertEquals(Arrays.asList(header), parser.getHeaderNames(), "header of " + label);
       for (CSVRecord rec : parser) {
         assertTrue(rec.isConsistent(), "row " + rec.getRecordNumber() + " of " + label);
@@ -184,8 +232,9 @@ class WriteToLakeTest {
     Set<String> parentNow = list(tmp.getParent());
     parentNow.removeAll(parentBefore);
     for (String name : parentNow) {
-      assertFalse(name.contains(ESCAPE) || name.equals("abs") || name.equals("b")
-          || name.endsWith(".csv"), "created next to the temp dir: " + name);
+      assertFalse(
+          name.contains(ESCAPE) || name.equals("abs") || name.equals("b") || name.endsWith(".csv"),
+          "created next to the temp dir: " + name);
     }
     // Every file is a CSV directly inside its source's folder for the ingest date.
     Path lakeReal = lake.toRealPath();
@@ -211,8 +260,8 @@ class WriteToLakeTest {
 
   /**
    * Beam's FileIO stages files in {@code <root>/.temp-beam/<uuid>/}; it deletes the uuid folder
-   * after renaming but leaves the (then empty) {@code .temp-beam} folder itself. That empty
-   * folder is tolerated; any file in it, or any other temp entry, is a leftover.
+   * after renaming but leaves the (then empty) {@code .temp-beam} folder itself. That empty folder
+   * is tolerated; any file in it, or any other temp entry, is a leftover.
    */
   private static final String BEAM_TEMP = ".temp-beam";
 
@@ -233,8 +282,9 @@ class WriteToLakeTest {
   private static Map<String, List<List<String>>> expectedRaw(List<RawRecord> in) {
     Map<String, List<List<String>>> out = new TreeMap<>();
     for (RawRecord r : in) {
-      out.computeIfAbsent(LakePaths.file(LakePaths.RAW, r.source, DATE, r.seriesId),
-          k -> new ArrayList<>()).add(row(r.toCsvRow()));
+      out.computeIfAbsent(
+              LakePaths.file(LakePaths.RAW, r.source, DATE, r.seriesId), k -> new ArrayList<>())
+          .add(row(r.toCsvRow()));
     }
     return out;
   }
@@ -277,9 +327,10 @@ class WriteToLakeTest {
     assertTrue(names.contains(folder + "%2E%2E.csv"), names.toString());
     assertTrue(names.contains(folder + "BTC%2FUSD%2Eclose.csv"), names.toString());
     assertTrue(names.contains(folder + "PAYEMS.csv"), names.toString());
-    assertTrue(names.contains("raw/source=fred/ingest_date=" + DATE + "/PAYEMS.csv"),
-        names.toString());
-    assertTrue(names.contains("raw/source=fred/ingest_date=" + DATE + "/@no_series.csv"),
+    assertTrue(
+        names.contains("raw/source=fred/ingest_date=" + DATE + "/PAYEMS.csv"), names.toString());
+    assertTrue(
+        names.contains("raw/source=fred/ingest_date=" + DATE + "/@no_series.csv"),
         names.toString());
     // The two 500-character ids are distinct files, cut to a bounded length.
     long longOnes = names.stream().filter(n -> n.contains("~")).count();
@@ -288,15 +339,32 @@ class WriteToLakeTest {
 
   @Test
   void valuesWithCommasQuotesAndNewlinesRoundTrip(TestPipeline p) throws IOException {
-    RawRecord tricky = RawRecord.of("fred", "a,b.json", "observations[\"0\"]", "PAYEMS",
-        "2023-04-01", TRICKY_VALUE, "2023-07-18");
+    RawRecord tricky =
+        RawRecord.of(
+            "fred",
+            "a,b.json",
+            "observations[\"0\"]",
+            "PAYEMS",
+            "2023-04-01",
+            TRICKY_VALUE,
+            "2023-07-18");
 
     assertEquals(PipelineResult.State.DONE, runRaw(p, List.of(tricky)));
 
     Path file = lake.resolve("raw/source=fred/ingest_date=" + DATE + "/PAYEMS.csv");
     List<List<String>> rows = readCsv(file, RawRecord.CSV_HEADER);
-    assertEquals(List.of(Arrays.asList("fred", "a,b.json", "observations[\"0\"]", "PAYEMS",
-        "2023-04-01", TRICKY_VALUE, "2023-07-18", "")), rows);
+    assertEquals(
+        List.of(
+            Arrays.asList(
+                "fred",
+                "a,b.json",
+                "observations[\"0\"]",
+                "PAYEMS",
+                "2023-04-01",
+                TRICKY_VALUE,
+                "2023-07-18",
+                "")),
+        rows);
     assertContained(LakePaths.RAW, Set.of("fred"));
   }
 
@@ -319,14 +387,15 @@ class WriteToLakeTest {
       // Same header, same rows. Row order inside a file is whatever order the runner hands the
       // records to the writer, so files holding several rows are compared as row multisets;
       // single-row files must be byte-identical.
-      List<List<String>> rowsBefore = readCsv(rel + " (first run)", first.get(rel), RawRecord.CSV_HEADER);
+      List<List<String>> rowsBefore =
+          readCsv(rel + " (first run)", first.get(rel), RawRecord.CSV_HEADER);
       List<List<String>> rowsAfter = readCsv(lake.resolve(rel), RawRecord.CSV_HEADER);
       assertEquals(sorted(rowsBefore), sorted(rowsAfter), "same rows in " + rel);
       if (rowsBefore.size() == 1) {
         assertArrayEquals(first.get(rel), second.get(rel), "same bytes in " + rel);
       }
-      assertNotEquals(firstKeys.get(rel), fileKey(lake.resolve(rel)),
-          "the second run wrote a new file " + rel);
+      assertNotEquals(
+          firstKeys.get(rel), fileKey(lake.resolve(rel)), "the second run wrote a new file " + rel);
     }
     assertEquals(firstPaths, allPaths(lake), "no extra files or folders");
     assertContained(LakePaths.RAW, Set.of("s", "fred"));
@@ -335,22 +404,55 @@ class WriteToLakeTest {
 
   @Test
   void rerunWithChangedInputReplacesTheContent(TestPipeline p) throws IOException {
-    List<RawRecord> in = new ArrayList<>(List.of(
-        RawRecord.of("fred", "f.json", "observations[0]", "PAYEMS", "2023-03-01", "155420",
-            "2023-05-05"),
-        RawRecord.of("fred", "f.json", "observations[1]", "PAYEMS", "2023-04-01", "155673",
-            "2023-05-05"),
-        RawRecord.of("fred", "g.json", "observations[0]", "../UNRATE", "2023-04-01", "3.4",
-            "2023-05-05")));
+    List<RawRecord> in =
+        new ArrayList<>(
+            List.of(
+                RawRecord.of(
+                    "fred",
+                    "f.json",
+                    "observations[0]",
+                    "PAYEMS",
+                    "2023-03-01",
+                    "155420",
+                    "2023-05-05"),
+                RawRecord.of(
+                    "fred",
+                    "f.json",
+                    "observations[1]",
+                    "PAYEMS",
+                    "2023-04-01",
+                    "155673",
+                    "2023-05-05"),
+                RawRecord.of(
+                    "fred",
+                    "g.json",
+                    "observations[0]",
+                    "../UNRATE",
+                    "2023-04-01",
+                    "3.4",
+                    "2023-05-05")));
     assertEquals(PipelineResult.State.DONE, runRaw(p, in));
     assertRawLakeHolds(in);
 
     // The revised release: a new value, one fewer row, same files.
-    List<RawRecord> revised = List.of(
-        RawRecord.of("fred", "f.json", "observations[0]", "PAYEMS", "2023-03-01", "155472",
-            "2023-07-18"),
-        RawRecord.of("fred", "g.json", "observations[0]", "../UNRATE", "2023-04-01", "3.5",
-            "2023-07-18"));
+    List<RawRecord> revised =
+        List.of(
+            RawRecord.of(
+                "fred",
+                "f.json",
+                "observations[0]",
+                "PAYEMS",
+                "2023-03-01",
+                "155472",
+                "2023-07-18"),
+            RawRecord.of(
+                "fred",
+                "g.json",
+                "observations[0]",
+                "../UNRATE",
+                "2023-04-01",
+                "3.5",
+                "2023-07-18"));
     assertEquals(PipelineResult.State.DONE, runRaw(freshPipeline(), revised));
 
     assertRawLakeHolds(revised);
@@ -359,18 +461,38 @@ class WriteToLakeTest {
 
   @Test
   void rejectsLandUnderRejectedWithStageAndReason(TestPipeline p) throws IOException {
-    RawRecord ambiguous = RawRecord.of("fred", "f.json", "observations[3]", "../../UNRATE",
-        "2020-03-01", "1,23", "2020-04-03");
-    RawRecord unparseable = RawRecord.unparseable("av", "https://www.alphavantage.co/query",
-        "payload", null, "Alpha Vantage error: Invalid API call.", "{\"Error Message\": \"x\"}");
-    RawRecord badTs = RawRecord.of("taxi", "t.csv", "line 2 fare_amount", "2",
-        "2016-03-13 02:30:00", "9.5", null);
-    List<Reject> rejects = List.of(
-        new Reject("validate", "value '1,23' is ambiguous: ',' is neither a thousands separator",
-            ambiguous),
-        new Reject("parse", "Alpha Vantage error: Invalid API call.", unparseable),
-        new Reject("validate", "local time '2016-03-13 02:30:00' does not exist in"
-            + " America/New_York (skipped by a daylight-saving change)", badTs));
+    RawRecord ambiguous =
+        RawRecord.of(
+            "fred",
+            "f.json",
+            "observations[3]",
+            "../../UNRATE",
+            "2020-03-01",
+            "1,23",
+            "2020-04-03");
+    RawRecord unparseable =
+        RawRecord.unparseable(
+            "av",
+            "https://www.alphavantage.co/query",
+            "payload",
+            null,
+            "Alpha Vantage error: Invalid API call.",
+            "{\"Error Message\": \"x\"}");
+    RawRecord badTs =
+        RawRecord.of(
+            "taxi", "t.csv", "line 2 fare_amount", "2", "2016-03-13 02:30:00", "9.5", null);
+    List<Reject> rejects =
+        List.of(
+            new Reject(
+                "validate",
+                "value '1,23' is ambiguous: ',' is neither a thousands separator",
+                ambiguous),
+            new Reject("parse", "Alpha Vantage error: Invalid API call.", unparseable),
+            new Reject(
+                "validate",
+                "local time '2016-03-13 02:30:00' does not exist in"
+                    + " America/New_York (skipped by a daylight-saving change)",
+                badTs));
 
     p.apply("Rejects", Create.of(rejects).withCoder(Reject.Coder.of()))
         .apply("WriteRejected", WriteToLake.rejected(root(), DATE));
@@ -378,18 +500,37 @@ class WriteToLakeTest {
 
     assertContained(LakePaths.REJECTED, Set.of("fred", "av", "taxi"));
     Map<String, byte[]> files = files(lake);
-    String ambiguousFile = "rejected/source=fred/ingest_date=" + DATE + "/%2E%2E%2F%2E%2E%2FUNRATE.csv";
+    String ambiguousFile =
+        "rejected/source=fred/ingest_date=" + DATE + "/%2E%2E%2F%2E%2E%2FUNRATE.csv";
     String avFile = "rejected/source=av/ingest_date=" + DATE + "/@no_series.csv";
     String taxiFile = "rejected/source=taxi/ingest_date=" + DATE + "/2.csv";
     assertEquals(Set.of(ambiguousFile, avFile, taxiFile), files.keySet());
 
-    assertEquals(List.of(Arrays.asList("fred", "f.json", "observations[3]", "../../UNRATE",
-            "2020-03-01", "1,23", "2020-04-03", "validate",
-            "value '1,23' is ambiguous: ',' is neither a thousands separator")),
+    assertEquals(
+        List.of(
+            Arrays.asList(
+                "fred",
+                "f.json",
+                "observations[3]",
+                "../../UNRATE",
+                "2020-03-01",
+                "1,23",
+                "2020-04-03",
+                "validate",
+                "value '1,23' is ambiguous: ',' is neither a thousands separator")),
         readCsv(lake.resolve(ambiguousFile), Reject.CSV_HEADER));
-    assertEquals(List.of(Arrays.asList("av", "https://www.alphavantage.co/query", "payload", "",
-            "", "{\"Error Message\": \"x\"}", "", "parse",
-            "Alpha Vantage error: Invalid API call.")),
+    assertEquals(
+        List.of(
+            Arrays.asList(
+                "av",
+                "https://www.alphavantage.co/query",
+                "payload",
+                "",
+                "",
+                "{\"Error Message\": \"x\"}",
+                "",
+                "parse",
+                "Alpha Vantage error: Invalid API call.")),
         readCsv(lake.resolve(avFile), Reject.CSV_HEADER));
     List<List<String>> taxiRows = readCsv(lake.resolve(taxiFile), Reject.CSV_HEADER);
     assertEquals(1, taxiRows.size());
@@ -399,25 +540,34 @@ class WriteToLakeTest {
 
   @Test
   void rawAndRejectedShareOneLakeRoot(TestPipeline p) throws IOException {
-    RawRecord r = RawRecord.of("fred", "f.json", "observations[0]", "UNRATE", "2020-03-01", "x",
-        null);
+    RawRecord r =
+        RawRecord.of("fred", "f.json", "observations[0]", "UNRATE", "2020-03-01", "x", null);
     p.apply("Raw", Create.of(r).withCoder(RawRecord.Coder.of()))
         .apply("WriteRaw", WriteToLake.raw(root(), DATE));
-    p.apply("Rejects", Create.of(new Reject("validate", "value 'x' is not a number", r))
-            .withCoder(Reject.Coder.of()))
+    p.apply(
+            "Rejects",
+            Create.of(new Reject("validate", "value 'x' is not a number", r))
+                .withCoder(Reject.Coder.of()))
         .apply("WriteRejected", WriteToLake.rejected(root(), DATE));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
 
-    assertEquals(Set.of("raw/source=fred/ingest_date=" + DATE + "/UNRATE.csv",
-        "rejected/source=fred/ingest_date=" + DATE + "/UNRATE.csv"), files(lake).keySet());
+    assertEquals(
+        Set.of(
+            "raw/source=fred/ingest_date=" + DATE + "/UNRATE.csv",
+            "rejected/source=fred/ingest_date=" + DATE + "/UNRATE.csv"),
+        files(lake).keySet());
     Set<String> top = list(lake);
     top.remove(BEAM_TEMP);
     assertEquals(Set.of("raw", "rejected"), top);
-    assertEquals(List.of(row(r.toCsvRow())),
-        readCsv(lake.resolve("raw/source=fred/ingest_date=" + DATE + "/UNRATE.csv"),
+    assertEquals(
+        List.of(row(r.toCsvRow())),
+        readCsv(
+            lake.resolve("raw/source=fred/ingest_date=" + DATE + "/UNRATE.csv"),
             RawRecord.CSV_HEADER));
-    assertEquals(List.of(row(new Reject("validate", "value 'x' is not a number", r).toCsvRow())),
-        readCsv(lake.resolve("rejected/source=fred/ingest_date=" + DATE + "/UNRATE.csv"),
+    assertEquals(
+        List.of(row(new Reject("validate", "value 'x' is not a number", r).toCsvRow())),
+        readCsv(
+            lake.resolve("rejected/source=fred/ingest_date=" + DATE + "/UNRATE.csv"),
             Reject.CSV_HEADER));
     assertNoTemporaryFiles();
   }
@@ -436,18 +586,20 @@ class WriteToLakeTest {
   @Test
   void idsDifferingOnlyInSurroundingBlanksShareAFileWithoutLosingRows(TestPipeline p)
       throws IOException {
-    List<RawRecord> in = List.of(
-        RawRecord.of("s", "o", "l1", "A", "t", "1", null),
-        RawRecord.of("s", "o", "l2", " A", "t", "2", null),
-        RawRecord.of("s", "o", "l3", "A ", "t", "3", null));
+    List<RawRecord> in =
+        List.of(
+            RawRecord.of("s", "o", "l1", "A", "t", "1", null),
+            RawRecord.of("s", "o", "l2", " A", "t", "2", null),
+            RawRecord.of("s", "o", "l3", "A ", "t", "3", null));
 
     assertEquals(PipelineResult.State.DONE, runRaw(p, in));
 
     assertEquals(Set.of("raw/source=s/ingest_date=" + DATE + "/A.csv"), files(lake).keySet());
     assertRawLakeHolds(in);
     Set<String> seriesColumn = new HashSet<>();
-    for (List<String> row : readCsv(lake.resolve("raw/source=s/ingest_date=" + DATE + "/A.csv"),
-        RawRecord.CSV_HEADER)) {
+    for (List<String> row :
+        readCsv(
+            lake.resolve("raw/source=s/ingest_date=" + DATE + "/A.csv"), RawRecord.CSV_HEADER)) {
       seriesColumn.add(row.get(3));
     }
     assertEquals(Set.of("A", " A", "A "), seriesColumn, "ids are kept verbatim in the rows");

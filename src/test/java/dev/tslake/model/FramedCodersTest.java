@@ -16,21 +16,45 @@ import org.junit.jupiter.api.Test;
 
 /** The framed coders of the hot path: round trips in every context, and loud on bad bytes. */
 class FramedCodersTest {
-  static final List<Observation> OBSERVATIONS = List.of(
-      new Observation("bench", "S00001", 1_704_067_200_000L, 766.7085, Observation.UNKNOWN_VINTAGE,
-          "/data/observations.csv", "line 2"),
-      new Observation("fred", "DGS10", -315_619_200_000L, null, 1_700_000_000_000L,
-          "https://api.stlouisfed.org/fred/series/observations?series_id=DGS10&api_key=***",
-          "observations[0]"),
-      new Observation("crypto", "BTC-€ ünïcode 比特币", 0L, -0.0, Long.MAX_VALUE, "", ""),
-      new Observation("s", "x".repeat(5000), Long.MIN_VALUE + 1, Double.NaN, 1L, "o", "l"));
+  static final List<Observation> OBSERVATIONS =
+      List.of(
+          new Observation(
+              "bench",
+              "S00001",
+              1_704_067_200_000L,
+              766.7085,
+              Observation.UNKNOWN_VINTAGE,
+              "/data/observations.csv",
+              "line 2"),
+          new Observation(
+              "fred",
+              "DGS10",
+              -315_619_200_000L,
+              null,
+              1_700_000_000_000L,
+              "https://api.stlouisfed.org/fred/series/observations?series_id=DGS10&api_key=***",
+              "observations[0]"),
+          new Observation("crypto", "BTC-€ ünïcode 比特币", 0L, -0.0, Long.MAX_VALUE, "", ""),
+          new Observation("s", "x".repeat(5000), Long.MIN_VALUE + 1, Double.NaN, 1L, "o", "l"));
 
-  static final List<RawRecord> RAWS = List.of(
-      RawRecord.of("bench", "/data/observations.csv", "line 2", "S00001", "2024-01-01T00:00:00Z",
-          "766.7085", null),
-      RawRecord.unparseable("av", "https://www.alphavantage.co/query?apikey=***", "body",
-          null, "Alpha Vantage says: Thank you for using Alpha Vantage!", "{\"Note\": \"…\"}"),
-      new RawRecord("s", "o", "l", "", "", "", "", ""));
+  static final List<RawRecord> RAWS =
+      List.of(
+          RawRecord.of(
+              "bench",
+              "/data/observations.csv",
+              "line 2",
+              "S00001",
+              "2024-01-01T00:00:00Z",
+              "766.7085",
+              null),
+          RawRecord.unparseable(
+              "av",
+              "https://www.alphavantage.co/query?apikey=***",
+              "body",
+              null,
+              "Alpha Vantage says: Thank you for using Alpha Vantage!",
+              "{\"Note\": \"…\"}"),
+          new RawRecord("s", "o", "l", "", "", "", "", ""));
 
   @Test
   void observationsRoundTrip() throws Exception {
@@ -40,7 +64,8 @@ class FramedCodersTest {
     // framed records back to back, inside other coders
     CoderProperties.coderDecodeEncodeEqual(ListCoder.of(Observation.Coder.of()), OBSERVATIONS);
     CoderProperties.coderDecodeEncodeEqual(
-        KvCoder.of(Observation.Coder.of(), StringUtf8Coder.of()), KV.of(OBSERVATIONS.get(1), "after"));
+        KvCoder.of(Observation.Coder.of(), StringUtf8Coder.of()),
+        KV.of(OBSERVATIONS.get(1), "after"));
   }
 
   @Test
@@ -56,12 +81,16 @@ class FramedCodersTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     Observation.Coder.of().encode(OBSERVATIONS.get(0), out);
     byte[] bytes = out.toByteArray();
-    assertThrows(IOException.class, () -> Observation.Coder.of().decode(
-        new ByteArrayInputStream(Arrays.copyOf(bytes, bytes.length - 3))));
-    assertThrows(IOException.class, () -> Observation.Coder.of().decode(new ByteArrayInputStream(
-        new byte[0])));
+    assertThrows(
+        IOException.class,
+        () ->
+            Observation.Coder.of()
+                .decode(new ByteArrayInputStream(Arrays.copyOf(bytes, bytes.length - 3))));
+    assertThrows(
+        IOException.class,
+        () -> Observation.Coder.of().decode(new ByteArrayInputStream(new byte[0])));
     // an observation frame read as a raw record: the fields do not line up
-    assertThrows(IOException.class, () -> RawRecord.Coder.of().decode(
-        new ByteArrayInputStream(bytes)));
+    assertThrows(
+        IOException.class, () -> RawRecord.Coder.of().decode(new ByteArrayInputStream(bytes)));
   }
 }

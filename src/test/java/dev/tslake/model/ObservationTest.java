@@ -14,12 +14,22 @@ class ObservationTest {
 
   @Test
   void laterVintageThenLaterOriginThenLaterPositionWins() {
-    assertThat(Observation.compareRecency(at(2, "a", "line 1"), at(1, "z", "line 9")), greaterThan(0));
-    assertThat(Observation.compareRecency(at(1, "b.csv", "line 1"), at(1, "a.csv", "line 9")), greaterThan(0));
-    assertThat(Observation.compareRecency(at(1, "a", "line 10 value"), at(1, "a", "line 9 value")), greaterThan(0));
-    assertThat(Observation.compareRecency(at(1, "a", "observations[2]"), at(1, "a", "observations[11]")), lessThan(0));
-    assertThat(Observation.compareRecency(at(1, "p?offset=10000", "observations[0]"),
-        at(1, "p?offset=5000", "observations[4999]")), greaterThan(0));
+    assertThat(
+        Observation.compareRecency(at(2, "a", "line 1"), at(1, "z", "line 9")), greaterThan(0));
+    assertThat(
+        Observation.compareRecency(at(1, "b.csv", "line 1"), at(1, "a.csv", "line 9")),
+        greaterThan(0));
+    assertThat(
+        Observation.compareRecency(at(1, "a", "line 10 value"), at(1, "a", "line 9 value")),
+        greaterThan(0));
+    assertThat(
+        Observation.compareRecency(at(1, "a", "observations[2]"), at(1, "a", "observations[11]")),
+        lessThan(0));
+    assertThat(
+        Observation.compareRecency(
+            at(1, "p?offset=10000", "observations[0]"),
+            at(1, "p?offset=5000", "observations[4999]")),
+        greaterThan(0));
   }
 
   @Test

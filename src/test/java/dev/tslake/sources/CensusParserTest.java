@@ -57,8 +57,12 @@ class CensusParserTest {
     assertNull(ca.vintage);
     assertEquals("3714957", p.at("B17001_001E.state:72", "2010-01-01").value);
     assertThat(p.where(r -> r.seriesId.contains("state.")), empty());
-    assertEquals(52, p.records.stream().map(r -> r.seriesId.substring(r.seriesId.indexOf('.')))
-        .distinct().count());
+    assertEquals(
+        52,
+        p.records.stream()
+            .map(r -> r.seriesId.substring(r.seriesId.indexOf('.')))
+            .distinct()
+            .count());
     assertThat(p.series, empty());
   }
 
@@ -66,7 +70,8 @@ class CensusParserTest {
   void yearComesFromTheFileName() throws IOException {
     Parsed edu = parse(census(), EDUCATION);
     assertEquals(52 * 8, edu.records.size());
-    assertEquals(List.of("2012-01-01"),
+    assertEquals(
+        List.of("2012-01-01"),
         edu.records.stream().map(r -> r.ts).distinct().collect(Collectors.toList()));
     assertEquals("24117317", edu.at("B15003_001E.state:06", "2012-01-01").value);
     assertEquals("401067", edu.at("B15003_022E.state:72", "2012-01-01").value);
@@ -125,17 +130,22 @@ class CensusParserTest {
     SourceConfig s = census();
     s.forGeography = "county:*";
     s.inGeography = "state:06";
-    Parsed p = write(s, dir, "acs5_2019_counties.json",
-        "[[\"NAME\",\"B01001_001E\",\"B01001_001M\",\"state\",\"county\"],\n"
-            + "[\"Los Angeles County, California\",\"10081570\",\"-555555555\",\"06\",\"037\"],\n"
-            + "[\"Alpine County, California\",\"-666666666\",\"-222222222\",\"06\",\"003\"]]");
+    Parsed p =
+        write(
+            s,
+            dir,
+            "acs5_2019_counties.json",
+            "[[\"NAME\",\"B01001_001E\",\"B01001_001M\",\"state\",\"county\"],\n"
+                + "[\"Los Angeles County, California\",\"10081570\",\"-555555555\",\"06\",\"037\"],\n"
+                + "[\"Alpine County, California\",\"-666666666\",\"-222222222\",\"06\",\"003\"]]");
     assertThat(p.errors(), empty());
     assertEquals(4, p.records.size());
     assertEquals("10081570", p.at("B01001_001E.state:06/county:037", "2019-01-01").value);
     // ACS annotation codes are not values
     assertEquals("", p.at("B01001_001M.state:06/county:037", "2019-01-01").value);
     assertEquals("", p.at("B01001_001E.state:06/county:003", "2019-01-01").value);
-    assertEquals("row 2 B01001_001M", p.at("B01001_001M.state:06/county:003", "2019-01-01").locator);
+    assertEquals(
+        "row 2 B01001_001M", p.at("B01001_001M.state:06/county:003", "2019-01-01").locator);
   }
 
   @Test
@@ -143,8 +153,12 @@ class CensusParserTest {
     SourceConfig s = census();
     s.forGeography = "school district (unified):*";
     s.dataset = "2020/acs/acs5";
-    Parsed p = write(s, dir, "sd.json", "[[\"B01001_001E\",\"school district (unified)\"],"
-        + "[\"1200\",\"00001\"]]");
+    Parsed p =
+        write(
+            s,
+            dir,
+            "sd.json",
+            "[[\"B01001_001E\",\"school district (unified)\"]," + "[\"1200\",\"00001\"]]");
     assertEquals("1200", p.at("B01001_001E.school district (unified):00001", "2020-01-01").value);
   }
 
@@ -157,11 +171,15 @@ class CensusParserTest {
     s.predicates.put("time", "from 2015");
     s.predicates.put("category_code", "APERMITS");
     s.vintage = null;
-    Parsed p = write(s, dir, "resconst.json",
-        "[[\"cell_value\",\"time\",\"category_code\",\"us\"],"
-            + "[\"1090\",\"2015-01\",\"APERMITS\",\"1\"],"
-            + "[\"1101\",\"2015-02\",\"APERMITS\",\"1\"],"
-            + "[\"1180\",\"2016\",\"APERMITS\",\"1\"]]");
+    Parsed p =
+        write(
+            s,
+            dir,
+            "resconst.json",
+            "[[\"cell_value\",\"time\",\"category_code\",\"us\"],"
+                + "[\"1090\",\"2015-01\",\"APERMITS\",\"1\"],"
+                + "[\"1101\",\"2015-02\",\"APERMITS\",\"1\"],"
+                + "[\"1180\",\"2016\",\"APERMITS\",\"1\"]]");
     assertThat(p.errors(), empty());
     assertEquals("1090", p.at("cell_value.category_code:APERMITS/us:1", "2015-01-01").value);
     assertEquals("1101", p.at("cell_value.category_code:APERMITS/us:1", "2015-02-01").value);
@@ -178,16 +196,17 @@ class CensusParserTest {
 
   @Test
   void unknownYearIsOneUnparseableRecord(@TempDir Path dir) throws IOException {
-    RawRecord e = write(census(), dir, "poverty.json", "[[\"B1\",\"state\"],[\"5\",\"01\"]]")
-        .onlyError();
+    RawRecord e =
+        write(census(), dir, "poverty.json", "[[\"B1\",\"state\"],[\"5\",\"01\"]]").onlyError();
     assertThat(e.error, containsString("year"));
     assertThat(e.error, containsString("'dataset'"));
   }
 
   @Test
   void plainTextCensusError(@TempDir Path dir) throws IOException {
-    RawRecord e = write(census(), dir, "acs5_2010_err.json",
-        "error: unknown variable 'B01001_001X'").onlyError();
+    RawRecord e =
+        write(census(), dir, "acs5_2010_err.json", "error: unknown variable 'B01001_001X'")
+            .onlyError();
     assertEquals("Census error: error: unknown variable 'B01001_001X'", e.error);
     assertEquals("payload", e.locator);
     assertEquals("error: unknown variable 'B01001_001X'", e.value);
@@ -195,31 +214,36 @@ class CensusParserTest {
 
   @Test
   void htmlCensusErrorIsReducedToItsText(@TempDir Path dir) throws IOException {
-    RawRecord e = write(census(), dir, "acs5_2010_err.json",
-        "<html><head><title>Invalid Key</title><style>p{color:red}</style></head>\n<body><p>You"
-            + " included a key with this request, however, it is not valid.</p></body></html>")
-        .onlyError();
+    RawRecord e =
+        write(
+                census(),
+                dir,
+                "acs5_2010_err.json",
+                "<html><head><title>Invalid Key</title><style>p{color:red}</style></head>\n<body><p>You"
+                    + " included a key with this request, however, it is not valid.</p></body></html>")
+            .onlyError();
     assertThat(e.error, startsWith("Census error (HTML page): Invalid Key You included a key"));
     assertThat(e.error.contains("color"), is(false));
   }
 
   @Test
   void longErrorIsCutTo200Characters(@TempDir Path dir) throws IOException {
-    RawRecord e = write(census(), dir, "acs5_2010_err.json", "error: " + "x".repeat(500))
-        .onlyError();
+    RawRecord e =
+        write(census(), dir, "acs5_2010_err.json", "error: " + "x".repeat(500)).onlyError();
     assertEquals("Census error: ".length() + 200 + "...".length(), e.error.length());
   }
 
   @Test
   void emptyBodyMeansNoRows(@TempDir Path dir) throws IOException {
-    assertThat(write(census(), dir, "acs5_2010_empty.json", "").onlyError().error,
+    assertThat(
+        write(census(), dir, "acs5_2010_empty.json", "").onlyError().error,
         startsWith("Census returned no rows"));
   }
 
   @Test
   void headerOnlyMeansNoRows(@TempDir Path dir) throws IOException {
-    RawRecord e = write(census(), dir, "acs5_2010_h.json", "[[\"B17001_001E\",\"state\"]]")
-        .onlyError();
+    RawRecord e =
+        write(census(), dir, "acs5_2010_h.json", "[[\"B17001_001E\",\"state\"]]").onlyError();
     assertThat(e.error, startsWith("Census returned no rows"));
     assertThat(e.error, containsString("B17001_001E,state"));
   }
@@ -233,14 +257,19 @@ class CensusParserTest {
 
   @Test
   void objectIsNotACensusResponse(@TempDir Path dir) throws IOException {
-    assertThat(write(census(), dir, "acs5_2010_o.json", "{\"a\": 1}").onlyError().error,
+    assertThat(
+        write(census(), dir, "acs5_2010_o.json", "{\"a\": 1}").onlyError().error,
         containsString("expected an array of rows"));
   }
 
   @Test
   void rowOfWrongLengthIsOneRecordWithError(@TempDir Path dir) throws IOException {
-    Parsed p = write(census(), dir, "acs5_2010_rows.json",
-        "[[\"B1\",\"B2\",\"state\"],[\"1\",\"2\",\"01\"],[\"3\",\"02\"],[\"5\",\"6\",\"04\"]]");
+    Parsed p =
+        write(
+            census(),
+            dir,
+            "acs5_2010_rows.json",
+            "[[\"B1\",\"B2\",\"state\"],[\"1\",\"2\",\"01\"],[\"3\",\"02\"],[\"5\",\"6\",\"04\"]]");
     assertEquals(5, p.records.size());
     RawRecord bad = p.errors().get(0);
     assertEquals(1, p.errors().size());

@@ -54,7 +54,8 @@ class CoinDeskParserTest {
   }
 
   private static List<String> values(Parsed p) {
-    return p.records.stream().map(r -> r.seriesId + "@" + r.ts + "=" + r.value + "/" + r.vintage)
+    return p.records.stream()
+        .map(r -> r.seriesId + "@" + r.ts + "=" + r.value + "/" + r.vintage)
         .collect(Collectors.toList());
   }
 
@@ -73,16 +74,24 @@ class CoinDeskParserTest {
     }
     assertEquals(14 * 3, n);
     // a number written with three decimals keeps them
-    assertEquals("52387.625",
-        parse("eltonkola_07_2021-02-17T2034_4d2fa430.json").at("BTC-USD", "2021-02-17T20:34:00+00:00").value);
-    assertEquals("43258.0855",
+    assertEquals(
+        "52387.625",
+        parse("eltonkola_07_2021-02-17T2034_4d2fa430.json")
+            .at("BTC-USD", "2021-02-17T20:34:00+00:00")
+            .value);
+    assertEquals(
+        "43258.0855",
         parse("quannxxii_2023-12-07T2029.json").at("BTC-USD", "2023-12-07T20:29:00+00:00").value);
   }
 
   @Test
   void configVintageOverrides() throws IOException {
-    Parsed p = Parsed.file(CD, DIR.resolve("eltonkola_01_2021-02-17T1459_31f29e1a.json"), null,
-        "2021-02-18T00:00:00Z");
+    Parsed p =
+        Parsed.file(
+            CD,
+            DIR.resolve("eltonkola_01_2021-02-17T1459_31f29e1a.json"),
+            null,
+            "2021-02-18T00:00:00Z");
     assertTrue(p.records.stream().allMatch(r -> "2021-02-18T00:00:00Z".equals(r.vintage)));
   }
 
@@ -99,12 +108,15 @@ class CoinDeskParserTest {
     assertThat(t.error, startsWith("truncated JSON at line 1 column "));
 
     String text = Files.readString(DIR.resolve("eltonkola_05_2021-02-17T1820_69ba1c50.json"));
-    assertThat(Parsed.text(CD, text.replace("updatedISO", "updatedIso"), null, null)
-        .onlyError().error, containsString("no 'time.updatedISO'"));
-    assertThat(Parsed.text(CD, text.replace("\"bpi\"", "\"BPI\""), null, null)
-        .onlyError().error, containsString("no 'bpi' object"));
+    assertThat(
+        Parsed.text(CD, text.replace("updatedISO", "updatedIso"), null, null).onlyError().error,
+        containsString("no 'time.updatedISO'"));
+    assertThat(
+        Parsed.text(CD, text.replace("\"bpi\"", "\"BPI\""), null, null).onlyError().error,
+        containsString("no 'bpi' object"));
 
-    Parsed noRate = Parsed.text(CD, text.replace("\"rate_float\":51711.6011", "\"x\":1"), null, null);
+    Parsed noRate =
+        Parsed.text(CD, text.replace("\"rate_float\":51711.6011", "\"x\":1"), null, null);
     assertEquals(3, noRate.records.size());
     assertEquals("CoinDesk currency 'USD' has no 'rate_float'", noRate.errors().get(0).error);
     assertEquals("BTC-USD", noRate.errors().get(0).seriesId);

@@ -22,13 +22,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CsvParserTest {
-  private static final Path BITSTAMP = Path.of("testdata/bitcoin/Bitstamp_BTCUSD_d_cryptodatadownload.csv");
+  private static final Path BITSTAMP =
+      Path.of("testdata/bitcoin/Bitstamp_BTCUSD_d_cryptodatadownload.csv");
   private static final Path GEMINI =
       Path.of("testdata/bitcoin/gemini_BTCUSD_1min_excel_mangled_head10000.csv");
   private static final Path TAXI = Path.of("testdata/nyc_taxi");
 
-  private static SourceConfig csv(String name, int skipLines, String ts, String seriesColumn,
-      String seriesId, String... values) {
+  private static SourceConfig csv(
+      String name,
+      int skipLines,
+      String ts,
+      String seriesColumn,
+      String seriesId,
+      String... values) {
     SourceConfig s = Parsed.source(name, SourceType.CSV);
     s.skipLines = skipLines;
     s.timestampColumn = ts;
@@ -64,7 +70,8 @@ class CsvParserTest {
     // the last row of the file, 2825 lines long
     assertEquals("line 2825 close", p.at("BTC/USD.close", "2014-11-28 00:00:00").locator);
     assertEquals("376.28", p.at("BTC/USD.close", "2014-11-28 00:00:00").value);
-    assertEquals(Set.of("BTC/USD.open", "BTC/USD.high", "BTC/USD.low", "BTC/USD.close"),
+    assertEquals(
+        Set.of("BTC/USD.open", "BTC/USD.high", "BTC/USD.low", "BTC/USD.close"),
         p.records.stream().map(r -> r.seriesId).collect(Collectors.toSet()));
   }
 
@@ -72,8 +79,17 @@ class CsvParserTest {
   void lineNumbersSurviveCrlfAndBlankLines(@TempDir Path tmp) throws IOException {
     // the first lines of the real file, re-ended with CRLF and with a blank line inserted
     List<String> lines = Files.readAllLines(BITSTAMP).subList(0, 5);
-    String crlf = lines.get(0) + "\r\n" + lines.get(1) + "\r\n" + lines.get(2) + "\r\n\r\n"
-        + lines.get(3) + "\r\n" + lines.get(4) + "\r\n";
+    String crlf =
+        lines.get(0)
+            + "\r\n"
+            + lines.get(1)
+            + "\r\n"
+            + lines.get(2)
+            + "\r\n\r\n"
+            + lines.get(3)
+            + "\r\n"
+            + lines.get(4)
+            + "\r\n";
     Path f = tmp.resolve("bitstamp_crlf.csv");
     Files.writeString(f, crlf, StandardCharsets.UTF_8);
     SourceConfig s = csv("bitstamp", 1, "date", "symbol", null, "close");
@@ -102,8 +118,8 @@ class CsvParserTest {
 
   @Test
   void taxi2014HeadersWithLeadingSpaces() throws IOException {
-    SourceConfig s = csv("taxi_legacy", 0, "pickup_datetime", "vendor_id", null,
-        "fare_amount", "trip_distance");
+    SourceConfig s =
+        csv("taxi_legacy", 0, "pickup_datetime", "vendor_id", null, "fare_amount", "trip_distance");
     Parsed p = Parsed.file(s, TAXI.resolve("yellow_tripdata_2014-07_head.csv"), null, null);
     assertEquals(98 * 2, p.records.size());
     assertThat(p.errors(), empty());
@@ -133,8 +149,8 @@ class CsvParserTest {
 
   @Test
   void taxi2017HasNoRecordsForItsBlankLine() throws IOException {
-    SourceConfig s = csv("taxi", 0, "tpep_pickup_datetime", "VendorID", null,
-        "fare_amount", "trip_distance");
+    SourceConfig s =
+        csv("taxi", 0, "tpep_pickup_datetime", "VendorID", null, "fare_amount", "trip_distance");
     Parsed p = Parsed.file(s, TAXI.resolve("yellow_tripdata_2017-06_head.csv"), null, null);
     assertEquals(98 * 2, p.records.size());
     assertThat(p.errors(), empty());
@@ -162,8 +178,8 @@ class CsvParserTest {
   @Test
   void greenTaxiRowsLongerThanTheHeader() throws IOException {
     // header has 21 columns ("Trip_type " with a trailing space), every row 23 fields
-    SourceConfig s = csv("green", 0, "lpep_pickup_datetime", "VendorID", null,
-        "Fare_amount", "trip_type");
+    SourceConfig s =
+        csv("green", 0, "lpep_pickup_datetime", "VendorID", null, "Fare_amount", "trip_type");
     Parsed p = Parsed.file(s, TAXI.resolve("green_tripdata_2015-01_head.csv"), null, null);
     assertEquals(99 * 2, p.records.size());
     assertThat(p.errors(), empty());
@@ -189,8 +205,9 @@ class CsvParserTest {
     SourceConfig s = csv("bitstamp", 1, "date", "symbol", null, "close", "Volume EUR");
     Parsed p = Parsed.file(s, BITSTAMP, null, null);
     RawRecord r = p.onlyError();
-    assertEquals("configured column 'Volume EUR' (valueColumns) not in the header at line 2;"
-        + " header columns: [unix, date, symbol, open, high, low, close, Volume BTC, Volume USD]",
+    assertEquals(
+        "configured column 'Volume EUR' (valueColumns) not in the header at line 2;"
+            + " header columns: [unix, date, symbol, open, high, low, close, Volume BTC, Volume USD]",
         r.error);
     assertEquals("line 2", r.locator);
     assertEquals("unix,date,symbol,open,high,low,close,Volume BTC,Volume USD", r.value);
@@ -227,18 +244,29 @@ class CsvParserTest {
   @Test
   void emptyFileAndBrokenQuote() throws IOException {
     assertEquals("empty payload", Parsed.text(bitstamp(), "", null, null).onlyError().error);
-    assertThat(Parsed.text(bitstamp(), "https://www.CryptoDataDownload.com\n", null, null)
-        .onlyError().error, startsWith("no header row"));
-    Parsed q = Parsed.text(bitstamp(), "banner\nunix,date,symbol,open,high,low,close\n"
-        + "1,2022-01-01,BTC/USD,1,2,3,\"4\n", null, null);
+    assertThat(
+        Parsed.text(bitstamp(), "https://www.CryptoDataDownload.com\n", null, null)
+            .onlyError()
+            .error,
+        startsWith("no header row"));
+    Parsed q =
+        Parsed.text(
+            bitstamp(),
+            "banner\nunix,date,symbol,open,high,low,close\n" + "1,2022-01-01,BTC/USD,1,2,3,\"4\n",
+            null,
+            null);
     RawRecord r = q.onlyError();
     assertThat(r.error, startsWith("malformed CSV at line 3: "));
   }
 
   @Test
   void emptySeriesCellIsRejectedWithAReason() throws IOException {
-    Parsed p = Parsed.text(bitstamp(), "banner\nunix,date,symbol,open,high,low,close\n"
-        + "1,2022-01-01 00:00:00,,1,2,3,4\n", null, null);
+    Parsed p =
+        Parsed.text(
+            bitstamp(),
+            "banner\nunix,date,symbol,open,high,low,close\n" + "1,2022-01-01 00:00:00,,1,2,3,4\n",
+            null,
+            null);
     assertEquals(4, p.errors().size());
     assertEquals("series column 'symbol' is empty", p.records.get(0).error);
     assertEquals("1", p.records.get(0).value);
@@ -247,8 +275,12 @@ class CsvParserTest {
   @Test
   void quotedFieldSpanningLinesKeepsLaterLineNumbersRight() throws IOException {
     SourceConfig s = csv("notes", 0, "ts", null, "sensor", "value");
-    Parsed p = Parsed.text(s, "ts,note,value\r\n2020-01-01,\"two\r\nlines\",1.5\r\n"
-        + "2020-01-02,plain,2.5\r\n", null, null);
+    Parsed p =
+        Parsed.text(
+            s,
+            "ts,note,value\r\n2020-01-01,\"two\r\nlines\",1.5\r\n" + "2020-01-02,plain,2.5\r\n",
+            null,
+            null);
     assertEquals(List.of("line 2 value", "line 4 value"), locators(p));
     assertEquals("2.5", p.records.get(1).value);
   }

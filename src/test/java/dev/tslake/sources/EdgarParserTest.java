@@ -48,8 +48,8 @@ class EdgarParserTest {
   }
 
   private static SeriesInfo info(Parsed p, String seriesId) {
-    List<SeriesInfo> found = p.series.stream().filter(s -> s.seriesId.equals(seriesId))
-        .collect(Collectors.toList());
+    List<SeriesInfo> found =
+        p.series.stream().filter(s -> s.seriesId.equals(seriesId)).collect(Collectors.toList());
     assertEquals(1, found.size(), "series info for " + seriesId + ": " + found);
     return found.get(0);
   }
@@ -81,19 +81,19 @@ class EdgarParserTest {
 
   @Test
   void aPeriodReportedInSeveralFilingsYieldsOneRecordPerFiling() {
-    List<RawRecord> fy2024 = all.where(r -> r.seriesId.equals(REVENUE + ".12M")
-        && "2024-01-31".equals(r.ts));
+    List<RawRecord> fy2024 =
+        all.where(r -> r.seriesId.equals(REVENUE + ".12M") && "2024-01-31".equals(r.ts));
     assertEquals(2, fy2024.size());
-    assertEquals(Set.of("2024-03-26", "2025-03-21"),
+    assertEquals(
+        Set.of("2024-03-26", "2025-03-21"),
         fy2024.stream().map(r -> r.vintage).collect(Collectors.toSet()));
-    assertEquals(Set.of("2806489000"),
-        fy2024.stream().map(r -> r.value).collect(Collectors.toSet()));
+    assertEquals(
+        Set.of("2806489000"), fy2024.stream().map(r -> r.value).collect(Collectors.toSet()));
   }
 
   @Test
   void instantFactsHaveNoPeriodSuffix() {
-    List<RawRecord> shares =
-        all.series("0001640147.dei.EntityCommonStockSharesOutstanding.shares");
+    List<RawRecord> shares = all.series("0001640147.dei.EntityCommonStockSharesOutstanding.shares");
     assertEquals(18, shares.size());
     assertEquals("288700000", shares.get(0).value);
     assertEquals("2021-03-01", shares.get(0).ts);
@@ -102,7 +102,8 @@ class EdgarParserTest {
 
   @Test
   void valuesKeepTheirJsonText() {
-    assertEquals("-7.77",
+    assertEquals(
+        "-7.77",
         all.at("0001640147.us-gaap.EarningsPerShareBasic.USD/shares.12M", "2020-01-31").value);
     List<RawRecord> par =
         all.series("0001640147.us-gaap.PreferredStockParOrStatedValuePerShare.USD/shares");
@@ -121,15 +122,16 @@ class EdgarParserTest {
     assertEquals("2025-03-21", info(all, REVENUE + ".12M").lastUpdated);
     assertEquals("semiannual", info(all, REVENUE + ".6M").frequency);
     assertEquals("9-month", info(all, REVENUE + ".9M").frequency);
-    assertEquals("instant",
-        info(all, "0001640147.dei.EntityCommonStockSharesOutstanding.shares").frequency);
+    assertEquals(
+        "instant", info(all, "0001640147.dei.EntityCommonStockSharesOutstanding.shares").frequency);
   }
 
   @Test
   void conceptFilterKeepsOnlyConfiguredConcepts() throws IOException {
     SourceConfig s = edgar();
-    s.concepts = List.of("us-gaap/RevenueFromContractWithCustomerExcludingAssessedTax",
-        "dei:EntityPublicFloat");
+    s.concepts =
+        List.of(
+            "us-gaap/RevenueFromContractWithCustomerExcludingAssessedTax", "dei:EntityPublicFloat");
     Parsed p = Parsed.file(s, SNOW, null, null);
     assertEquals(61 + 5, p.records.size());
     assertThat(p.errors(), empty());
@@ -143,7 +145,8 @@ class EdgarParserTest {
     s.concepts = List.of("us-gaap/Revenues", "dei/EntityPublicFloat");
     Parsed p = Parsed.file(s, SNOW, null, null);
     assertEquals(1, p.errors().size());
-    assertThat(p.errors().get(0).error,
+    assertThat(
+        p.errors().get(0).error,
         containsString("'us-gaap/Revenues' is not in the companyfacts of CIK 0001640147"));
     assertEquals(5, p.where(r -> r.error == null).size());
   }
@@ -153,25 +156,28 @@ class EdgarParserTest {
     SourceConfig s = edgar();
     s.concepts = List.of("dei/EntityPublicFloat");
     Parsed p = Parsed.file(s, SNOW, null, "2025-06-01");
-    assertEquals(Set.of("2025-06-01"),
-        p.records.stream().map(r -> r.vintage).collect(Collectors.toSet()));
+    assertEquals(
+        Set.of("2025-06-01"), p.records.stream().map(r -> r.vintage).collect(Collectors.toSet()));
   }
 
   @Test
   void companyConceptResponse(@TempDir Path dir) throws IOException {
-    Parsed p = write(edgar(), dir, "{\"cik\":320193,\"taxonomy\":\"us-gaap\",\"tag\":\"Revenues\","
-        + "\"label\":\"Revenues\",\"description\":\"d\",\"entityName\":\"Apple Inc.\","
-        + "\"units\":{\"USD\":["
-        + "{\"start\":\"2022-09-25\",\"end\":\"2022-12-31\",\"val\":117154000000,"
-        + "\"accn\":\"a\",\"fy\":2023,\"fp\":\"Q1\",\"form\":\"10-Q\",\"filed\":\"2023-02-03\"},"
-        + "{\"start\":\"2021-09-26\",\"end\":\"2022-09-24\",\"val\":394328000000,"
-        + "\"accn\":\"b\",\"fy\":2022,\"fp\":\"FY\",\"form\":\"10-K\",\"filed\":\"2022-10-28\"}]}}");
+    Parsed p =
+        write(
+            edgar(),
+            dir,
+            "{\"cik\":320193,\"taxonomy\":\"us-gaap\",\"tag\":\"Revenues\","
+                + "\"label\":\"Revenues\",\"description\":\"d\",\"entityName\":\"Apple Inc.\","
+                + "\"units\":{\"USD\":["
+                + "{\"start\":\"2022-09-25\",\"end\":\"2022-12-31\",\"val\":117154000000,"
+                + "\"accn\":\"a\",\"fy\":2023,\"fp\":\"Q1\",\"form\":\"10-Q\",\"filed\":\"2023-02-03\"},"
+                + "{\"start\":\"2021-09-26\",\"end\":\"2022-09-24\",\"val\":394328000000,"
+                + "\"accn\":\"b\",\"fy\":2022,\"fp\":\"FY\",\"form\":\"10-K\",\"filed\":\"2022-10-28\"}]}}");
     assertThat(p.errors(), empty());
-    assertEquals("117154000000",
-        p.at("0000320193.us-gaap.Revenues.USD.3M", "2022-12-31").value);
-    assertEquals("394328000000",
-        p.at("0000320193.us-gaap.Revenues.USD.12M", "2022-09-24").value);
-    assertEquals("us-gaap/Revenues/USD[1]",
+    assertEquals("117154000000", p.at("0000320193.us-gaap.Revenues.USD.3M", "2022-12-31").value);
+    assertEquals("394328000000", p.at("0000320193.us-gaap.Revenues.USD.12M", "2022-09-24").value);
+    assertEquals(
+        "us-gaap/Revenues/USD[1]",
         p.at("0000320193.us-gaap.Revenues.USD.12M", "2022-09-24").locator);
     assertEquals(2, p.series.size());
   }
@@ -180,20 +186,28 @@ class EdgarParserTest {
   void companyConceptNotConfiguredYieldsNothing(@TempDir Path dir) throws IOException {
     SourceConfig s = edgar();
     s.concepts = List.of("us-gaap/Assets");
-    Parsed p = write(s, dir, "{\"cik\":320193,\"taxonomy\":\"us-gaap\",\"tag\":\"Revenues\","
-        + "\"units\":{\"USD\":[{\"end\":\"2022-12-31\",\"val\":1,\"filed\":\"2023-02-03\"}]}}");
+    Parsed p =
+        write(
+            s,
+            dir,
+            "{\"cik\":320193,\"taxonomy\":\"us-gaap\",\"tag\":\"Revenues\","
+                + "\"units\":{\"USD\":[{\"end\":\"2022-12-31\",\"val\":1,\"filed\":\"2023-02-03\"}]}}");
     assertThat(p.records, empty());
   }
 
   @Test
   void badFactsAreRecordsWithErrors(@TempDir Path dir) throws IOException {
-    Parsed p = write(edgar(), dir, "{\"cik\":\"1640147\",\"entityName\":\"X\",\"facts\":{"
-        + "\"us-gaap\":{\"Assets\":{\"label\":\"Assets\",\"units\":{\"USD\":["
-        + "{\"end\":\"2020-01-31\",\"val\":5,\"filed\":\"2020-03-01\"},"
-        + "\"oops\","
-        + "{\"start\":\"2020-13-01\",\"end\":\"2020-01-31\",\"val\":5,\"filed\":\"2020-03-01\"},"
-        + "{\"start\":\"2020-02-01\",\"end\":\"2020-01-31\",\"val\":5,\"filed\":\"2020-03-01\"}"
-        + "]}}}}}");
+    Parsed p =
+        write(
+            edgar(),
+            dir,
+            "{\"cik\":\"1640147\",\"entityName\":\"X\",\"facts\":{"
+                + "\"us-gaap\":{\"Assets\":{\"label\":\"Assets\",\"units\":{\"USD\":["
+                + "{\"end\":\"2020-01-31\",\"val\":5,\"filed\":\"2020-03-01\"},"
+                + "\"oops\","
+                + "{\"start\":\"2020-13-01\",\"end\":\"2020-01-31\",\"val\":5,\"filed\":\"2020-03-01\"},"
+                + "{\"start\":\"2020-02-01\",\"end\":\"2020-01-31\",\"val\":5,\"filed\":\"2020-03-01\"}"
+                + "]}}}}}");
     assertEquals(4, p.records.size());
     List<RawRecord> good = p.where(r -> r.error == null);
     assertEquals(1, good.size());
@@ -208,25 +222,38 @@ class EdgarParserTest {
 
   @Test
   void secErrorMessageBody(@TempDir Path dir) throws IOException {
-    assertEquals("SEC error: Not Found",
+    assertEquals(
+        "SEC error: Not Found",
         write(edgar(), dir, "{\"message\": \"Not Found\"}").onlyError().error);
   }
 
   @Test
   void secHtmlErrorPage(@TempDir Path dir) throws IOException {
-    RawRecord e = write(edgar(), dir, "<!DOCTYPE html>\n<html><head><title>SEC.gov | Request Rate"
-        + " Threshold Exceeded</title><script>var x = 1;</script></head><body><h1>Your Request"
-        + " Originates from an Undeclared Automated Tool</h1></body></html>").onlyError();
-    assertThat(e.error, startsWith("SEC error page (not JSON): SEC.gov | Request Rate Threshold"
-        + " Exceeded Your Request Originates"));
+    RawRecord e =
+        write(
+                edgar(),
+                dir,
+                "<!DOCTYPE html>\n<html><head><title>SEC.gov | Request Rate"
+                    + " Threshold Exceeded</title><script>var x = 1;</script></head><body><h1>Your Request"
+                    + " Originates from an Undeclared Automated Tool</h1></body></html>")
+            .onlyError();
+    assertThat(
+        e.error,
+        startsWith(
+            "SEC error page (not JSON): SEC.gov | Request Rate Threshold"
+                + " Exceeded Your Request Originates"));
     assertThat(e.error.contains("var x"), org.hamcrest.Matchers.is(false));
   }
 
   @Test
   void s3XmlErrorDocument(@TempDir Path dir) throws IOException {
-    RawRecord e = write(edgar(), dir, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
-        + "NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>")
-        .onlyError();
+    RawRecord e =
+        write(
+                edgar(),
+                dir,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
+                    + "NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>")
+            .onlyError();
     assertEquals("SEC error page (not JSON): NoSuchKey The specified key does not exist.", e.error);
   }
 
@@ -245,11 +272,12 @@ class EdgarParserTest {
 
   @Test
   void otherJsonIsNotAnEdgarResponse(@TempDir Path dir) throws IOException {
-    assertThat(write(edgar(), dir, "{\"observations\": []}").onlyError().error,
+    assertThat(
+        write(edgar(), dir, "{\"observations\": []}").onlyError().error,
         containsString("not an SEC EDGAR companyfacts or companyconcept response"));
-    assertThat(write(edgar(), dir, "[1]").onlyError().error,
-        containsString("expected an object"));
-    assertThat(write(edgar(), dir, "{\"cik\":\"abc\",\"facts\":{}}").onlyError().error,
+    assertThat(write(edgar(), dir, "[1]").onlyError().error, containsString("expected an object"));
+    assertThat(
+        write(edgar(), dir, "{\"cik\":\"abc\",\"facts\":{}}").onlyError().error,
         containsString("no usable 'cik'"));
   }
 

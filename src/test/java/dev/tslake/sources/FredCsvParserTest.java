@@ -92,9 +92,15 @@ class FredCsvParserTest {
     // fredgraph.csv with two series, built from the rows of two real downloads
     List<String> cpi = Files.readAllLines(DIR.resolve("CPIAUCSL_obsdate_format_2000-2024.csv"));
     List<String> oil = Files.readAllLines(DIR.resolve("DCOILWTICO_obsdate_format_2000-2024.csv"));
-    String csv = "observation_date,CPIAUCSL,DCOILWTICO\n"
-        + cpi.get(1) + "," + oil.get(1).split(",", -1)[1] + "\n"
-        + cpi.get(2) + "," + "\n";
+    String csv =
+        "observation_date,CPIAUCSL,DCOILWTICO\n"
+            + cpi.get(1)
+            + ","
+            + oil.get(1).split(",", -1)[1]
+            + "\n"
+            + cpi.get(2)
+            + ","
+            + "\n";
     Parsed p = Parsed.text(SRC, csv, null, null);
     assertEquals(4, p.records.size());
     assertEquals("169.300", p.at("CPIAUCSL", "2000-01-01").value);
@@ -124,10 +130,11 @@ class FredCsvParserTest {
   @Test
   void crlfAndBlankLinesKeepPhysicalLineNumbers() throws IOException {
     List<String> lines = Files.readAllLines(DIR.resolve("HOUST_DATE_format_1959-2023.csv"));
-    String crlf = "\uFEFF" + String.join("\r\n", lines.subList(0, 3)) + "\r\n\r\n"
-        + lines.get(3) + "\r\n";
+    String crlf =
+        "\uFEFF" + String.join("\r\n", lines.subList(0, 3)) + "\r\n\r\n" + lines.get(3) + "\r\n";
     Parsed p = Parsed.text(SRC, crlf, null, null);
-    assertEquals(List.of("line 2 HOUST", "line 3 HOUST", "line 5 HOUST"),
+    assertEquals(
+        List.of("line 2 HOUST", "line 3 HOUST", "line 5 HOUST"),
         p.records.stream().map(r -> r.locator).collect(Collectors.toList()));
     assertEquals("1959-03-01", p.records.get(2).ts);
   }
@@ -136,20 +143,28 @@ class FredCsvParserTest {
   void notAFredCsv() throws IOException {
     Path taxi = Path.of("testdata/nyc_taxi/yellow_tripdata_2015-01_head.csv");
     RawRecord r = Parsed.file(SRC, taxi, null, null).onlyError();
-    assertThat(r.error, is("not a FRED CSV: first header column is 'VendorID', expected DATE or"
-        + " observation_date"));
+    assertThat(
+        r.error,
+        is(
+            "not a FRED CSV: first header column is 'VendorID', expected DATE or"
+                + " observation_date"));
     assertEquals("line 1", r.locator);
     assertEquals("empty payload", Parsed.text(SRC, "", null, null).onlyError().error);
-    assertThat(Parsed.text(SRC, "<html><body>Service Unavailable</body></html>\n", null, null)
-        .onlyError().error, startsWith("not a FRED CSV: first header column is '<html>"));
-    assertThat(Parsed.text(SRC, "DATE\n2020-01-01\n", null, null).onlyError().error,
+    assertThat(
+        Parsed.text(SRC, "<html><body>Service Unavailable</body></html>\n", null, null)
+            .onlyError()
+            .error,
+        startsWith("not a FRED CSV: first header column is '<html>"));
+    assertThat(
+        Parsed.text(SRC, "DATE\n2020-01-01\n", null, null).onlyError().error,
         containsString("no series column"));
   }
 
   @Test
   void brokenQuoteStopsWithOneRecord() throws IOException {
-    Parsed p = Parsed.text(SRC, "DATE,GDP\n2020-01-01,1.0\n2020-04-01,\"2.0\n2020-07-01,3.0\n",
-        null, null);
+    Parsed p =
+        Parsed.text(
+            SRC, "DATE,GDP\n2020-01-01,1.0\n2020-04-01,\"2.0\n2020-07-01,3.0\n", null, null);
     assertEquals(2, p.records.size());
     RawRecord bad = p.records.get(1);
     assertThat(bad.error, startsWith("malformed CSV at line 3: "));

@@ -15,7 +15,6 @@ import dev.tslake.config.SourceType;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.SeriesInfo;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
@@ -40,8 +39,8 @@ class FredJsonParserTest {
     assertEquals("2023-07-18", march.vintage);
     assertEquals("observations[290]", march.locator);
     assertEquals("fred", march.source);
-    assertEquals(DIR.resolve("PAYEMS_obs_asc_from1999_vintage2023-07-18.json").toString(),
-        march.origin);
+    assertEquals(
+        DIR.resolve("PAYEMS_obs_asc_from1999_vintage2023-07-18.json").toString(), march.origin);
     assertThat(p.series, empty());
   }
 
@@ -57,9 +56,14 @@ class FredJsonParserTest {
 
   @Test
   void configVintageOverridesRealtimeStart() throws IOException {
-    Parsed p = Parsed.file(FRED, DIR.resolve("PAYEMS_obs_asc_from1999_vintage2023-07-18.json"),
-        "PAYEMS", "2023-07-19T00:00:00Z");
-    assertThat(p.records.stream().map(r -> r.vintage).distinct().collect(Collectors.toList()),
+    Parsed p =
+        Parsed.file(
+            FRED,
+            DIR.resolve("PAYEMS_obs_asc_from1999_vintage2023-07-18.json"),
+            "PAYEMS",
+            "2023-07-19T00:00:00Z");
+    assertThat(
+        p.records.stream().map(r -> r.vintage).distinct().collect(Collectors.toList()),
         is(java.util.List.of("2023-07-19T00:00:00Z")));
   }
 
@@ -102,10 +106,14 @@ class FredJsonParserTest {
       assertThat(f[0], p.errors(), empty());
       assertThat(f[0], p.where(r -> r.ts == null || r.value == null), empty());
     }
-    assertEquals(16, parse("DGS10_obs_desc_limit365_2025-11-27.json", "DGS10")
-        .where(r -> ".".equals(r.value)).size());
-    assertEquals("512800.0", parse("ASPUS_obs_desc_limit40_2025-11-27.json", "ASPUS")
-        .at("ASPUS", "2025-04-01").value);
+    assertEquals(
+        16,
+        parse("DGS10_obs_desc_limit365_2025-11-27.json", "DGS10")
+            .where(r -> ".".equals(r.value))
+            .size());
+    assertEquals(
+        "512800.0",
+        parse("ASPUS_obs_desc_limit40_2025-11-27.json", "ASPUS").at("ASPUS", "2025-04-01").value);
   }
 
   @Test
@@ -148,8 +156,9 @@ class FredJsonParserTest {
   @Test
   void twoResponsesConcatenatedAreRejectedNotHalfRead() throws IOException {
     // The source file of both DGS2 files was exactly this: two bodies back to back.
-    String both = Files.readString(DIR.resolve("series_metadata_DGS2_2022-12-09.json"))
-        + Files.readString(DIR.resolve("DGS2_obs_asc_full_2022-12-09.json"));
+    String both =
+        Files.readString(DIR.resolve("series_metadata_DGS2_2022-12-09.json"))
+            + Files.readString(DIR.resolve("DGS2_obs_asc_full_2022-12-09.json"));
     Parsed p = Parsed.text(FRED, both, "DGS2", null);
     RawRecord r = p.onlyError();
     assertThat(r.error, containsString("malformed JSON at line 1 column 898"));
@@ -159,8 +168,8 @@ class FredJsonParserTest {
 
   @Test
   void fredErrorBody() throws IOException {
-    String body = "{\"error_code\":400,\"error_message\":\"Bad Request.  The series does not"
-        + " exist.\"}";
+    String body =
+        "{\"error_code\":400,\"error_message\":\"Bad Request.  The series does not" + " exist.\"}";
     RawRecord r = Parsed.text(FRED, body, "NOPE", null).onlyError();
     assertEquals("FRED error 400: Bad Request.  The series does not exist.", r.error);
     assertEquals(body, r.value);
@@ -170,25 +179,42 @@ class FredJsonParserTest {
   @Test
   void emptyHtmlAndForeignJson() throws IOException {
     assertEquals("empty payload", Parsed.text(FRED, "", "X", null).onlyError().error);
-    assertThat(Parsed.text(FRED, "\n  \n", "X", null).onlyError().error, startsWith("empty payload"));
-    RawRecord html = Parsed.text(FRED,
-        "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head></html>", "X", null)
-        .onlyError();
+    assertThat(
+        Parsed.text(FRED, "\n  \n", "X", null).onlyError().error, startsWith("empty payload"));
+    RawRecord html =
+        Parsed.text(
+                FRED,
+                "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head></html>",
+                "X",
+                null)
+            .onlyError();
     assertThat(html.error, startsWith("not JSON: starts with '<'"));
     assertThat(html.value, startsWith("<!DOCTYPE html>"));
-    assertThat(Parsed.text(FRED, "{\"realtime_start\":\"2023-07-18\",\"count\":0}", "X", null)
-        .onlyError().error, containsString("no 'observations' or 'seriess'"));
-    assertThat(Parsed.text(FRED, "[1,2]", "X", null).onlyError().error,
-        containsString("is an array"));
-    assertThat(Parsed.text(FRED, "{\"observations\":[{\"date\":\"2020-01-01\",]}", "X", null)
-        .onlyError().error, is("malformed JSON at line 1 column 39: Unexpected character (']' (code 93)):"
-            + " was expecting double-quote to start field name"));
+    assertThat(
+        Parsed.text(FRED, "{\"realtime_start\":\"2023-07-18\",\"count\":0}", "X", null)
+            .onlyError()
+            .error,
+        containsString("no 'observations' or 'seriess'"));
+    assertThat(
+        Parsed.text(FRED, "[1,2]", "X", null).onlyError().error, containsString("is an array"));
+    assertThat(
+        Parsed.text(FRED, "{\"observations\":[{\"date\":\"2020-01-01\",]}", "X", null)
+            .onlyError()
+            .error,
+        is(
+            "malformed JSON at line 1 column 39: Unexpected character (']' (code 93)):"
+                + " was expecting double-quote to start field name"));
   }
 
   @Test
   void badElementsBecomeRecordsValidationCanReject() throws IOException {
-    Parsed p = Parsed.text(FRED, "{\"observations\":[\"oops\",{\"value\":\"1.5\"},"
-        + "{\"date\":\"2020-01-01\",\"value\":2.5,\"realtime_start\":\"2020-02-01\"}]}", "S", null);
+    Parsed p =
+        Parsed.text(
+            FRED,
+            "{\"observations\":[\"oops\",{\"value\":\"1.5\"},"
+                + "{\"date\":\"2020-01-01\",\"value\":2.5,\"realtime_start\":\"2020-02-01\"}]}",
+            "S",
+            null);
     assertEquals(3, p.records.size());
     assertThat(p.errors(), empty());
     assertNull(p.records.get(0).ts);

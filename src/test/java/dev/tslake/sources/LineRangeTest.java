@@ -153,14 +153,17 @@ class LineRangeTest {
   }
 
   private static Reader reader(byte[] bytes) {
-    return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(bytes),
-        StandardCharsets.UTF_8));
+    return new BufferedReader(
+        new InputStreamReader(new ByteArrayInputStream(bytes), StandardCharsets.UTF_8));
   }
 
   static List<RawRecord> whole(SourceConfig s, String origin, byte[] file) throws IOException {
     Parsed out = new Parsed();
-    new CsvParser().parse(new PayloadContext(s, origin, null, "2024-01-01"),
-        ReadSources.withoutBom(new BufferedReader(reader(file))), out);
+    new CsvParser()
+        .parse(
+            new PayloadContext(s, origin, null, "2024-01-01"),
+            ReadSources.withoutBom(new BufferedReader(reader(file))),
+            out);
     return out.records;
   }
 
@@ -178,10 +181,14 @@ class LineRangeTest {
     long firstLine = 1;
     for (int i = 0; i < rs.length; i++) {
       try (LineRange lr = LineRange.of(new ByteArrayInputStream(file), rs[i][0], rs[i][1])) {
-        new CsvParser().parseLines(new PayloadContext(s, origin, null, "2024-01-01"),
-            ReadSources.withoutBom(new BufferedReader(reader(file))),
-            new BufferedReader(new InputStreamReader(lr, StandardCharsets.UTF_8)), firstLine,
-            i == 0, out);
+        new CsvParser()
+            .parseLines(
+                new PayloadContext(s, origin, null, "2024-01-01"),
+                ReadSources.withoutBom(new BufferedReader(reader(file))),
+                new BufferedReader(new InputStreamReader(lr, StandardCharsets.UTF_8)),
+                firstLine,
+                i == 0,
+                out);
       }
       firstLine += counts[i];
     }
@@ -210,7 +217,8 @@ class LineRangeTest {
       SourceConfig s = csv(skip);
       List<RawRecord> expected = whole(s, "f" + c, file);
       for (long split = 1; split <= file.length + 1; split++) {
-        assertEquals(expected, split(s, "f" + c, file, split), "csv " + c + " split every " + split);
+        assertEquals(
+            expected, split(s, "f" + c, file, split), "csv " + c + " split every " + split);
       }
     }
   }
@@ -221,17 +229,23 @@ class LineRangeTest {
    */
   @Test
   void malformedCsvEndsItsRangeOnly() throws IOException {
-    byte[] file = "time,name,reading,other\n2024-01-01,a,\"unterminated\n2024-01-02,a,1,2\n"
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] file =
+        "time,name,reading,other\n2024-01-01,a,\"unterminated\n2024-01-02,a,1,2\n"
+            .getBytes(StandardCharsets.UTF_8);
     List<RawRecord> whole = whole(csv(0), "f", file);
     assertEquals(1, whole.size(), whole.toString());
     assertTrue(whole.get(0).error.endsWith("the rest of the file was not read"));
     List<RawRecord> split = split(csv(0), "f", file, 30);
     assertEquals("line 2", split.get(0).locator);
     assertTrue(split.get(0).error.startsWith("malformed CSV at line 2: "), split.get(0).error);
-    assertTrue(split.get(0).error.endsWith("the rest of this line range of the file (splitBytes) was"
-        + " not read"), split.get(0).error);
-    assertEquals(List.of("line 2", "line 3 reading", "line 3 other"),
+    assertTrue(
+        split
+            .get(0)
+            .error
+            .endsWith("the rest of this line range of the file (splitBytes) was" + " not read"),
+        split.get(0).error);
+    assertEquals(
+        List.of("line 2", "line 3 reading", "line 3 other"),
         split.stream().map(r -> r.locator).collect(java.util.stream.Collectors.toList()));
   }
 
@@ -239,9 +253,10 @@ class LineRangeTest {
   void aSkippedBannerWithAQuoteDoesNotSwallowLines() throws IOException {
     byte[] file = CSVS[6].getBytes(StandardCharsets.UTF_8);
     List<RawRecord> expected = whole(csv(1), "f", file);
-    assertTrue(expected.stream().anyMatch(r -> r.locator.equals("line 8 other")), expected.toString());
-    assertEquals(1, expected.stream().filter(r -> r.locator.equals("line 6")).count(),
-        expected.toString());
+    assertTrue(
+        expected.stream().anyMatch(r -> r.locator.equals("line 8 other")), expected.toString());
+    assertEquals(
+        1, expected.stream().filter(r -> r.locator.equals("line 6")).count(), expected.toString());
     assertEquals(7, expected.size());
     for (long split = 1; split < file.length; split++) {
       assertEquals(expected, split(csv(1), "f", file, split));

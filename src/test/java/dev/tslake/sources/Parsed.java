@@ -52,8 +52,10 @@ final class Parsed implements ParseOutput {
       throws IOException {
     Parsed p = new Parsed();
     PayloadParsers.forType(source.type)
-        .parse(new PayloadContext(source, "mem://payload", hint, vintage),
-            new StringReader(payload), p);
+        .parse(
+            new PayloadContext(source, "mem://payload", hint, vintage),
+            new StringReader(payload),
+            p);
     return p;
   }
 
@@ -73,7 +75,8 @@ final class Parsed implements ParseOutput {
   RawRecord at(String seriesId, String ts) {
     List<RawRecord> found = where(r -> seriesId.equals(r.seriesId) && ts.equals(r.ts));
     if (found.size() != 1) {
-      throw new AssertionError(found.size() + " records for " + seriesId + " at " + ts + ": " + found);
+      throw new AssertionError(
+          found.size() + " records for " + seriesId + " at " + ts + ": " + found);
     }
     return found.get(0);
   }
@@ -81,8 +84,11 @@ final class Parsed implements ParseOutput {
   /** The single record of an unparseable payload; fails otherwise. */
   RawRecord onlyError() {
     if (records.size() != 1 || records.get(0).error == null) {
-      throw new AssertionError("expected exactly one unparseable record, got " + records.size()
-          + ": " + records.stream().limit(3).collect(Collectors.toList()));
+      throw new AssertionError(
+          "expected exactly one unparseable record, got "
+              + records.size()
+              + ": "
+              + records.stream().limit(3).collect(Collectors.toList()));
     }
     return records.get(0);
   }

@@ -52,8 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link ReadSources#withRawLake}: the step that reads a file also lands its raw records in the
- * lake, one CSV per input file, through a temporary file renamed into place when the file was
- * read to its end.
+ * lake, one CSV per input file, through a temporary file renamed into place when the file was read
+ * to its end.
  *
  * <p>The lake root sits six folders below the JUnit temp dir, so a name that climbed out of its
  * folder would still land inside the temp dir, where the tests see it.
@@ -138,15 +138,19 @@ class ReadSourcesRawLakeTest {
     return out.records;
   }
 
-  /** The lake each input's records belong in, by relative path; inputs without records have none. */
+  /**
+   * The lake each input's records belong in, by relative path; inputs without records have none.
+   */
   private static Map<String, List<RawRecord>> expectedLake(PipelineConfig config)
       throws IOException {
     Map<String, List<RawRecord>> out = new TreeMap<>();
     for (FileTask t : ReadSources.expandFiles(config)) {
       List<RawRecord> records = parse(config, t);
       if (!records.isEmpty()) {
-        assertEquals(null, out.put(LakePaths.inputFile(LakePaths.RAW, t.source, DATE, t.path),
-            records), "two inputs share a lake file: " + t);
+        assertEquals(
+            null,
+            out.put(LakePaths.inputFile(LakePaths.RAW, t.source, DATE, t.path), records),
+            "two inputs share a lake file: " + t);
       }
     }
     return out;
@@ -169,12 +173,24 @@ class ReadSourcesRawLakeTest {
     String text = Files.readString(file, StandardCharsets.UTF_8);
     assertTrue(text.startsWith(String.join(",", RawRecord.CSV_HEADER) + "\r\n"), file.toString());
     List<RawRecord> out = new ArrayList<>();
-    try (CSVParser csv = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).build()
-        .parse(new StringReader(text))) {
+    try (CSVParser csv =
+        CSVFormat.RFC4180
+            .builder()
+            .setHeader()
+            .setSkipHeaderRecord(true)
+            .build()
+            .parse(new StringReader(text))) {
       for (CSVRecord r : csv) {
-        out.add(new RawRecord(r.get(0), r.get(1), r.get(2), nullIfEmpty(r.get(3)),
-            nullIfEmpty(r.get(4)), nullIfEmpty(r.get(5)), nullIfEmpty(r.get(6)),
-            nullIfEmpty(r.get(7))));
+        out.add(
+            new RawRecord(
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                nullIfEmpty(r.get(3)),
+                nullIfEmpty(r.get(4)),
+                nullIfEmpty(r.get(5)),
+                nullIfEmpty(r.get(6)),
+                nullIfEmpty(r.get(7))));
       }
     }
     return out;
@@ -193,15 +209,23 @@ class ReadSourcesRawLakeTest {
   }
 
   /**
-   * Same records in the same order, up to what CSV cannot tell apart (and never could in the
-   * lake): an empty optional field reads back as null. Reports the first difference only.
+   * Same records in the same order, up to what CSV cannot tell apart (and never could in the lake):
+   * an empty optional field reads back as null. Reports the first difference only.
    */
-  private static void assertSameRecords(List<RawRecord> expected, List<RawRecord> actual,
-      String label) {
+  private static void assertSameRecords(
+      List<RawRecord> expected, List<RawRecord> actual, String label) {
     for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
       RawRecord e = expected.get(i);
-      RawRecord asCsv = new RawRecord(e.source, e.origin, e.locator, nullIfEmpty(e.seriesId),
-          nullIfEmpty(e.ts), nullIfEmpty(e.value), nullIfEmpty(e.vintage), nullIfEmpty(e.error));
+      RawRecord asCsv =
+          new RawRecord(
+              e.source,
+              e.origin,
+              e.locator,
+              nullIfEmpty(e.seriesId),
+              nullIfEmpty(e.ts),
+              nullIfEmpty(e.value),
+              nullIfEmpty(e.vintage),
+              nullIfEmpty(e.error));
       assertEquals(asCsv, actual.get(i), label + ", record " + i);
     }
     assertEquals(expected.size(), actual.size(), "records in " + label);
@@ -213,8 +237,10 @@ class ReadSourcesRawLakeTest {
 
   private void assertNoTemporaryFiles() throws IOException {
     try (Stream<Path> s = Files.walk(tmp)) {
-      List<String> temp = s.map(p -> tmp.relativize(p).toString())
-          .filter(p -> p.contains("temp")).collect(Collectors.toList());
+      List<String> temp =
+          s.map(p -> tmp.relativize(p).toString())
+              .filter(p -> p.contains("temp"))
+              .collect(Collectors.toList());
       assertEquals(List.of(), temp, "temporary files or folders left");
     }
   }
@@ -222,9 +248,9 @@ class ReadSourcesRawLakeTest {
   // ---------------------------------------------------------------- tests
 
   /**
-   * The default config (every file source type but parquet) plus parquet files and two inputs
-   * with the same base name: every raw record is in the lake exactly once, in the file of the
-   * input it was read from, in the order it was read, and reads back identically.
+   * The default config (every file source type but parquet) plus parquet files and two inputs with
+   * the same base name: every raw record is in the lake exactly once, in the file of the input it
+   * was read from, in the order it was read, and reads back identically.
    */
   @Test
   void everyRawRecordLandsOnceInTheLakeFileOfItsInput() throws IOException {
@@ -253,14 +279,16 @@ class ReadSourcesRawLakeTest {
     run(config, total(expected));
 
     assertLakeHolds(expected);
-    Set<String> folders = lakeFiles().keySet().stream()
-        .map(k -> k.substring(0, k.lastIndexOf('/'))).collect(Collectors.toSet());
+    Set<String> folders =
+        lakeFiles().keySet().stream()
+            .map(k -> k.substring(0, k.lastIndexOf('/')))
+            .collect(Collectors.toSet());
     for (SourceConfig s : sources) {
       assertTrue(folders.contains("raw/source=" + s.name + "/ingest_date=" + DATE), s.name);
     }
     // the twins: one file each
-    assertEquals(2, lakeFiles().keySet().stream()
-        .filter(k -> k.startsWith("raw/source=twins/")).count());
+    assertEquals(
+        2, lakeFiles().keySet().stream().filter(k -> k.startsWith("raw/source=twins/")).count());
     // FRED metadata files carry no raw records, so they have no lake file
     assertTrue(lakeFiles().keySet().stream().noneMatch(k -> k.contains("series_metadata")));
     assertNoTemporaryFiles();
@@ -268,16 +296,31 @@ class ReadSourcesRawLakeTest {
 
   @Test
   void hostileSourceNamesFileNamesAndSeriesIdsWriteNothingOutsideTheLake() throws IOException {
-    String rows = String.join("\n", "time,name,reading",
-        "2024-01-01T00:00:00Z,../../../" + ESCAPE + ",1",
-        "2024-01-01T00:00:00Z,/etc/passwd,2",
-        "2024-01-01T00:00:00Z,..,3",
-        "2024-01-01T00:00:00Z,.hidden,4", "");
-    String[] fileNames = {"..%2F..%2F" + ESCAPE + ".csv", ".hidden.csv", "..\\..\\" + ESCAPE,
-        "a b,c'd;e=f&g.csv", "-rf.csv", "\u00fcber\u20ac.csv", "new\nline.csv", "%2E%2E",
-        "x".repeat(240) + ".csv", "..csv", "@no_series.csv"};
-    String[] sourceNames = {"../../../" + ESCAPE, "/" + ESCAPE, "..", ".", "", "a/../../b",
-        ".hidden", "s"};
+    String rows =
+        String.join(
+            "\n",
+            "time,name,reading",
+            "2024-01-01T00:00:00Z,../../../" + ESCAPE + ",1",
+            "2024-01-01T00:00:00Z,/etc/passwd,2",
+            "2024-01-01T00:00:00Z,..,3",
+            "2024-01-01T00:00:00Z,.hidden,4",
+            "");
+    String[] fileNames = {
+      "..%2F..%2F" + ESCAPE + ".csv",
+      ".hidden.csv",
+      "..\\..\\" + ESCAPE,
+      "a b,c'd;e=f&g.csv",
+      "-rf.csv",
+      "\u00fcber\u20ac.csv",
+      "new\nline.csv",
+      "%2E%2E",
+      "x".repeat(240) + ".csv",
+      "..csv",
+      "@no_series.csv"
+    };
+    String[] sourceNames = {
+      "../../../" + ESCAPE, "/" + ESCAPE, "..", ".", "", "a/../../b", ".hidden", "s"
+    };
     List<SourceConfig> sources = new ArrayList<>();
     for (int i = 0; i < sourceNames.length; i++) {
       Path dir = Files.createDirectories(inputs.resolve("s" + i));
@@ -303,13 +346,15 @@ class ReadSourcesRawLakeTest {
     // nothing outside the lake root: tmp holds the inputs and the folder chain down to the lake
     try (Stream<Path> s = Files.walk(tmp)) {
       for (Path p : s.collect(Collectors.toList())) {
-        assertTrue(p.equals(tmp) || p.startsWith(inputs) || lake.startsWith(p)
-            || p.startsWith(lake), "created outside the lake root: " + p);
+        assertTrue(
+            p.equals(tmp) || p.startsWith(inputs) || lake.startsWith(p) || p.startsWith(lake),
+            "created outside the lake root: " + p);
       }
     }
     try (Stream<Path> s = Files.list(tmp.getParent())) {
       for (String name : s.map(p -> p.getFileName().toString()).collect(Collectors.toList())) {
-        assertTrue(parentBefore.contains(name) || !name.contains(ESCAPE),
+        assertTrue(
+            parentBefore.contains(name) || !name.contains(ESCAPE),
             "created next to the temp dir: " + name);
       }
     }
@@ -342,8 +387,11 @@ class ReadSourcesRawLakeTest {
     SourceConfig fred = new SourceConfig();
     fred.name = "fred";
     fred.type = SourceType.FRED;
-    fred.files.add(FileEntry.of(Path.of("testdata/fred/ICSA_obs_desc_limit24_2025-11-27.json")
-        .toAbsolutePath().toString()));
+    fred.files.add(
+        FileEntry.of(
+            Path.of("testdata/fred/ICSA_obs_desc_limit24_2025-11-27.json")
+                .toAbsolutePath()
+                .toString()));
     fred.windows = List.of("P1M");
     PipelineConfig config = config(List.of(csvSource("r", a, b), fred));
     Map<String, List<RawRecord>> expected = expectedLake(config);
@@ -353,8 +401,8 @@ class ReadSourcesRawLakeTest {
     Map<String, Object> firstKeys = new HashMap<>();
     for (Map.Entry<String, Path> f : lakeFiles().entrySet()) {
       first.put(f.getKey(), Files.readAllBytes(f.getValue()));
-      firstKeys.put(f.getKey(), Files.readAttributes(f.getValue(), BasicFileAttributes.class)
-          .fileKey());
+      firstKeys.put(
+          f.getKey(), Files.readAttributes(f.getValue(), BasicFileAttributes.class).fileKey());
     }
 
     run(config, total(expected));
@@ -363,8 +411,10 @@ class ReadSourcesRawLakeTest {
     for (Map.Entry<String, Path> f : lakeFiles().entrySet()) {
       // one writer per input, in read order: the same input gives the same bytes
       assertArrayEquals(first.get(f.getKey()), Files.readAllBytes(f.getValue()), f.getKey());
-      assertNotEquals(firstKeys.get(f.getKey()), Files.readAttributes(f.getValue(),
-          BasicFileAttributes.class).fileKey(), "rewritten: " + f.getKey());
+      assertNotEquals(
+          firstKeys.get(f.getKey()),
+          Files.readAttributes(f.getValue(), BasicFileAttributes.class).fileKey(),
+          "rewritten: " + f.getKey());
     }
 
     // the inputs change before a third run the same day: fewer rows in a, none left in b
@@ -413,7 +463,9 @@ class ReadSourcesRawLakeTest {
       FaultyFileSystem.failAfter(data, 400_000);
       assertThrows(Pipeline.PipelineExecutionException.class, () -> run(config, 20_000L));
       assertEquals(Set.of(rel), lakeFiles().keySet(), "no temporary file left");
-      assertArrayEquals(complete, Files.readAllBytes(lake.resolve(rel)),
+      assertArrayEquals(
+          complete,
+          Files.readAllBytes(lake.resolve(rel)),
           "the earlier complete file is untouched");
     } finally {
       FaultyFileSystem.heal(data);

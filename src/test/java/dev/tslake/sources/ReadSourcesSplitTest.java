@@ -39,8 +39,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code splitBytes}: a csv file read as hundreds of line ranges gives exactly the raw records of
- * a whole-file read (all fields, locators included), lands each record once in the raw lake across
+ * {@code splitBytes}: a csv file read as hundreds of line ranges gives exactly the raw records of a
+ * whole-file read (all fields, locators included), lands each record once in the raw lake across
  * the per-range files, and replays from the lake to the same records.
  */
 class ReadSourcesSplitTest {
@@ -64,9 +64,14 @@ class ReadSourcesSplitTest {
       if (i % 4999 == 0) {
         sb.append("bench,short\r\n");
       }
-      sb.append("bench,").append(i % 7 == 0 ? "sériés-€-" : "s").append(i % 13).append(',')
+      sb.append("bench,")
+          .append(i % 7 == 0 ? "sériés-€-" : "s")
+          .append(i % 13)
+          .append(',')
           .append(String.format("2024-01-%02dT%02d:%02d:00Z", 1 + i % 28, i % 24, i % 60))
-          .append(',').append(i * 0.25).append(i % 3 == 0 ? "\r\n" : "\n");
+          .append(',')
+          .append(i * 0.25)
+          .append(i % 3 == 0 ? "\r\n" : "\n");
     }
     sb.append("bench,last,2024-02-01T00:00:00Z,42"); // no trailing break
     Files.writeString(p, sb.toString(), StandardCharsets.UTF_8);
@@ -108,8 +113,11 @@ class ReadSourcesSplitTest {
           }
           Parsed parsed = new Parsed();
           try (Reader r = Files.newBufferedReader(Path.of(t.path), StandardCharsets.UTF_8)) {
-            new CsvParser().parse(new PayloadContext(s, t.path, t.seriesIdHint, t.vintage),
-                ReadSources.withoutBom(new BufferedReader(r)), parsed);
+            new CsvParser()
+                .parse(
+                    new PayloadContext(s, t.path, t.seriesIdHint, t.vintage),
+                    ReadSources.withoutBom(new BufferedReader(r)),
+                    parsed);
           }
           out.put(t.path, parsed.records);
         }
@@ -174,12 +182,24 @@ class ReadSourcesSplitTest {
 
   private static List<RawRecord> readBack(Path file) throws IOException {
     List<RawRecord> out = new ArrayList<>();
-    try (CSVParser csv = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).build()
-        .parse(new StringReader(Files.readString(file, StandardCharsets.UTF_8)))) {
+    try (CSVParser csv =
+        CSVFormat.RFC4180
+            .builder()
+            .setHeader()
+            .setSkipHeaderRecord(true)
+            .build()
+            .parse(new StringReader(Files.readString(file, StandardCharsets.UTF_8)))) {
       for (CSVRecord r : csv) {
-        out.add(new RawRecord(r.get(0), r.get(1), r.get(2), nullIfEmpty(r.get(3)),
-            nullIfEmpty(r.get(4)), nullIfEmpty(r.get(5)), nullIfEmpty(r.get(6)),
-            nullIfEmpty(r.get(7))));
+        out.add(
+            new RawRecord(
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                nullIfEmpty(r.get(3)),
+                nullIfEmpty(r.get(4)),
+                nullIfEmpty(r.get(5)),
+                nullIfEmpty(r.get(6)),
+                nullIfEmpty(r.get(7))));
       }
     }
     return out;
@@ -191,8 +211,15 @@ class ReadSourcesSplitTest {
 
   /** What a record reads back from the lake as (CSV writes null as empty). */
   private static RawRecord asCsv(RawRecord e) {
-    return new RawRecord(e.source, e.origin, e.locator, nullIfEmpty(e.seriesId), nullIfEmpty(e.ts),
-        nullIfEmpty(e.value), nullIfEmpty(e.vintage), nullIfEmpty(e.error));
+    return new RawRecord(
+        e.source,
+        e.origin,
+        e.locator,
+        nullIfEmpty(e.seriesId),
+        nullIfEmpty(e.ts),
+        nullIfEmpty(e.value),
+        nullIfEmpty(e.vintage),
+        nullIfEmpty(e.error));
   }
 
   @Test
@@ -222,8 +249,10 @@ class ReadSourcesSplitTest {
           landed.addAll(readBack(f.getValue()));
         }
       }
-      assertEquals(expected.get(path).stream().map(ReadSourcesSplitTest::asCsv)
-          .collect(Collectors.toList()), landed, path);
+      assertEquals(
+          expected.get(path).stream().map(ReadSourcesSplitTest::asCsv).collect(Collectors.toList()),
+          landed,
+          path);
     }
     assertEquals(files.size(), partFiles, "nothing else in the lake: " + files.keySet());
     assertTrue(partFiles > 100, partFiles + " part files");
@@ -231,8 +260,12 @@ class ReadSourcesSplitTest {
     // a replay from the lake reads every part file, origins are the inputs
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
     PCollectionTuple replay = p.apply(ReadRawLake.of(lake() + "/", config, DATE));
-    PAssert.that(replay.get(ReadSources.RAW)).satisfies(sameAs(
-        all(expected).stream().map(ReadSourcesSplitTest::asCsv).collect(Collectors.toList())));
+    PAssert.that(replay.get(ReadSources.RAW))
+        .satisfies(
+            sameAs(
+                all(expected).stream()
+                    .map(ReadSourcesSplitTest::asCsv)
+                    .collect(Collectors.toList())));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
   }
 
@@ -241,8 +274,13 @@ class ReadSourcesSplitTest {
     Path small = tmp.resolve("small.csv");
     StringBuilder sb = new StringBuilder("time,name,reading\n");
     for (int i = 0; i < 200; i++) {
-      sb.append("2024-01-01T00:00:").append(String.format("%02d", i % 60)).append("Z,n").append(i)
-          .append(',').append(i).append('\n');
+      sb.append("2024-01-01T00:00:")
+          .append(String.format("%02d", i % 60))
+          .append("Z,n")
+          .append(i)
+          .append(',')
+          .append(i)
+          .append('\n');
     }
     Files.writeString(small, sb.toString());
     SourceConfig s = new SourceConfig();
@@ -267,14 +305,20 @@ class ReadSourcesSplitTest {
     s.splitBytes = 2000;
     read(c, expected);
     assertTrue(lakeFiles().size() < manyParts, lakeFiles().keySet().toString());
-    assertTrue(lakeFiles().keySet().stream().allMatch(k -> k.startsWith(stem + LakePaths.PART_MARK)));
-    assertEquals(expected, lakeFiles().values().stream().flatMap(f -> {
-      try {
-        return readBack(f).stream();
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    }).collect(Collectors.toList()));
+    assertTrue(
+        lakeFiles().keySet().stream().allMatch(k -> k.startsWith(stem + LakePaths.PART_MARK)));
+    assertEquals(
+        expected,
+        lakeFiles().values().stream()
+            .flatMap(
+                f -> {
+                  try {
+                    return readBack(f).stream();
+                  } catch (IOException e) {
+                    throw new RuntimeException(e);
+                  }
+                })
+            .collect(Collectors.toList()));
 
     s.splitBytes = 0;
     read(c, expected);
@@ -282,7 +326,8 @@ class ReadSourcesSplitTest {
 
     s.splitBytes = 1000;
     read(c, expected);
-    assertTrue(lakeFiles().keySet().stream().allMatch(k -> k.startsWith(stem + LakePaths.PART_MARK)),
+    assertTrue(
+        lakeFiles().keySet().stream().allMatch(k -> k.startsWith(stem + LakePaths.PART_MARK)),
         lakeFiles().keySet().toString());
   }
 }

@@ -43,16 +43,21 @@ class ReadSourcesTest {
 
   @Test
   void filesMatchedTwiceAreReadOnceAndNameTheirSeries() {
-    List<FileTask> tasks = ReadSources.expandFiles(
-        fred("testdata/fred/PAYEMS_*.json", "testdata/fred/PAYEMS_obs_asc_from1999_vintage2023-07-18.json"));
+    List<FileTask> tasks =
+        ReadSources.expandFiles(
+            fred(
+                "testdata/fred/PAYEMS_*.json",
+                "testdata/fred/PAYEMS_obs_asc_from1999_vintage2023-07-18.json"));
     assertEquals(3, tasks.size(), tasks.toString()); // two PAYEMS vintages + metadata
     assertEquals("PAYEMS", tasks.get(0).seriesIdHint);
   }
 
   @Test
   void aPatternMatchingNothingFailsWithTheSourceAndPattern() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ReadSources.expandFiles(fred("testdata/fred/NOPE_*.json")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ReadSources.expandFiles(fred("testdata/fred/NOPE_*.json")));
     assertThat(e.getMessage(), containsString("source 'fred'"));
     assertThat(e.getMessage(), containsString("NOPE_*.json"));
     assertThat(e.getMessage(), containsString("matched no files"));
@@ -63,15 +68,19 @@ class ReadSourcesTest {
     PCollectionTuple read = p.apply(ReadSources.from(fred("testdata/fred/PAYEMS_*.json")));
     // 292 + 294 observations in the two real vintages
     PAssert.thatSingleton(read.get(ReadSources.RAW).apply(Count.globally())).isEqualTo(586L);
-    PAssert.thatSingleton(read.get(ReadSources.RAW)
-            .apply(Filter.by((RawRecord r) -> r.error != null)).apply("CountErrors", Count.globally()))
+    PAssert.thatSingleton(
+            read.get(ReadSources.RAW)
+                .apply(Filter.by((RawRecord r) -> r.error != null))
+                .apply("CountErrors", Count.globally()))
         .isEqualTo(0L);
-    PAssert.that(read.get(ReadSources.SERIES)).satisfies(infos -> {
-      SeriesInfo only = infos.iterator().next();
-      assertEquals("DGS2", only.seriesId);
-      assertEquals("Percent", only.units);
-      return null;
-    });
+    PAssert.that(read.get(ReadSources.SERIES))
+        .satisfies(
+            infos -> {
+              SeriesInfo only = infos.iterator().next();
+              assertEquals("DGS2", only.seriesId);
+              assertEquals("Percent", only.units);
+              return null;
+            });
     p.run().waitUntilFinish();
   }
 }

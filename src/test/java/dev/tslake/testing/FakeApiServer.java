@@ -164,7 +164,8 @@ public final class FakeApiServer implements AutoCloseable {
   }
 
   /** Serves requests to exactly {@code path} whose query matches {@code whenQuery}. */
-  public FakeApiServer route(String path, Predicate<Map<String, String>> whenQuery, Handler handler) {
+  public FakeApiServer route(
+      String path, Predicate<Map<String, String>> whenQuery, Handler handler) {
     routes.add(new Route(path, whenQuery, handler));
     return this;
   }
@@ -230,7 +231,9 @@ public final class FakeApiServer implements AutoCloseable {
                 : new Response(200, "application/json", body, Map.of()));
   }
 
-  /** Serves {@code GET /data/<dataset>?get=...&for=...} (matching {@code whenQuery}) from a file. */
+  /**
+   * Serves {@code GET /data/<dataset>?get=...&for=...} (matching {@code whenQuery}) from a file.
+   */
   public FakeApiServer census(String dataset, Predicate<Map<String, String>> whenQuery, Path file) {
     return fileRoute(
         "/data/" + dataset,
@@ -270,7 +273,8 @@ public final class FakeApiServer implements AutoCloseable {
   public FakeApiServer fail(
       String pathPrefix, Predicate<Map<String, String>> whenQuery, Fault... faults) {
     synchronized (faultScripts) {
-      faultScripts.add(new FaultScript(pathPrefix, whenQuery, new ArrayDeque<>(Arrays.asList(faults))));
+      faultScripts.add(
+          new FaultScript(pathPrefix, whenQuery, new ArrayDeque<>(Arrays.asList(faults))));
     }
     return this;
   }
@@ -311,7 +315,11 @@ public final class FakeApiServer implements AutoCloseable {
       throw new IllegalArgumentException("window must be positive");
     }
     long[] starts =
-        log.stream().filter(e -> e.path.startsWith(pathPrefix)).mapToLong(e -> e.startNanos).sorted().toArray();
+        log.stream()
+            .filter(e -> e.path.startsWith(pathPrefix))
+            .mapToLong(e -> e.startNanos)
+            .sorted()
+            .toArray();
     int best = 0;
     for (int i = 0, j = 0; j < starts.length; j++) {
       while (starts[j] - starts[i] >= w) {
@@ -405,7 +413,12 @@ public final class FakeApiServer implements AutoCloseable {
 
   /** A scripted fault; build with the static factories. */
   public static final class Fault {
-    private enum Kind { STATUS, STALL, TRUNCATED, BODY }
+    private enum Kind {
+      STATUS,
+      STALL,
+      TRUNCATED,
+      BODY
+    }
 
     private final Kind kind;
     private final int status;
@@ -414,7 +427,8 @@ public final class FakeApiServer implements AutoCloseable {
     private final String contentType;
     private final String body;
 
-    private Fault(Kind kind, int status, Integer retryAfter, Duration stall, String type, String body) {
+    private Fault(
+        Kind kind, int status, Integer retryAfter, Duration stall, String type, String body) {
       this.kind = kind;
       this.status = status;
       this.retryAfterSeconds = retryAfter;
@@ -436,7 +450,9 @@ public final class FakeApiServer implements AutoCloseable {
       return new Fault(kind, status, seconds, null, null, null);
     }
 
-    /** Accepts the request and answers normally only after {@code d} (or never, if closed first). */
+    /**
+     * Accepts the request and answers normally only after {@code d} (or never, if closed first).
+     */
     public static Fault stall(Duration d) {
       return new Fault(Kind.STALL, 0, null, Objects.requireNonNull(d), null, null);
     }
@@ -477,7 +493,9 @@ public final class FakeApiServer implements AutoCloseable {
     public String toString() {
       switch (kind) {
         case STATUS:
-          return "status " + status + (retryAfterSeconds == null ? "" : " retry-after " + retryAfterSeconds);
+          return "status "
+              + status
+              + (retryAfterSeconds == null ? "" : " retry-after " + retryAfterSeconds);
         case STALL:
           return "stall " + stall;
         case TRUNCATED:
@@ -492,7 +510,8 @@ public final class FakeApiServer implements AutoCloseable {
 
   private record Route(String path, Predicate<Map<String, String>> whenQuery, Handler handler) {}
 
-  private record FaultScript(String prefix, Predicate<Map<String, String>> whenQuery, Deque<Fault> faults) {}
+  private record FaultScript(
+      String prefix, Predicate<Map<String, String>> whenQuery, Deque<Fault> faults) {}
 
   private static final class Entry {
     final String method;
@@ -515,7 +534,8 @@ public final class FakeApiServer implements AutoCloseable {
     }
 
     Recorded snapshot() {
-      return new Recorded(method, path, query, rawQuery, headers, startNanos, endNanos, status, fault);
+      return new Recorded(
+          method, path, query, rawQuery, headers, startNanos, endNanos, status, fault);
     }
   }
 
@@ -574,7 +594,11 @@ public final class FakeApiServer implements AutoCloseable {
         return dispatch(request);
       case TRUNCATED:
         Response full = dispatch(request);
-        return new Response(200, full.contentType(), Arrays.copyOf(full.body(), full.body().length / 2), full.headers());
+        return new Response(
+            200,
+            full.contentType(),
+            Arrays.copyOf(full.body(), full.body().length / 2),
+            full.headers());
       default:
         return Response.of(fault.status, fault.contentType, fault.body);
     }
@@ -609,7 +633,8 @@ public final class FakeApiServer implements AutoCloseable {
    * Sends the response; the request is marked finished (end time, in-flight decrement) just before
    * the last byte goes out, so a client that waits for the whole body never overlaps with it.
    */
-  private void send(HttpExchange ex, Response response, Entry entry, boolean[] finished) throws IOException {
+  private void send(HttpExchange ex, Response response, Entry entry, boolean[] finished)
+      throws IOException {
     if (response.contentType() != null) {
       ex.getResponseHeaders().set("Content-Type", response.contentType());
     }
@@ -665,7 +690,8 @@ public final class FakeApiServer implements AutoCloseable {
     return blank(q.get("api_key")) ? Response.json(400, FRED_MISSING_API_KEY) : otherwise;
   }
 
-  private static Response fredPage(ObjectNode recorded, List<JsonNode> all, int pageSize, Map<String, String> q) {
+  private static Response fredPage(
+      ObjectNode recorded, List<JsonNode> all, int pageSize, Map<String, String> q) {
     if (blank(q.get("api_key"))) {
       return Response.json(400, FRED_MISSING_API_KEY);
     }

@@ -36,14 +36,19 @@ class FakeApiServerTest {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Path DGS2 = Path.of("testdata/fred/DGS2_obs_asc_full_2022-12-09.json");
-  private static final Path DGS2_META = Path.of("testdata/fred/series_metadata_DGS2_2022-12-09.json");
+  private static final Path DGS2_META =
+      Path.of("testdata/fred/series_metadata_DGS2_2022-12-09.json");
   private static final Path AV_AAPL =
       Path.of("testdata/alphavantage/TIME_SERIES_DAILY_AAPL_compact_2017-04-27.json");
-  private static final Path COINDESK = Path.of("testdata/bitcoin/coindesk/quannxxii_2023-12-07T2029.json");
+  private static final Path COINDESK =
+      Path.of("testdata/bitcoin/coindesk/quannxxii_2023-12-07T2029.json");
   private static final String FRED_OBS = "/fred/series/observations";
 
   private final HttpClient client =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private FakeApiServer server;
 
   @BeforeEach
@@ -99,12 +104,14 @@ class FakeApiServerTest {
     server.fredObservations("DGS2", DGS2, 100000);
     JsonNode original = MAPPER.readTree(DGS2.toFile()).get("observations");
     List<String> expectedDates = new ArrayList<>();
-    original.forEach(o -> {
-      if (o.get("date").asText().compareTo("2022-11-01") >= 0) {
-        expectedDates.add(o.get("date").asText());
-      }
-    });
-    assertTrue(expectedDates.size() > 10 && expectedDates.size() < 40, "sanity: " + expectedDates.size());
+    original.forEach(
+        o -> {
+          if (o.get("date").asText().compareTo("2022-11-01") >= 0) {
+            expectedDates.add(o.get("date").asText());
+          }
+        });
+    assertTrue(
+        expectedDates.size() > 10 && expectedDates.size() < 40, "sanity: " + expectedDates.size());
 
     JsonNode page = getJson(fredUrl("DGS2", "&observation_start=2022-11-01"), 200);
     assertEquals(expectedDates.size(), page.get("count").asInt());
@@ -114,7 +121,8 @@ class FakeApiServerTest {
     assertEquals(expectedDates, dates);
 
     // filter + paging together: offset is within the filtered list
-    JsonNode second = getJson(fredUrl("DGS2", "&observation_start=2022-11-01&limit=5&offset=5"), 200);
+    JsonNode second =
+        getJson(fredUrl("DGS2", "&observation_start=2022-11-01&limit=5&offset=5"), 200);
     assertEquals(expectedDates.size(), second.get("count").asInt());
     assertEquals(expectedDates.get(5), second.get("observations").get(0).get("date").asText());
     assertEquals(5, second.get("observations").size());
@@ -131,9 +139,11 @@ class FakeApiServerTest {
     assertEquals(400, obs.statusCode());
     assertEquals(expected, obs.body());
     assertEquals("application/json", obs.headers().firstValue("Content-Type").orElse(""));
-    assertEquals(400, get(server.baseUrl() + "/fred/series?series_id=DGS2&file_type=json").statusCode());
+    assertEquals(
+        400, get(server.baseUrl() + "/fred/series?series_id=DGS2&file_type=json").statusCode());
 
-    HttpResponse<String> meta = get(server.baseUrl() + "/fred/series?series_id=DGS2&api_key=k&file_type=json");
+    HttpResponse<String> meta =
+        get(server.baseUrl() + "/fred/series?series_id=DGS2&api_key=k&file_type=json");
     assertEquals(200, meta.statusCode());
     assertEquals(Files.readString(DGS2_META), meta.body());
     HttpResponse<String> unknown = get(fredUrl("NOPE", ""));
@@ -168,14 +178,18 @@ class FakeApiServerTest {
   void status503And500ConsumedInOrderOnlyForMatchingPrefixAndQuery() throws Exception {
     server.fredObservations("DGS2", DGS2, 5000);
     server.fredSeries("DGS2", DGS2_META);
-    server.fail(FRED_OBS, q -> "DGS2".equals(q.get("series_id")), Fault.status(503), Fault.status(500));
+    server.fail(
+        FRED_OBS, q -> "DGS2".equals(q.get("series_id")), Fault.status(503), Fault.status(500));
 
     assertEquals(200, get(server.baseUrl() + "/fred/series?series_id=DGS2&api_key=k").statusCode());
     assertEquals(503, get(fredUrl("DGS2", "&limit=1")).statusCode());
-    assertEquals(400, get(fredUrl("OTHER", "&limit=1")).statusCode(), "query predicate not matched");
+    assertEquals(
+        400, get(fredUrl("OTHER", "&limit=1")).statusCode(), "query predicate not matched");
     assertEquals(500, get(fredUrl("DGS2", "&limit=1")).statusCode());
     assertEquals(200, get(fredUrl("DGS2", "&limit=1")).statusCode());
-    assertEquals(List.of(200, 503, 400, 500, 200), server.requests().stream().map(Recorded::status).toList());
+    assertEquals(
+        List.of(200, 503, 400, 500, 200),
+        server.requests().stream().map(Recorded::status).toList());
   }
 
   @Test
@@ -183,10 +197,14 @@ class FakeApiServerTest {
     server.fredObservations("DGS2", DGS2, 5000);
     server.fail("/fred/", Fault.stall(Duration.ofSeconds(2)));
     HttpRequest stalled =
-        HttpRequest.newBuilder(URI.create(fredUrl("DGS2", "&limit=1"))).timeout(Duration.ofMillis(200)).build();
+        HttpRequest.newBuilder(URI.create(fredUrl("DGS2", "&limit=1")))
+            .timeout(Duration.ofMillis(200))
+            .build();
 
     long t0 = System.nanoTime();
-    assertThrows(HttpTimeoutException.class, () -> client.send(stalled, HttpResponse.BodyHandlers.ofString()));
+    assertThrows(
+        HttpTimeoutException.class,
+        () -> client.send(stalled, HttpResponse.BodyHandlers.ofString()));
     long waitedMs = (System.nanoTime() - t0) / 1_000_000;
     assertTrue(waitedMs >= 150 && waitedMs < 1500, "timed out after " + waitedMs + " ms");
 
@@ -229,13 +247,21 @@ class FakeApiServerTest {
         Fault.alphaVantageInformation(),
         Fault.body(200, "text/html", "<html><body>Service temporarily unavailable</body></html>"),
         Fault.body(200, "application/json", ""));
-    String url = server.baseUrl() + "/query?function=TIME_SERIES_DAILY&symbol=AAPL&apikey=demo&outputsize=compact";
+    String url =
+        server.baseUrl()
+            + "/query?function=TIME_SERIES_DAILY&symbol=AAPL&apikey=demo&outputsize=compact";
 
     HttpResponse<String> note = get(url);
     assertEquals(200, note.statusCode());
     JsonNode noteJson = MAPPER.readTree(note.body());
-    assertTrue(noteJson.get("Note").asText().startsWith("Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute"));
-    assertTrue(MAPPER.readTree(get(url).body()).get("Information").asText().contains("premium endpoint"));
+    assertTrue(
+        noteJson
+            .get("Note")
+            .asText()
+            .startsWith(
+                "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute"));
+    assertTrue(
+        MAPPER.readTree(get(url).body()).get("Information").asText().contains("premium endpoint"));
     HttpResponse<String> html = get(url);
     assertEquals(200, html.statusCode());
     assertEquals("text/html", html.headers().firstValue("Content-Type").orElse(""));
@@ -250,28 +276,38 @@ class FakeApiServerTest {
     assertEquals(4, server.requests().stream().filter(Recorded::faulted).count());
 
     // missing apikey: AV answers 200 with an error message; unknown symbol: no route
-    assertTrue(get(server.baseUrl() + "/query?function=TIME_SERIES_DAILY&symbol=AAPL").body().contains("apikey is invalid or missing"));
-    assertEquals(404, get(server.baseUrl() + "/query?function=TIME_SERIES_DAILY&symbol=MSFT&apikey=demo").statusCode());
+    assertTrue(
+        get(server.baseUrl() + "/query?function=TIME_SERIES_DAILY&symbol=AAPL")
+            .body()
+            .contains("apikey is invalid or missing"));
+    assertEquals(
+        404,
+        get(server.baseUrl() + "/query?function=TIME_SERIES_DAILY&symbol=MSFT&apikey=demo")
+            .statusCode());
   }
 
   // ------------------------------------------------------------------ measurements
 
   @Test
   void maxConcurrentCountsOverlappingRequests() throws Exception {
-    server.route("/slow", r -> {
-      Thread.sleep(200);
-      return Response.of(200, "text/plain", "ok");
-    });
+    server.route(
+        "/slow",
+        r -> {
+          Thread.sleep(200);
+          return Response.of(200, "text/plain", "ok");
+        });
     int threads = 4;
     CyclicBarrier barrier = new CyclicBarrier(threads);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<Integer>> results = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
-        results.add(pool.submit(() -> {
-          barrier.await(5, TimeUnit.SECONDS);
-          return get(server.baseUrl() + "/slow").statusCode();
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  barrier.await(5, TimeUnit.SECONDS);
+                  return get(server.baseUrl() + "/slow").statusCode();
+                }));
       }
       for (Future<Integer> f : results) {
         assertEquals(200, f.get(10, TimeUnit.SECONDS));
@@ -281,7 +317,8 @@ class FakeApiServerTest {
     }
     assertEquals(4, server.maxConcurrent());
     for (Recorded r : server.requests()) {
-      assertTrue(r.endNanos() - r.startNanos() >= 190_000_000L, "took " + (r.endNanos() - r.startNanos()));
+      assertTrue(
+          r.endNanos() - r.startNanos() >= 190_000_000L, "took " + (r.endNanos() - r.startNanos()));
     }
 
     server.clearRequests();
@@ -323,11 +360,16 @@ class FakeApiServerTest {
     assertTrue(denied.body().contains("Your Request Originates from an Undeclared Automated Tool"));
     assertEquals("text/html", denied.headers().firstValue("Content-Type").orElse(""));
 
-    HttpRequest noEmail = HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).header("User-Agent", "tslake").build();
+    HttpRequest noEmail =
+        HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
+            .header("User-Agent", "tslake")
+            .build();
     assertEquals(403, client.send(noEmail, HttpResponse.BodyHandlers.ofString()).statusCode());
 
     HttpRequest declared =
-        HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).header("User-Agent", "tslake tests ops@example.com").build();
+        HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
+            .header("User-Agent", "tslake tests ops@example.com")
+            .build();
     HttpResponse<String> ok = client.send(declared, HttpResponse.BodyHandlers.ofString());
     assertEquals(200, ok.statusCode());
     assertEquals(Files.readString(facts), ok.body());
@@ -337,10 +379,14 @@ class FakeApiServerTest {
   @Test
   void recordsRequestsAndServesGenericRoutes() throws Exception {
     server.coinDesk(COINDESK);
-    server.json("/data/2021/acs/acs5", q -> "NAME,B01001_001E".equals(q.get("get")), "[[\"NAME\"]]");
+    server.json(
+        "/data/2021/acs/acs5", q -> "NAME,B01001_001E".equals(q.get("get")), "[[\"NAME\"]]");
 
     HttpRequest req =
-        HttpRequest.newBuilder(URI.create(server.baseUrl() + "/data/2021/acs/acs5?get=NAME,B01001_001E&for=state:*&key=k%20x"))
+        HttpRequest.newBuilder(
+                URI.create(
+                    server.baseUrl()
+                        + "/data/2021/acs/acs5?get=NAME,B01001_001E&for=state:*&key=k%20x"))
             .header("X-Test", "yes")
             .build();
     HttpResponse<String> census = client.send(req, HttpResponse.BodyHandlers.ofString());
@@ -370,11 +416,17 @@ class FakeApiServerTest {
   // ------------------------------------------------------------------ helpers
 
   private String fredUrl(String seriesId, String extra) {
-    return server.baseUrl() + FRED_OBS + "?series_id=" + seriesId + "&api_key=testkey&file_type=json" + extra;
+    return server.baseUrl()
+        + FRED_OBS
+        + "?series_id="
+        + seriesId
+        + "&api_key=testkey&file_type=json"
+        + extra;
   }
 
   private HttpResponse<String> get(String url) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build();
     return client.send(request, HttpResponse.BodyHandlers.ofString());
   }
 

@@ -25,10 +25,10 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * A read-only Beam file system for fault injection: {@code faulty:///abs/path} reads the local
- * file {@code /abs/path}, and fails with an IOException after a set number of bytes when told to
- * ({@link #failAfter}). Registered for tests through {@code META-INF/services}; the DirectRunner
- * runs in the test's JVM, so the settings (static) reach the reading DoFn.
+ * A read-only Beam file system for fault injection: {@code faulty:///abs/path} reads the local file
+ * {@code /abs/path}, and fails with an IOException after a set number of bytes when told to ({@link
+ * #failAfter}). Registered for tests through {@code META-INF/services}; the DirectRunner runs in
+ * the test's JVM, so the settings (static) reach the reading DoFn.
  */
 public final class FaultyFileSystem extends FileSystem<FaultyFileSystem.Id> {
   public static final String SCHEME = "faulty";
@@ -110,15 +110,18 @@ public final class FaultyFileSystem extends FileSystem<FaultyFileSystem.Id> {
     for (String spec : specs) {
       Path p = Path.of(localPath(spec));
       if (Files.isRegularFile(p)) {
-        out.add(MatchResult.create(MatchResult.Status.OK, List.of(MatchResult.Metadata.builder()
-            .setResourceId(new Id(p.toString()))
-            .setSizeBytes(Files.size(p))
-            .setIsReadSeekEfficient(true)
-            .setLastModifiedMillis(Files.getLastModifiedTime(p).toMillis())
-            .build())));
+        out.add(
+            MatchResult.create(
+                MatchResult.Status.OK,
+                List.of(
+                    MatchResult.Metadata.builder()
+                        .setResourceId(new Id(p.toString()))
+                        .setSizeBytes(Files.size(p))
+                        .setIsReadSeekEfficient(true)
+                        .setLastModifiedMillis(Files.getLastModifiedTime(p).toMillis())
+                        .build())));
       } else {
-        out.add(MatchResult.create(MatchResult.Status.NOT_FOUND,
-            new FileNotFoundException(spec)));
+        out.add(MatchResult.create(MatchResult.Status.NOT_FOUND, new FileNotFoundException(spec)));
       }
     }
     return out;

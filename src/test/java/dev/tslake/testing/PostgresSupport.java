@@ -107,12 +107,13 @@ public final class PostgresSupport {
 
   /**
    * Creates a fresh, uniquely named schema {@code t_<prefix>_<random>} (prefix lower-cased, non
-   * {@code [a-z0-9_]} characters replaced by {@code _}). Fails/skips like {@link
-   * #connectOrFail()} when the server is unreachable.
+   * {@code [a-z0-9_]} characters replaced by {@code _}). Fails/skips like {@link #connectOrFail()}
+   * when the server is unreachable.
    */
   public static TestSchema freshSchema(String prefix) {
     String name = schemaName(prefix);
-    try (Connection c = connectOrFail(); Statement st = c.createStatement()) {
+    try (Connection c = connectOrFail();
+        Statement st = c.createStatement()) {
       st.execute("CREATE SCHEMA " + name);
     } catch (SQLException e) {
       throw new IllegalStateException("could not create schema " + name + " at " + url(), e);
@@ -134,7 +135,8 @@ public final class PostgresSupport {
     if (!name.matches("[a-z0-9_]+")) {
       throw new IllegalArgumentException("not a test schema name: " + name);
     }
-    try (Connection c = connect(url()); Statement st = c.createStatement()) {
+    try (Connection c = connect(url());
+        Statement st = c.createStatement()) {
       st.execute("DROP SCHEMA IF EXISTS " + name + " CASCADE");
     } catch (SQLException e) {
       throw new IllegalStateException("could not drop schema " + name + " at " + url(), e);

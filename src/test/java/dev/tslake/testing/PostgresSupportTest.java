@@ -76,7 +76,8 @@ class PostgresSupportTest {
 
   private static String tableSchema(Connection c, String table) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement("SELECT table_schema FROM information_schema.tables WHERE table_name = ?")) {
+        c.prepareStatement(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = ?")) {
       ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
         assertTrue(rs.next(), "table " + table + " not found");

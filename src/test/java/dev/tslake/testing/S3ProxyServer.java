@@ -24,9 +24,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * A real S3 API server for tests: S3Proxy (filesystem backend) started by {@code
- * runners/s3/start.sh} in its own JVM (its Jackson clashes with Beam's on one classpath), on a
- * free port of 127.0.0.1, with data under {@code target/s3proxy-test-<port>/}. Buckets and objects
- * are handled with the AWS SDK v2 client (path-style, on the test classpath through Beam's aws2
+ * runners/s3/start.sh} in its own JVM (its Jackson clashes with Beam's on one classpath), on a free
+ * port of 127.0.0.1, with data under {@code target/s3proxy-test-<port>/}. Buckets and objects are
+ * handled with the AWS SDK v2 client (path-style, on the test classpath through Beam's aws2
  * module).
  *
  * <p>If S3Proxy cannot be started: under CI ({@code CI=true}) the calling test <b>fails</b>;
@@ -54,16 +54,20 @@ public final class S3ProxyServer implements AutoCloseable {
     this.root = root;
     this.dir = dir;
     this.port = port;
-    this.client = S3Client.builder()
-        .endpointOverride(URI.create(endpoint()))
-        .region(Region.US_EAST_1)
-        .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-        .build();
+    this.client =
+        S3Client.builder()
+            .endpointOverride(URI.create(endpoint()))
+            .region(Region.US_EAST_1)
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+            .build();
   }
 
-  /** Starts a fresh server (empty data directory) on a free port; fails (CI) or skips if it cannot. */
+  /**
+   * Starts a fresh server (empty data directory) on a free port; fails (CI) or skips if it cannot.
+   */
   public static S3ProxyServer start() {
     Path root = projectRoot();
     Path script = root.resolve("runners/s3/start.sh");
@@ -74,10 +78,11 @@ public final class S3ProxyServer implements AutoCloseable {
       deleteTree(dir);
       Files.createDirectories(dir);
       output = dir.resolve("start.out");
-      ProcessBuilder pb = new ProcessBuilder("bash", script.toString())
-          .directory(root.toFile())
-          .redirectErrorStream(true)
-          .redirectOutput(output.toFile());
+      ProcessBuilder pb =
+          new ProcessBuilder("bash", script.toString())
+              .directory(root.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(output.toFile());
       Map<String, String> env = pb.environment();
       env.put("TSLAKE_S3_PORT", Integer.toString(port));
       env.put("TSLAKE_S3_DIR", dir.toString());
@@ -87,8 +92,8 @@ public final class S3ProxyServer implements AutoCloseable {
       Process p = pb.start();
       if (!p.waitFor(START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        throw unavailable("runners/s3/start.sh did not finish within " + START_TIMEOUT_SECONDS
-            + " s", output);
+        throw unavailable(
+            "runners/s3/start.sh did not finish within " + START_TIMEOUT_SECONDS + " s", output);
       }
       if (p.exitValue() != 0) {
         throw unavailable("runners/s3/start.sh exited with " + p.exitValue(), output);
@@ -116,8 +121,12 @@ public final class S3ProxyServer implements AutoCloseable {
 
   /** The tslake options that point Beam's S3 file system at this server. */
   public List<String> options() {
-    return List.of("--s3Endpoint=" + endpoint(), "--s3PathStyle=true", "--s3Region=us-east-1",
-        "--s3AccessKey=" + ACCESS_KEY, "--s3SecretKey=" + SECRET_KEY);
+    return List.of(
+        "--s3Endpoint=" + endpoint(),
+        "--s3PathStyle=true",
+        "--s3Region=us-east-1",
+        "--s3AccessKey=" + ACCESS_KEY,
+        "--s3SecretKey=" + SECRET_KEY);
   }
 
   public S3Client client() {
@@ -135,8 +144,11 @@ public final class S3ProxyServer implements AutoCloseable {
   /** Every key under a prefix, with its size. */
   public Map<String, Long> list(String bucket, String prefix) {
     Map<String, Long> out = new java.util.TreeMap<>();
-    for (S3Object o : client.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(bucket)
-        .prefix(prefix).build()).contents()) {
+    for (S3Object o :
+        client
+            .listObjectsV2Paginator(
+                ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build())
+            .contents()) {
       out.put(o.key(), o.size());
     }
     return out;
@@ -165,10 +177,11 @@ public final class S3ProxyServer implements AutoCloseable {
   public void close() {
     client.close();
     try {
-      ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("runners/s3/stop.sh").toString())
-          .directory(root.toFile())
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      ProcessBuilder pb =
+          new ProcessBuilder("bash", root.resolve("runners/s3/stop.sh").toString())
+              .directory(root.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD);
       pb.environment().put("TSLAKE_S3_DIR", dir.toString());
       Process p = pb.start();
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
@@ -201,9 +214,12 @@ public final class S3ProxyServer implements AutoCloseable {
     } catch (IOException e) {
       log = "(cannot read " + output + ": " + e + ")";
     }
-    String message = "S3Proxy (a local S3 API server) could not be started: " + reason
-        + ". It needs org.gaul:s3proxy from the Maven repository (runners/s3/pom.xml); try"
-        + " `runners/s3/start.sh` by hand.\n" + log;
+    String message =
+        "S3Proxy (a local S3 API server) could not be started: "
+            + reason
+            + ". It needs org.gaul:s3proxy from the Maven repository (runners/s3/pom.xml); try"
+            + " `runners/s3/start.sh` by hand.\n"
+            + log;
     if (isCi()) {
       throw new AssertionError("S3Proxy is required under CI (CI=true). " + message);
     }
@@ -225,8 +241,8 @@ public final class S3ProxyServer implements AutoCloseable {
       p = p.getParent();
     }
     if (p == null) {
-      throw new IllegalStateException("runners/s3/start.sh not found above "
-          + Path.of("").toAbsolutePath());
+      throw new IllegalStateException(
+          "runners/s3/start.sh not found above " + Path.of("").toAbsolutePath());
     }
     return p;
   }

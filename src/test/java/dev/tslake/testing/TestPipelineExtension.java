@@ -20,11 +20,11 @@ import org.junit.runners.model.Statement;
  * after the test body the rule verifies that the pipeline was run and that no transform / {@code
  * PAssert} was left behind. This extension gives each test method its own {@code
  * TestPipeline.create()} as a parameter and runs the test method <em>inside</em> Beam's own rule
- * statement, so exactly the same checks apply as under JUnit 4: a test that builds a pipeline
- * (e.g. adds a {@code PAssert}) but never calls {@code pipeline.run()} fails with {@link
+ * statement, so exactly the same checks apply as under JUnit 4: a test that builds a pipeline (e.g.
+ * adds a {@code PAssert}) but never calls {@code pipeline.run()} fails with {@link
  * TestPipeline.PipelineRunMissingException}; transforms added after {@code run()} fail with {@link
- * TestPipeline.AbandonedNodeException}. As with the rule, the checks are skipped when the test
- * body itself throws (its own failure is reported instead).
+ * TestPipeline.AbandonedNodeException}. As with the rule, the checks are skipped when the test body
+ * itself throws (its own failure is reported instead).
  *
  * <pre>{@code
  * @ExtendWith(TestPipelineExtension.class)

@@ -50,7 +50,9 @@ class TestPipelineExtensionTest {
   @ParameterizedTest
   @ValueSource(ints = {1, 5})
   void worksForParameterizedTests(int n, TestPipeline p) {
-    PAssert.that(p.apply(Create.of(n)).apply(MapElements.into(TypeDescriptors.integers()).via(x -> x + 1)))
+    PAssert.that(
+            p.apply(Create.of(n))
+                .apply(MapElements.into(TypeDescriptors.integers()).via(x -> x + 1)))
         .containsInAnyOrder(n + 1);
     p.run().waitUntilFinish();
   }

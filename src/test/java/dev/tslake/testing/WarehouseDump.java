@@ -13,15 +13,16 @@ import java.util.Locale;
 
 /**
  * Reads a warehouse table into comparable text rows, the same way for PostgreSQL and DuckDB:
- * timestamps as UTC instants, doubles by their exact Java text, so two warehouses holding the
- * same data give equal lists.
+ * timestamps as UTC instants, doubles by their exact Java text, so two warehouses holding the same
+ * data give equal lists.
  */
 public final class WarehouseDump {
   private WarehouseDump() {}
 
   public static List<String> rows(WarehouseSpec spec, String sql) {
     List<String> out = new ArrayList<>();
-    try (Connection c = spec.open(); Statement st = c.createStatement();
+    try (Connection c = spec.open();
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(sql)) {
       ResultSetMetaData md = rs.getMetaData();
       while (rs.next()) {
@@ -60,14 +61,18 @@ public final class WarehouseDump {
   }
 
   public static List<String> observations(WarehouseSpec spec) {
-    return rows(spec, "SELECT source, series_id, ts, \"value\", vintage, origin, locator"
-        + " FROM observations ORDER BY source, series_id, ts");
+    return rows(
+        spec,
+        "SELECT source, series_id, ts, \"value\", vintage, origin, locator"
+            + " FROM observations ORDER BY source, series_id, ts");
   }
 
   public static List<String> aggregates(WarehouseSpec spec) {
-    return rows(spec, "SELECT source, series_id, \"window\", window_start, window_end, n, missing,"
-        + " \"min\", \"max\", mean, \"first\", \"last\" FROM aggregates"
-        + " ORDER BY source, series_id, \"window\", window_start");
+    return rows(
+        spec,
+        "SELECT source, series_id, \"window\", window_start, window_end, n, missing,"
+            + " \"min\", \"max\", mean, \"first\", \"last\" FROM aggregates"
+            + " ORDER BY source, series_id, \"window\", window_start");
   }
 
   public static long count(WarehouseSpec spec, String sqlCount) {

@@ -36,25 +36,38 @@ class DedupLatestVintageTest {
     return at(date + "T00:00:00Z");
   }
 
-  private static Observation o(String source, String series, String date, Double value,
-      long vintage, String origin, String locator) {
+  private static Observation o(
+      String source,
+      String series,
+      String date,
+      Double value,
+      long vintage,
+      String origin,
+      String locator) {
     return new Observation(source, series, day(date), value, vintage, origin, locator);
   }
 
-  private static Observation fred(String series, String date, double value, String vintage,
-      String locator) {
-    return o("fred", series, date, value, day(vintage),
-        "testdata/fred/" + series + "_vintage" + vintage + ".json", locator);
+  private static Observation fred(
+      String series, String date, double value, String vintage, String locator) {
+    return o(
+        "fred",
+        series,
+        date,
+        value,
+        day(vintage),
+        "testdata/fred/" + series + "_vintage" + vintage + ".json",
+        locator);
   }
 
-  private static PCollectionTuple dedup(TestPipeline p, String name, List<Observation> in,
-      DedupLatestVintage transform) {
+  private static PCollectionTuple dedup(
+      TestPipeline p, String name, List<Observation> in, DedupLatestVintage transform) {
     return p.apply(name + "Input", Create.of(in).withCoder(Observation.Coder.of()))
         .apply(name, transform);
   }
 
   private static PCollection<Long> superseded(PCollectionTuple out, String name) {
-    return out.get(DedupLatestVintage.SUPERSEDED).apply(name + "SumSuperseded", Sum.longsGlobally());
+    return out.get(DedupLatestVintage.SUPERSEDED)
+        .apply(name + "SumSuperseded", Sum.longsGlobally());
   }
 
   @Test
@@ -97,8 +110,10 @@ class DedupLatestVintageTest {
   void equalVintagesAreBrokenByOriginThenLocatorWhateverTheInputOrder(TestPipeline p) {
     long vintage = day("2024-02-13");
     // Same key, same vintage: the later origin wins...
-    Observation fromA = o("fred_csv", "CPIAUCSL", "2020-01-01", 258.682, vintage, "a.csv", "line 9");
-    Observation fromB = o("fred_csv", "CPIAUCSL", "2020-01-01", 259.000, vintage, "b.csv", "line 2");
+    Observation fromA =
+        o("fred_csv", "CPIAUCSL", "2020-01-01", 258.682, vintage, "a.csv", "line 9");
+    Observation fromB =
+        o("fred_csv", "CPIAUCSL", "2020-01-01", 259.000, vintage, "b.csv", "line 2");
     // ...and within one origin, the later locator.
     Observation line2 = o("fred_csv", "CPIAUCSL", "2020-02-01", 1.0, vintage, "a.csv", "line 2");
     Observation line3 = o("fred_csv", "CPIAUCSL", "2020-02-01", 2.0, vintage, "a.csv", "line 3");
@@ -138,8 +153,12 @@ class DedupLatestVintageTest {
     Observation unknownA = o("av", "IBM.close", "2023-03-26", 3.0, unknown, "a.json", "x");
     Observation unknownB = o("av", "IBM.close", "2023-03-26", 4.0, unknown, "b.json", "x");
 
-    PCollectionTuple out = dedup(p, "Dedup",
-        List.of(noVintage, old, noVintage2, epoch, unknownB, unknownA), DedupLatestVintage.create());
+    PCollectionTuple out =
+        dedup(
+            p,
+            "Dedup",
+            List.of(noVintage, old, noVintage2, epoch, unknownB, unknownA),
+            DedupLatestVintage.create());
 
     PAssert.that(out.get(DedupLatestVintage.LATEST)).containsInAnyOrder(old, epoch, unknownB);
     PAssert.thatSingleton(superseded(out, "Dedup")).isEqualTo(3L);
@@ -150,16 +169,23 @@ class DedupLatestVintageTest {
   @Test
   void keysDifferingInSourceSeriesOrTimestampAreNotMerged(TestPipeline p) {
     long v = day("2024-01-03");
-    List<Observation> in = List.of(
-        o("fred", "DCOILWTICO", "2020-04-20", -37.63, v, "fred.json", "observations[0]"),
-        o("fred_csv", "DCOILWTICO", "2020-04-20", -36.98, v, "fred.csv", "line 2"),
-        o("fred", "DCOILWTICO2", "2020-04-20", -37.63, v, "fred.json", "observations[1]"),
-        o("fred", "DCOILWTICO", "2020-04-21", 8.91, v, "fred.json", "observations[2]"),
-        new Observation("fred", "DCOILWTICO", day("2020-04-20") + 1, 1.0, v, "fred.json",
-            "observations[3]"),
-        // Key parts that would collide if joined without a separator.
-        o("fr", "edDCOILWTICO", "2020-04-20", 5.0, v, "x.json", "y"),
-        o("fred", "", "2020-04-20", 6.0, v, "x.json", "y"));
+    List<Observation> in =
+        List.of(
+            o("fred", "DCOILWTICO", "2020-04-20", -37.63, v, "fred.json", "observations[0]"),
+            o("fred_csv", "DCOILWTICO", "2020-04-20", -36.98, v, "fred.csv", "line 2"),
+            o("fred", "DCOILWTICO2", "2020-04-20", -37.63, v, "fred.json", "observations[1]"),
+            o("fred", "DCOILWTICO", "2020-04-21", 8.91, v, "fred.json", "observations[2]"),
+            new Observation(
+                "fred",
+                "DCOILWTICO",
+                day("2020-04-20") + 1,
+                1.0,
+                v,
+                "fred.json",
+                "observations[3]"),
+            // Key parts that would collide if joined without a separator.
+            o("fr", "edDCOILWTICO", "2020-04-20", 5.0, v, "x.json", "y"),
+            o("fred", "", "2020-04-20", 6.0, v, "x.json", "y"));
 
     PCollectionTuple out = dedup(p, "Dedup", in, DedupLatestVintage.create());
 
@@ -174,11 +200,17 @@ class DedupLatestVintageTest {
   void missingValueObservationsAreDedupedLikeAnyOther(TestPipeline p) {
     Observation valued = o("fred", "DCOILWTICO", "2020-04-10", 22.76, day("2020-04-14"), "a", "1");
     Observation missing = o("fred", "DCOILWTICO", "2020-04-10", null, day("2020-04-13"), "a", "1");
-    Observation missingLater = o("fred", "DCOILWTICO", "2020-04-13", null, day("2020-04-15"), "b", "1");
-    Observation valuedEarlier = o("fred", "DCOILWTICO", "2020-04-13", 20.0, day("2020-04-14"), "a", "1");
+    Observation missingLater =
+        o("fred", "DCOILWTICO", "2020-04-13", null, day("2020-04-15"), "b", "1");
+    Observation valuedEarlier =
+        o("fred", "DCOILWTICO", "2020-04-13", 20.0, day("2020-04-14"), "a", "1");
 
-    PCollectionTuple out = dedup(p, "Dedup",
-        List.of(missing, valued, valuedEarlier, missingLater), DedupLatestVintage.create());
+    PCollectionTuple out =
+        dedup(
+            p,
+            "Dedup",
+            List.of(missing, valued, valuedEarlier, missingLater),
+            DedupLatestVintage.create());
 
     PAssert.that(out.get(DedupLatestVintage.LATEST)).containsInAnyOrder(valued, missingLater);
     PAssert.thatSingleton(superseded(out, "Dedup")).isEqualTo(2L);
@@ -186,7 +218,9 @@ class DedupLatestVintageTest {
     p.run().waitUntilFinish();
   }
 
-  /** Keys with 1 to 6 vintages each, in shuffled order; the latest is the one with the top vintage. */
+  /**
+   * Keys with 1 to 6 vintages each, in shuffled order; the latest is the one with the top vintage.
+   */
   private static final class Generated {
     final List<Observation> input = new ArrayList<>();
     final List<Observation> winners = new ArrayList<>();
@@ -204,11 +238,19 @@ class DedupLatestVintageTest {
       int vintages = 1 + random.nextInt(6);
       Observation best = null;
       for (int v = 0; v < vintages; v++) {
-        long vintage = v == 0 && random.nextBoolean() ? Observation.UNKNOWN_VINTAGE
-            : day("2020-01-01") + 86_400_000L * (v * 10 + random.nextInt(10));
-        Observation obs = new Observation(source, series, ts, random.nextInt(5) == 0 ? null
-            : random.nextDouble() * 1000, vintage, "origin" + random.nextInt(3),
-            "locator" + k + "." + v);
+        long vintage =
+            v == 0 && random.nextBoolean()
+                ? Observation.UNKNOWN_VINTAGE
+                : day("2020-01-01") + 86_400_000L * (v * 10 + random.nextInt(10));
+        Observation obs =
+            new Observation(
+                source,
+                series,
+                ts,
+                random.nextInt(5) == 0 ? null : random.nextDouble() * 1000,
+                vintage,
+                "origin" + random.nextInt(3),
+                "locator" + k + "." + v);
         g.input.add(obs);
         // Vintages of one key are distinct here (disjoint ranges per v), so the top one wins.
         if (best == null || obs.vintage > best.vintage) {
@@ -242,8 +284,15 @@ class DedupLatestVintageTest {
   void noDuplicatesMeansEmptySuperseded(TestPipeline p) {
     List<Observation> in = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      in.add(new Observation("fred", "UNRATE", day("2000-01-01") + i * 86_400_000L, i * 0.1,
-          day("2025-11-20"), "unrate.json", "observations[" + i + "]"));
+      in.add(
+          new Observation(
+              "fred",
+              "UNRATE",
+              day("2000-01-01") + i * 86_400_000L,
+              i * 0.1,
+              day("2025-11-20"),
+              "unrate.json",
+              "observations[" + i + "]"));
     }
 
     PCollectionTuple out = dedup(p, "Dedup", in, DedupLatestVintage.create());
@@ -272,7 +321,8 @@ class DedupLatestVintageTest {
 
     for (int shards : new int[] {1, 7, 64, 1000}) {
       String name = "Shards" + shards;
-      PCollectionTuple out = dedup(p, name, g.input, DedupLatestVintage.create().withShards(shards));
+      PCollectionTuple out =
+          dedup(p, name, g.input, DedupLatestVintage.create().withShards(shards));
       PAssert.that(name + "Latest", out.get(DedupLatestVintage.LATEST))
           .containsInAnyOrder(g.winners);
       PAssert.thatSingleton(name + "Superseded", superseded(out, name))
@@ -285,9 +335,9 @@ class DedupLatestVintageTest {
   @Test
   void shardsMustNotBeNegative() {
     // 0 means one group per key (DedupPerKeyTest)
-    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> DedupLatestVintage.create().withShards(-1));
-    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> DedupLatestVintage.create().withShards(-3));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> DedupLatestVintage.create().withShards(-1));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> DedupLatestVintage.create().withShards(-3));
   }
 }

@@ -34,17 +34,21 @@ class NumberParserTest {
 
   @Test
   void ambiguousSeparatorsAreRejected() {
-    assertThat(assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("1,23"))
-        .getMessage(), containsString("ambiguous"));
-    assertThat(assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("1.234,56"))
-        .getMessage(), containsString("ambiguous"));
+    assertThat(
+        assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("1,23")).getMessage(),
+        containsString("ambiguous"));
+    assertThat(
+        assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("1.234,56"))
+            .getMessage(),
+        containsString("ambiguous"));
     assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("12,5"));
   }
 
   @Test
   void nonNumbersAreRejected() {
-    assertThat(assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("$5"))
-        .getMessage(), containsString("not a number"));
+    assertThat(
+        assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("$5")).getMessage(),
+        containsString("not a number"));
     assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("abc"));
     assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("1e999"));
     assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("Infinity"));

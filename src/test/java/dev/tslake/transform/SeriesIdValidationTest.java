@@ -24,8 +24,8 @@ class SeriesIdValidationTest {
 
   @Test
   void controlCharactersAreRejectedWhereverTheyAre() {
-    for (String id : new String[] {"\u0007PAYEMS", "PAYEMS\u0000", "PAY\nEMS", "\u007FPAYEMS",
-        "PAYEMS\r"}) {
+    for (String id :
+        new String[] {"\u0007PAYEMS", "PAYEMS\u0000", "PAY\nEMS", "\u007FPAYEMS", "PAYEMS\r"}) {
       Object r = validate(id);
       assertThat(id, r, instanceOf(Reject.class));
       assertThat(((Reject) r).reason, containsString("control character"));

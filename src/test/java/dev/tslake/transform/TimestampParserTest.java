@@ -19,7 +19,8 @@ class TimestampParserTest {
     assertEquals(at("2023-03-01T00:00:00Z"), utc.parse("2023-03-01"));
     assertEquals(at("2021-02-17T18:06:00Z"), utc.parse("2021-02-17T18:06:00+00:00"));
     assertEquals(at("2021-02-17T18:06:00Z"), utc.parse(" 2021-02-17 18:06:00 "));
-    assertEquals(at("2017-04-27T16:12:00Z"),
+    assertEquals(
+        at("2017-04-27T16:12:00Z"),
         TimestampParser.of("iso", "US/Eastern").parse("2017-04-27 12:12:00"));
     assertEquals(at("2022-12-09T21:25:09Z"), utc.parse("2022-12-09T15:25:09-06:00"));
   }
@@ -30,10 +31,13 @@ class TimestampParserTest {
     java.util.Random random = new java.util.Random(7);
     TimestampParser utc = TimestampParser.of("iso", "UTC");
     for (int i = 0; i < 20_000; i++) {
-      long seconds = (long) (random.nextDouble() * 60_000_000_000L) - 30_000_000_000L + 2_000_000_000L;
+      long seconds =
+          (long) (random.nextDouble() * 60_000_000_000L) - 30_000_000_000L + 2_000_000_000L;
       Instant t = Instant.ofEpochSecond(seconds);
-      String text = java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss'Z'")
-          .withZone(java.time.ZoneOffset.UTC).format(t);
+      String text =
+          java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss'Z'")
+              .withZone(java.time.ZoneOffset.UTC)
+              .format(t);
       if (text.length() != 20) {
         continue; // years before 1000 or after 9999: not the fast shape
       }
@@ -44,16 +48,26 @@ class TimestampParserTest {
       }
     }
     // not the fast shape, or not a valid date-time: left to java.time, which says why
-    for (String odd : new String[] {"2023-02-29T00:00:00Z", "2024-02-30T10:00:00Z",
-        "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z",
-        "2024-01-01T00:00:60Z", "2024-01-01t00:00:00Z", "2024-01-01T00:00:00z",
-        "2024-01-01T00:00:00+", "+024-01-01T00:00:00Z", "2024-0a-01T00:00:00Z"}) {
+    for (String odd :
+        new String[] {
+          "2023-02-29T00:00:00Z",
+          "2024-02-30T10:00:00Z",
+          "2024-13-01T00:00:00Z",
+          "2024-01-01T24:00:00Z",
+          "2024-01-01T00:60:00Z",
+          "2024-01-01T00:00:60Z",
+          "2024-01-01t00:00:00Z",
+          "2024-01-01T00:00:00z",
+          "2024-01-01T00:00:00+",
+          "+024-01-01T00:00:00Z",
+          "2024-0a-01T00:00:00Z"
+        }) {
       org.junit.jupiter.api.Assertions.assertNull(TimestampParser.isoUtcSeconds(odd), odd);
     }
     assertEquals(at("2024-02-29T23:59:59Z"), utc.parse("2024-02-29T23:59:59Z"));
     assertEquals(at("2024-01-01T00:00:00Z"), utc.parse("2024-01-01t00:00:00z"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> utc.parse("2023-02-29T00:00:00Z"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> utc.parse("2023-02-29T00:00:00Z"));
     assertThat(e.getMessage(), containsString("2023-02-29T00:00:00Z"));
   }
 
@@ -68,24 +82,28 @@ class TimestampParserTest {
 
   @Test
   void strictCalendar() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TimestampParser.of("iso", "UTC").parse("2023-02-30"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TimestampParser.of("iso", "UTC").parse("2023-02-30"));
     assertThat(e.getMessage(), containsString("2023-02-30"));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> TimestampParser.of("yyyy-MM-dd", "UTC").parse("2023-13-01"));
   }
 
   @Test
   void daylightSavingGapAndOverlapAreRejectedNotGuessed() {
     TimestampParser ny = TimestampParser.of("yyyy-MM-dd HH:mm:ss", "America/New_York");
-    IllegalArgumentException gap = assertThrows(IllegalArgumentException.class,
-        () -> ny.parse("2016-03-13 02:30:00"));
+    IllegalArgumentException gap =
+        assertThrows(IllegalArgumentException.class, () -> ny.parse("2016-03-13 02:30:00"));
     assertThat(gap.getMessage(), containsString("does not exist"));
-    IllegalArgumentException overlap = assertThrows(IllegalArgumentException.class,
-        () -> ny.parse("2016-11-06 01:30:00"));
+    IllegalArgumentException overlap =
+        assertThrows(IllegalArgumentException.class, () -> ny.parse("2016-11-06 01:30:00"));
     assertThat(overlap.getMessage(), containsString("ambiguous"));
     // the same wall time in UTC is fine
-    assertEquals(at("2016-11-06T01:30:00Z"),
+    assertEquals(
+        at("2016-11-06T01:30:00Z"),
         TimestampParser.of("yyyy-MM-dd HH:mm:ss", "UTC").parse("2016-11-06 01:30:00"));
   }
 
@@ -98,36 +116,45 @@ class TimestampParserTest {
 
   @Test
   void excelScientificEpochIsRejectedAsAmbiguous() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TimestampParser.of("epoch_millis", "UTC").parse("1.61888E+12"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TimestampParser.of("epoch_millis", "UTC").parse("1.61888E+12"));
     assertThat(e.getMessage(), containsString("scientific notation"));
   }
 
   @Test
   void implausibleEpochUnitIsRejected() {
     // milliseconds read as seconds land in year 54000
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TimestampParser.of("epoch_seconds", "UTC").parse("1618876920000"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TimestampParser.of("epoch_seconds", "UTC").parse("1618876920000"));
     assertThat(e.getMessage(), containsString("wrong unit"));
   }
 
   @Test
   void badFormatIsAConfigError() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TimestampParser.of("yyyy-MM-dd HH:mm:ss bogus{", "UTC"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TimestampParser.of("yyyy-MM-dd HH:mm:ss bogus{", "UTC"));
     assertThat(e.getMessage(), containsString("timestampFormat"));
     assertThrows(IllegalArgumentException.class, () -> TimestampParser.of("iso", "Mars/Olympus"));
   }
 
   @Test
   void missingTimestamp() {
-    assertThrows(IllegalArgumentException.class, () -> TimestampParser.of("iso", "UTC").parse("  "));
+    assertThrows(
+        IllegalArgumentException.class, () -> TimestampParser.of("iso", "UTC").parse("  "));
   }
 
   @Test
   void vintages() {
     assertEquals(at("2023-07-18T00:00:00Z"), TimestampParser.parseIsoInstant("2023-07-18"));
-    assertEquals(at("2017-04-27T16:12:00Z"), TimestampParser.parseIsoInstant("2017-04-27T16:12:00Z"));
-    assertThrows(IllegalArgumentException.class, () -> TimestampParser.parseIsoInstant("July 2023"));
+    assertEquals(
+        at("2017-04-27T16:12:00Z"), TimestampParser.parseIsoInstant("2017-04-27T16:12:00Z"));
+    assertThrows(
+        IllegalArgumentException.class, () -> TimestampParser.parseIsoInstant("July 2023"));
   }
 }

@@ -60,11 +60,12 @@ class ValidateAndCleanTest {
   /** fred: ISO dates in UTC; taxi: local wall time in New York; gemini: epoch millis. */
   private static PipelineConfig config() {
     PipelineConfig c = new PipelineConfig();
-    c.sources = List.of(
-        source("fred", SourceType.FRED, "iso", "UTC"),
-        source("taxi", SourceType.CSV, "yyyy-MM-dd HH:mm:ss", "America/New_York"),
-        source("utcwall", SourceType.CSV, "yyyy-MM-dd HH:mm:ss", "UTC"),
-        source("gemini", SourceType.CSV, "epoch_millis", "UTC"));
+    c.sources =
+        List.of(
+            source("fred", SourceType.FRED, "iso", "UTC"),
+            source("taxi", SourceType.CSV, "yyyy-MM-dd HH:mm:ss", "America/New_York"),
+            source("utcwall", SourceType.CSV, "yyyy-MM-dd HH:mm:ss", "UTC"),
+            source("gemini", SourceType.CSV, "epoch_millis", "UTC"));
     return c;
   }
 
@@ -72,10 +73,10 @@ class ValidateAndCleanTest {
     return Instant.parse(iso).toEpochMilli();
   }
 
-  private static RawRecord fred(String locator, String series, String ts, String value,
-      String vintage) {
-    return RawRecord.of("fred", "testdata/fred/" + series + ".json", locator, series, ts, value,
-        vintage);
+  private static RawRecord fred(
+      String locator, String series, String ts, String value, String vintage) {
+    return RawRecord.of(
+        "fred", "testdata/fred/" + series + ".json", locator, series, ts, value, vintage);
   }
 
   private static Observation obs(RawRecord r, String series, long ts, Double value, long vintage) {
@@ -139,29 +140,55 @@ class ValidateAndCleanTest {
         fred("observations[1]", "DGS2", "2022-12-09", "4.34", "2022-12-09T15:25:09-06:00");
     RawRecord noVintage = fred("observations[2]", "UNRATE", "2020-03-01", "4.4", null);
     RawRecord blankVintage = fred("observations[3]", "UNRATE", "2020-04-01", "14.7", "");
-    RawRecord paddedSeries = fred("observations[4]", "  GDPC1 ", "1947-01-01", "2182.681", "2025-11-28");
-    RawRecord nyTaxi = RawRecord.of("taxi", "yellow.csv", "line 2 fare_amount", "2",
-        "2015-01-14 19:05:39", "12.5", null);
-    RawRecord nyTaxiSummer = RawRecord.of("taxi", "yellow.csv", "line 3 fare_amount", "2",
-        "2016-06-09 21:06:36", "-3", null);
-    RawRecord epoch = RawRecord.of("gemini", "gemini.csv", "line 7 Close", "BTCUSD",
-        "1618876920000", "55000.01", null);
+    RawRecord paddedSeries =
+        fred("observations[4]", "  GDPC1 ", "1947-01-01", "2182.681", "2025-11-28");
+    RawRecord nyTaxi =
+        RawRecord.of(
+            "taxi", "yellow.csv", "line 2 fare_amount", "2", "2015-01-14 19:05:39", "12.5", null);
+    RawRecord nyTaxiSummer =
+        RawRecord.of(
+            "taxi", "yellow.csv", "line 3 fare_amount", "2", "2016-06-09 21:06:36", "-3", null);
+    RawRecord epoch =
+        RawRecord.of(
+            "gemini", "gemini.csv", "line 7 Close", "BTCUSD", "1618876920000", "55000.01", null);
 
-    PCollectionTuple out = validate(p, payems, withOffsetVintage, noVintage, blankVintage,
-        paddedSeries, nyTaxi, nyTaxiSummer, epoch);
+    PCollectionTuple out =
+        validate(
+            p,
+            payems,
+            withOffsetVintage,
+            noVintage,
+            blankVintage,
+            paddedSeries,
+            nyTaxi,
+            nyTaxiSummer,
+            epoch);
 
-    PAssert.that(out.get(ValidateAndClean.VALID)).containsInAnyOrder(
-        obs(payems, "PAYEMS", at("2023-03-01T00:00:00Z"), 155472.0, at("2023-07-18T00:00:00Z")),
-        obs(withOffsetVintage, "DGS2", at("2022-12-09T00:00:00Z"), 4.34,
-            at("2022-12-09T21:25:09Z")),
-        obs(noVintage, "UNRATE", at("2020-03-01T00:00:00Z"), 4.4, Observation.UNKNOWN_VINTAGE),
-        obs(blankVintage, "UNRATE", at("2020-04-01T00:00:00Z"), 14.7,
-            Observation.UNKNOWN_VINTAGE),
-        obs(paddedSeries, "GDPC1", at("1947-01-01T00:00:00Z"), 2182.681,
-            at("2025-11-28T00:00:00Z")),
-        obs(nyTaxi, "2", at("2015-01-15T00:05:39Z"), 12.5, Observation.UNKNOWN_VINTAGE),
-        obs(nyTaxiSummer, "2", at("2016-06-10T01:06:36Z"), -3.0, Observation.UNKNOWN_VINTAGE),
-        obs(epoch, "BTCUSD", 1618876920000L, 55000.01, Observation.UNKNOWN_VINTAGE));
+    PAssert.that(out.get(ValidateAndClean.VALID))
+        .containsInAnyOrder(
+            obs(payems, "PAYEMS", at("2023-03-01T00:00:00Z"), 155472.0, at("2023-07-18T00:00:00Z")),
+            obs(
+                withOffsetVintage,
+                "DGS2",
+                at("2022-12-09T00:00:00Z"),
+                4.34,
+                at("2022-12-09T21:25:09Z")),
+            obs(noVintage, "UNRATE", at("2020-03-01T00:00:00Z"), 4.4, Observation.UNKNOWN_VINTAGE),
+            obs(
+                blankVintage,
+                "UNRATE",
+                at("2020-04-01T00:00:00Z"),
+                14.7,
+                Observation.UNKNOWN_VINTAGE),
+            obs(
+                paddedSeries,
+                "GDPC1",
+                at("1947-01-01T00:00:00Z"),
+                2182.681,
+                at("2025-11-28T00:00:00Z")),
+            obs(nyTaxi, "2", at("2015-01-15T00:05:39Z"), 12.5, Observation.UNKNOWN_VINTAGE),
+            obs(nyTaxiSummer, "2", at("2016-06-10T01:06:36Z"), -3.0, Observation.UNKNOWN_VINTAGE),
+            obs(epoch, "BTCUSD", 1618876920000L, 55000.01, Observation.UNKNOWN_VINTAGE));
     PAssert.that(out.get(ValidateAndClean.REJECTED)).empty();
 
     p.run().waitUntilFinish();
@@ -179,13 +206,14 @@ class ValidateAndCleanTest {
     PCollectionTuple out = validate(p, dot, empty, nullText, nan, spaces, nullValue);
 
     long vintage = at("2020-04-15T00:00:00Z");
-    PAssert.that(out.get(ValidateAndClean.VALID)).containsInAnyOrder(
-        obs(dot, "DCOILWTICO", at("2020-04-10T00:00:00Z"), null, vintage),
-        obs(empty, "DCOILWTICO", at("2020-04-13T00:00:00Z"), null, vintage),
-        obs(nullText, "DCOILWTICO", at("2020-04-14T00:00:00Z"), null, vintage),
-        obs(nan, "DCOILWTICO", at("2020-04-15T00:00:00Z"), null, vintage),
-        obs(spaces, "DCOILWTICO", at("2020-04-16T00:00:00Z"), null, vintage),
-        obs(nullValue, "DCOILWTICO", at("2020-04-17T00:00:00Z"), null, vintage));
+    PAssert.that(out.get(ValidateAndClean.VALID))
+        .containsInAnyOrder(
+            obs(dot, "DCOILWTICO", at("2020-04-10T00:00:00Z"), null, vintage),
+            obs(empty, "DCOILWTICO", at("2020-04-13T00:00:00Z"), null, vintage),
+            obs(nullText, "DCOILWTICO", at("2020-04-14T00:00:00Z"), null, vintage),
+            obs(nan, "DCOILWTICO", at("2020-04-15T00:00:00Z"), null, vintage),
+            obs(spaces, "DCOILWTICO", at("2020-04-16T00:00:00Z"), null, vintage),
+            obs(nullValue, "DCOILWTICO", at("2020-04-17T00:00:00Z"), null, vintage));
     PAssert.that(out.get(ValidateAndClean.REJECTED)).empty();
 
     p.run().waitUntilFinish();
@@ -199,9 +227,10 @@ class ValidateAndCleanTest {
     PCollectionTuple out = validate(p, aspus, millions);
 
     long vintage = at("2025-11-27T00:00:00Z");
-    PAssert.that(out.get(ValidateAndClean.VALID)).containsInAnyOrder(
-        obs(aspus, "ASPUS", at("2023-01-01T00:00:00Z"), 51358.3598, vintage),
-        obs(millions, "ASPUS", at("2023-04-01T00:00:00Z"), -1234567.0, vintage));
+    PAssert.that(out.get(ValidateAndClean.VALID))
+        .containsInAnyOrder(
+            obs(aspus, "ASPUS", at("2023-01-01T00:00:00Z"), 51358.3598, vintage),
+            obs(millions, "ASPUS", at("2023-04-01T00:00:00Z"), -1234567.0, vintage));
     PAssert.that(out.get(ValidateAndClean.REJECTED)).empty();
 
     p.run().waitUntilFinish();
@@ -217,11 +246,14 @@ class ValidateAndCleanTest {
 
     PCollectionTuple out = validate(p, comma, european, ok);
 
-    PAssert.that(out.get(ValidateAndClean.VALID)).containsInAnyOrder(
-        obs(ok, "UNRATE", at("2020-05-01T00:00:00Z"), 13.3, at("2020-06-05T00:00:00Z")));
-    PAssert.that(out.get(ValidateAndClean.REJECTED)).satisfies(rejectsAre(
-        rejected(comma, "validate", "ambiguous"),
-        rejected(european, "validate", "ambiguous")));
+    PAssert.that(out.get(ValidateAndClean.VALID))
+        .containsInAnyOrder(
+            obs(ok, "UNRATE", at("2020-05-01T00:00:00Z"), 13.3, at("2020-06-05T00:00:00Z")));
+    PAssert.that(out.get(ValidateAndClean.REJECTED))
+        .satisfies(
+            rejectsAre(
+                rejected(comma, "validate", "ambiguous"),
+                rejected(european, "validate", "ambiguous")));
 
     p.run().waitUntilFinish();
   }
@@ -235,28 +267,43 @@ class ValidateAndCleanTest {
     PCollectionTuple out = validate(p, text, huge, infinity);
 
     PAssert.that(out.get(ValidateAndClean.VALID)).empty();
-    PAssert.that(out.get(ValidateAndClean.REJECTED)).satisfies(rejectsAre(
-        rejected(text, "validate", "'four' is not a number"),
-        rejected(huge, "validate", "out of range"),
-        rejected(infinity, "validate", "is not a number")));
+    PAssert.that(out.get(ValidateAndClean.REJECTED))
+        .satisfies(
+            rejectsAre(
+                rejected(text, "validate", "'four' is not a number"),
+                rejected(huge, "validate", "out of range"),
+                rejected(infinity, "validate", "is not a number")));
 
     p.run().waitUntilFinish();
   }
 
   @Test
   void unparseablePayloadIsRejectedAtParseStageWithItsError(TestPipeline p) {
-    RawRecord apiError = RawRecord.unparseable("fred", "https://api.stlouisfed.org/fred/x",
-        "payload", null, "FRED error 400: Bad Request. The series does not exist.",
-        "{\"error_code\":400}");
-    RawRecord truncated = RawRecord.unparseable("gemini", "gemini.csv", "line 9", "BTCUSD",
-        "row has 3 fields, header has 8", "1618876920000,BTCUSD,55000");
+    RawRecord apiError =
+        RawRecord.unparseable(
+            "fred",
+            "https://api.stlouisfed.org/fred/x",
+            "payload",
+            null,
+            "FRED error 400: Bad Request. The series does not exist.",
+            "{\"error_code\":400}");
+    RawRecord truncated =
+        RawRecord.unparseable(
+            "gemini",
+            "gemini.csv",
+            "line 9",
+            "BTCUSD",
+            "row has 3 fields, header has 8",
+            "1618876920000,BTCUSD,55000");
 
     PCollectionTuple out = validate(p, apiError, truncated);
 
     PAssert.that(out.get(ValidateAndClean.VALID)).empty();
-    PAssert.that(out.get(ValidateAndClean.REJECTED)).containsInAnyOrder(
-        new Reject("parse", "FRED error 400: Bad Request. The series does not exist.", apiError),
-        new Reject("parse", "row has 3 fields, header has 8", truncated));
+    PAssert.that(out.get(ValidateAndClean.REJECTED))
+        .containsInAnyOrder(
+            new Reject(
+                "parse", "FRED error 400: Bad Request. The series does not exist.", apiError),
+            new Reject("parse", "row has 3 fields, header has 8", truncated));
 
     p.run().waitUntilFinish();
   }
@@ -265,8 +312,8 @@ class ValidateAndCleanTest {
   void badSeriesIdsAreRejected(TestPipeline p) {
     RawRecord empty = fred("observations[0]", "", "2020-03-01", "1", null);
     RawRecord blank = fred("observations[1]", "   ", "2020-03-01", "1", null);
-    RawRecord nullId = RawRecord.of("fred", "f.json", "observations[2]", null, "2020-03-01", "1",
-        null);
+    RawRecord nullId =
+        RawRecord.of("fred", "f.json", "observations[2]", null, "2020-03-01", "1", null);
     RawRecord bell = fred("observations[3]", "PAY\u0007EMS", "2020-03-01", "1", null);
     RawRecord newline = fred("observations[4]", "PAY\nEMS", "2020-03-01", "1", null);
     RawRecord nul = fred("observations[5]", "PAY\u0000EMS", "2020-03-01", "1", null);
@@ -275,17 +322,24 @@ class ValidateAndCleanTest {
 
     PCollectionTuple out = validate(p, empty, blank, nullId, bell, newline, nul, tooLong, longest);
 
-    PAssert.that(out.get(ValidateAndClean.VALID)).containsInAnyOrder(
-        obs(longest, "Y".repeat(200), at("2020-03-01T00:00:00Z"), 1.0,
-            Observation.UNKNOWN_VINTAGE));
-    PAssert.that(out.get(ValidateAndClean.REJECTED)).satisfies(rejectsAre(
-        rejected(empty, "validate", "missing series id"),
-        rejected(blank, "validate", "missing series id"),
-        rejected(nullId, "validate", "missing series id"),
-        rejected(bell, "validate", "control character U+0007"),
-        rejected(newline, "validate", "control character U+000A"),
-        rejected(nul, "validate", "control character U+0000"),
-        rejected(tooLong, "validate", "201 characters")));
+    PAssert.that(out.get(ValidateAndClean.VALID))
+        .containsInAnyOrder(
+            obs(
+                longest,
+                "Y".repeat(200),
+                at("2020-03-01T00:00:00Z"),
+                1.0,
+                Observation.UNKNOWN_VINTAGE));
+    PAssert.that(out.get(ValidateAndClean.REJECTED))
+        .satisfies(
+            rejectsAre(
+                rejected(empty, "validate", "missing series id"),
+                rejected(blank, "validate", "missing series id"),
+                rejected(nullId, "validate", "missing series id"),
+                rejected(bell, "validate", "control character U+0007"),
+                rejected(newline, "validate", "control character U+000A"),
+                rejected(nul, "validate", "control character U+0000"),
+                rejected(tooLong, "validate", "201 characters")));
 
     p.run().waitUntilFinish();
   }
@@ -296,21 +350,25 @@ class ValidateAndCleanTest {
     RawRecord words = fred("observations[1]", "UNRATE", "last march", "3.6", null);
     RawRecord empty = fred("observations[2]", "UNRATE", "", "3.6", null);
     RawRecord nullTs = fred("observations[3]", "UNRATE", null, "3.6", null);
-    RawRecord wrongPattern = RawRecord.of("taxi", "yellow.csv", "line 5 fare_amount", "1",
-        "2015-01-14T19:05:39", "7", null);
-    RawRecord year99999 = RawRecord.of("gemini", "gemini.csv", "line 6 Close", "BTCUSD",
-        "99999999999999999", "1", null);
+    RawRecord wrongPattern =
+        RawRecord.of(
+            "taxi", "yellow.csv", "line 5 fare_amount", "1", "2015-01-14T19:05:39", "7", null);
+    RawRecord year99999 =
+        RawRecord.of(
+            "gemini", "gemini.csv", "line 6 Close", "BTCUSD", "99999999999999999", "1", null);
 
     PCollectionTuple out = validate(p, feb30, words, empty, nullTs, wrongPattern, year99999);
 
     PAssert.that(out.get(ValidateAndClean.VALID)).empty();
-    PAssert.that(out.get(ValidateAndClean.REJECTED)).satisfies(rejectsAre(
-        rejected(feb30, "validate", "'2023-02-30'"),
-        rejected(words, "validate", "'last march' is not an ISO-8601"),
-        rejected(empty, "validate", "missing timestamp"),
-        rejected(nullTs, "validate", "missing timestamp"),
-        rejected(wrongPattern, "validate", "does not match pattern"),
-        rejected(year99999, "validate", "outside years")));
+    PAssert.that(out.get(ValidateAndClean.REJECTED))
+        .satisfies(
+            rejectsAre(
+                rejected(feb30, "validate", "'2023-02-30'"),
+                rejected(words, "validate", "'last march' is not an ISO-8601"),
+                rejected(empty, "validate", "missing timestamp"),
+                rejected(nullTs, "validate", "missing timestamp"),
+                rejected(wrongPattern, "validate", "does not match pattern"),
+                rejected(year99999, "validate", "outside years")));
 
     p.run().waitUntilFinish();
   }
@@ -318,47 +376,90 @@ class ValidateAndCleanTest {
   @Test
   void localTimeSkippedOrRepeatedByDstInNewYorkIsRejected(TestPipeline p) {
     // 2016-03-13: New York clocks jump from 02:00 EST to 03:00 EDT; 2016-11-06: 01:00-02:00 twice.
-    RawRecord gap = RawRecord.of("taxi", "yellow_2016-03.csv", "line 10 fare_amount", "2",
-        "2016-03-13 02:30:00", "9.5", null);
-    RawRecord afterGap = RawRecord.of("taxi", "yellow_2016-03.csv", "line 11 fare_amount", "2",
-        "2016-03-13 03:30:00", "10", null);
-    RawRecord beforeGap = RawRecord.of("taxi", "yellow_2016-03.csv", "line 12 fare_amount", "2",
-        "2016-03-13 01:59:59", "11", null);
-    RawRecord overlap = RawRecord.of("taxi", "yellow_2016-11.csv", "line 3 fare_amount", "2",
-        "2016-11-06 01:30:00", "12", null);
+    RawRecord gap =
+        RawRecord.of(
+            "taxi",
+            "yellow_2016-03.csv",
+            "line 10 fare_amount",
+            "2",
+            "2016-03-13 02:30:00",
+            "9.5",
+            null);
+    RawRecord afterGap =
+        RawRecord.of(
+            "taxi",
+            "yellow_2016-03.csv",
+            "line 11 fare_amount",
+            "2",
+            "2016-03-13 03:30:00",
+            "10",
+            null);
+    RawRecord beforeGap =
+        RawRecord.of(
+            "taxi",
+            "yellow_2016-03.csv",
+            "line 12 fare_amount",
+            "2",
+            "2016-03-13 01:59:59",
+            "11",
+            null);
+    RawRecord overlap =
+        RawRecord.of(
+            "taxi",
+            "yellow_2016-11.csv",
+            "line 3 fare_amount",
+            "2",
+            "2016-11-06 01:30:00",
+            "12",
+            null);
     // The same wall time is fine for a source whose zone is UTC.
-    RawRecord utcWall = RawRecord.of("utcwall", "utc.csv", "line 2 v", "S", "2016-03-13 02:30:00",
-        "13", null);
+    RawRecord utcWall =
+        RawRecord.of("utcwall", "utc.csv", "line 2 v", "S", "2016-03-13 02:30:00", "13", null);
 
     PCollectionTuple out = validate(p, gap, afterGap, beforeGap, overlap, utcWall);
 
-    PAssert.that(out.get(ValidateAndClean.VALID)).containsInAnyOrder(
-        obs(afterGap, "2", at("2016-03-13T07:30:00Z"), 10.0, Observation.UNKNOWN_VINTAGE),
-        obs(beforeGap, "2", at("2016-03-13T06:59:59Z"), 11.0, Observation.UNKNOWN_VINTAGE),
-        obs(utcWall, "S", at("2016-03-13T02:30:00Z"), 13.0, Observation.UNKNOWN_VINTAGE));
-    PAssert.that(out.get(ValidateAndClean.REJECTED)).satisfies(rejectsAre(
-        rejected(gap, "validate", "does not exist in America/New_York"),
-        rejected(overlap, "validate", "ambiguous in America/New_York")));
+    PAssert.that(out.get(ValidateAndClean.VALID))
+        .containsInAnyOrder(
+            obs(afterGap, "2", at("2016-03-13T07:30:00Z"), 10.0, Observation.UNKNOWN_VINTAGE),
+            obs(beforeGap, "2", at("2016-03-13T06:59:59Z"), 11.0, Observation.UNKNOWN_VINTAGE),
+            obs(utcWall, "S", at("2016-03-13T02:30:00Z"), 13.0, Observation.UNKNOWN_VINTAGE));
+    PAssert.that(out.get(ValidateAndClean.REJECTED))
+        .satisfies(
+            rejectsAre(
+                rejected(gap, "validate", "does not exist in America/New_York"),
+                rejected(overlap, "validate", "ambiguous in America/New_York")));
 
     p.run().waitUntilFinish();
   }
 
   @Test
   void excelScientificEpochIsRejected(TestPipeline p) {
-    RawRecord mangled = RawRecord.of("gemini", "gemini_excel.csv", "line 2 Close", "BTCUSD",
-        "1.61888E+12", "55000", null);
-    RawRecord lower = RawRecord.of("gemini", "gemini_excel.csv", "line 3 Close", "BTCUSD",
-        "1.618876920e12", "55001", null);
-    RawRecord intact = RawRecord.of("gemini", "gemini_excel.csv", "line 4 Close", "BTCUSD",
-        "1618876920000", "55002", null);
+    RawRecord mangled =
+        RawRecord.of(
+            "gemini", "gemini_excel.csv", "line 2 Close", "BTCUSD", "1.61888E+12", "55000", null);
+    RawRecord lower =
+        RawRecord.of(
+            "gemini",
+            "gemini_excel.csv",
+            "line 3 Close",
+            "BTCUSD",
+            "1.618876920e12",
+            "55001",
+            null);
+    RawRecord intact =
+        RawRecord.of(
+            "gemini", "gemini_excel.csv", "line 4 Close", "BTCUSD", "1618876920000", "55002", null);
 
     PCollectionTuple out = validate(p, mangled, lower, intact);
 
-    PAssert.that(out.get(ValidateAndClean.VALID)).containsInAnyOrder(
-        obs(intact, "BTCUSD", 1618876920000L, 55002.0, Observation.UNKNOWN_VINTAGE));
-    PAssert.that(out.get(ValidateAndClean.REJECTED)).satisfies(rejectsAre(
-        rejected(mangled, "validate", "scientific notation"),
-        rejected(lower, "validate", "scientific notation")));
+    PAssert.that(out.get(ValidateAndClean.VALID))
+        .containsInAnyOrder(
+            obs(intact, "BTCUSD", 1618876920000L, 55002.0, Observation.UNKNOWN_VINTAGE));
+    PAssert.that(out.get(ValidateAndClean.REJECTED))
+        .satisfies(
+            rejectsAre(
+                rejected(mangled, "validate", "scientific notation"),
+                rejected(lower, "validate", "scientific notation")));
 
     p.run().waitUntilFinish();
   }
@@ -372,10 +473,12 @@ class ValidateAndCleanTest {
     PCollectionTuple out = validate(p, month13, words, feb30);
 
     PAssert.that(out.get(ValidateAndClean.VALID)).empty();
-    PAssert.that(out.get(ValidateAndClean.REJECTED)).satisfies(rejectsAre(
-        rejected(month13, "validate", "vintage '2023-13-05' is not an ISO date or instant"),
-        rejected(words, "validate", "vintage 'July 2023' is not an ISO date or instant"),
-        rejected(feb30, "validate", "vintage '2023-02-30' is not an ISO date or instant")));
+    PAssert.that(out.get(ValidateAndClean.REJECTED))
+        .satisfies(
+            rejectsAre(
+                rejected(month13, "validate", "vintage '2023-13-05' is not an ISO date or instant"),
+                rejected(words, "validate", "vintage 'July 2023' is not an ISO date or instant"),
+                rejected(feb30, "validate", "vintage '2023-02-30' is not an ISO date or instant")));
 
     p.run().waitUntilFinish();
   }
@@ -387,8 +490,8 @@ class ValidateAndCleanTest {
     PCollectionTuple out = validate(p, stranger);
 
     PAssert.that(out.get(ValidateAndClean.VALID)).empty();
-    PAssert.that(out.get(ValidateAndClean.REJECTED)).satisfies(rejectsAre(
-        rejected(stranger, "validate", "unknown source 'nosuch'")));
+    PAssert.that(out.get(ValidateAndClean.REJECTED))
+        .satisfies(rejectsAre(rejected(stranger, "validate", "unknown source 'nosuch'")));
 
     p.run().waitUntilFinish();
   }
@@ -403,17 +506,33 @@ class ValidateAndCleanTest {
       String series = "S" + (i % 5);
       String loc = "observations[" + i + "]";
       switch (i % 9) {
-        case 0: in.put(fred(loc, series, ts, "1,23", "2020-12-01"), false); break;
-        case 1: in.put(fred(loc, series, ts, ".", "2020-12-01"), true); break;
-        case 2: in.put(fred(loc, series, ts, "51,358.3598", "2020-12-01"), true); break;
-        case 3: in.put(fred(loc, series, ts, "abc", "2020-12-01"), false); break;
-        case 4: in.put(fred(loc, "", ts, "4", "2020-12-01"), false); break;
-        case 5: in.put(fred(loc, series, "2020-02-30", "5", "2020-12-01"), false); break;
-        case 6: in.put(fred(loc, series, ts, "6", "bad"), false); break;
-        default: in.put(fred(loc, series, ts, Integer.toString(i), null), true);
+        case 0:
+          in.put(fred(loc, series, ts, "1,23", "2020-12-01"), false);
+          break;
+        case 1:
+          in.put(fred(loc, series, ts, ".", "2020-12-01"), true);
+          break;
+        case 2:
+          in.put(fred(loc, series, ts, "51,358.3598", "2020-12-01"), true);
+          break;
+        case 3:
+          in.put(fred(loc, series, ts, "abc", "2020-12-01"), false);
+          break;
+        case 4:
+          in.put(fred(loc, "", ts, "4", "2020-12-01"), false);
+          break;
+        case 5:
+          in.put(fred(loc, series, "2020-02-30", "5", "2020-12-01"), false);
+          break;
+        case 6:
+          in.put(fred(loc, series, ts, "6", "bad"), false);
+          break;
+        default:
+          in.put(fred(loc, series, ts, Integer.toString(i), null), true);
       }
     }
-    in.put(RawRecord.unparseable("fred", "err.json", "payload", null, "truncated JSON", "{"), false);
+    in.put(
+        RawRecord.unparseable("fred", "err.json", "payload", null, "truncated JSON", "{"), false);
     in.put(RawRecord.of("gemini", "g.csv", "line 2", "BTCUSD", "1.61888E+12", "1", null), false);
     in.put(RawRecord.of("gemini", "g.csv", "line 3", "BTCUSD", "1618876920000", "1", null), true);
     in.put(RawRecord.of("taxi", "t.csv", "line 2", "1", "2016-03-13 02:30:00", "1", null), false);
@@ -431,8 +550,9 @@ class ValidateAndCleanTest {
     assertEquals(23, expectedRejected);
     PipelineConfig config = config();
 
-    PCollectionTuple out = p.apply("Raw", Create.of(in).withCoder(RawRecord.Coder.of()))
-        .apply("Validate", ValidateAndClean.of(config));
+    PCollectionTuple out =
+        p.apply("Raw", Create.of(in).withCoder(RawRecord.Coder.of()))
+            .apply("Validate", ValidateAndClean.of(config));
     PCollection<Observation> valid = out.get(ValidateAndClean.VALID);
     PCollection<Reject> rejects = out.get(ValidateAndClean.REJECTED);
 
@@ -441,17 +561,23 @@ class ValidateAndCleanTest {
     PAssert.thatSingleton(validCount).isEqualTo(expectedValid);
     PAssert.thatSingleton(rejectCount).isEqualTo(expectedRejected);
     PAssert.thatSingleton(
-            PCollectionList.of(validCount).and(rejectCount)
+            PCollectionList.of(validCount)
+                .and(rejectCount)
                 .apply("BothCounts", Flatten.pCollections())
                 .apply("Total", Sum.longsGlobally()))
         .isEqualTo((long) in.size());
 
     // Stronger than counts: every input's locator comes out exactly once.
-    PCollection<String> validLocators = valid.apply("ValidLocator",
-        MapElements.into(TypeDescriptors.strings()).via((Observation o) -> o.origin + " " + o.locator));
-    PCollection<String> rejectLocators = rejects.apply("RejectLocator",
-        MapElements.into(TypeDescriptors.strings())
-            .via((Reject r) -> r.record.origin + " " + r.record.locator));
+    PCollection<String> validLocators =
+        valid.apply(
+            "ValidLocator",
+            MapElements.into(TypeDescriptors.strings())
+                .via((Observation o) -> o.origin + " " + o.locator));
+    PCollection<String> rejectLocators =
+        rejects.apply(
+            "RejectLocator",
+            MapElements.into(TypeDescriptors.strings())
+                .via((Reject r) -> r.record.origin + " " + r.record.locator));
     List<String> expectedLocators = new ArrayList<>();
     List<String> expectedValidLocators = new ArrayList<>();
     List<String> expectedRejectLocators = new ArrayList<>();
@@ -463,8 +589,11 @@ class ValidateAndCleanTest {
     assertEquals(in.size(), new TreeSet<>(expectedLocators).size(), "locators are unique");
     PAssert.that(validLocators).containsInAnyOrder(expectedValidLocators);
     PAssert.that(rejectLocators).containsInAnyOrder(expectedRejectLocators);
-    PAssert.that(PCollectionList.of(validLocators).and(rejectLocators)
-            .apply("AllLocators", Flatten.pCollections()).setCoder(StringUtf8Coder.of()))
+    PAssert.that(
+            PCollectionList.of(validLocators)
+                .and(rejectLocators)
+                .apply("AllLocators", Flatten.pCollections())
+                .setCoder(StringUtf8Coder.of()))
         .containsInAnyOrder(expectedLocators);
 
     p.run().waitUntilFinish();
@@ -479,8 +608,7 @@ class ValidateAndCleanTest {
     PCollectionTuple out = validate(p, a, b, c);
 
     PAssert.that(out.get(ValidateAndClean.VALID)).empty();
-    PAssert.thatSingleton(out.get(ValidateAndClean.REJECTED).apply(Count.globally()))
-        .isEqualTo(3L);
+    PAssert.thatSingleton(out.get(ValidateAndClean.REJECTED).apply(Count.globally())).isEqualTo(3L);
 
     p.run().waitUntilFinish();
   }
@@ -488,15 +616,20 @@ class ValidateAndCleanTest {
   @Test
   void exactDoubleOfDecimalText(TestPipeline p) {
     // The value is Double.parseDouble of the text (no float detour, no rounding).
-    RawRecord r = fred("observations[0]", "DGS10", "2025-11-26", "4.0100000000000000088817841970012523",
-        null);
+    RawRecord r =
+        fred(
+            "observations[0]", "DGS10", "2025-11-26", "4.0100000000000000088817841970012523", null);
 
     PCollectionTuple out = validate(p, r);
 
-    PAssert.that(out.get(ValidateAndClean.VALID)).containsInAnyOrder(
-        obs(r, "DGS10", at("2025-11-26T00:00:00Z"),
-            new BigDecimal("4.0100000000000000088817841970012523").doubleValue(),
-            Observation.UNKNOWN_VINTAGE));
+    PAssert.that(out.get(ValidateAndClean.VALID))
+        .containsInAnyOrder(
+            obs(
+                r,
+                "DGS10",
+                at("2025-11-26T00:00:00Z"),
+                new BigDecimal("4.0100000000000000088817841970012523").doubleValue(),
+                Observation.UNKNOWN_VINTAGE));
     PAssert.that(out.get(ValidateAndClean.REJECTED)).empty();
 
     p.run().waitUntilFinish();

@@ -25,11 +25,21 @@ class RecordRunTest {
     return p.apply(name, Create.of(v)).apply(name + "View", View.asSingleton());
   }
 
-  private static void build(Pipeline p, WarehouseSpec spec, long read, long rejected, long loaded,
-      long superseded) {
-    p.apply(new RecordRun(spec, "run-1", Instant.parse("2026-11-20T10:00:00Z"), "DirectRunner",
-        "c.json", view(p, "read", read), view(p, "rejected", rejected), view(p, "loaded", loaded),
-        view(p, "superseded", superseded), view(p, "aggs", 7), view(p, "series", 3)));
+  private static void build(
+      Pipeline p, WarehouseSpec spec, long read, long rejected, long loaded, long superseded) {
+    p.apply(
+        new RecordRun(
+            spec,
+            "run-1",
+            Instant.parse("2026-11-20T10:00:00Z"),
+            "DirectRunner",
+            "c.json",
+            view(p, "read", read),
+            view(p, "rejected", rejected),
+            view(p, "loaded", loaded),
+            view(p, "superseded", superseded),
+            view(p, "aggs", 7),
+            view(p, "series", 3)));
   }
 
   @Test
@@ -39,10 +49,14 @@ class RecordRunTest {
       WarehouseSchema.ensure(spec);
       build(p, spec, 100, 2, 90, 8);
       p.run().waitUntilFinish();
-      assertEquals(List.of("run-1 | 2026-11-20T10:00:00Z | DirectRunner | 100 | 2 | 90 | 8 | 7 | 3 | succeeded"),
-          WarehouseDump.rows(spec, "SELECT run_id, started_at, runner, records_read,"
-              + " records_rejected, observations_loaded, duplicates_superseded, aggregates_loaded,"
-              + " series_loaded, status FROM pipeline_runs"));
+      assertEquals(
+          List.of(
+              "run-1 | 2026-11-20T10:00:00Z | DirectRunner | 100 | 2 | 90 | 8 | 7 | 3 | succeeded"),
+          WarehouseDump.rows(
+              spec,
+              "SELECT run_id, started_at, runner, records_read,"
+                  + " records_rejected, observations_loaded, duplicates_superseded, aggregates_loaded,"
+                  + " series_loaded, status FROM pipeline_runs"));
     } finally {
       spec.release();
     }
@@ -58,7 +72,8 @@ class RecordRunTest {
       assertThat(e.getMessage(), containsString("does not account for every record"));
       assertThat(e.getMessage(), containsString("3 records unaccounted for"));
       // the evidence stays in the warehouse
-      assertEquals(List.of("accounting_mismatch"),
+      assertEquals(
+          List.of("accounting_mismatch"),
           WarehouseDump.rows(spec, "SELECT status FROM pipeline_runs"));
     } finally {
       spec.release();

@@ -10,8 +10,18 @@ import org.junit.jupiter.api.Test;
 
 class RunRecordTest {
   private static RunRecord run(long read, long rejected, long loaded, long superseded) {
-    return new RunRecord("r", Instant.EPOCH, Instant.EPOCH, "DirectRunner", "c.json", read,
-        rejected, loaded, superseded, 0, 0);
+    return new RunRecord(
+        "r",
+        Instant.EPOCH,
+        Instant.EPOCH,
+        "DirectRunner",
+        "c.json",
+        read,
+        rejected,
+        loaded,
+        superseded,
+        0,
+        0);
   }
 
   @Test

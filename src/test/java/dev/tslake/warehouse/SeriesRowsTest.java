@@ -9,7 +9,6 @@ import dev.tslake.config.SourceType;
 import dev.tslake.model.Observation;
 import dev.tslake.model.SeriesInfo;
 import dev.tslake.testing.TestPipelineExtension;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -41,33 +40,74 @@ class SeriesRowsTest {
     PipelineConfig config = new PipelineConfig();
     config.sources = List.of(csv, fred);
 
-    PCollection<Observation> obs = p.apply("Obs", Create.of(
-        new Observation("fred", "DGS2", 1000L, 1.0, 5L, "o", "a"),
-        new Observation("fred", "DGS2", 3000L, null, 5L, "o", "b"),
-        new Observation("fred", "DGS2", 2000L, 2.0, 5L, "o", "c"),
-        new Observation("meter", "MAC001.kwh", 7000L, 0.2, Observation.UNKNOWN_VINTAGE, "o", "d"))
-        .withCoder(Observation.Coder.of()));
-    PCollection<SeriesInfo> info = p.apply("Info", Create.of(
-        new SeriesInfo("fred", "DGS2", "old title", "Percent", "Daily", "NSA", "2022-01-01 10:00:00-06"),
-        new SeriesInfo("fred", "DGS2", "2-Year", "Percent", "Daily", "NSA", "2022-12-09 15:25:09-06"),
-        new SeriesInfo("fred", "DGS10", "10-Year", "Percent", "Daily", "NSA", "2022-12-09 15:25:09-06"))
-        .withCoder(SeriesInfo.Coder.of()));
-    PCollection<SeriesRow> rows = PCollectionTuple.of(OBS, obs).and(INFO, info)
-        .apply(SeriesRows.of(config, OBS, INFO));
+    PCollection<Observation> obs =
+        p.apply(
+            "Obs",
+            Create.of(
+                    new Observation("fred", "DGS2", 1000L, 1.0, 5L, "o", "a"),
+                    new Observation("fred", "DGS2", 3000L, null, 5L, "o", "b"),
+                    new Observation("fred", "DGS2", 2000L, 2.0, 5L, "o", "c"),
+                    new Observation(
+                        "meter", "MAC001.kwh", 7000L, 0.2, Observation.UNKNOWN_VINTAGE, "o", "d"))
+                .withCoder(Observation.Coder.of()));
+    PCollection<SeriesInfo> info =
+        p.apply(
+            "Info",
+            Create.of(
+                    new SeriesInfo(
+                        "fred",
+                        "DGS2",
+                        "old title",
+                        "Percent",
+                        "Daily",
+                        "NSA",
+                        "2022-01-01 10:00:00-06"),
+                    new SeriesInfo(
+                        "fred",
+                        "DGS2",
+                        "2-Year",
+                        "Percent",
+                        "Daily",
+                        "NSA",
+                        "2022-12-09 15:25:09-06"),
+                    new SeriesInfo(
+                        "fred",
+                        "DGS10",
+                        "10-Year",
+                        "Percent",
+                        "Daily",
+                        "NSA",
+                        "2022-12-09 15:25:09-06"))
+                .withCoder(SeriesInfo.Coder.of()));
+    PCollection<SeriesRow> rows =
+        PCollectionTuple.of(OBS, obs).and(INFO, info).apply(SeriesRows.of(config, OBS, INFO));
 
-    PAssert.that(rows).satisfies(all -> {
-      Map<String, String> byId = new TreeMap<>();
-      for (SeriesRow r : all) {
-        byId.put(r.source + "/" + r.seriesId, r.title + "|" + r.units + "|" + r.lastUpdated + "|"
-            + r.firstTs + "|" + r.lastTs);
-      }
-      Map<String, String> expected = new TreeMap<>(Map.of(
-          "fred/DGS2", "2-Year|Percent|2022-12-09 15:25:09-06|1000|3000",
-          "fred/DGS10", "10-Year|Percent|2022-12-09 15:25:09-06|null|null",
-          "meter/MAC001.kwh", "null|kWh|null|7000|7000"));
-      assertEquals(expected, byId);
-      return null;
-    });
+    PAssert.that(rows)
+        .satisfies(
+            all -> {
+              Map<String, String> byId = new TreeMap<>();
+              for (SeriesRow r : all) {
+                byId.put(
+                    r.source + "/" + r.seriesId,
+                    r.title
+                        + "|"
+                        + r.units
+                        + "|"
+                        + r.lastUpdated
+                        + "|"
+                        + r.firstTs
+                        + "|"
+                        + r.lastTs);
+              }
+              Map<String, String> expected =
+                  new TreeMap<>(
+                      Map.of(
+                          "fred/DGS2", "2-Year|Percent|2022-12-09 15:25:09-06|1000|3000",
+                          "fred/DGS10", "10-Year|Percent|2022-12-09 15:25:09-06|null|null",
+                          "meter/MAC001.kwh", "null|kWh|null|7000|7000"));
+              assertEquals(expected, byId);
+              return null;
+            });
     p.run().waitUntilFinish();
   }
 }

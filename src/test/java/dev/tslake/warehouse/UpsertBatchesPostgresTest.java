@@ -30,58 +30,67 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The PostgreSQL load paths (MERGE on 15+, INSERT ... ON CONFLICT otherwise) and DuckDB's give
- * the results the loader gave before MERGE and the "only if changed" guard, which are pinned
- * here as the old single-row statements applied in order; loading identical rows again writes
- * nothing.
+ * The PostgreSQL load paths (MERGE on 15+, INSERT ... ON CONFLICT otherwise) and DuckDB's give the
+ * results the loader gave before MERGE and the "only if changed" guard, which are pinned here as
+ * the old single-row statements applied in order; loading identical rows again writes nothing.
  */
 @Tag("integration")
 class UpsertBatchesPostgresTest {
   /** The upsert statements before MERGE and the "only if changed" guard, verbatim. */
-  static final Map<String, String> OLD_SQL = Map.of(
-      "observations", "INSERT INTO \"observations\" (\"source\", \"series_id\", \"ts\", \"value\","
-          + " \"vintage\", \"origin\", \"locator\") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
-          + " (\"source\", \"series_id\", \"ts\") DO UPDATE SET \"value\" = EXCLUDED.\"value\","
-          + " \"vintage\" = EXCLUDED.\"vintage\", \"origin\" = EXCLUDED.\"origin\", \"locator\" ="
-          + " EXCLUDED.\"locator\" WHERE COALESCE(EXCLUDED.\"vintage\", TIMESTAMPTZ '0001-01-01"
-          + " 00:00:00+00') >= COALESCE(\"observations\".\"vintage\", TIMESTAMPTZ '0001-01-01"
-          + " 00:00:00+00')",
-      "aggregates", "INSERT INTO \"aggregates\" (\"source\", \"series_id\", \"window\","
-          + " \"window_start\", \"window_end\", \"n\", \"missing\", \"min\", \"max\", \"mean\","
-          + " \"first\", \"last\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
-          + " (\"source\", \"series_id\", \"window\", \"window_start\") DO UPDATE SET"
-          + " \"window_end\" = EXCLUDED.\"window_end\", \"n\" = EXCLUDED.\"n\", \"missing\" ="
-          + " EXCLUDED.\"missing\", \"min\" = EXCLUDED.\"min\", \"max\" = EXCLUDED.\"max\","
-          + " \"mean\" = EXCLUDED.\"mean\", \"first\" = EXCLUDED.\"first\", \"last\" ="
-          + " EXCLUDED.\"last\"",
-      "rejects", "INSERT INTO \"rejects\" (\"source\", \"origin\", \"locator\", \"series_id\","
-          + " \"ts\", \"value\", \"vintage\", \"stage\", \"reason\", \"run_id\") VALUES (?, ?, ?,"
-          + " ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"source\", \"origin\", \"locator\") DO UPDATE SET"
-          + " \"series_id\" = EXCLUDED.\"series_id\", \"ts\" = EXCLUDED.\"ts\", \"value\" ="
-          + " EXCLUDED.\"value\", \"vintage\" = EXCLUDED.\"vintage\", \"stage\" ="
-          + " EXCLUDED.\"stage\", \"reason\" = EXCLUDED.\"reason\", \"run_id\" ="
-          + " EXCLUDED.\"run_id\"",
-      "series", "INSERT INTO \"series\" (\"source\", \"series_id\", \"title\", \"units\","
-          + " \"frequency\", \"seasonal_adjustment\", \"last_updated\", \"first_ts\", \"last_ts\")"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"source\", \"series_id\") DO UPDATE"
-          + " SET \"title\" = COALESCE(EXCLUDED.\"title\", \"series\".\"title\"), \"units\" ="
-          + " COALESCE(EXCLUDED.\"units\", \"series\".\"units\"), \"frequency\" ="
-          + " COALESCE(EXCLUDED.\"frequency\", \"series\".\"frequency\"), \"seasonal_adjustment\""
-          + " = COALESCE(EXCLUDED.\"seasonal_adjustment\", \"series\".\"seasonal_adjustment\"),"
-          + " \"last_updated\" = COALESCE(EXCLUDED.\"last_updated\", \"series\".\"last_updated\"),"
-          + " \"first_ts\" = LEAST(EXCLUDED.\"first_ts\", \"series\".\"first_ts\"), \"last_ts\" ="
-          + " GREATEST(EXCLUDED.\"last_ts\", \"series\".\"last_ts\")");
+  static final Map<String, String> OLD_SQL =
+      Map.of(
+          "observations",
+              "INSERT INTO \"observations\" (\"source\", \"series_id\", \"ts\", \"value\","
+                  + " \"vintage\", \"origin\", \"locator\") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
+                  + " (\"source\", \"series_id\", \"ts\") DO UPDATE SET \"value\" = EXCLUDED.\"value\","
+                  + " \"vintage\" = EXCLUDED.\"vintage\", \"origin\" = EXCLUDED.\"origin\", \"locator\" ="
+                  + " EXCLUDED.\"locator\" WHERE COALESCE(EXCLUDED.\"vintage\", TIMESTAMPTZ '0001-01-01"
+                  + " 00:00:00+00') >= COALESCE(\"observations\".\"vintage\", TIMESTAMPTZ '0001-01-01"
+                  + " 00:00:00+00')",
+          "aggregates",
+              "INSERT INTO \"aggregates\" (\"source\", \"series_id\", \"window\","
+                  + " \"window_start\", \"window_end\", \"n\", \"missing\", \"min\", \"max\", \"mean\","
+                  + " \"first\", \"last\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
+                  + " (\"source\", \"series_id\", \"window\", \"window_start\") DO UPDATE SET"
+                  + " \"window_end\" = EXCLUDED.\"window_end\", \"n\" = EXCLUDED.\"n\", \"missing\" ="
+                  + " EXCLUDED.\"missing\", \"min\" = EXCLUDED.\"min\", \"max\" = EXCLUDED.\"max\","
+                  + " \"mean\" = EXCLUDED.\"mean\", \"first\" = EXCLUDED.\"first\", \"last\" ="
+                  + " EXCLUDED.\"last\"",
+          "rejects",
+              "INSERT INTO \"rejects\" (\"source\", \"origin\", \"locator\", \"series_id\","
+                  + " \"ts\", \"value\", \"vintage\", \"stage\", \"reason\", \"run_id\") VALUES (?, ?, ?,"
+                  + " ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"source\", \"origin\", \"locator\") DO UPDATE SET"
+                  + " \"series_id\" = EXCLUDED.\"series_id\", \"ts\" = EXCLUDED.\"ts\", \"value\" ="
+                  + " EXCLUDED.\"value\", \"vintage\" = EXCLUDED.\"vintage\", \"stage\" ="
+                  + " EXCLUDED.\"stage\", \"reason\" = EXCLUDED.\"reason\", \"run_id\" ="
+                  + " EXCLUDED.\"run_id\"",
+          "series",
+              "INSERT INTO \"series\" (\"source\", \"series_id\", \"title\", \"units\","
+                  + " \"frequency\", \"seasonal_adjustment\", \"last_updated\", \"first_ts\", \"last_ts\")"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"source\", \"series_id\") DO UPDATE"
+                  + " SET \"title\" = COALESCE(EXCLUDED.\"title\", \"series\".\"title\"), \"units\" ="
+                  + " COALESCE(EXCLUDED.\"units\", \"series\".\"units\"), \"frequency\" ="
+                  + " COALESCE(EXCLUDED.\"frequency\", \"series\".\"frequency\"), \"seasonal_adjustment\""
+                  + " = COALESCE(EXCLUDED.\"seasonal_adjustment\", \"series\".\"seasonal_adjustment\"),"
+                  + " \"last_updated\" = COALESCE(EXCLUDED.\"last_updated\", \"series\".\"last_updated\"),"
+                  + " \"first_ts\" = LEAST(EXCLUDED.\"first_ts\", \"series\".\"first_ts\"), \"last_ts\" ="
+                  + " GREATEST(EXCLUDED.\"last_ts\", \"series\".\"last_ts\")");
 
-  static final Map<String, String> DUMP = Map.of(
-      "observations", "SELECT source, series_id, ts, \"value\", vintage, origin, locator"
-          + " FROM observations ORDER BY source, series_id, ts",
-      "aggregates", "SELECT source, series_id, \"window\", window_start, window_end, n, missing,"
-          + " \"min\", \"max\", mean, \"first\", \"last\" FROM aggregates"
-          + " ORDER BY source, series_id, \"window\", window_start",
-      "rejects", "SELECT source, origin, locator, series_id, ts, \"value\", vintage, stage, reason,"
-          + " run_id FROM rejects ORDER BY source, origin, locator",
-      "series", "SELECT source, series_id, title, units, frequency, seasonal_adjustment,"
-          + " last_updated, first_ts, last_ts FROM series ORDER BY source, series_id");
+  static final Map<String, String> DUMP =
+      Map.of(
+          "observations",
+              "SELECT source, series_id, ts, \"value\", vintage, origin, locator"
+                  + " FROM observations ORDER BY source, series_id, ts",
+          "aggregates",
+              "SELECT source, series_id, \"window\", window_start, window_end, n, missing,"
+                  + " \"min\", \"max\", mean, \"first\", \"last\" FROM aggregates"
+                  + " ORDER BY source, series_id, \"window\", window_start",
+          "rejects",
+              "SELECT source, origin, locator, series_id, ts, \"value\", vintage, stage, reason,"
+                  + " run_id FROM rejects ORDER BY source, origin, locator",
+          "series",
+              "SELECT source, series_id, title, units, frequency, seasonal_adjustment,"
+                  + " last_updated, first_ts, last_ts FROM series ORDER BY source, series_id");
 
   private static final long T0 = Instant.parse("2024-01-01T00:00:00Z").toEpochMilli();
   private static final long V0 = Instant.parse("2024-03-01T00:00:00Z").toEpochMilli();
@@ -107,8 +116,12 @@ class UpsertBatchesPostgresTest {
 
   // ---- inputs: three runs; the third repeats the second ----
 
-  static Observation obs(int i, @org.checkerframework.checker.nullness.qual.Nullable Double value,
-      long vintage, String origin, String locator) {
+  static Observation obs(
+      int i,
+      @org.checkerframework.checker.nullness.qual.Nullable Double value,
+      long vintage,
+      String origin,
+      String locator) {
     return new Observation("src", "S" + (i % 3), T0 + i * HOUR, value, vintage, origin, locator);
   }
 
@@ -116,8 +129,8 @@ class UpsertBatchesPostgresTest {
     List<Observation> out = new ArrayList<>();
     for (int i = 0; i < 600; i++) {
       Double value = i % 7 == 0 ? null : i % 11 == 0 ? 0.0 : i * 0.25;
-      out.add(obs(i, value, i % 5 == 0 ? Observation.UNKNOWN_VINTAGE : V1, "run1.csv",
-          "line " + i));
+      out.add(
+          obs(i, value, i % 5 == 0 ? Observation.UNKNOWN_VINTAGE : V1, "run1.csv", "line " + i));
     }
     return out;
   }
@@ -154,11 +167,24 @@ class UpsertBatchesPostgresTest {
     return out;
   }
 
-  static Aggregate agg(int i, long n, @org.checkerframework.checker.nullness.qual.Nullable Double min,
+  static Aggregate agg(
+      int i,
+      long n,
+      @org.checkerframework.checker.nullness.qual.Nullable Double min,
       @org.checkerframework.checker.nullness.qual.Nullable Double mean) {
-    return new Aggregate("src", "S" + (i % 4), "P1D", T0 + i * DAY, T0 + (i + 1) * DAY, n, 1,
-        n == 0 ? null : min, n == 0 ? null : i + 10.0, n == 0 ? null : mean,
-        n == 0 ? null : i + 1.0, n == 0 ? null : i + 2.0);
+    return new Aggregate(
+        "src",
+        "S" + (i % 4),
+        "P1D",
+        T0 + i * DAY,
+        T0 + (i + 1) * DAY,
+        n,
+        1,
+        n == 0 ? null : min,
+        n == 0 ? null : i + 10.0,
+        n == 0 ? null : mean,
+        n == 0 ? null : i + 1.0,
+        n == 0 ? null : i + 2.0);
   }
 
   static List<Aggregate> aggregatesRun1() {
@@ -193,9 +219,17 @@ class UpsertBatchesPostgresTest {
   }
 
   static Reject reject(int i, String reason) {
-    return new Reject("validate", reason, RawRecord.of("src", "file" + (i % 2) + ".csv",
-        "line " + i, "S" + i, "2024-01-0" + (1 + i % 9), i % 3 == 0 ? "" : "x" + i,
-        i % 4 == 0 ? null : "2024-04-01"));
+    return new Reject(
+        "validate",
+        reason,
+        RawRecord.of(
+            "src",
+            "file" + (i % 2) + ".csv",
+            "line " + i,
+            "S" + i,
+            "2024-01-0" + (1 + i % 9),
+            i % 3 == 0 ? "" : "x" + i,
+            i % 4 == 0 ? null : "2024-04-01"));
   }
 
   static List<Reject> rejectsRun1() {
@@ -217,8 +251,17 @@ class UpsertBatchesPostgresTest {
   static List<SeriesRow> seriesRun1() {
     List<SeriesRow> out = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      out.add(new SeriesRow("src", "S" + i, "Title " + i, "units", i % 2 == 0 ? "D" : null, null,
-          "2024-04-01", T0 + i * DAY, T0 + (i + 30) * DAY));
+      out.add(
+          new SeriesRow(
+              "src",
+              "S" + i,
+              "Title " + i,
+              "units",
+              i % 2 == 0 ? "D" : null,
+              null,
+              "2024-04-01",
+              T0 + i * DAY,
+              T0 + (i + 30) * DAY));
     }
     return out;
   }
@@ -228,20 +271,56 @@ class UpsertBatchesPostgresTest {
     for (int i = 0; i < 14; i++) {
       switch (i >= 10 ? -1 : i % 4) {
         case 0: // identical
-          out.add(new SeriesRow("src", "S" + i, "Title " + i, "units", i % 2 == 0 ? "D" : null,
-              null, "2024-04-01", T0 + i * DAY, T0 + (i + 30) * DAY));
+          out.add(
+              new SeriesRow(
+                  "src",
+                  "S" + i,
+                  "Title " + i,
+                  "units",
+                  i % 2 == 0 ? "D" : null,
+                  null,
+                  "2024-04-01",
+                  T0 + i * DAY,
+                  T0 + (i + 30) * DAY));
           break;
         case 1: // no metadata this time, a narrower span: nothing changes
-          out.add(new SeriesRow("src", "S" + i, null, null, null, null, null,
-              T0 + (i + 1) * DAY, T0 + (i + 29) * DAY));
+          out.add(
+              new SeriesRow(
+                  "src",
+                  "S" + i,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  T0 + (i + 1) * DAY,
+                  T0 + (i + 29) * DAY));
           break;
         case 2: // wider span, new units
-          out.add(new SeriesRow("src", "S" + i, null, "percent", null, "SA", null,
-              T0 + (i - 5) * DAY, T0 + (i + 40) * DAY));
+          out.add(
+              new SeriesRow(
+                  "src",
+                  "S" + i,
+                  null,
+                  "percent",
+                  null,
+                  "SA",
+                  null,
+                  T0 + (i - 5) * DAY,
+                  T0 + (i + 40) * DAY));
           break;
         case 3: // new title, no span
-          out.add(new SeriesRow("src", "S" + i, "Title " + i + " (revised)", null, null, null,
-              "2024-05-01", null, null));
+          out.add(
+              new SeriesRow(
+                  "src",
+                  "S" + i,
+                  "Title " + i + " (revised)",
+                  null,
+                  null,
+                  null,
+                  "2024-05-01",
+                  null,
+                  null));
           break;
         default:
           out.add(new SeriesRow("src", "S" + i, "New " + i, null, "M", null, null, T0, T0 + DAY));
@@ -253,8 +332,9 @@ class UpsertBatchesPostgresTest {
   // ---- loading ----
 
   /** Writes rows in batches with the new loader; no row may be refused. */
-  static <T> void load(WarehouseSpec spec, Table<T> table, boolean allowMerge, List<T> rows,
-      int batch) throws Exception {
+  static <T> void load(
+      WarehouseSpec spec, Table<T> table, boolean allowMerge, List<T> rows, int batch)
+      throws Exception {
     try (BatchWriter<T> w = new BatchWriter<>(spec, table, allowMerge, true)) {
       if (spec.dialect == WarehouseSpec.Dialect.POSTGRES) {
         assertEquals(allowMerge, w.usesMerge(), "PostgreSQL 15+ is expected here");
@@ -294,9 +374,10 @@ class UpsertBatchesPostgresTest {
     try (Connection c = spec.open()) {
       for (int from = 0; from < rows.size(); from += batch) {
         List<T> part = rows.subList(from, Math.min(rows.size(), from + batch));
-        String multi = sql.substring(0, open)
-            + String.join(", ", java.util.Collections.nCopies(part.size(), tuple))
-            + sql.substring(close);
+        String multi =
+            sql.substring(0, open)
+                + String.join(", ", java.util.Collections.nCopies(part.size(), tuple))
+                + sql.substring(close);
         try (PreparedStatement st = c.prepareStatement(multi)) {
           for (int i = 0; i < part.size(); i++) {
             table.bind(st, i * width, part.get(i));
@@ -313,11 +394,10 @@ class UpsertBatchesPostgresTest {
   }
 
   static void loadRun(Loader loader, int run) throws Exception {
-    loader.load(Tables.observations(),
-        run == 1 ? observationsRun1() : observationsRun2());
+    loader.load(Tables.observations(), run == 1 ? observationsRun1() : observationsRun2());
     loader.load(Tables.aggregates(), run == 1 ? aggregatesRun1() : aggregatesRun2());
-    loader.load(Tables.rejects(run == 1 ? "run-1" : "run-2"),
-        run == 1 ? rejectsRun1() : rejectsRun2());
+    loader.load(
+        Tables.rejects(run == 1 ? "run-1" : "run-2"), run == 1 ? rejectsRun1() : rejectsRun2());
     loader.load(Tables.series(), run == 1 ? seriesRun1() : seriesRun2());
   }
 
@@ -334,8 +414,17 @@ class UpsertBatchesPostgresTest {
     Map<String, List<String>> out = new LinkedHashMap<>();
     for (String t : List.of("observations", "aggregates", "rejects", "series")) {
       String keys = String.join(", ", keysOf(t));
-      out.put(t, WarehouseDump.rows(spec, "SELECT " + keys + ", xmin::text, xmax::text,"
-          + " ctid::text FROM " + t + " ORDER BY " + keys));
+      out.put(
+          t,
+          WarehouseDump.rows(
+              spec,
+              "SELECT "
+                  + keys
+                  + ", xmin::text, xmax::text,"
+                  + " ctid::text FROM "
+                  + t
+                  + " ORDER BY "
+                  + keys));
     }
     return out;
   }
@@ -364,36 +453,41 @@ class UpsertBatchesPostgresTest {
     try {
       WarehouseSchema.ensure(duck);
       WarehouseSchema.ensure(duckOld);
-      Loader oldWay = new Loader() {
-        @Override
-        public <T> void load(Table<T> table, List<T> rows) throws SQLException {
-          loadTheOldWay(old, table, rows);
-        }
-      };
-      Loader duckDbOldWay = new Loader() {
-        @Override
-        public <T> void load(Table<T> table, List<T> rows) throws SQLException {
-          loadTheOldDuckDbWay(duckOld, table, rows, 97);
-        }
-      };
-      Loader viaMerge = new Loader() {
-        @Override
-        public <T> void load(Table<T> table, List<T> rows) throws Exception {
-          UpsertBatchesPostgresTest.load(merged, table, true, rows, 97);
-        }
-      };
-      Loader viaOnConflict = new Loader() {
-        @Override
-        public <T> void load(Table<T> table, List<T> rows) throws Exception {
-          UpsertBatchesPostgresTest.load(conflict, table, false, rows, 97);
-        }
-      };
-      Loader intoDuckDb = new Loader() {
-        @Override
-        public <T> void load(Table<T> table, List<T> rows) throws Exception {
-          UpsertBatchesPostgresTest.load(duck, table, true, rows, 97);
-        }
-      };
+      Loader oldWay =
+          new Loader() {
+            @Override
+            public <T> void load(Table<T> table, List<T> rows) throws SQLException {
+              loadTheOldWay(old, table, rows);
+            }
+          };
+      Loader duckDbOldWay =
+          new Loader() {
+            @Override
+            public <T> void load(Table<T> table, List<T> rows) throws SQLException {
+              loadTheOldDuckDbWay(duckOld, table, rows, 97);
+            }
+          };
+      Loader viaMerge =
+          new Loader() {
+            @Override
+            public <T> void load(Table<T> table, List<T> rows) throws Exception {
+              UpsertBatchesPostgresTest.load(merged, table, true, rows, 97);
+            }
+          };
+      Loader viaOnConflict =
+          new Loader() {
+            @Override
+            public <T> void load(Table<T> table, List<T> rows) throws Exception {
+              UpsertBatchesPostgresTest.load(conflict, table, false, rows, 97);
+            }
+          };
+      Loader intoDuckDb =
+          new Loader() {
+            @Override
+            public <T> void load(Table<T> table, List<T> rows) throws Exception {
+              UpsertBatchesPostgresTest.load(duck, table, true, rows, 97);
+            }
+          };
       Map<String, List<String>> mergedAfterRun2 = null;
       Map<String, List<String>> conflictAfterRun2 = null;
       for (int run = 1; run <= 3; run++) {
@@ -406,8 +500,8 @@ class UpsertBatchesPostgresTest {
         assertSameRows(expected, dump(conflict), "ON CONFLICT, run " + run);
         // DuckDB: as before, but for the sign of zeros: DuckDB may or may not keep a -0 that
         // an update brings to a stored 0 (old statement and new alike, from run to run)
-        assertSameRows(signlessZeros(dump(duckOld)), signlessZeros(dump(duck)),
-            "DuckDB, run " + run);
+        assertSameRows(
+            signlessZeros(dump(duckOld)), signlessZeros(dump(duck)), "DuckDB, run " + run);
         if (run == 2) {
           mergedAfterRun2 = tupleVersions(merged);
           conflictAfterRun2 = tupleVersions(conflict);
@@ -418,7 +512,8 @@ class UpsertBatchesPostgresTest {
       assertEquals(stripXmax(conflictAfterRun2), stripXmax(tupleVersions(conflict)));
       for (List<String> rows : tupleVersions(merged).values()) {
         for (String row : rows) {
-          assertTrue(row.split(" \\| ")[row.split(" \\| ").length - 2].equals("0"),
+          assertTrue(
+              row.split(" \\| ")[row.split(" \\| ").length - 2].equals("0"),
               "a row MERGE left alone has no xmax: " + row);
         }
       }
@@ -437,8 +532,8 @@ class UpsertBatchesPostgresTest {
   }
 
   /** Equal dumps; otherwise names the table and the first rows that differ. */
-  static void assertSameRows(Map<String, List<String>> expected, Map<String, List<String>> actual,
-      String what) {
+  static void assertSameRows(
+      Map<String, List<String>> expected, Map<String, List<String>> actual, String what) {
     for (String t : expected.keySet()) {
       List<String> e = expected.get(t);
       List<String> a = actual.get(t);
@@ -446,40 +541,55 @@ class UpsertBatchesPostgresTest {
       missing.removeAll(a);
       List<String> extra = new ArrayList<>(a);
       extra.removeAll(e);
-      assertEquals(List.of(), extra.subList(0, Math.min(5, extra.size())),
-          what + ", " + t + ": rows not expected (expected instead e.g. "
-              + missing.subList(0, Math.min(5, missing.size())) + ")");
+      assertEquals(
+          List.of(),
+          extra.subList(0, Math.min(5, extra.size())),
+          what
+              + ", "
+              + t
+              + ": rows not expected (expected instead e.g. "
+              + missing.subList(0, Math.min(5, missing.size()))
+              + ")");
       assertEquals(e, a, what + ", " + t);
     }
   }
 
   /** The stored row of {@link #obs} number {@code i}. */
   static String observation(WarehouseSpec spec, int i) {
-    List<String> rows = WarehouseDump.rows(spec, "SELECT source, series_id, ts, \"value\","
-        + " vintage, origin, locator FROM observations WHERE series_id = 'S" + (i % 3)
-        + "' AND ts = TIMESTAMPTZ '" + Instant.ofEpochMilli(T0 + i * HOUR) + "'");
+    List<String> rows =
+        WarehouseDump.rows(
+            spec,
+            "SELECT source, series_id, ts, \"value\","
+                + " vintage, origin, locator FROM observations WHERE series_id = 'S"
+                + (i % 3)
+                + "' AND ts = TIMESTAMPTZ '"
+                + Instant.ofEpochMilli(T0 + i * HOUR)
+                + "'");
     assertEquals(1, rows.size());
     return rows.get(0);
   }
 
   private static Map<String, List<String>> signlessZeros(Map<String, List<String>> dump) {
     Map<String, List<String>> out = new LinkedHashMap<>();
-    dump.forEach((t, rows) -> out.put(t, rows.stream()
-        .map(r -> (r + " ").replace(" -0.0 ", " 0.0 ").trim()).toList()));
+    dump.forEach(
+        (t, rows) ->
+            out.put(
+                t, rows.stream().map(r -> (r + " ").replace(" -0.0 ", " 0.0 ").trim()).toList()));
     return out;
   }
 
   private static Map<String, List<String>> stripXmax(Map<String, List<String>> versions) {
     Map<String, List<String>> out = new LinkedHashMap<>();
-    versions.forEach((t, rows) -> {
-      List<String> stripped = new ArrayList<>();
-      for (String r : rows) {
-        String[] f = r.split(" \\| ");
-        f[f.length - 2] = "-";
-        stripped.add(String.join(" | ", f));
-      }
-      out.put(t, stripped);
-    });
+    versions.forEach(
+        (t, rows) -> {
+          List<String> stripped = new ArrayList<>();
+          for (String r : rows) {
+            String[] f = r.split(" \\| ");
+            f[f.length - 2] = "-";
+            stripped.add(String.join(" | ", f));
+          }
+          out.put(t, stripped);
+        });
     return out;
   }
 
@@ -491,8 +601,8 @@ class UpsertBatchesPostgresTest {
       List<Observation> older = new ArrayList<>();
       for (int i = 0; i < 300; i++) {
         newer.add(obs(i, i * 1.0, V2, "new.csv", "line " + i));
-        older.add(obs(i, -1.0, i % 2 == 0 ? V1 : Observation.UNKNOWN_VINTAGE, "old.csv",
-            "line " + i));
+        older.add(
+            obs(i, -1.0, i % 2 == 0 ? V1 : Observation.UNKNOWN_VINTAGE, "old.csv", "line " + i));
       }
       load(spec, Tables.observations(), allowMerge, newer, 50);
       List<String> loaded = WarehouseDump.observations(spec);
@@ -529,27 +639,29 @@ class UpsertBatchesPostgresTest {
         st.executeUpdate();
       }
       AtomicReference<Throwable> failure = new AtomicReference<>();
-      Thread committer = new Thread(() -> {
-        try (Connection watch = spec.open();
-            PreparedStatement blocked = watch.prepareStatement(
-                "SELECT cardinality(pg_blocking_pids(?)) > 0")) {
-          blocked.setInt(1, writerPid);
-          long deadline = System.currentTimeMillis() + 30_000;
-          while (System.currentTimeMillis() < deadline) {
-            try (ResultSet rs = blocked.executeQuery()) {
-              rs.next();
-              if (rs.getBoolean(1)) {
-                break;
-              }
-            }
-            watch.rollback();
-            Thread.sleep(20);
-          }
-          other.commit();
-        } catch (Throwable t) {
-          failure.set(t);
-        }
-      });
+      Thread committer =
+          new Thread(
+              () -> {
+                try (Connection watch = spec.open();
+                    PreparedStatement blocked =
+                        watch.prepareStatement("SELECT cardinality(pg_blocking_pids(?)) > 0")) {
+                  blocked.setInt(1, writerPid);
+                  long deadline = System.currentTimeMillis() + 30_000;
+                  while (System.currentTimeMillis() < deadline) {
+                    try (ResultSet rs = blocked.executeQuery()) {
+                      rs.next();
+                      if (rs.getBoolean(1)) {
+                        break;
+                      }
+                    }
+                    watch.rollback();
+                    Thread.sleep(20);
+                  }
+                  other.commit();
+                } catch (Throwable t) {
+                  failure.set(t);
+                }
+              });
       committer.start();
       Result<Observation> r = w.write(batch);
       committer.join();
@@ -598,8 +710,8 @@ class UpsertBatchesPostgresTest {
     WarehouseSpec duck = new WarehouseSpec("jdbc:duckdb:" + dir.resolve("d.duckdb"), null, null);
     try {
       WarehouseSchema.ensure(duck);
-      List<WarehouseSpec> specs = List.of(freshWarehouse("dup_merge"),
-          freshWarehouse("dup_conflict"), duck);
+      List<WarehouseSpec> specs =
+          List.of(freshWarehouse("dup_merge"), freshWarehouse("dup_conflict"), duck);
       for (int k = 0; k < specs.size(); k++) {
         WarehouseSpec spec = specs.get(k);
         load(spec, Tables.observations(), k != 1, first, 100);
@@ -608,8 +720,10 @@ class UpsertBatchesPostgresTest {
           Result<Observation> r = w.write(batch);
           assertEquals(batch.size(), r.written);
           assertEquals(List.of(), r.failures);
-          assertSameRows(Map.of("observations", expected),
-              Map.of("observations", WarehouseDump.observations(spec)), spec.describe());
+          assertSameRows(
+              Map.of("observations", expected),
+              Map.of("observations", WarehouseDump.observations(spec)),
+              spec.describe());
           assertEquals(1, w.rowByRowBatches, spec.describe());
           assertEquals(0, w.mergeFallbacks);
         }

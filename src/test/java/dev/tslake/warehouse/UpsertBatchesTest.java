@@ -33,17 +33,35 @@ class UpsertBatchesTest {
   private static List<Observation> observations(int n, long vintage) {
     List<Observation> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(new Observation("s", "S" + (i % 3), ts("2024-01-01T00:00:00Z") + i * 60_000L,
-          i % 10 == 0 ? null : i * 1.5, vintage, "file.csv", "line " + i));
+      out.add(
+          new Observation(
+              "s",
+              "S" + (i % 3),
+              ts("2024-01-01T00:00:00Z") + i * 60_000L,
+              i % 10 == 0 ? null : i * 1.5,
+              vintage,
+              "file.csv",
+              "line " + i));
     }
     return out;
   }
 
   private static UpsertBatches<Observation> writer(WarehouseSpec spec) {
-    return UpsertBatches.into(spec, Tables.observations()).withBatchSize(100)
-        .withDeadLetter(f -> new Reject("warehouse", f.reason, RawRecord.of(f.row.source,
-            f.row.origin, f.row.locator, f.row.seriesId, Long.toString(f.row.ts),
-            String.valueOf(f.row.value), null)));
+    return UpsertBatches.into(spec, Tables.observations())
+        .withBatchSize(100)
+        .withDeadLetter(
+            f ->
+                new Reject(
+                    "warehouse",
+                    f.reason,
+                    RawRecord.of(
+                        f.row.source,
+                        f.row.origin,
+                        f.row.locator,
+                        f.row.seriesId,
+                        Long.toString(f.row.ts),
+                        String.valueOf(f.row.value),
+                        null)));
   }
 
   @Test
@@ -52,22 +70,25 @@ class UpsertBatchesTest {
     try {
       WarehouseSchema.ensure(spec);
       long newer = ts("2024-06-01T00:00:00Z");
-      PCollectionTuple out = p.apply(Create.of(observations(1234, newer))
-          .withCoder(Observation.Coder.of())).apply(writer(spec));
+      PCollectionTuple out =
+          p.apply(Create.of(observations(1234, newer)).withCoder(Observation.Coder.of()))
+              .apply(writer(spec));
       PAssert.thatSingleton(out.get(UpsertBatches.WRITTEN).apply(Sum.longsGlobally()))
           .isEqualTo(1234L);
       PAssert.that(out.get(UpsertBatches.FAILED)).empty();
       p.run().waitUntilFinish();
       List<String> first = WarehouseDump.observations(spec);
       assertEquals(1234, first.size());
-      assertEquals(124L, WarehouseDump.count(spec,
-          "SELECT count(*) FROM observations WHERE \"value\" IS NULL"));
+      assertEquals(
+          124L,
+          WarehouseDump.count(spec, "SELECT count(*) FROM observations WHERE \"value\" IS NULL"));
 
       // an older vintage of the same rows must not overwrite what is loaded
       TestPipeline again = TestPipeline.create().enableAbandonedNodeEnforcement(false);
       List<Observation> older = new ArrayList<>();
       for (Observation o : observations(1234, ts("2023-01-01T00:00:00Z"))) {
-        older.add(new Observation(o.source, o.seriesId, o.ts, -1.0, o.vintage, "old.csv", o.locator));
+        older.add(
+            new Observation(o.source, o.seriesId, o.ts, -1.0, o.vintage, "old.csv", o.locator));
       }
       again.apply(Create.of(older).withCoder(Observation.Coder.of())).apply(writer(spec));
       again.run().waitUntilFinish();
@@ -86,21 +107,31 @@ class UpsertBatchesTest {
       WarehouseSchema.ensure(spec);
       List<Observation> rows = observations(250, ts("2024-06-01T00:00:00Z"));
       // PostgreSQL text cannot hold NUL: this one row is refused, its batch-mates must load
-      rows.set(137, new Observation("s", "bad\u0000id", ts("2024-01-01T00:00:00Z"), 1.0,
-          Observation.UNKNOWN_VINTAGE, "file.csv", "line 137"));
-      PCollectionTuple out = p.apply(Create.of(rows).withCoder(Observation.Coder.of()))
-          .apply(writer(spec));
+      rows.set(
+          137,
+          new Observation(
+              "s",
+              "bad\u0000id",
+              ts("2024-01-01T00:00:00Z"),
+              1.0,
+              Observation.UNKNOWN_VINTAGE,
+              "file.csv",
+              "line 137"));
+      PCollectionTuple out =
+          p.apply(Create.of(rows).withCoder(Observation.Coder.of())).apply(writer(spec));
       PAssert.thatSingleton(out.get(UpsertBatches.WRITTEN).apply(Sum.longsGlobally()))
           .isEqualTo(249L);
-      PAssert.that(out.get(UpsertBatches.FAILED)).satisfies(rejects -> {
-        List<Reject> all = new ArrayList<>();
-        rejects.forEach(all::add);
-        assertEquals(1, all.size());
-        assertEquals("line 137", all.get(0).record.locator);
-        assertEquals("warehouse", all.get(0).stage);
-        assertThat(all.get(0).reason, containsString("warehouse refused the row"));
-        return null;
-      });
+      PAssert.that(out.get(UpsertBatches.FAILED))
+          .satisfies(
+              rejects -> {
+                List<Reject> all = new ArrayList<>();
+                rejects.forEach(all::add);
+                assertEquals(1, all.size());
+                assertEquals("line 137", all.get(0).record.locator);
+                assertEquals("warehouse", all.get(0).stage);
+                assertThat(all.get(0).reason, containsString("warehouse refused the row"));
+                return null;
+              });
       p.run().waitUntilFinish();
       assertEquals(249L, WarehouseDump.count(spec, "SELECT count(*) FROM observations"));
     } finally {
@@ -121,10 +152,12 @@ class UpsertBatchesTest {
       WarehouseSchema.ensure(merge);
       WarehouseSchema.ensure(conflict);
       List<Observation> rows = observations(1234, ts("2024-06-01T00:00:00Z"));
-      PCollectionTuple viaMerge = p.apply("Rows", Create.of(rows)
-          .withCoder(Observation.Coder.of())).apply("Merge", writer(merge));
-      PAssert.thatSingleton(viaMerge.get(UpsertBatches.WRITTEN).apply("SumMerge",
-          Sum.longsGlobally())).isEqualTo(1234L);
+      PCollectionTuple viaMerge =
+          p.apply("Rows", Create.of(rows).withCoder(Observation.Coder.of()))
+              .apply("Merge", writer(merge));
+      PAssert.thatSingleton(
+              viaMerge.get(UpsertBatches.WRITTEN).apply("SumMerge", Sum.longsGlobally()))
+          .isEqualTo(1234L);
       p.apply("Again", Create.of(rows).withCoder(Observation.Coder.of()))
           .apply("OnConflict", writer(conflict).withoutMerge());
       p.run().waitUntilFinish();
@@ -132,12 +165,13 @@ class UpsertBatchesTest {
       assertEquals(1234, loaded.size());
       assertEquals(loaded, WarehouseDump.observations(conflict));
 
-      String versions = "SELECT source, series_id, ts, xmin::text, xmax::text, ctid::text"
-          + " FROM observations ORDER BY source, series_id, ts";
+      String versions =
+          "SELECT source, series_id, ts, xmin::text, xmax::text, ctid::text"
+              + " FROM observations ORDER BY source, series_id, ts";
       List<String> before = WarehouseDump.rows(merge, versions);
       TestPipeline again = TestPipeline.create().enableAbandonedNodeEnforcement(false);
-      PCollectionTuple rerun = again.apply(Create.of(rows).withCoder(Observation.Coder.of()))
-          .apply(writer(merge));
+      PCollectionTuple rerun =
+          again.apply(Create.of(rows).withCoder(Observation.Coder.of())).apply(writer(merge));
       // rows accepted, as every run counts them; none rewritten
       PAssert.thatSingleton(rerun.get(UpsertBatches.WRITTEN).apply(Sum.longsGlobally()))
           .isEqualTo(1234L);
@@ -152,16 +186,24 @@ class UpsertBatchesTest {
   @Test
   void mergeUpdatesOnlyWhatTheRuleAllowsAndWhatChanges() {
     String sql = Tables.observations().mergeFromSql("stage");
-    assertThat(sql, containsString("MERGE INTO \"observations\" USING \"stage\" AS \"incoming\""
-        + " ON \"observations\".\"source\" = \"incoming\".\"source\""));
+    assertThat(
+        sql,
+        containsString(
+            "MERGE INTO \"observations\" USING \"stage\" AS \"incoming\""
+                + " ON \"observations\".\"source\" = \"incoming\".\"source\""));
     assertThat(sql, containsString("WHEN MATCHED AND (COALESCE(\"incoming\".\"vintage\""));
-    assertThat(sql, containsString("\"incoming\".\"origin\" IS DISTINCT FROM"
-        + " \"observations\".\"origin\""));
+    assertThat(
+        sql,
+        containsString(
+            "\"incoming\".\"origin\" IS DISTINCT FROM" + " \"observations\".\"origin\""));
     assertThat(sql, containsString("WHEN NOT MATCHED THEN INSERT"));
     // the ON CONFLICT statements carry the same condition
     assertThat(Tables.observations().upsertSql(), containsString(" WHERE (COALESCE(EXCLUDED."));
-    assertThat(Tables.series().upsertFromSql("stage"), containsString("COALESCE(EXCLUDED.\"title\","
-        + " \"series\".\"title\") IS DISTINCT FROM \"series\".\"title\""));
+    assertThat(
+        Tables.series().upsertFromSql("stage"),
+        containsString(
+            "COALESCE(EXCLUDED.\"title\","
+                + " \"series\".\"title\") IS DISTINCT FROM \"series\".\"title\""));
   }
 
   @Test
@@ -169,6 +211,8 @@ class UpsertBatchesTest {
     String sql = Tables.aggregates().upsertSql(2);
     assertThat(sql, containsString("INSERT INTO \"aggregates\""));
     assertThat(sql, containsString("VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?"));
-    assertThat(sql, containsString("ON CONFLICT (\"source\", \"series_id\", \"window\", \"window_start\")"));
+    assertThat(
+        sql,
+        containsString("ON CONFLICT (\"source\", \"series_id\", \"window\", \"window_start\")"));
   }
 }

@@ -22,10 +22,10 @@ import org.postgresql.copy.CopyManager;
 
 /**
  * Load timings of {@link UpsertBatches} on PostgreSQL: one {@link BatchWriter} (what one worker
- * thread of the load does) writes generated observations in batches, with MERGE, with
- * INSERT ... ON CONFLICT, and with the ON CONFLICT statement from before "only if changed", into
- * an empty table, then the same rows again, then all of them with a newer vintage. Also times
- * the COPY into staging alone, payload built whole or streamed in chunks. Not a test:
+ * thread of the load does) writes generated observations in batches, with MERGE, with INSERT ... ON
+ * CONFLICT, and with the ON CONFLICT statement from before "only if changed", into an empty table,
+ * then the same rows again, then all of them with a newer vintage. Also times the COPY into staging
+ * alone, payload built whole or streamed in chunks. Not a test:
  *
  * <pre>
  * mvn -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt \
@@ -34,8 +34,8 @@ import org.postgresql.copy.CopyManager;
  *   dev.tslake.warehouse.UpsertBench 1000000 1000,5000,20000,50000
  * </pre>
  *
- * Args: rows, batch sizes, optional "shuffled" (rows in random order instead of key order).
- * Uses fresh schemas of {@link PostgresSupport#url()} and drops them.
+ * Args: rows, batch sizes, optional "shuffled" (rows in random order instead of key order). Uses
+ * fresh schemas of {@link PostgresSupport#url()} and drops them.
  */
 public final class UpsertBench {
   private static final long T0 = Instant.parse("2000-01-01T00:00:00Z").toEpochMilli();
@@ -51,13 +51,18 @@ public final class UpsertBench {
     }
     boolean shuffled = args.length > 2 && args[2].equals("shuffled");
     List<Observation> data = generate(rows, shuffled);
-    System.out.printf(Locale.ROOT, "%d observations, %s order, PostgreSQL at %s%n", rows,
-        shuffled ? "random" : "key", PostgresSupport.url());
+    System.out.printf(
+        Locale.ROOT,
+        "%d observations, %s order, PostgreSQL at %s%n",
+        rows,
+        shuffled ? "random" : "key",
+        PostgresSupport.url());
 
     List<Observation> newer = new ArrayList<>(data.size());
     for (Observation o : data) {
-      newer.add(new Observation(o.source, o.seriesId, o.ts, o.value, o.vintage + 86_400_000L,
-          o.origin, o.locator));
+      newer.add(
+          new Observation(
+              o.source, o.seriesId, o.ts, o.value, o.vintage + 86_400_000L, o.origin, o.locator));
     }
     // warm-up: JIT, connection, catalog caches
     load(Mode.MERGE, data.subList(0, Math.min(rows, 100_000)), null, 5000, false);
@@ -76,15 +81,23 @@ public final class UpsertBench {
           best[1] = r[1];
         }
       }
-      System.out.printf(Locale.ROOT, "%6d  %19.0f %9.0f | %14.0f %9.0f%n", batch, whole[0],
-          whole[1], chunked[0], chunked[1]);
+      System.out.printf(
+          Locale.ROOT,
+          "%6d  %19.0f %9.0f | %14.0f %9.0f%n",
+          batch,
+          whole[0],
+          whole[1],
+          chunked[0],
+          chunked[1]);
     }
 
     System.out.println();
-    System.out.println("rows/s and WAL MB (cluster-wide) of: a load into the empty table; the same"
-        + " rows again (and how many rows that rewrote); all rows again with a newer vintage");
-    System.out.println("statement            batch |   empty   WAL |   rerun   WAL rewritten |"
-        + "   newer   WAL");
+    System.out.println(
+        "rows/s and WAL MB (cluster-wide) of: a load into the empty table; the same"
+            + " rows again (and how many rows that rewrote); all rows again with a newer vintage");
+    System.out.println(
+        "statement            batch |   empty   WAL |   rerun   WAL rewritten |"
+            + "   newer   WAL");
     for (int batch : batchSizes) {
       for (Mode mode : Mode.values()) {
         load(mode, data, newer, batch, true);
@@ -138,9 +151,15 @@ public final class UpsertBench {
     for (int i = 0; i < rows; i++) {
       int s = i / 1000;
       int t = i % 1000;
-      out.add(new Observation("bench", String.format(Locale.ROOT, "SERIES%05d", s % series),
-          T0 + t * 86_400_000L, i % 50 == 0 ? null : i * 0.125, VINTAGE, "bench/file" + s + ".csv",
-          "line " + (t + 2)));
+      out.add(
+          new Observation(
+              "bench",
+              String.format(Locale.ROOT, "SERIES%05d", s % series),
+              T0 + t * 86_400_000L,
+              i % 50 == 0 ? null : i * 0.125,
+              VINTAGE,
+              "bench/file" + s + ".csv",
+              "line " + (t + 2)));
     }
     if (shuffled) {
       Collections.shuffle(out, new Random(42));
@@ -152,8 +171,9 @@ public final class UpsertBench {
    * Loads into a fresh schema, the same rows again, then (if given) the newer vintage; prints a
    * result line if asked.
    */
-  static void load(Mode mode, List<Observation> data, List<Observation> newer, int batch,
-      boolean print) throws Exception {
+  static void load(
+      Mode mode, List<Observation> data, List<Observation> newer, int batch, boolean print)
+      throws Exception {
     try (PostgresSupport.TestSchema schema = PostgresSupport.freshSchema("bench")) {
       WarehouseSpec spec =
           new WarehouseSpec(schema.url(), PostgresSupport.user(), PostgresSupport.password());
@@ -170,17 +190,25 @@ public final class UpsertBench {
         double changed = newer == null ? 0 : timeLoad(spec, mode, newer, batch);
         long wal3 = walLsn(probe);
         if (print) {
-          System.out.printf(Locale.ROOT,
-              "%-17s %8d | %7.0f %5.0f | %7.0f %5.0f %9d | %7.0f %5.0f%n", mode, batch, empty,
-              (wal1 - wal0) / 1e6, rerun, (wal2 - wal1) / 1e6, rewritten, changed,
+          System.out.printf(
+              Locale.ROOT,
+              "%-17s %8d | %7.0f %5.0f | %7.0f %5.0f %9d | %7.0f %5.0f%n",
+              mode,
+              batch,
+              empty,
+              (wal1 - wal0) / 1e6,
+              rerun,
+              (wal2 - wal1) / 1e6,
+              rewritten,
+              changed,
               (wal3 - wal2) / 1e6);
         }
       }
     }
   }
 
-  private static double timeLoad(WarehouseSpec spec, Mode mode, List<Observation> data,
-      int batch) throws Exception {
+  private static double timeLoad(WarehouseSpec spec, Mode mode, List<Observation> data, int batch)
+      throws Exception {
     long start = System.nanoTime();
     boolean merge = mode == Mode.MERGE;
     try (BatchWriter<Observation> w = new BatchWriter<>(spec, mode.table(), merge, false)) {
@@ -196,30 +224,32 @@ public final class UpsertBench {
 
   private static long walLsn(Connection c) throws SQLException {
     try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(
-            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")) {
+        ResultSet rs =
+            st.executeQuery("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")) {
       rs.next();
       return rs.getLong(1);
     }
   }
 
   /**
-   * Without a bound: the newest xmin in the table. With one: how many rows have a newer xmin,
-   * i.e. were rewritten since.
+   * Without a bound: the newest xmin in the table. With one: how many rows have a newer xmin, i.e.
+   * were rewritten since.
    */
   private static long newestXmin(Connection c, long after) throws SQLException {
-    String sql = after == Long.MIN_VALUE
-        ? "SELECT max(xmin::text::bigint) FROM observations"
-        : "SELECT count(*) FROM observations WHERE xmin::text::bigint > " + after;
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    String sql =
+        after == Long.MIN_VALUE
+            ? "SELECT max(xmin::text::bigint) FROM observations"
+            : "SELECT count(*) FROM observations WHERE xmin::text::bigint > " + after;
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
   }
 
   /**
-   * COPY alone, batch by batch into a temporary table emptied at commit: rows/s and MB allocated
-   * by this thread.
+   * COPY alone, batch by batch into a temporary table emptied at commit: rows/s and MB allocated by
+   * this thread.
    */
   static double[] copyOnly(List<Observation> data, int batch, boolean chunked) throws Exception {
     Table<Observation> table = Tables.observations();
@@ -233,8 +263,10 @@ public final class UpsertBench {
           st.execute("CREATE TEMP TABLE stage (LIKE observations) ON COMMIT DELETE ROWS");
         }
         c.commit();
-        String sql = "COPY stage (" + String.join(", ", table.columns().stream()
-            .map(Table::q).toList()) + ") FROM STDIN (FORMAT csv)";
+        String sql =
+            "COPY stage ("
+                + String.join(", ", table.columns().stream().map(Table::q).toList())
+                + ") FROM STDIN (FORMAT csv)";
         CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
         StringBuilder chunk = new StringBuilder(UpsertBatches.COPY_CHUNK + 4096);
         long alloc0 = threads.getThreadAllocatedBytes(Thread.currentThread().getId());

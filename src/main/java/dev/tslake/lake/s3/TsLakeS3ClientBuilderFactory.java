@@ -12,17 +12,17 @@ import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
- * The S3 client Beam's {@code S3FileSystem} uses for the lake ({@code
- * --s3ClientFactoryClass}, set by {@link dev.tslake.lake.S3Lake}): Beam's default client (region,
- * endpoint, credentials, HTTP settings from {@link S3Options}) plus
+ * The S3 client Beam's {@code S3FileSystem} uses for the lake ({@code --s3ClientFactoryClass}, set
+ * by {@link dev.tslake.lake.S3Lake}): Beam's default client (region, endpoint, credentials, HTTP
+ * settings from {@link S3Options}) plus
  *
  * <ul>
- *   <li>path-style access when {@code --s3PathStyle=true} (S3-compatible servers such as S3Proxy
- *       or MinIO on a bare host:port cannot serve virtual-hosted bucket names);
- *   <li>no {@code x-amz-server-side-encryption-bucket-key-enabled: false} header: Beam sends it
- *       on every multipart upload (every lake file is one), and S3Proxy answers 501 Not
- *       Implemented to it. Without the header S3 applies the bucket's own setting; with
- *       {@code --bucketKeyEnabled=true} the header is kept.
+ *   <li>path-style access when {@code --s3PathStyle=true} (S3-compatible servers such as S3Proxy or
+ *       MinIO on a bare host:port cannot serve virtual-hosted bucket names);
+ *   <li>no {@code x-amz-server-side-encryption-bucket-key-enabled: false} header: Beam sends it on
+ *       every multipart upload (every lake file is one), and S3Proxy answers 501 Not Implemented to
+ *       it. Without the header S3 applies the bucket's own setting; with {@code
+ *       --bucketKeyEnabled=true} the header is kept.
  * </ul>
  *
  * <p>Workers instantiate it by class name from the pipeline options, so it holds no state.
@@ -36,8 +36,8 @@ public class TsLakeS3ClientBuilderFactory implements S3ClientBuilderFactory {
     boolean pathStyle = options.as(TsLakeOptions.class).getS3PathStyle();
     builder.forcePathStyle(pathStyle);
     ClientOverrideConfiguration current = builder.overrideConfiguration();
-    ClientOverrideConfiguration.Builder override = current == null
-        ? ClientOverrideConfiguration.builder() : current.toBuilder();
+    ClientOverrideConfiguration.Builder override =
+        current == null ? ClientOverrideConfiguration.builder() : current.toBuilder();
     builder.overrideConfiguration(
         override.addExecutionInterceptor(new DropFalseBucketKeyHeader()).build());
     return builder;
@@ -46,10 +46,11 @@ public class TsLakeS3ClientBuilderFactory implements S3ClientBuilderFactory {
   /** Removes {@value #BUCKET_KEY_HEADER} when it says {@code false} (before signing). */
   static final class DropFalseBucketKeyHeader implements ExecutionInterceptor {
     @Override
-    public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context,
-        ExecutionAttributes attributes) {
+    public SdkHttpRequest modifyHttpRequest(
+        Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
       SdkHttpRequest request = context.httpRequest();
-      return request.firstMatchingHeader(BUCKET_KEY_HEADER)
+      return request
+          .firstMatchingHeader(BUCKET_KEY_HEADER)
           .filter(v -> v.equalsIgnoreCase("false"))
           .map(v -> request.toBuilder().removeHeader(BUCKET_KEY_HEADER).build())
           .orElse(request);

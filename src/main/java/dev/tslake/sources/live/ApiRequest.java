@@ -4,8 +4,8 @@ import java.io.Serializable;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * One thing to fetch for a live source. The URL carries no secret: the fetcher adds the API
- * key when it sends, so keys never travel through the graph's shuffles.
+ * One thing to fetch for a live source. The URL carries no secret: the fetcher adds the API key
+ * when it sends, so keys never travel through the graph's shuffles.
  */
 public final class ApiRequest implements Serializable {
   public enum Kind {
@@ -20,6 +20,7 @@ public final class ApiRequest implements Serializable {
   public final String source;
   public final Kind kind;
   public final String url;
+
   /** Series id a parser needs but the payload does not carry (FRED observations). */
   public final @Nullable String seriesIdHint;
 

@@ -22,10 +22,20 @@ public final class ApiSettings implements Serializable {
   public final long backoffMillis;
   public final boolean failOnSourceError;
 
-  public ApiSettings(String fredBaseUrl, @Nullable String fredApiKey, String alphaVantageBaseUrl,
-      @Nullable String alphaVantageApiKey, String censusBaseUrl, @Nullable String censusApiKey,
-      String edgarBaseUrl, @Nullable String edgarUserAgent, String coindeskBaseUrl,
-      int timeoutMillis, int maxAttempts, long backoffMillis, boolean failOnSourceError) {
+  public ApiSettings(
+      String fredBaseUrl,
+      @Nullable String fredApiKey,
+      String alphaVantageBaseUrl,
+      @Nullable String alphaVantageApiKey,
+      String censusBaseUrl,
+      @Nullable String censusApiKey,
+      String edgarBaseUrl,
+      @Nullable String edgarUserAgent,
+      String coindeskBaseUrl,
+      int timeoutMillis,
+      int maxAttempts,
+      long backoffMillis,
+      boolean failOnSourceError) {
     this.fredBaseUrl = trimSlash(fredBaseUrl);
     this.fredApiKey = blankToNull(fredApiKey);
     this.alphaVantageBaseUrl = trimSlash(alphaVantageBaseUrl);
@@ -57,18 +67,24 @@ public final class ApiSettings implements Serializable {
   public void checkCanFetch(SourceConfig source) {
     String where = "source '" + source.name + "'";
     if (source.type == SourceType.FRED && fredApiKey == null) {
-      throw new IllegalArgumentException(where + " fetches from FRED, which needs an API key:"
-          + " --fredApiKey or the FRED_API_KEY environment variable");
+      throw new IllegalArgumentException(
+          where
+              + " fetches from FRED, which needs an API key:"
+              + " --fredApiKey or the FRED_API_KEY environment variable");
     }
     if (source.type == SourceType.ALPHAVANTAGE && alphaVantageApiKey == null) {
-      throw new IllegalArgumentException(where + " fetches from Alpha Vantage, which needs an API"
-          + " key: --alphaVantageApiKey or the ALPHAVANTAGE_API_KEY environment variable");
+      throw new IllegalArgumentException(
+          where
+              + " fetches from Alpha Vantage, which needs an API"
+              + " key: --alphaVantageApiKey or the ALPHAVANTAGE_API_KEY environment variable");
     }
     if (source.type == SourceType.EDGAR
         && (edgarUserAgent == null || !edgarUserAgent.contains("@"))) {
-      throw new IllegalArgumentException(where + " fetches from SEC EDGAR, which requires a"
-          + " User-Agent naming you and a contact e-mail (SEC fair access policy):"
-          + " --edgarUserAgent=\"Your Company admin@example.com\"");
+      throw new IllegalArgumentException(
+          where
+              + " fetches from SEC EDGAR, which requires a"
+              + " User-Agent naming you and a contact e-mail (SEC fair access policy):"
+              + " --edgarUserAgent=\"Your Company admin@example.com\"");
     }
   }
 }

@@ -44,16 +44,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live sources box: fetches every planned request over HTTP and parses the answers with
- * the same payload parsers that read recorded files, producing the same raw records (origin =
- * the request URL, secrets removed).
+ * The live sources box: fetches every planned request over HTTP and parses the answers with the
+ * same payload parsers that read recorded files, producing the same raw records (origin = the
+ * request URL, secrets removed).
  *
  * <p>Rate limits hold for the whole run: all requests of a source are one group, fetched by one
  * worker through one {@link RateLimiter} (at most {@code maxRequestsPerSecond} starts per second
  * and {@code maxConcurrentRequests} in flight). Different sources fetch in parallel on different
- * workers. A request that fails for good becomes a rejected record with the URL (secrets
- * removed), status and reason, and the run goes on; with {@code --failOnSourceError} it fails
- * the run instead.
+ * workers. A request that fails for good becomes a rejected record with the URL (secrets removed),
+ * status and reason, and the run goes on; with {@code --failOnSourceError} it fails the run
+ * instead.
  */
 public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
   private static final Logger LOG = LoggerFactory.getLogger(FetchSources.class);
@@ -75,15 +75,20 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
 
   @Override
   public PCollectionTuple expand(PBegin begin) {
-    PCollectionTuple out = begin
-        .apply("PlannedRequests",
-            Create.of(requests).withCoder(SerializableCoder.of(ApiRequest.class)))
-        .apply("BySource", WithKeys.of((ApiRequest r) -> r.source)
-            .withKeyType(TypeDescriptors.strings()))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(ApiRequest.class)))
-        .apply("OneFetcherPerSource", GroupByKey.create())
-        .apply("Fetch", ParDo.of(new FetchFn(config, api))
-            .withOutputTags(ReadSources.RAW, TupleTagList.of(ReadSources.SERIES)));
+    PCollectionTuple out =
+        begin
+            .apply(
+                "PlannedRequests",
+                Create.of(requests).withCoder(SerializableCoder.of(ApiRequest.class)))
+            .apply(
+                "BySource",
+                WithKeys.of((ApiRequest r) -> r.source).withKeyType(TypeDescriptors.strings()))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(ApiRequest.class)))
+            .apply("OneFetcherPerSource", GroupByKey.create())
+            .apply(
+                "Fetch",
+                ParDo.of(new FetchFn(config, api))
+                    .withOutputTags(ReadSources.RAW, TupleTagList.of(ReadSources.SERIES)));
     out.get(ReadSources.RAW).setCoder(RawRecord.Coder.of());
     out.get(ReadSources.SERIES).setCoder(SeriesInfo.Coder.of());
     return out;
@@ -140,10 +145,14 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
     public void process(@Element KV<String, Iterable<ApiRequest>> group, MultiOutputReceiver out)
         throws Exception {
       SourceConfig source = config.source(group.getKey());
-      double rate = source.maxRequestsPerSecond != null
-          ? source.maxRequestsPerSecond : defaultRate(source.type);
-      int concurrency = source.maxConcurrentRequests != null
-          ? source.maxConcurrentRequests : defaultConcurrency(source.type);
+      double rate =
+          source.maxRequestsPerSecond != null
+              ? source.maxRequestsPerSecond
+              : defaultRate(source.type);
+      int concurrency =
+          source.maxConcurrentRequests != null
+              ? source.maxConcurrentRequests
+              : defaultConcurrency(source.type);
       RateLimiter limiter = new RateLimiter(rate, concurrency);
       HttpFetcher fetcher = new HttpFetcher(client, api);
       ExecutorService pool = Executors.newFixedThreadPool(concurrency);
@@ -158,12 +167,17 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
           try {
             fetched = f.get();
           } catch (ExecutionException e) {
-            throw new IllegalStateException("source '" + source.name + "': "
-                + secrets.redact(String.valueOf(e.getCause())), null);
+            throw new IllegalStateException(
+                "source '" + source.name + "': " + secrets.redact(String.valueOf(e.getCause())),
+                null);
           }
           if (fetched.failure != null && api.failOnSourceError) {
-            throw new IllegalStateException("source '" + source.name + "' failed and"
-                + " --failOnSourceError is set: " + fetched.failure);
+            throw new IllegalStateException(
+                "source '"
+                    + source.name
+                    + "' failed and"
+                    + " --failOnSourceError is set: "
+                    + fetched.failure);
           }
           fetched.records.forEach(out.get(ReadSources.RAW)::output);
           fetched.series.forEach(out.get(ReadSources.SERIES)::output);
@@ -191,8 +205,9 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
       }
     }
 
-    private Fetched fetch(SourceConfig source, ApiRequest r, HttpFetcher fetcher,
-        RateLimiter limiter) throws InterruptedException, IOException {
+    private Fetched fetch(
+        SourceConfig source, ApiRequest r, HttpFetcher fetcher, RateLimiter limiter)
+        throws InterruptedException, IOException {
       Fetched out = new Fetched();
       Map<String, String> headers = new HashMap<>();
       if (r.kind == ApiRequest.Kind.EDGAR) {
@@ -200,8 +215,10 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
       } else {
         headers.put("User-Agent", "tslake (https://github.com/tslake)");
       }
-      Predicate<String> throttled = r.kind == ApiRequest.Kind.ALPHAVANTAGE
-          ? FetchSources::isAlphaVantageThrottle : body -> false;
+      Predicate<String> throttled =
+          r.kind == ApiRequest.Kind.ALPHAVANTAGE
+              ? FetchSources::isAlphaVantageThrottle
+              : body -> false;
       if (r.kind != ApiRequest.Kind.FRED_OBSERVATIONS) {
         fetchOne(source, r, r.url, fetcher, limiter, headers, throttled, out);
         return out;
@@ -225,18 +242,30 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
     }
 
     /** Fetches and parses one URL; returns the parsed JSON head when the body was JSON. */
-    private JsonNode fetchOne(SourceConfig source, ApiRequest r, String url, HttpFetcher fetcher,
-        RateLimiter limiter, Map<String, String> headers, Predicate<String> throttled,
-        Fetched out) throws InterruptedException, IOException {
+    private JsonNode fetchOne(
+        SourceConfig source,
+        ApiRequest r,
+        String url,
+        HttpFetcher fetcher,
+        RateLimiter limiter,
+        Map<String, String> headers,
+        Predicate<String> throttled,
+        Fetched out)
+        throws InterruptedException, IOException {
       String shown = secrets.redact(url);
-      HttpFetcher.Result result =
-          fetcher.get(withKey(r.kind, url), headers, limiter, throttled);
+      HttpFetcher.Result result = fetcher.get(withKey(r.kind, url), headers, limiter, throttled);
       if (!result.ok()) {
         String reason = secrets.redact(result.failure);
         out.failure = reason;
         LOG.warn("source '{}': {}", source.name, reason);
-        out.record(RawRecord.unparseable(source.name, shown, "request", r.seriesIdHint,
-            "request failed: " + reason, secrets.redact(RawRecord.excerpt(result.body))));
+        out.record(
+            RawRecord.unparseable(
+                source.name,
+                shown,
+                "request",
+                r.seriesIdHint,
+                "request failed: " + reason,
+                secrets.redact(RawRecord.excerpt(result.body))));
         return null;
       }
       PayloadContext ctx = new PayloadContext(source, shown, r.seriesIdHint, null);
@@ -272,8 +301,14 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
           key = null;
           param = null;
       }
-      String full = key == null ? url : url + (url.contains("?") ? "&" : "?") + param + "="
-          + java.net.URLEncoder.encode(key, java.nio.charset.StandardCharsets.UTF_8);
+      String full =
+          key == null
+              ? url
+              : url
+                  + (url.contains("?") ? "&" : "?")
+                  + param
+                  + "="
+                  + java.net.URLEncoder.encode(key, java.nio.charset.StandardCharsets.UTF_8);
       return URI.create(full);
     }
   }
@@ -287,7 +322,9 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
     }
     try {
       JsonNode n = MAPPER.readTree(body);
-      return n != null && n.isObject() && (n.has("Note") || n.has("Information"))
+      return n != null
+          && n.isObject()
+          && (n.has("Note") || n.has("Information"))
           && !n.has("Meta Data");
     } catch (IOException e) {
       return false;

@@ -20,11 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * GET with retries: 429, 5xx, connection errors and timeouts are retried with exponential
- * backoff and jitter, honouring {@code Retry-After}; an API's "slow down" answered with
- * 200 (Alpha Vantage's {@code Note}) is retried the same way. Every attempt goes through the
- * source's {@link RateLimiter}. Whatever fails for good comes back as a {@link Result} with the
- * reason; nothing here throws for a bad response, and nothing here prints a secret.
+ * GET with retries: 429, 5xx, connection errors and timeouts are retried with exponential backoff
+ * and jitter, honouring {@code Retry-After}; an API's "slow down" answered with 200 (Alpha
+ * Vantage's {@code Note}) is retried the same way. Every attempt goes through the source's {@link
+ * RateLimiter}. Whatever fails for good comes back as a {@link Result} with the reason; nothing
+ * here throws for a bad response, and nothing here prints a secret.
  */
 public final class HttpFetcher {
   private static final Logger LOG = LoggerFactory.getLogger(HttpFetcher.class);
@@ -81,19 +81,22 @@ public final class HttpFetcher {
   }
 
   /**
-   * Fetches {@code uri} (which may hold secrets; only its redacted form is ever shown).
-   * {@code throttled} recognises a 200 answer that really means "slow down".
+   * Fetches {@code uri} (which may hold secrets; only its redacted form is ever shown). {@code
+   * throttled} recognises a 200 answer that really means "slow down".
    */
-  public Result get(URI uri, Map<String, String> headers, RateLimiter limiter,
-      Predicate<String> throttled) throws InterruptedException {
+  public Result get(
+      URI uri, Map<String, String> headers, RateLimiter limiter, Predicate<String> throttled)
+      throws InterruptedException {
     String shown = secrets.redact(uri.toString());
     String lastProblem = null;
     int lastStatus = 0;
     for (int attempt = 1; attempt <= settings.maxAttempts; attempt++) {
       long retryAfter = -1;
-      HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET()
-          .timeout(Duration.ofMillis(settings.timeoutMillis))
-          .header("Accept", "application/json, text/csv;q=0.9, */*;q=0.5");
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(uri)
+              .GET()
+              .timeout(Duration.ofMillis(settings.timeoutMillis))
+              .header("Accept", "application/json, text/csv;q=0.9, */*;q=0.5");
       headers.forEach(request::header);
       limiter.acquire();
       HttpResponse<byte[]> response;
@@ -105,8 +108,12 @@ public final class HttpFetcher {
         lastStatus = 0;
         response = null;
       } catch (IOException e) {
-        lastProblem = "connection failed: " + secrets.redact(String.valueOf(e.getMessage()))
-            + " (" + e.getClass().getSimpleName() + ")";
+        lastProblem =
+            "connection failed: "
+                + secrets.redact(String.valueOf(e.getMessage()))
+                + " ("
+                + e.getClass().getSimpleName()
+                + ")";
         lastStatus = 0;
         response = null;
       } finally {
@@ -126,8 +133,8 @@ public final class HttpFetcher {
         } else {
           // 4xx other than 429: asking again will not help
           failures.incrementAndGet();
-          return new Result(body, status, attempt,
-              "HTTP " + status + " for " + shown + excerpt(body));
+          return new Result(
+              body, status, attempt, "HTTP " + status + " for " + shown + excerpt(body));
         }
       }
       if (attempt == settings.maxAttempts) {
@@ -135,18 +142,27 @@ public final class HttpFetcher {
       }
       retries.incrementAndGet();
       long wait = retryAfter >= 0 ? retryAfter : backoff(attempt);
-      LOG.warn("{}: {}; retry {} of {} in {} ms", shown, lastProblem, attempt,
-          settings.maxAttempts - 1, wait);
+      LOG.warn(
+          "{}: {}; retry {} of {} in {} ms",
+          shown,
+          lastProblem,
+          attempt,
+          settings.maxAttempts - 1,
+          wait);
       Thread.sleep(wait);
     }
     failures.incrementAndGet();
-    return new Result(null, lastStatus, settings.maxAttempts, "gave up after "
-        + settings.maxAttempts + " attempts for " + shown + ": " + lastProblem);
+    return new Result(
+        null,
+        lastStatus,
+        settings.maxAttempts,
+        "gave up after " + settings.maxAttempts + " attempts for " + shown + ": " + lastProblem);
   }
 
   /** Exponential backoff with jitter: uniform in [d/2, d] for d = base * 2^(attempt-1), capped. */
   long backoff(int attempt) {
-    long ceiling = Math.min(MAX_BACKOFF_MILLIS, settings.backoffMillis << Math.min(attempt - 1, 20));
+    long ceiling =
+        Math.min(MAX_BACKOFF_MILLIS, settings.backoffMillis << Math.min(attempt - 1, 20));
     return ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
   }
 
@@ -159,8 +175,11 @@ public final class HttpFetcher {
       return Math.min(MAX_RETRY_AFTER_MILLIS, Math.max(0, Long.parseLong(value.trim()) * 1000));
     } catch (NumberFormatException e) {
       try {
-        long millis = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME)
-            .toInstant().toEpochMilli() - System.currentTimeMillis();
+        long millis =
+            ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME)
+                    .toInstant()
+                    .toEpochMilli()
+                - System.currentTimeMillis();
         return Math.min(MAX_RETRY_AFTER_MILLIS, Math.max(0, millis));
       } catch (RuntimeException ignored) {
         return -1;
@@ -173,6 +192,7 @@ public final class HttpFetcher {
       return "";
     }
     String oneLine = body.replaceAll("\\s+", " ").trim();
-    return ": " + secrets.redact(oneLine.length() > 200 ? oneLine.substring(0, 200) + "..." : oneLine);
+    return ": "
+        + secrets.redact(oneLine.length() > 200 ? oneLine.substring(0, 200) + "..." : oneLine);
   }
 }

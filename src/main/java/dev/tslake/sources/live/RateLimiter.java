@@ -3,9 +3,9 @@ package dev.tslake.sources.live;
 import java.util.concurrent.Semaphore;
 
 /**
- * At most {@code maxConcurrent} requests in flight and at most {@code perSecond} request starts
- * per second, evenly spaced. One instance serves all of a source's requests in a run (they are
- * one group in the graph), so the limits hold for the run, not per thread.
+ * At most {@code maxConcurrent} requests in flight and at most {@code perSecond} request starts per
+ * second, evenly spaced. One instance serves all of a source's requests in a run (they are one
+ * group in the graph), so the limits hold for the run, not per thread.
  */
 public final class RateLimiter {
   private final Semaphore inFlight;

@@ -18,11 +18,14 @@ public final class RequestPlanner {
   private RequestPlanner() {}
 
   /**
-   * @param newestLoaded per "source\0series", the newest observation date already in the
-   *     warehouse; FRED fetches start the day after it unless config says observationStart.
+   * @param newestLoaded per "source\0series", the newest observation date already in the warehouse;
+   *     FRED fetches start the day after it unless config says observationStart.
    */
-  public static List<ApiRequest> plan(PipelineConfig config, ApiSettings api,
-      Map<String, LocalDate> newestLoaded, boolean fullRefetch) {
+  public static List<ApiRequest> plan(
+      PipelineConfig config,
+      ApiSettings api,
+      Map<String, LocalDate> newestLoaded,
+      boolean fullRefetch) {
     List<ApiRequest> out = new ArrayList<>();
     for (SourceConfig s : config.sources) {
       if (!s.isLive()) {
@@ -31,61 +34,102 @@ public final class RequestPlanner {
       switch (s.type) {
         case FRED:
           for (String id : s.series) {
-            out.add(new ApiRequest(s.name, ApiRequest.Kind.FRED_SERIES,
-                api.fredBaseUrl + "/fred/series?series_id=" + enc(id) + "&file_type=json", id));
+            out.add(
+                new ApiRequest(
+                    s.name,
+                    ApiRequest.Kind.FRED_SERIES,
+                    api.fredBaseUrl + "/fred/series?series_id=" + enc(id) + "&file_type=json",
+                    id));
             String start = s.observationStart;
             LocalDate newest = newestLoaded.get(s.name + '\u0000' + id);
             if (start == null && newest != null && !fullRefetch) {
               start = newest.plusDays(1).toString();
             }
-            out.add(new ApiRequest(s.name, ApiRequest.Kind.FRED_OBSERVATIONS,
-                api.fredBaseUrl + "/fred/series/observations?series_id=" + enc(id)
-                    + "&file_type=json" + (start == null ? "" : "&observation_start=" + start),
-                id));
+            out.add(
+                new ApiRequest(
+                    s.name,
+                    ApiRequest.Kind.FRED_OBSERVATIONS,
+                    api.fredBaseUrl
+                        + "/fred/series/observations?series_id="
+                        + enc(id)
+                        + "&file_type=json"
+                        + (start == null ? "" : "&observation_start=" + start),
+                    id));
           }
           break;
         case ALPHAVANTAGE:
           for (String symbol : s.symbols) {
-            out.add(new ApiRequest(s.name, ApiRequest.Kind.ALPHAVANTAGE,
-                api.alphaVantageBaseUrl + "/query?function=" + enc(s.function) + "&symbol="
-                    + enc(symbol) + "&outputsize=" + enc(s.outputSize) + "&datatype=json", null));
+            out.add(
+                new ApiRequest(
+                    s.name,
+                    ApiRequest.Kind.ALPHAVANTAGE,
+                    api.alphaVantageBaseUrl
+                        + "/query?function="
+                        + enc(s.function)
+                        + "&symbol="
+                        + enc(symbol)
+                        + "&outputsize="
+                        + enc(s.outputSize)
+                        + "&datatype=json",
+                    null));
           }
           break;
-        case CENSUS: {
-          StringBuilder url = new StringBuilder(api.censusBaseUrl).append("/data/")
-              .append(s.dataset.replaceAll("^/+", "")).append("?get=")
-              .append(enc(String.join(",", s.get)));
-          if (s.forGeography != null) {
-            url.append("&for=").append(enc(s.forGeography));
+        case CENSUS:
+          {
+            StringBuilder url =
+                new StringBuilder(api.censusBaseUrl)
+                    .append("/data/")
+                    .append(s.dataset.replaceAll("^/+", ""))
+                    .append("?get=")
+                    .append(enc(String.join(",", s.get)));
+            if (s.forGeography != null) {
+              url.append("&for=").append(enc(s.forGeography));
+            }
+            if (s.inGeography != null) {
+              url.append("&in=").append(enc(s.inGeography));
+            }
+            s.predicates.forEach(
+                (k, v) -> url.append('&').append(enc(k)).append('=').append(enc(v)));
+            out.add(new ApiRequest(s.name, ApiRequest.Kind.CENSUS, url.toString(), null));
+            break;
           }
-          if (s.inGeography != null) {
-            url.append("&in=").append(enc(s.inGeography));
-          }
-          s.predicates.forEach((k, v) -> url.append('&').append(enc(k)).append('=').append(enc(v)));
-          out.add(new ApiRequest(s.name, ApiRequest.Kind.CENSUS, url.toString(), null));
-          break;
-        }
         case EDGAR:
           for (String cik : s.ciks) {
             String cik10 = cik10(cik);
             if (s.concepts.isEmpty()) {
-              out.add(new ApiRequest(s.name, ApiRequest.Kind.EDGAR,
-                  api.edgarBaseUrl + "/api/xbrl/companyfacts/CIK" + cik10 + ".json", null));
+              out.add(
+                  new ApiRequest(
+                      s.name,
+                      ApiRequest.Kind.EDGAR,
+                      api.edgarBaseUrl + "/api/xbrl/companyfacts/CIK" + cik10 + ".json",
+                      null));
             }
             for (String concept : s.concepts) {
-              out.add(new ApiRequest(s.name, ApiRequest.Kind.EDGAR,
-                  api.edgarBaseUrl + "/api/xbrl/companyconcept/CIK" + cik10 + "/" + concept
-                      + ".json", null));
+              out.add(
+                  new ApiRequest(
+                      s.name,
+                      ApiRequest.Kind.EDGAR,
+                      api.edgarBaseUrl
+                          + "/api/xbrl/companyconcept/CIK"
+                          + cik10
+                          + "/"
+                          + concept
+                          + ".json",
+                      null));
             }
           }
           break;
         case COINDESK:
-          out.add(new ApiRequest(s.name, ApiRequest.Kind.COINDESK,
-              api.coindeskBaseUrl + "/v1/bpi/currentprice.json", null));
+          out.add(
+              new ApiRequest(
+                  s.name,
+                  ApiRequest.Kind.COINDESK,
+                  api.coindeskBaseUrl + "/v1/bpi/currentprice.json",
+                  null));
           break;
         default:
-          throw new IllegalArgumentException("source '" + s.name + "': type " + s.type.id()
-              + " cannot fetch live");
+          throw new IllegalArgumentException(
+              "source '" + s.name + "': type " + s.type.id() + " cannot fetch live");
       }
     }
     return out;

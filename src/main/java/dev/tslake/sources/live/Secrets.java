@@ -7,8 +7,8 @@ import java.util.regex.Pattern;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Keeps API keys out of everything a run writes: URLs, reasons, log lines and exception
- * messages go through {@link #redact} before they leave the fetch code.
+ * Keeps API keys out of everything a run writes: URLs, reasons, log lines and exception messages go
+ * through {@link #redact} before they leave the fetch code.
  */
 public final class Secrets implements Serializable {
   private static final Pattern KEY_PARAMS =
