@@ -19,4 +19,22 @@ bundled_jar() { # path of the shaded jar (built by `mvn package`, see runners/fl
   echo "$jar"
 }
 
+client_logging_cp() { # slf4j-simple from ~/.m2, for the launcher's class path: the bundled jar
+  # carries no slf4j binding (a cluster brings its own), so without it the client logs nothing.
+  # Resolved by Maven once and cached until pom.xml changes; empty (with a warning) if that fails.
+  local file="$ROOT/target/flink-client-logging.classpath"
+  if [ ! -s "$file" ] || [ "$ROOT/pom.xml" -nt "$file" ]; then
+    mkdir -p "$ROOT/target"
+    # shellcheck disable=SC2086
+    if ! (cd "$ROOT" && mvn $MVN_FLAGS dependency:build-classpath -DincludeScope=runtime \
+        -DincludeGroupIds=org.slf4j -DincludeArtifactIds=slf4j-simple \
+        -Dmdep.outputFile="$file.tmp" >&2); then
+      echo "[flink] WARNING: could not resolve slf4j-simple; the launcher will not log" >&2
+      return 0
+    fi
+    mv "$file.tmp" "$file"
+  fi
+  cat "$file"
+}
+
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
