@@ -285,7 +285,8 @@ class CsvParserTest {
             null);
     assertEquals(List.of("line 2", "line 3", "line 4 value"), locators(p));
     assertThat(p.records.get(0).error, startsWith("malformed CSV at line 2: "));
-    assertThat(p.records.get(1).error, startsWith("malformed CSV at line 3: "));
+    // 'lines",1.5' is valid CSV on its own (a quote inside an unquoted field), but short
+    assertThat(p.records.get(1).error, startsWith("row has 2 fields, needs at least 3"));
     assertEquals("2.5", p.records.get(2).value);
   }
 
