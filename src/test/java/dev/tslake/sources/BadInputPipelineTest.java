@@ -80,6 +80,7 @@ class BadInputPipelineTest {
             validated
                 .get(ValidateAndClean.REJECTED)
                 .apply(
+                    "RejectLocators",
                     MapElements.into(TypeDescriptors.strings())
                         .via((Reject r) -> r.record.source + " " + r.record.locator)))
         .containsInAnyOrder(
@@ -87,6 +88,7 @@ class BadInputPipelineTest {
     PAssert.that(
             read.get(ReadSources.SERIES)
                 .apply(
+                    "SeriesUnits",
                     MapElements.into(TypeDescriptors.strings())
                         .via((SeriesInfo s) -> s.seriesId + " " + s.units)))
         .containsInAnyOrder("X u");
