@@ -2,6 +2,7 @@ package dev.tslake.sources;
 
 import dev.tslake.config.SourceConfig;
 import dev.tslake.model.RawRecord;
+import dev.tslake.model.SeriesInfo;
 import java.io.IOException;
 import java.io.Reader;
 import java.util.ArrayList;
@@ -20,7 +21,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * files write {@code " pickup_datetime"}). Each data row gives one raw record per value column,
  * series {@code <series>.<valueColumn as configured>}, located as {@code line N <column>} with N
  * the physical line of the row. Blank lines are skipped, extra trailing fields ignored, a row too
- * short for the configured columns is one unparseable record. Streams the file row by row.
+ * short for the configured columns is one unparseable record, and so is a line that is not valid
+ * CSV (a stray quote): one record per physical line, so bad input costs its own line, never the
+ * lines after it ({@link CsvRows}). Streams the file row by row.
  */
 public final class CsvParser implements PayloadParser {
   private static final long serialVersionUID = 1L;
@@ -81,7 +84,7 @@ public final class CsvParser implements PayloadParser {
         public void record(RawRecord record) {}
 
         @Override
-        public void series(dev.tslake.model.SeriesInfo info) {}
+        public void series(SeriesInfo info) {}
       };
 
   /**
@@ -92,7 +95,7 @@ public final class CsvParser implements PayloadParser {
   private void read(
       PayloadContext ctx,
       Rows headerRows,
-      @org.checkerframework.checker.nullness.qual.Nullable DataRows dataRows,
+      @Nullable DataRows dataRows,
       ParseOutput fileOut,
       ParseOutput out)
       throws IOException {
@@ -111,127 +114,135 @@ public final class CsvParser implements PayloadParser {
                 ? ctx.seriesIdHint
                 : s.seriesId);
     CsvRows rows = headerRows.open();
-    boolean inHeader = true;
+    CsvRows.Row header;
     try {
-      CsvRows.Row header = rows.next();
-      if (header == null) {
-        String why =
-            rows.linesRead() == 0
-                ? "empty payload"
-                : "no header row: the file ends after "
-                    + rows.linesRead()
-                    + " line(s)"
-                    + (s.skipLines > 0 ? " (skipLines is " + s.skipLines + ")" : "");
-        fileOut.record(RawRecord.unparseable(src, ctx.origin, "payload", fixedSeries, why, null));
-        return;
+      header = rows.next();
+    } catch (CsvRows.MalformedCsv e) {
+      fileOut.record(
+          malformed(ctx, fixedSeries, e, "; it was to be the header, so the file was not read"));
+      return;
+    }
+    if (header == null) {
+      String why =
+          rows.linesRead() == 0
+              ? "empty payload"
+              : "no header row: the file ends after "
+                  + rows.linesRead()
+                  + " line(s)"
+                  + (s.skipLines > 0 ? " (skipLines is " + s.skipLines + ")" : "");
+      fileOut.record(RawRecord.unparseable(src, ctx.origin, "payload", fixedSeries, why, null));
+      return;
+    }
+    Map<String, Integer> index = new HashMap<>();
+    for (int i = 0; i < header.size(); i++) {
+      index.putIfAbsent(normalize(header.get(i)), i);
+    }
+    List<String> missing = new ArrayList<>();
+    Integer tsIdx = lookup(index, s.timestampColumn, "timestampColumn", missing);
+    Integer seriesIdx = byColumn ? lookup(index, s.seriesColumn, "seriesColumn", missing) : null;
+    List<Integer> valueIdx = new ArrayList<>();
+    for (String v : s.valueColumns) {
+      valueIdx.add(lookup(index, v, "valueColumns", missing));
+    }
+    if (!missing.isEmpty()) {
+      fileOut.record(
+          RawRecord.unparseable(
+              src,
+              ctx.origin,
+              "line " + header.line,
+              fixedSeries,
+              (missing.size() == 1 ? "configured column " : "configured columns ")
+                  + String.join(", ", missing)
+                  + " not in the header at line "
+                  + header.line
+                  + "; header columns: "
+                  + header.values(),
+              header.text()));
+      return;
+    }
+    int needed = tsIdx + 1;
+    String neededFor = s.timestampColumn;
+    if (seriesIdx != null && seriesIdx + 1 > needed) {
+      needed = seriesIdx + 1;
+      neededFor = s.seriesColumn;
+    }
+    for (int i = 0; i < valueIdx.size(); i++) {
+      if (valueIdx.get(i) + 1 > needed) {
+        needed = valueIdx.get(i) + 1;
+        neededFor = s.valueColumns.get(i);
       }
-      Map<String, Integer> index = new HashMap<>();
-      for (int i = 0; i < header.size(); i++) {
-        index.putIfAbsent(normalize(header.get(i)), i);
+    }
+    if (dataRows != null) {
+      rows = dataRows.open(header.line);
+    }
+    while (true) {
+      CsvRows.Row row;
+      try {
+        row = rows.next();
+      } catch (CsvRows.MalformedCsv e) {
+        out.record(malformed(ctx, fixedSeries, e, ""));
+        continue;
       }
-      List<String> missing = new ArrayList<>();
-      Integer tsIdx = lookup(index, s.timestampColumn, "timestampColumn", missing);
-      Integer seriesIdx = byColumn ? lookup(index, s.seriesColumn, "seriesColumn", missing) : null;
-      List<Integer> valueIdx = new ArrayList<>();
-      for (String v : s.valueColumns) {
-        valueIdx.add(lookup(index, v, "valueColumns", missing));
+      if (row == null) {
+        break;
       }
-      if (!missing.isEmpty()) {
-        fileOut.record(
+      if (row.size() < needed) {
+        out.record(
             RawRecord.unparseable(
                 src,
                 ctx.origin,
-                "line " + header.line,
+                "line " + row.line,
                 fixedSeries,
-                (missing.size() == 1 ? "configured column " : "configured columns ")
-                    + String.join(", ", missing)
-                    + " not in the header at line "
-                    + header.line
-                    + "; header columns: "
-                    + header.values(),
-                header.text()));
-        return;
+                "row has "
+                    + row.size()
+                    + " field"
+                    + (row.size() == 1 ? "" : "s")
+                    + ", needs at least "
+                    + needed
+                    + " (column '"
+                    + neededFor
+                    + "' is field "
+                    + needed
+                    + ")",
+                row.text()));
+        continue;
       }
-      int needed = tsIdx + 1;
-      String neededFor = s.timestampColumn;
-      if (seriesIdx != null && seriesIdx + 1 > needed) {
-        needed = seriesIdx + 1;
-        neededFor = s.seriesColumn;
-      }
+      String ts = row.get(tsIdx);
+      String series = byColumn ? row.get(seriesIdx) : fixedSeries;
+      boolean noSeries = series == null || series.trim().isEmpty();
       for (int i = 0; i < valueIdx.size(); i++) {
-        if (valueIdx.get(i) + 1 > needed) {
-          needed = valueIdx.get(i) + 1;
-          neededFor = s.valueColumns.get(i);
-        }
-      }
-      if (dataRows != null) {
-        rows = dataRows.open(header.line);
-      }
-      inHeader = false;
-      CsvRows.Row row;
-      while ((row = rows.next()) != null) {
-        if (row.size() < needed) {
+        String col = s.valueColumns.get(i);
+        String locator = "line " + row.line + " " + col;
+        String value = row.get(valueIdx.get(i));
+        if (noSeries) {
           out.record(
-              RawRecord.unparseable(
+              new RawRecord(
                   src,
                   ctx.origin,
-                  "line " + row.line,
-                  fixedSeries,
-                  "row has "
-                      + row.size()
-                      + " field"
-                      + (row.size() == 1 ? "" : "s")
-                      + ", needs at least "
-                      + needed
-                      + " (column '"
-                      + neededFor
-                      + "' is field "
-                      + needed
-                      + ")",
-                  row.text()));
-          continue;
-        }
-        String ts = row.get(tsIdx);
-        String series = byColumn ? row.get(seriesIdx) : fixedSeries;
-        boolean noSeries = series == null || series.trim().isEmpty();
-        for (int i = 0; i < valueIdx.size(); i++) {
-          String col = s.valueColumns.get(i);
-          String locator = "line " + row.line + " " + col;
-          String value = row.get(valueIdx.get(i));
-          if (noSeries) {
-            out.record(
-                new RawRecord(
-                    src,
-                    ctx.origin,
-                    locator,
-                    null,
-                    ts,
-                    value,
-                    ctx.vintage,
-                    "series column '" + s.seriesColumn + "' is empty"));
-          } else {
-            out.record(
-                RawRecord.of(src, ctx.origin, locator, series + "." + col, ts, value, ctx.vintage));
-          }
+                  locator,
+                  null,
+                  ts,
+                  value,
+                  ctx.vintage,
+                  "series column '" + s.seriesColumn + "' is empty"));
+        } else {
+          out.record(
+              RawRecord.of(src, ctx.origin, locator, series + "." + col, ts, value, ctx.vintage));
         }
       }
-    } catch (CsvRows.MalformedCsv e) {
-      (inHeader ? fileOut : out)
-          .record(
-              RawRecord.unparseable(
-                  src,
-                  ctx.origin,
-                  "line " + e.line,
-                  fixedSeries,
-                  "malformed CSV at line "
-                      + e.line
-                      + ": "
-                      + e.getMessage()
-                      + (inHeader || dataRows == null
-                          ? "; the rest of the file was not read"
-                          : "; the rest of this line range of the file (splitBytes) was not read"),
-                  null));
     }
+  }
+
+  /** One line that is not valid CSV: its own rejected record, the line as the excerpt. */
+  static RawRecord malformed(
+      PayloadContext ctx, @Nullable String seriesId, CsvRows.MalformedCsv e, String more) {
+    return RawRecord.unparseable(
+        ctx.source.name,
+        ctx.origin,
+        "line " + e.line,
+        seriesId,
+        "malformed CSV at line " + e.line + ": " + e.getMessage() + more,
+        e.text);
   }
 
   private static @Nullable Integer lookup(

@@ -3,59 +3,59 @@ package dev.tslake.sources;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
-import org.apache.commons.csv.CSVException;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Streams the rows of a CSV payload with the 1-based physical line number each row starts on.
+ * Streams the rows of a CSV payload, one row per physical line, with the 1-based line number.
  *
  * <p>Line numbers count every line break of the file ({@code \n}, {@code \r\n} or a lone {@code
  * \r}), the skipped banner lines and blank lines included, so {@code line N} in a locator is what
- * an editor shows. Commons CSV is run with {@code ignoreEmptyLines(false)} on purpose: the parser's
- * line counter is read before each record, and a record can only be said to start on the next line
- * if the parser does not swallow blank lines on the way; blank rows are skipped here instead.
- * Nothing is buffered beyond the current row.
+ * an editor shows. The contract is Spark's {@code multiLine=false} (the one line ranges, {@link
+ * LineRange}, rely on): no line breaks inside quoted fields. A line that is not valid CSV on its
+ * own (a stray or unclosed quote, text after a closing quote) is reported as {@link MalformedCsv}
+ * for that line alone; the next call reads on from the following line, so bad input costs its own
+ * row, never the rows after it. Fields follow RFC 4180 as Commons CSV's {@code DEFAULT} format
+ * reads them: a field starting with a quote is quoted ({@code ""} inside is one quote, blanks
+ * between the closing quote and the delimiter are dropped), a quote inside an unquoted field is an
+ * ordinary character. Blank lines are skipped. Nothing is buffered beyond the current line.
  */
 final class CsvRows {
   /** A non-blank row. */
   static final class Row {
     final long line;
-    final CSVRecord record;
-    private final CSVFormat format;
+    private final List<String> fields;
+    private final char delimiter;
 
-    Row(long line, CSVRecord record, CSVFormat format) {
+    Row(long line, List<String> fields, char delimiter) {
       this.line = line;
-      this.record = record;
-      this.format = format;
+      this.fields = fields;
+      this.delimiter = delimiter;
     }
 
     int size() {
-      return record.size();
+      return fields.size();
     }
 
     String get(int i) {
-      return record.get(i);
+      return fields.get(i);
     }
 
     List<String> values() {
-      return record.toList();
+      return Collections.unmodifiableList(fields);
     }
 
     /** The row as CSV text again (quoted where needed), for the excerpt of a rejected row. */
     String text() {
-      char d = format.getDelimiterString().charAt(0);
+      char d = delimiter;
       StringBuilder sb = new StringBuilder();
-      for (int i = 0; i < record.size(); i++) {
+      for (int i = 0; i < fields.size(); i++) {
         if (i > 0) {
           sb.append(d);
         }
-        String v = record.get(i);
+        String v = fields.get(i);
         if (v.indexOf(d) >= 0
             || v.indexOf('"') >= 0
             || v.indexOf('\n') >= 0
@@ -69,21 +69,25 @@ final class CsvRows {
     }
   }
 
-  /** The payload's CSV syntax is broken (e.g. an unterminated quote); the rest is unreadable. */
+  /** One line is not valid CSV (e.g. an unclosed quote); the lines after it can still be read. */
   static final class MalformedCsv extends Exception {
     final long line;
 
-    MalformedCsv(long line, String message) {
+    /** The line as read, for the excerpt of the rejected record. */
+    final String text;
+
+    MalformedCsv(long line, String message, String text) {
       super(message);
       this.line = line;
+      this.text = text;
     }
   }
 
-  private final CSVFormat format;
+  private final char delimiter;
+  private final BufferedReader in;
   private final long lineOffset;
-  private final @Nullable CSVParser parser;
-  private final @Nullable Iterator<CSVRecord> it;
   private final long linesSkipped;
+  private long linesRead;
 
   /**
    * @param skipLines physical lines to drop before the first row (e.g. a banner)
@@ -100,15 +104,8 @@ final class CsvRows {
    */
   CsvRows(Reader payload, char delimiter, long skipLines, long lineBase, boolean stripBom)
       throws IOException {
-    this.format =
-        CSVFormat.DEFAULT
-            .builder()
-            .setDelimiter(delimiter)
-            .setIgnoreEmptyLines(false)
-            .setIgnoreSurroundingSpaces(false)
-            .setTrim(false)
-            .build();
-    BufferedReader in =
+    this.delimiter = delimiter;
+    this.in =
         payload instanceof BufferedReader
             ? (BufferedReader) payload
             : new BufferedReader(payload, 1 << 16);
@@ -119,24 +116,12 @@ final class CsvRows {
       }
     }
     long skipped = 0;
-    boolean eof = false;
-    // readLine ends a line at \n, \r or \r\n, the same breaks the CSV parser counts.
-    while (skipped < skipLines && !eof) {
-      if (in.readLine() == null) {
-        eof = true;
-      } else {
-        skipped++;
-      }
+    // readLine ends a line at \n, \r or \r\n, the breaks LineRange counts.
+    while (skipped < skipLines && in.readLine() != null) {
+      skipped++;
     }
     this.linesSkipped = skipped;
     this.lineOffset = lineBase + skipped;
-    if (eof) {
-      this.parser = null;
-      this.it = null;
-    } else {
-      this.parser = format.parse(in);
-      this.it = parser.iterator();
-    }
   }
 
   /** Lines dropped by skipLines (fewer than asked when the file is shorter). */
@@ -146,39 +131,91 @@ final class CsvRows {
 
   /** Physical lines read so far (after the last row returned). */
   long linesRead() {
-    return parser == null ? lineOffset : lineOffset + parser.getCurrentLineNumber();
+    return lineOffset + linesRead;
   }
 
-  /** The next non-blank row, or null at the end. */
+  /**
+   * The next non-blank row, or null at the end.
+   *
+   * @throws MalformedCsv for a line that is not valid CSV; the next call goes on after it
+   */
   @Nullable Row next() throws IOException, MalformedCsv {
-    if (it == null || parser == null) {
-      return null;
-    }
     while (true) {
-      long start = lineOffset + parser.getCurrentLineNumber() + 1;
-      CSVRecord rec;
-      try {
-        if (!it.hasNext()) {
-          return null;
-        }
-        rec = it.next();
-      } catch (UncheckedIOException e) {
-        IOException cause = e.getCause();
-        if (cause instanceof CSVException
-            || (cause != null
-                && String.valueOf(cause.getMessage()).contains("invalid parse sequence"))) {
-          throw new MalformedCsv(start, cause.getMessage());
-        }
-        throw cause != null ? cause : new IOException(e);
+      String text = in.readLine();
+      if (text == null) {
+        return null;
       }
-      if (isBlank(rec)) {
-        continue;
+      linesRead++;
+      long line = lineOffset + linesRead;
+      List<String> fields = split(text, delimiter, line);
+      if (fields.size() == 1 && fields.get(0).trim().isEmpty()) {
+        continue; // a blank line (or one empty quoted field)
       }
-      return new Row(start, rec, format);
+      return new Row(line, fields, delimiter);
     }
   }
 
-  private static boolean isBlank(CSVRecord rec) {
-    return rec.size() == 1 && rec.get(0).trim().isEmpty();
+  /** The fields of one line; see the class comment for the rules. */
+  static List<String> split(String text, char d, long line) throws MalformedCsv {
+    List<String> fields = new ArrayList<>();
+    int n = text.length();
+    int i = 0;
+    while (true) {
+      if (i < n && text.charAt(i) == '"') {
+        int open = i;
+        StringBuilder sb = new StringBuilder();
+        i++;
+        while (true) {
+          if (i >= n) {
+            throw new MalformedCsv(
+                line,
+                "the quoted field starting at column "
+                    + (open + 1)
+                    + " has no closing quote on this line (a field cannot span lines)",
+                text);
+          }
+          char c = text.charAt(i);
+          if (c == '"') {
+            if (i + 1 < n && text.charAt(i + 1) == '"') {
+              sb.append('"');
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          sb.append(c);
+          i++;
+        }
+        while (i < n && text.charAt(i) != d && Character.isWhitespace(text.charAt(i))) {
+          i++;
+        }
+        fields.add(sb.toString());
+        if (i >= n) {
+          return fields;
+        }
+        if (text.charAt(i) != d) {
+          throw new MalformedCsv(
+              line,
+              "unexpected '"
+                  + JsonPayload.printable(text.charAt(i))
+                  + "' at column "
+                  + (i + 1)
+                  + " after the closing quote of the field starting at column "
+                  + (open + 1)
+                  + " (a quote inside a quoted field is written twice)",
+              text);
+        }
+        i++;
+      } else {
+        int end = text.indexOf(d, i);
+        if (end < 0) {
+          fields.add(text.substring(i));
+          return fields;
+        }
+        fields.add(text.substring(i, end));
+        i = end + 1;
+      }
+    }
   }
 }

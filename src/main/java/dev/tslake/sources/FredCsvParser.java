@@ -13,7 +13,8 @@ import java.util.Locale;
  * field for a missing value), then one column per series, headed by the series id.
  *
  * <p>One raw record per row and series column, located as {@code line N SERIES}. The file says
- * nothing of its vintage, so that comes from config (or stays unknown). Streams the file.
+ * nothing of its vintage, so that comes from config (or stays unknown). A line that is not valid
+ * CSV (a stray quote) is one unparseable record and the lines after it are read. Streams the file.
  */
 public final class FredCsvParser implements PayloadParser {
   private static final long serialVersionUID = 1L;
@@ -97,8 +98,17 @@ public final class FredCsvParser implements PayloadParser {
           return;
         }
       }
-      CsvRows.Row row;
-      while ((row = rows.next()) != null) {
+      while (true) {
+        CsvRows.Row row;
+        try {
+          row = rows.next();
+        } catch (CsvRows.MalformedCsv e) {
+          out.record(CsvParser.malformed(ctx, ctx.seriesIdHint, e, ""));
+          continue;
+        }
+        if (row == null) {
+          break;
+        }
         if (row.size() != width) {
           out.record(
               RawRecord.unparseable(
@@ -125,18 +135,10 @@ public final class FredCsvParser implements PayloadParser {
         }
       }
     } catch (CsvRows.MalformedCsv e) {
+      // only the header line gets here: a bad data line is its own record (above)
       out.record(
-          RawRecord.unparseable(
-              src,
-              ctx.origin,
-              "line " + e.line,
-              ctx.seriesIdHint,
-              "malformed CSV at line "
-                  + e.line
-                  + ": "
-                  + e.getMessage()
-                  + "; the rest of the file was not read",
-              null));
+          CsvParser.malformed(
+              ctx, ctx.seriesIdHint, e, "; it was to be the header, so the file was not read"));
     }
   }
 }

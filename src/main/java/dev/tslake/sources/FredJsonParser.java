@@ -12,7 +12,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * FRED API JSON: {@code /fred/series/observations?file_type=json} responses (one raw record per
  * element of {@code observations}) and {@code /fred/series} responses (one {@link SeriesInfo} per
- * element of {@code seriess}).
+ * element of {@code seriess}; an element without a usable id, or with a NUL in a field, is one
+ * unparseable record instead, and the other elements still apply).
  *
  * <p>Observation responses do not name their series, so the series id comes from the context
  * (config, or the file name). Values are kept as written: FRED's {@code "."} for a missing value is
@@ -140,6 +141,18 @@ public final class FredJsonParser implements PayloadParser {
         continue;
       }
       Obj o = (Obj) item;
+      String problem = metadataProblem(o, id);
+      if (problem != null) {
+        out.record(
+            RawRecord.unparseable(
+                ctx.source.name,
+                ctx.origin,
+                "seriess[" + i + "]",
+                id.indexOf('\u0000') < 0 ? id : null,
+                problem,
+                item.json()));
+        continue;
+      }
       out.series(
           new SeriesInfo(
               ctx.source.name,
@@ -150,6 +163,34 @@ public final class FredJsonParser implements PayloadParser {
               o.text("seasonal_adjustment"),
               o.text("last_updated")));
     }
+  }
+
+  private static final String[] METADATA_FIELDS = {
+    "title", "units", "frequency", "seasonal_adjustment", "last_updated"
+  };
+
+  /**
+   * Why a metadata element cannot be a series row, or null: an id with a control character (no
+   * observation's series id may have one) or a NUL in any field (PostgreSQL text cannot hold it).
+   */
+  private static @Nullable String metadataProblem(Obj o, String id) {
+    for (int c = 0; c < id.length(); c++) {
+      if (Character.isISOControl(id.charAt(c))) {
+        return "FRED series metadata 'id' contains control character U+"
+            + String.format("%04X", (int) id.charAt(c));
+      }
+    }
+    for (String field : METADATA_FIELDS) {
+      String v = o.text(field);
+      if (v != null && v.indexOf('\u0000') >= 0) {
+        return "FRED series metadata '"
+            + field
+            + "' of series '"
+            + id
+            + "' contains control character U+0000";
+      }
+    }
+    return null;
   }
 
   private static @Nullable String vintage(PayloadContext ctx, @Nullable String fromPayload) {

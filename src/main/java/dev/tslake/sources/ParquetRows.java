@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -62,6 +63,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * A typed timestamp column with a java.time pattern (which applies to text) is one rejected record
  * for the file saying which format to use, rather than thousands of per-row rejects.
+ *
+ * <p>A timestamp far in the future (past 2262, where epoch nanos no longer fit a long) is emitted
+ * as the instant it is, for validation to reject that row; a value no instant can hold is a
+ * rejected record for its row. Either way the rows after it are read.
  *
  * <p>Bad data never throws: a file that is not Parquet, is truncated or cannot be decoded is one
  * rejected record with the reason (and, if it breaks mid-file, the row it broke at); a missing
@@ -167,7 +172,21 @@ public final class ParquetRows {
         for (long r = 0; r < rows; r++) {
           Group g = records.read();
           row++;
-          String ts = timestampText(g, tsIdx, tsType, tsKind, mode);
+          String ts;
+          String tsError = null;
+          try {
+            ts = timestampText(g, tsIdx, tsType, tsKind, mode);
+          } catch (ArithmeticException | DateTimeException e) {
+            // a value no instant can hold costs its row, not the rest of the file
+            ts = null;
+            tsError =
+                "timestamp in column '"
+                    + tsType.getName()
+                    + "' of row "
+                    + row
+                    + " is out of range: "
+                    + describe(e);
+          }
           String series =
               byColumn
                   ? text(g, seriesIdx, schema.getType(seriesIdx).asPrimitiveType())
@@ -179,17 +198,19 @@ public final class ParquetRows {
             int vi = valueIdx.get(i);
             String value = text(g, vi, schema.getType(vi).asPrimitiveType());
             emitted++;
-            if (noSeries) {
+            if (tsError != null || noSeries) {
               out.record(
                   new RawRecord(
                       src,
                       ctx.origin,
                       locator,
-                      null,
+                      noSeries ? null : series + "." + col,
                       ts,
                       value,
                       ctx.vintage,
-                      "series column '" + s.seriesColumn + "' is empty"));
+                      tsError != null
+                          ? tsError
+                          : "series column '" + s.seriesColumn + "' is empty"));
             } else {
               out.record(
                   RawRecord.of(
@@ -349,13 +370,13 @@ public final class ParquetRows {
     }
     switch (kind) {
       case INSTANT_MILLIS:
-        return instantText(Math.multiplyExact(g.getLong(idx, 0), 1_000_000L), mode);
+        return instantText(instant(g.getLong(idx, 0), 1_000L), mode);
       case INSTANT_MICROS:
-        return instantText(Math.multiplyExact(g.getLong(idx, 0), 1_000L), mode);
+        return instantText(instant(g.getLong(idx, 0), 1_000_000L), mode);
       case INSTANT_NANOS:
-        return instantText(g.getLong(idx, 0), mode);
+        return instantText(instant(g.getLong(idx, 0), 1_000_000_000L), mode);
       case INSTANT_INT96:
-        return instantText(int96Nanos(g.getInt96(idx, 0).toByteBuffer()), mode);
+        return instantText(int96(g.getInt96(idx, 0).toByteBuffer()), mode);
       case LOCAL_MILLIS:
         return localText(g.getLong(idx, 0), 1_000_000L);
       case LOCAL_MICROS:
@@ -369,10 +390,21 @@ public final class ParquetRows {
     }
   }
 
-  private static String instantText(long epochNanos, String mode) {
-    long seconds = Math.floorDiv(epochNanos, 1_000_000_000L);
-    long nanos = Math.floorMod(epochNanos, 1_000_000_000L);
-    Instant instant = Instant.ofEpochSecond(seconds, nanos);
+  /**
+   * An epoch count in units of {@code 1/unitsPerSecond} s as an instant, without going through
+   * epoch nanos (which overflow a long past 2262): every INT64 of millis or micros is an instant.
+   */
+  private static Instant instant(long value, long unitsPerSecond) {
+    return Instant.ofEpochSecond(
+        Math.floorDiv(value, unitsPerSecond),
+        Math.floorMod(value, unitsPerSecond) * (1_000_000_000L / unitsPerSecond));
+  }
+
+  /**
+   * The instant as the text the configured format reads; throws {@link ArithmeticException} when it
+   * is no epoch millisecond (beyond about 292 million years).
+   */
+  private static String instantText(Instant instant, String mode) {
     switch (mode) {
       case "epoch_millis":
         return Long.toString(instant.toEpochMilli());
@@ -384,11 +416,11 @@ public final class ParquetRows {
   }
 
   private static String localText(long value, long nanosPerUnit) {
-    long nanos = Math.multiplyExact(value, nanosPerUnit);
+    long unitsPerSecond = 1_000_000_000L / nanosPerUnit;
     LocalDateTime t =
         LocalDateTime.ofEpochSecond(
-            Math.floorDiv(nanos, 1_000_000_000L),
-            (int) Math.floorMod(nanos, 1_000_000_000L),
+            Math.floorDiv(value, unitsPerSecond),
+            (int) (Math.floorMod(value, unitsPerSecond) * nanosPerUnit),
             ZoneOffset.UTC);
     return t.toString();
   }
@@ -397,12 +429,13 @@ public final class ParquetRows {
    * Legacy INT96 timestamp (Impala, Spark, old pandas): nanos of day, then Julian day, little
    * endian.
    */
-  private static long int96Nanos(ByteBuffer b) {
+  private static Instant int96(ByteBuffer b) {
     ByteBuffer le = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     long nanosOfDay = le.getLong();
     int julianDay = le.getInt();
     long epochDay = julianDay - 2_440_588L;
-    return Math.addExact(Math.multiplyExact(epochDay, 86_400_000_000_000L), nanosOfDay);
+    // epoch seconds, not nanos: an int of days times 86,400 fits a long, nanos do not past 2262
+    return Instant.ofEpochSecond(epochDay * 86_400L, 0).plusNanos(nanosOfDay);
   }
 
   /** The column's value as the text a CSV of the same data would hold; null for NULL. */
@@ -447,7 +480,7 @@ public final class ParquetRows {
       case BOOLEAN:
         return Boolean.toString(g.getBoolean(idx, 0));
       case INT96:
-        return Instant.ofEpochSecond(0, int96Nanos(g.getInt96(idx, 0).toByteBuffer())).toString();
+        return int96(g.getInt96(idx, 0).toByteBuffer()).toString();
       default:
         // BINARY / FIXED_LEN_BYTE_ARRAY: strings (annotated or not, as many writers leave them)
         return g.getBinary(idx, 0).toStringUsingUTF8();

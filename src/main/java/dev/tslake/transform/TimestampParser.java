@@ -328,12 +328,19 @@ public final class TimestampParser implements Serializable {
     if (raw == null || raw.isBlank()) {
       throw new IllegalArgumentException("missing vintage");
     }
+    Instant instant;
     try {
-      return OffsetDateTime.parse(raw.trim()).toInstant().toEpochMilli();
+      instant = OffsetDateTime.parse(raw.trim()).toInstant();
     } catch (DateTimeParseException e) {
-      // fall through: a plain date or a local date-time taken as UTC
+      // a plain date or a local date-time taken as UTC
+      instant = iso(raw.trim(), ZoneOffset.UTC);
     }
-    return iso(raw.trim(), ZoneOffset.UTC).toEpochMilli();
+    try {
+      return instant.toEpochMilli();
+    } catch (ArithmeticException e) {
+      // a year like +300000000 parses as a date but is no epoch millisecond
+      throw new IllegalArgumentException("vintage '" + raw + "' is out of range");
+    }
   }
 
   @Override

@@ -273,7 +273,9 @@ class CsvParserTest {
   }
 
   @Test
-  void quotedFieldSpanningLinesKeepsLaterLineNumbersRight() throws IOException {
+  void quotedFieldSpanningLinesIsOneRejectPerLineAndLaterLineNumbersStayRight() throws IOException {
+    // One record per physical line (Spark's multiLine=false, as line ranges need): a quoted line
+    // break cannot be told from a stray quote, so each of its lines is rejected on its own.
     SourceConfig s = csv("notes", 0, "ts", null, "sensor", "value");
     Parsed p =
         Parsed.text(
@@ -281,8 +283,11 @@ class CsvParserTest {
             "ts,note,value\r\n2020-01-01,\"two\r\nlines\",1.5\r\n" + "2020-01-02,plain,2.5\r\n",
             null,
             null);
-    assertEquals(List.of("line 2 value", "line 4 value"), locators(p));
-    assertEquals("2.5", p.records.get(1).value);
+    assertEquals(List.of("line 2", "line 3", "line 4 value"), locators(p));
+    assertThat(p.records.get(0).error, startsWith("malformed CSV at line 2: "));
+    // 'lines",1.5' is valid CSV on its own (a quote inside an unquoted field), but short
+    assertThat(p.records.get(1).error, startsWith("row has 2 fields, needs at least 3"));
+    assertEquals("2.5", p.records.get(2).value);
   }
 
   @Test

@@ -161,13 +161,16 @@ class FredCsvParserTest {
   }
 
   @Test
-  void brokenQuoteStopsWithOneRecord() throws IOException {
+  void brokenQuoteCostsItsOwnLineOnly() throws IOException {
     Parsed p =
         Parsed.text(
             SRC, "DATE,GDP\n2020-01-01,1.0\n2020-04-01,\"2.0\n2020-07-01,3.0\n", null, null);
-    assertEquals(2, p.records.size());
+    assertEquals(3, p.records.size());
     RawRecord bad = p.records.get(1);
     assertThat(bad.error, startsWith("malformed CSV at line 3: "));
     assertEquals("line 3", bad.locator);
+    assertEquals("2020-04-01,\"2.0", bad.value);
+    assertEquals("3.0", p.at("GDP", "2020-07-01").value);
+    assertEquals("line 4 GDP", p.at("GDP", "2020-07-01").locator);
   }
 }
