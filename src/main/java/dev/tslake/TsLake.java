@@ -1,9 +1,6 @@
 package dev.tslake;
 
 import dev.tslake.aggregate.WindowedAggregates;
-import dev.tslake.config.PipelineConfig;
-import dev.tslake.config.SourceConfig;
-import dev.tslake.config.SourceType;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.ReadRawLake;
 import dev.tslake.lake.WriteToLake;
@@ -12,10 +9,7 @@ import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
 import dev.tslake.sources.ReadSources;
-import dev.tslake.sources.live.ApiRequest;
-import dev.tslake.sources.live.ApiSettings;
 import dev.tslake.sources.live.FetchSources;
-import dev.tslake.sources.live.RequestPlanner;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
@@ -25,23 +19,12 @@ import dev.tslake.warehouse.SeriesRow;
 import dev.tslake.warehouse.SeriesRows;
 import dev.tslake.warehouse.Tables;
 import dev.tslake.warehouse.UpsertBatches;
-import dev.tslake.warehouse.WarehouseSchema;
-import dev.tslake.warehouse.WarehouseSpec;
-import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
@@ -61,205 +44,6 @@ import org.apache.beam.sdk.values.PCollectionView;
  */
 public final class TsLake {
   private TsLake() {}
-
-  /** Everything a run needs besides the Beam options, resolved once at launch. */
-  public static final class RunSettings implements java.io.Serializable {
-    public final PipelineConfig config;
-    public final String configName;
-    public final String lakeRoot;
-    public final WarehouseSpec warehouse;
-    public final String runId;
-    public final String ingestDate;
-    public final Instant startedAt;
-    public final String runner;
-    public final int batchSize;
-    public final ApiSettings api;
-
-    /** What the live sources fetch in this run (empty when every source reads files). */
-    public final List<ApiRequest> requests;
-
-    /** Replay the raw lake instead of reading sources; {@link #replayDate} null = every date. */
-    public boolean replayFromLake;
-
-    public int dedupShards = 64;
-    public String replayDate;
-
-    public RunSettings(
-        PipelineConfig config,
-        String configName,
-        String lakeRoot,
-        WarehouseSpec warehouse,
-        String runId,
-        String ingestDate,
-        Instant startedAt,
-        String runner,
-        int batchSize,
-        ApiSettings api,
-        List<ApiRequest> requests) {
-      this.config = config;
-      this.configName = configName;
-      this.lakeRoot = lakeRoot;
-      this.warehouse = warehouse;
-      this.runId = runId;
-      this.ingestDate = ingestDate;
-      this.startedAt = startedAt;
-      this.runner = runner;
-      this.batchSize = batchSize;
-      this.api = api;
-      this.requests = requests;
-    }
-
-    public static RunSettings from(TsLakeOptions options) {
-      dev.tslake.lake.S3Lake.configure(
-          options); // S3 options first: launcher and workers share them
-      FileSystems.setDefaultPipelineOptions(options);
-      String configPath = options.getConfig();
-      PipelineConfig config = PipelineConfig.load(Path.of(configPath));
-      String password =
-          options.getWarehousePassword() != null
-              ? options.getWarehousePassword()
-              : System.getenv("TSLAKE_WAREHOUSE_PASSWORD");
-      WarehouseSpec warehouse =
-          new WarehouseSpec(options.getWarehouseUrl(), options.getWarehouseUser(), password);
-      String ingestDate =
-          options.getIngestDate() != null
-              ? options.getIngestDate()
-              : LocalDate.now(ZoneOffset.UTC).toString();
-      try {
-        LocalDate.parse(ingestDate);
-      } catch (DateTimeParseException e) {
-        throw new IllegalArgumentException("--ingestDate '" + ingestDate + "' is not yyyy-MM-dd");
-      }
-      String runId = options.getRunId() != null ? options.getRunId() : UUID.randomUUID().toString();
-      ApiSettings api = apiSettings(options);
-      List<ApiRequest> requests = new ArrayList<>();
-      if (!options.getReplayFromLake() && config.sources.stream().anyMatch(SourceConfig::isLive)) {
-        for (SourceConfig s : config.sources) {
-          if (s.isLive()) {
-            api.checkCanFetch(s);
-          }
-        }
-        WarehouseSchema.ensure(warehouse);
-        requests =
-            RequestPlanner.plan(
-                config, api, newestLoaded(warehouse, config), options.getFullRefetch());
-      }
-      RunSettings settings =
-          new RunSettings(
-              config,
-              configPath,
-              lakeRoot(options.getLake()),
-              warehouse,
-              runId,
-              ingestDate,
-              Instant.now(),
-              options.getRunner().getSimpleName(),
-              options.getWarehouseBatchSize(),
-              api,
-              requests);
-      settings.replayFromLake = options.getReplayFromLake();
-      settings.replayDate = options.getReplayIngestDate();
-      settings.dedupShards = options.getDedupShards();
-      if (settings.replayFromLake) {
-        checkSomethingToReplay(settings);
-      }
-      return settings;
-    }
-
-    private static void checkSomethingToReplay(RunSettings s) {
-      if (s.replayDate != null) {
-        try {
-          LocalDate.parse(s.replayDate);
-        } catch (DateTimeParseException e) {
-          throw new IllegalArgumentException(
-              "--replayIngestDate '" + s.replayDate + "' is not yyyy-MM-dd");
-        }
-      }
-      String pattern =
-          s.lakeRoot
-              + "raw/source=*/ingest_date="
-              + (s.replayDate == null ? "*" : s.replayDate)
-              + "/*.csv";
-      try {
-        if (FileSystems.match(pattern, org.apache.beam.sdk.io.fs.EmptyMatchTreatment.ALLOW)
-            .metadata()
-            .isEmpty()) {
-          throw new IllegalArgumentException(
-              "--replayFromLake: nothing to replay, no raw files match " + pattern);
-        }
-      } catch (java.io.IOException e) {
-        throw new IllegalArgumentException(
-            "--replayFromLake: cannot list " + pattern + ": " + e.getMessage(), e);
-      }
-    }
-
-    static ApiSettings apiSettings(TsLakeOptions o) {
-      return new ApiSettings(
-          o.getFredBaseUrl(),
-          orEnv(o.getFredApiKey(), "FRED_API_KEY"),
-          o.getAlphaVantageBaseUrl(),
-          orEnv(o.getAlphaVantageApiKey(), "ALPHAVANTAGE_API_KEY"),
-          o.getCensusBaseUrl(),
-          orEnv(o.getCensusApiKey(), "CENSUS_API_KEY"),
-          o.getEdgarBaseUrl(),
-          o.getEdgarUserAgent(),
-          o.getCoindeskBaseUrl(),
-          o.getHttpTimeoutMillis(),
-          Math.max(1, o.getHttpMaxAttempts()),
-          o.getHttpBackoffMillis(),
-          o.getFailOnSourceError());
-    }
-
-    private static String orEnv(String value, String env) {
-      return value != null && !value.isBlank() ? value : System.getenv(env);
-    }
-
-    /** Newest loaded observation date per live FRED series, for incremental fetches. */
-    static Map<String, LocalDate> newestLoaded(WarehouseSpec warehouse, PipelineConfig config) {
-      Map<String, LocalDate> out = new HashMap<>();
-      try (java.sql.Connection c = warehouse.open();
-          java.sql.PreparedStatement st =
-              c.prepareStatement(
-                  "SELECT series_id, max(ts) FROM observations WHERE source = ? GROUP BY series_id")) {
-        for (SourceConfig s : config.sources) {
-          if (!s.isLive() || s.type != SourceType.FRED) {
-            continue;
-          }
-          st.setString(1, s.name);
-          try (java.sql.ResultSet rs = st.executeQuery()) {
-            while (rs.next()) {
-              java.time.OffsetDateTime newest = rs.getObject(2, java.time.OffsetDateTime.class);
-              if (newest != null) {
-                out.put(
-                    s.name + '\u0000' + rs.getString(1),
-                    newest.atZoneSameInstant(ZoneOffset.UTC).toLocalDate());
-              }
-            }
-          }
-        }
-        c.rollback();
-      } catch (java.sql.SQLException e) {
-        throw new IllegalStateException(
-            "cannot read the newest loaded observations from "
-                + warehouse.describe()
-                + ": "
-                + e.getMessage(),
-            e);
-      }
-      return out;
-    }
-
-    private static String lakeRoot(String lake) {
-      if (lake == null || lake.isBlank()) {
-        throw new IllegalArgumentException("--lake must name a directory or s3://bucket/prefix");
-      }
-      String root =
-          lake.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")
-              ? lake
-              : Path.of(lake).toAbsolutePath().normalize().toString();
-      return root.endsWith("/") ? root : root + "/";
-    }
-  }
 
   public static void main(String[] args) {
     PipelineOptionsFactory.register(TsLakeOptions.class);
@@ -294,8 +78,7 @@ public final class TsLake {
    * Runs the job to completion and returns its accounting; throws if it failed or does not add up.
    */
   public static RunRecord run(TsLakeOptions options) {
-    RunSettings settings = RunSettings.from(options);
-    WarehouseSchema.ensure(settings.warehouse);
+    RunSettings settings = Launch.prepare(options, RunSettings.from(options));
     Pipeline pipeline = Pipeline.create(options);
     buildPipeline(pipeline, settings);
     PipelineResult result = pipeline.run();
@@ -307,7 +90,7 @@ public final class TsLake {
     RunRecord run;
     try {
       run = RunRecord.read(settings.warehouse, settings.runId);
-    } catch (java.sql.SQLException e) {
+    } catch (SQLException e) {
       throw new IllegalStateException(
           "run "
               + settings.runId
@@ -340,7 +123,7 @@ public final class TsLake {
               counter(result, "requests"), counter(result, "retries"), counter(result, "failures"));
       try {
         run.recordHttp(settings.warehouse);
-      } catch (java.sql.SQLException e) {
+      } catch (SQLException e) {
         throw new IllegalStateException(
             "cannot record HTTP counts of run "
                 + settings.runId

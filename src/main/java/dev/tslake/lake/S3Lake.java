@@ -1,12 +1,12 @@
 package dev.tslake.lake;
 
-import dev.tslake.TsLakeOptions;
 import dev.tslake.lake.s3.TsLakeS3ClientBuilderFactory;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.aws2.s3.DefaultS3ClientBuilderFactory;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -21,13 +21,17 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * beam-sdks-java-io-amazon-web-services2} file system.
  *
  * <p>{@link #configure} maps tslake's {@code --s3*} options onto Beam's {@link S3Options} (region,
- * endpoint, credentials provider, {@link TsLakeS3ClientBuilderFactory} for path-style access).
- * Everything lands in the pipeline options, which travel to the workers; nothing is kept in static
- * state. It must run before {@code FileSystems.setDefaultPipelineOptions}, so the launcher (which
- * expands file patterns and checks the lake) sees the same S3 configuration as the workers. When
- * the lake is {@code s3://}, it then checks that the bucket exists and the credentials are
- * accepted, so a wrong key or a missing bucket fails the run before anything is read, with a
- * message naming the problem (never the secret key).
+ * endpoint, credentials provider, {@link TsLakeS3ClientBuilderFactory} for path-style access)
+ * without any I/O. Everything lands in the pipeline options, which travel to the workers; nothing
+ * is kept in static state. It must run before {@code FileSystems.setDefaultPipelineOptions}, so the
+ * launcher (which expands file patterns and checks the lake) sees the same S3 configuration as the
+ * workers. {@link #checkLake} then checks, when the lake is {@code s3://}, that the bucket exists
+ * and the credentials are accepted, so a wrong key or a missing bucket fails the run before
+ * anything is read, with a message naming the problem (never the secret key).
+ *
+ * <p>Precedence: region {@code --s3Region}, then Beam's {@code --awsRegion} (when given), then
+ * {@code AWS_REGION}, {@code AWS_DEFAULT_REGION}, else {@value #DEFAULT_REGION}; endpoint {@code
+ * --s3Endpoint}, then Beam's {@code --endpoint}, else AWS S3.
  *
  * <p>Credentials: {@code --s3AccessKey}/{@code --s3SecretKey} (either may come from {@code
  * AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY} when the other is given) become a {@code
@@ -44,22 +48,16 @@ public final class S3Lake {
     return path != null && path.toLowerCase(Locale.ROOT).startsWith("s3://");
   }
 
-  /** Maps the {@code --s3*} options onto Beam's S3Options; checks an s3:// lake is usable. */
-  public static void configure(TsLakeOptions options) {
-    S3Options s3 = options.as(S3Options.class);
+  /** Maps the {@code --s3*} options onto Beam's S3Options; no I/O. */
+  public static void configure(LakeOptions options) {
+    S3Options s3 = options;
     s3.setAwsRegion(Region.of(region(options)));
     if (options.getS3Endpoint() != null && !options.getS3Endpoint().isBlank()) {
       s3.setEndpoint(endpoint(options.getS3Endpoint().trim()));
     }
-    String accessKey = blankToNull(options.getS3AccessKey());
-    String secretKey = blankToNull(options.getS3SecretKey());
+    String accessKey = accessKey(options);
+    String secretKey = secretKey(options);
     if (accessKey != null || secretKey != null) {
-      if (accessKey == null) {
-        accessKey = blankToNull(System.getenv("AWS_ACCESS_KEY_ID"));
-      }
-      if (secretKey == null) {
-        secretKey = blankToNull(System.getenv("AWS_SECRET_ACCESS_KEY"));
-      }
       if (accessKey == null) {
         throw new IllegalArgumentException(
             "--s3SecretKey is given but no access key:"
@@ -79,21 +77,65 @@ public final class S3Lake {
         || s3.getS3ClientFactoryClass() == DefaultS3ClientBuilderFactory.class) {
       s3.setS3ClientFactoryClass(TsLakeS3ClientBuilderFactory.class);
     }
+  }
+
+  /**
+   * When the lake is {@code s3://}: lists it once with the options {@link #configure} set, failing
+   * with a message naming the problem. Does nothing for other lakes.
+   */
+  public static void checkLake(LakeOptions options) {
     if (isS3(options.getLake())) {
-      checkLake(options, s3, options.getLake(), accessKey, secretKey);
+      checkLake(options, options.getLake(), accessKey(options), secretKey(options));
     }
   }
 
-  static String region(TsLakeOptions options) {
+  /** Access key id: --s3AccessKey, or AWS_ACCESS_KEY_ID when only the secret key is given. */
+  private static @Nullable String accessKey(LakeOptions options) {
+    String accessKey = blankToNull(options.getS3AccessKey());
+    if (accessKey == null && blankToNull(options.getS3SecretKey()) != null) {
+      accessKey = blankToNull(System.getenv("AWS_ACCESS_KEY_ID"));
+    }
+    return accessKey;
+  }
+
+  /** Secret key: --s3SecretKey, or AWS_SECRET_ACCESS_KEY when only the access key is given. */
+  private static @Nullable String secretKey(LakeOptions options) {
+    String secretKey = blankToNull(options.getS3SecretKey());
+    if (secretKey == null && blankToNull(options.getS3AccessKey()) != null) {
+      secretKey = blankToNull(System.getenv("AWS_SECRET_ACCESS_KEY"));
+    }
+    return secretKey;
+  }
+
+  static String region(LakeOptions options) {
+    String awsRegion = explicitAwsRegion(options);
     for (String candidate :
         new String[] {
-          options.getS3Region(), System.getenv("AWS_REGION"), System.getenv("AWS_DEFAULT_REGION")
+          options.getS3Region(),
+          awsRegion,
+          System.getenv("AWS_REGION"),
+          System.getenv("AWS_DEFAULT_REGION")
         }) {
       if (candidate != null && !candidate.isBlank()) {
         return candidate.trim();
       }
     }
     return DEFAULT_REGION;
+  }
+
+  /**
+   * Beam's {@code --awsRegion} when it was set (on the command line or by a setter), else null. Its
+   * default would ask the AWS region provider chain, which may call the EC2 instance metadata
+   * service; display data lists only options that were set, so the default is never computed.
+   */
+  private static @Nullable String explicitAwsRegion(S3Options s3) {
+    for (DisplayData.Item item : DisplayData.from(s3).items()) {
+      if ("awsRegion".equals(item.getKey())) {
+        Region region = s3.getAwsRegion();
+        return region == null ? null : region.id();
+      }
+    }
+    return null;
   }
 
   static URI endpoint(String text) {
@@ -134,11 +176,7 @@ public final class S3Lake {
    * replay match patterns), and unlike HEAD it returns S3's error code.
    */
   private static void checkLake(
-      TsLakeOptions options,
-      S3Options s3,
-      String lake,
-      @Nullable String accessKey,
-      @Nullable String secretKey) {
+      S3Options s3, String lake, @Nullable String accessKey, @Nullable String secretKey) {
     String[] bp = bucketAndPrefix(lake);
     String bucket = bp[0];
     String where =

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tslake.RunSettings;
 import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
 import java.io.IOException;
@@ -100,7 +101,7 @@ class DataflowGraphTest {
     assertEquals(RUNNER, runner.getClass().getName());
 
     Pipeline p = Pipeline.create(options);
-    TsLake.buildPipeline(p, TsLake.RunSettings.from(options));
+    TsLake.buildPipeline(p, RunSettings.from(options));
     RunnerApi.Pipeline proto = PipelineTranslation.toProto(p);
     RunnerApi.Components c = proto.getComponents();
 
@@ -186,7 +187,7 @@ class DataflowGraphTest {
     // (--dataflowJobFile writes the same JSON but then submits; the two are mutually exclusive)
     TsLakeOptions options = options(args);
     Pipeline p = Pipeline.create(options);
-    TsLake.buildPipeline(p, TsLake.RunSettings.from(options));
+    TsLake.buildPipeline(p, RunSettings.from(options));
     PipelineResult result = p.run();
     assertEquals("DataflowTemplateJob", result.getClass().getSimpleName());
 

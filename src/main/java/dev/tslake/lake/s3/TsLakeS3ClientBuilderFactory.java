@@ -1,6 +1,6 @@
 package dev.tslake.lake.s3;
 
-import dev.tslake.TsLakeOptions;
+import dev.tslake.lake.LakeOptions;
 import org.apache.beam.sdk.io.aws2.options.S3ClientBuilderFactory;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.aws2.s3.DefaultS3ClientBuilderFactory;
@@ -33,7 +33,7 @@ public class TsLakeS3ClientBuilderFactory implements S3ClientBuilderFactory {
   @Override
   public S3ClientBuilder createBuilder(S3Options options) {
     S3ClientBuilder builder = new DefaultS3ClientBuilderFactory().createBuilder(options);
-    boolean pathStyle = options.as(TsLakeOptions.class).getS3PathStyle();
+    boolean pathStyle = options.as(LakeOptions.class).getS3PathStyle();
     builder.forcePathStyle(pathStyle);
     ClientOverrideConfiguration current = builder.overrideConfiguration();
     ClientOverrideConfiguration.Builder override =

@@ -1,0 +1,83 @@
+package dev.tslake;
+
+import dev.tslake.config.SourceConfig;
+import dev.tslake.lake.S3Lake;
+import dev.tslake.sources.live.ApiRequest;
+import dev.tslake.sources.live.RequestPlanner;
+import dev.tslake.warehouse.WarehouseQueries;
+import dev.tslake.warehouse.WarehouseSchema;
+import java.io.IOException;
+import java.util.List;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+
+/**
+ * The launch step of a run: everything outside the graph that the job configures, checks or reads
+ * before the graph is built, once, in this order:
+ *
+ * <ol>
+ *   <li>file systems: the {@code --s3*} options mapped onto Beam's S3 options, then Beam's {@code
+ *       FileSystems} default (the launcher expands file patterns with the same configuration the
+ *       workers get);
+ *   <li>the lake: an {@code s3://} lake is listed (bucket and credentials); a replay needs raw
+ *       files to replay;
+ *   <li>the live sources have what their APIs require (keys, User-Agent);
+ *   <li>the warehouse schema is created when missing;
+ *   <li>the live sources' requests are planned, incremental FRED fetches after the newest loaded
+ *       observation.
+ * </ol>
+ *
+ * Failures are {@link IllegalArgumentException}s (or {@link IllegalStateException}s for the
+ * warehouse) naming the option or resource at fault.
+ */
+public final class Launch {
+  private Launch() {}
+
+  /** Prepares the run; returns the settings with the planned requests. */
+  public static RunSettings prepare(TsLakeOptions options, RunSettings settings) {
+    S3Lake.configure(options); // before FileSystems: launcher and workers share the S3 options
+    FileSystems.setDefaultPipelineOptions(options);
+    S3Lake.checkLake(options);
+    if (settings.replayFromLake) {
+      checkSomethingToReplay(settings);
+    }
+    boolean live =
+        !settings.replayFromLake && settings.config.sources.stream().anyMatch(SourceConfig::isLive);
+    if (live) {
+      for (SourceConfig s : settings.config.sources) {
+        if (s.isLive()) {
+          settings.api.checkCanFetch(s);
+        }
+      }
+    }
+    WarehouseSchema.ensure(settings.warehouse);
+    if (!live) {
+      return settings;
+    }
+    List<ApiRequest> requests =
+        RequestPlanner.plan(
+            settings.config,
+            settings.api,
+            WarehouseQueries.newestLoaded(settings.warehouse, settings.config),
+            settings.fullRefetch);
+    return settings.withRequests(requests);
+  }
+
+  /** A replay needs raw files in the lake, for the date asked or any date. */
+  static void checkSomethingToReplay(RunSettings s) {
+    String pattern =
+        s.lakeRoot
+            + "raw/source=*/ingest_date="
+            + (s.replayDate == null ? "*" : s.replayDate)
+            + "/*.csv";
+    try {
+      if (FileSystems.match(pattern, EmptyMatchTreatment.ALLOW).metadata().isEmpty()) {
+        throw new IllegalArgumentException(
+            "--replayFromLake: nothing to replay, no raw files match " + pattern);
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "--replayFromLake: cannot list " + pattern + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package dev.tslake;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** What one run ingests and how it is identified: the config, run id, ingest date, replay. */
+public interface RunOptions extends PipelineOptions {
+  @Description("Sources to ingest: a JSON or YAML file with a top-level 'sources' array.")
+  @Default.String("testdata/tslake.json")
+  String getConfig();
+
+  void setConfig(String value);
+
+  @Description("Identifier of this run in pipeline_runs and rejects; generated when not given.")
+  String getRunId();
+
+  void setRunId(String value);
+
+  @Description("Ingest date (yyyy-MM-dd) naming the lake partition; today (UTC) when not given.")
+  String getIngestDate();
+
+  void setIngestDate(String value);
+
+  @Description(
+      "Rebuild the warehouse from the raw CSV already in the lake instead of reading"
+          + " files or calling APIs.")
+  @Default.Boolean(false)
+  boolean getReplayFromLake();
+
+  void setReplayFromLake(boolean value);
+
+  @Description(
+      "With --replayFromLake: replay only this ingest date (yyyy-MM-dd); all dates if unset.")
+  String getReplayIngestDate();
+
+  void setReplayIngestDate(String value);
+
+  @Description(
+      "Dedup groups (0 to 65535): records are grouped by a hash shard of (source, series, ts); 0"
+          + " groups by the key itself (better on Flink and Dataflow, which sort groups; the"
+          + " DirectRunner schedules work per group and needs few).")
+  @Default.Integer(64)
+  int getDedupShards();
+
+  void setDedupShards(int value);
+}

@@ -1,0 +1,325 @@
+package dev.tslake;
+
+import dev.tslake.config.PipelineConfig;
+import dev.tslake.sources.live.ApiRequest;
+import dev.tslake.sources.live.ApiSettings;
+import dev.tslake.sources.live.ApiSourceOptions;
+import dev.tslake.warehouse.WarehouseSpec;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Everything a run needs besides the Beam options: an immutable, validated value. {@link #from}
+ * derives it from the options without side effects (it reads the config file and the environment
+ * for secrets, nothing else: no file system registration, no SQL, no network); {@link Launch}
+ * prepares the outside world and adds what it found ({@link #requests}). Change a copy with {@link
+ * #toBuilder()} or {@link #withRequests}.
+ */
+public final class RunSettings implements Serializable {
+  /** Highest {@code --dedupShards} (shard numbers are 16-bit). */
+  public static final int MAX_DEDUP_SHARDS = 65535;
+
+  public final PipelineConfig config;
+
+  /** Where the config came from (recorded in {@code pipeline_runs.config}). */
+  public final String configName;
+
+  /** Absolute directory or URL of the lake, ending in {@code /}. */
+  public final String lakeRoot;
+
+  public final WarehouseSpec warehouse;
+  public final String runId;
+
+  /** yyyy-MM-dd, naming the lake partition. */
+  public final String ingestDate;
+
+  public final Instant startedAt;
+
+  /** Runner name recorded in {@code pipeline_runs}. */
+  public final String runner;
+
+  /** Rows per warehouse transaction. */
+  public final int batchSize;
+
+  public final ApiSettings api;
+
+  /** Fetch FRED series from their start instead of after the newest loaded observation. */
+  public final boolean fullRefetch;
+
+  /** Replay the raw lake instead of reading sources; {@link #replayDate} null = every date. */
+  public final boolean replayFromLake;
+
+  public final @Nullable String replayDate;
+  public final int dedupShards;
+
+  /** What the live sources fetch in this run, planned at launch (empty when none are live). */
+  public final List<ApiRequest> requests;
+
+  private RunSettings(Builder b) {
+    this.config = Objects.requireNonNull(b.config, "config");
+    this.configName = b.configName == null ? "" : b.configName;
+    this.lakeRoot = lakeRoot(b.lake);
+    this.warehouse = Objects.requireNonNull(b.warehouse, "warehouse");
+    this.runId = b.runId != null ? b.runId : UUID.randomUUID().toString();
+    this.ingestDate =
+        checkDate(
+            "--ingestDate",
+            b.ingestDate != null ? b.ingestDate : LocalDate.now(ZoneOffset.UTC).toString());
+    this.startedAt = b.startedAt != null ? b.startedAt : Instant.now();
+    this.runner = b.runner == null ? "DirectRunner" : b.runner;
+    if (b.batchSize < 1) {
+      throw new IllegalArgumentException(
+          "--warehouseBatchSize must be at least 1, got " + b.batchSize);
+    }
+    this.batchSize = b.batchSize;
+    this.api = b.api != null ? b.api : apiSettings(defaultApiOptions(), Map.of());
+    this.fullRefetch = b.fullRefetch;
+    this.replayFromLake = b.replayFromLake;
+    // checked only where it is used, as before
+    this.replayDate =
+        b.replayFromLake && b.replayDate != null
+            ? checkDate("--replayIngestDate", b.replayDate)
+            : b.replayDate;
+    if (b.dedupShards < 0 || b.dedupShards > MAX_DEDUP_SHARDS) {
+      throw new IllegalArgumentException(
+          "--dedupShards must be 0 (one group per key) to "
+              + MAX_DEDUP_SHARDS
+              + ", got "
+              + b.dedupShards);
+    }
+    this.dedupShards = b.dedupShards;
+    this.requests = List.copyOf(b.requests);
+  }
+
+  /** The settings the options describe, with secrets from the process environment. */
+  public static RunSettings from(TsLakeOptions options) {
+    return from(options, System.getenv());
+  }
+
+  /**
+   * The settings the options describe; {@code env} supplies the secrets the options leave out
+   * ({@code TSLAKE_WAREHOUSE_PASSWORD}, {@code FRED_API_KEY}, {@code ALPHAVANTAGE_API_KEY}, {@code
+   * CENSUS_API_KEY}). Reads the config file; touches nothing else.
+   */
+  public static RunSettings from(TsLakeOptions options, Map<String, String> env) {
+    String configPath = options.getConfig();
+    if (configPath == null || configPath.isBlank()) {
+      throw new IllegalArgumentException("--config must name a JSON or YAML file");
+    }
+    String password =
+        options.getWarehousePassword() != null
+            ? options.getWarehousePassword()
+            : env.get("TSLAKE_WAREHOUSE_PASSWORD");
+    return builder()
+        .config(PipelineConfig.load(Path.of(configPath)))
+        .configName(configPath)
+        .lake(options.getLake())
+        .warehouse(
+            new WarehouseSpec(options.getWarehouseUrl(), options.getWarehouseUser(), password))
+        .runId(options.getRunId())
+        .ingestDate(options.getIngestDate())
+        .runner(options.getRunner().getSimpleName())
+        .batchSize(options.getWarehouseBatchSize())
+        .api(apiSettings(options, env))
+        .fullRefetch(options.getFullRefetch())
+        .replayFromLake(options.getReplayFromLake())
+        .replayDate(options.getReplayIngestDate())
+        .dedupShards(options.getDedupShards())
+        .build();
+  }
+
+  /** Endpoints, keys (option first, then the environment variable) and HTTP behaviour. */
+  static ApiSettings apiSettings(ApiSourceOptions o, Map<String, String> env) {
+    return new ApiSettings(
+        o.getFredBaseUrl(),
+        orEnv(o.getFredApiKey(), env, "FRED_API_KEY"),
+        o.getAlphaVantageBaseUrl(),
+        orEnv(o.getAlphaVantageApiKey(), env, "ALPHAVANTAGE_API_KEY"),
+        o.getCensusBaseUrl(),
+        orEnv(o.getCensusApiKey(), env, "CENSUS_API_KEY"),
+        o.getEdgarBaseUrl(),
+        o.getEdgarUserAgent(),
+        o.getCoindeskBaseUrl(),
+        o.getHttpTimeoutMillis(),
+        Math.max(1, o.getHttpMaxAttempts()),
+        o.getHttpBackoffMillis(),
+        o.getFailOnSourceError());
+  }
+
+  private static ApiSourceOptions defaultApiOptions() {
+    return PipelineOptionsFactory.as(ApiSourceOptions.class);
+  }
+
+  private static @Nullable String orEnv(
+      @Nullable String value, Map<String, String> env, String name) {
+    return value != null && !value.isBlank() ? value : env.get(name);
+  }
+
+  private static String checkDate(String option, String date) {
+    try {
+      LocalDate.parse(date);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(option + " '" + date + "' is not yyyy-MM-dd");
+    }
+    return date;
+  }
+
+  /** A directory made absolute, or a URL as given; either ends in {@code /}. */
+  private static String lakeRoot(@Nullable String lake) {
+    if (lake == null || lake.isBlank()) {
+      throw new IllegalArgumentException("--lake must name a directory or s3://bucket/prefix");
+    }
+    String root =
+        lake.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")
+            ? lake
+            : Path.of(lake).toAbsolutePath().normalize().toString();
+    return root.endsWith("/") ? root : root + "/";
+  }
+
+  /** These settings with the requests the launch planned. */
+  public RunSettings withRequests(List<ApiRequest> planned) {
+    return toBuilder().requests(planned).build();
+  }
+
+  public Builder toBuilder() {
+    return builder()
+        .config(config)
+        .configName(configName)
+        .lake(lakeRoot)
+        .warehouse(warehouse)
+        .runId(runId)
+        .ingestDate(ingestDate)
+        .startedAt(startedAt)
+        .runner(runner)
+        .batchSize(batchSize)
+        .api(api)
+        .fullRefetch(fullRefetch)
+        .replayFromLake(replayFromLake)
+        .replayDate(replayDate)
+        .dedupShards(dedupShards)
+        .requests(requests);
+  }
+
+  /**
+   * A builder with the options' defaults: run id generated, ingest date today (UTC), started now,
+   * batch size 5000, 64 dedup shards, the live sources' default endpoints without keys.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Collects the settings; {@link #build} validates them. */
+  public static final class Builder {
+    private @Nullable PipelineConfig config;
+    private @Nullable String configName;
+    private @Nullable String lake;
+    private @Nullable WarehouseSpec warehouse;
+    private @Nullable String runId;
+    private @Nullable String ingestDate;
+    private @Nullable Instant startedAt;
+    private @Nullable String runner;
+    private int batchSize = 5000;
+    private @Nullable ApiSettings api;
+    private boolean fullRefetch;
+    private boolean replayFromLake;
+    private @Nullable String replayDate;
+    private int dedupShards = 64;
+    private List<ApiRequest> requests = List.of();
+
+    private Builder() {}
+
+    public Builder config(PipelineConfig value) {
+      this.config = value;
+      return this;
+    }
+
+    public Builder configName(String value) {
+      this.configName = value;
+      return this;
+    }
+
+    /** A directory or a URL such as {@code s3://bucket/prefix} ({@code --lake}). */
+    public Builder lake(String value) {
+      this.lake = value;
+      return this;
+    }
+
+    public Builder warehouse(WarehouseSpec value) {
+      this.warehouse = value;
+      return this;
+    }
+
+    /** Null: a random UUID. */
+    public Builder runId(@Nullable String value) {
+      this.runId = value;
+      return this;
+    }
+
+    /** yyyy-MM-dd; null: today (UTC). */
+    public Builder ingestDate(@Nullable String value) {
+      this.ingestDate = value;
+      return this;
+    }
+
+    /** Null: when {@link #build} runs. */
+    public Builder startedAt(@Nullable Instant value) {
+      this.startedAt = value;
+      return this;
+    }
+
+    public Builder runner(String value) {
+      this.runner = value;
+      return this;
+    }
+
+    public Builder batchSize(int value) {
+      this.batchSize = value;
+      return this;
+    }
+
+    public Builder api(ApiSettings value) {
+      this.api = value;
+      return this;
+    }
+
+    public Builder fullRefetch(boolean value) {
+      this.fullRefetch = value;
+      return this;
+    }
+
+    public Builder replayFromLake(boolean value) {
+      this.replayFromLake = value;
+      return this;
+    }
+
+    /** yyyy-MM-dd or null (every date). */
+    public Builder replayDate(@Nullable String value) {
+      this.replayDate = value;
+      return this;
+    }
+
+    public Builder dedupShards(int value) {
+      this.dedupShards = value;
+      return this;
+    }
+
+    public Builder requests(List<ApiRequest> value) {
+      this.requests = value;
+      return this;
+    }
+
+    public RunSettings build() {
+      return new RunSettings(this);
+    }
+  }
+}
