@@ -2,6 +2,7 @@ package dev.tslake;
 
 import dev.tslake.aggregate.WindowedAggregates;
 import dev.tslake.lake.LakeHousekeeping;
+import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.ReadRawLake;
 import dev.tslake.lake.WriteToLake;
 import dev.tslake.model.Aggregate;
@@ -157,9 +158,14 @@ public final class TsLake {
   public static void buildPipeline(Pipeline p, RunSettings s) {
     PCollectionTuple files =
         s.replayFromLake
-            ? p.apply("ReplayRawLake", ReadRawLake.of(s.lakeRoot, s.config, s.replayDate))
+            ? p.apply(
+                "ReplayRawLake",
+                ReadRawLake.of(s.lakeRoot, s.config, s.replayDate)
+                    .withOutputTags(ReadSources.RAW, ReadSources.SERIES))
             : p.apply(
-                "ReadSources", ReadSources.from(s.config).withRawLake(s.lakeRoot, s.ingestDate));
+                "ReadSources",
+                ReadSources.from(s.config)
+                    .withRawLanding(LandRawFiles.to(s.lakeRoot, s.ingestDate, s.config)));
     PCollectionTuple read = files;
     if (!s.requests.isEmpty()) {
       PCollectionTuple fetched =

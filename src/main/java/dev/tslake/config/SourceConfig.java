@@ -241,7 +241,7 @@ public final class SourceConfig implements Serializable {
               + ")");
     }
     try {
-      dev.tslake.transform.TimestampParser.of(timestampFormat, timeZone);
+      TimestampParser.of(timestampFormat, timeZone);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(where + ": " + e.getMessage());
     }
@@ -285,7 +285,7 @@ public final class SourceConfig implements Serializable {
       return;
     }
     try {
-      dev.tslake.transform.TimestampParser.parseIsoInstant(v);
+      TimestampParser.parseIsoInstant(v);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(where + ": vintage '" + v + "' is not an ISO date or instant");
     }

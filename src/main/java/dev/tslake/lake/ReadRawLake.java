@@ -4,7 +4,6 @@ import dev.tslake.config.PipelineConfig;
 import dev.tslake.config.SourceConfig;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.SeriesInfo;
-import dev.tslake.sources.ReadSources;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -23,6 +22,7 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -35,26 +35,55 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * zone / loader split of the systems tslake replaces, as one option of the same graph. The lake
  * holds each record exactly as parsed (strings, origin, locator), so a replay loads what the run
  * that wrote it loaded.
+ *
+ * <p>Its output has the shape of a sources step's (raw records and series metadata, the latter
+ * empty: the lake holds raw records only), under tags the caller supplies ({@link
+ * #withOutputTags}), so it can stand in for the sources:
+ *
+ * <pre>{@code
+ * PCollectionTuple read =
+ *     p.apply(ReadRawLake.of(lakeRoot, config, null).withOutputTags(RAW, SERIES));
+ * }</pre>
  */
 public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
   private final String lakeRoot;
   private final PipelineConfig config;
   private final @Nullable String ingestDate;
+  private final @Nullable TupleTag<RawRecord> rawTag;
+  private final @Nullable TupleTag<SeriesInfo> seriesTag;
 
-  private ReadRawLake(String lakeRoot, PipelineConfig config, @Nullable String ingestDate) {
+  private ReadRawLake(
+      String lakeRoot,
+      PipelineConfig config,
+      @Nullable String ingestDate,
+      @Nullable TupleTag<RawRecord> rawTag,
+      @Nullable TupleTag<SeriesInfo> seriesTag) {
     this.lakeRoot = lakeRoot.endsWith("/") ? lakeRoot : lakeRoot + "/";
     this.config = config;
     this.ingestDate = ingestDate;
+    this.rawTag = rawTag;
+    this.seriesTag = seriesTag;
   }
 
-  /** All ingest dates when {@code ingestDate} is null. */
+  /** All ingest dates when {@code ingestDate} is null. Needs {@link #withOutputTags}. */
   public static ReadRawLake of(
       String lakeRoot, PipelineConfig config, @Nullable String ingestDate) {
-    return new ReadRawLake(lakeRoot, config, ingestDate);
+    return new ReadRawLake(lakeRoot, config, ingestDate, null, null);
+  }
+
+  /** The tags of the output's raw records and (always empty) series metadata. */
+  public ReadRawLake withOutputTags(TupleTag<RawRecord> raw, TupleTag<SeriesInfo> series) {
+    if (raw == null || series == null) {
+      throw new IllegalArgumentException("ReadRawLake needs both output tags");
+    }
+    return new ReadRawLake(lakeRoot, config, ingestDate, raw, series);
   }
 
   @Override
   public PCollectionTuple expand(PBegin begin) {
+    if (rawTag == null || seriesTag == null) {
+      throw new IllegalStateException("ReadRawLake: set the output tags with withOutputTags");
+    }
     List<String> patterns = new ArrayList<>();
     for (SourceConfig s : config.sources) {
       patterns.add(
@@ -75,14 +104,20 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
             .apply("OpenRawFiles", FileIO.readMatches())
             .apply(
                 "ParseRawCsv",
-                ParDo.of(new ParseRawCsvFn())
-                    .withOutputTags(ReadSources.RAW, TupleTagList.of(ReadSources.SERIES)));
-    out.get(ReadSources.RAW).setCoder(RawRecord.Coder.of());
-    out.get(ReadSources.SERIES).setCoder(SeriesInfo.Coder.of());
+                ParDo.of(new ParseRawCsvFn(rawTag))
+                    .withOutputTags(rawTag, TupleTagList.of(seriesTag)));
+    out.get(rawTag).setCoder(RawRecord.Coder.of());
+    out.get(seriesTag).setCoder(SeriesInfo.Coder.of());
     return out;
   }
 
   static final class ParseRawCsvFn extends DoFn<FileIO.ReadableFile, RawRecord> {
+    private final TupleTag<RawRecord> rawTag;
+
+    ParseRawCsvFn(TupleTag<RawRecord> rawTag) {
+      this.rawTag = rawTag;
+    }
+
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out)
         throws IOException {
@@ -110,7 +145,7 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
                   + Arrays.asList(RawRecord.CSV_HEADER));
         }
         for (CSVRecord r : csv) {
-          out.get(ReadSources.RAW).output(fromRow(r));
+          out.get(rawTag).output(fromRow(r));
         }
       }
     }

@@ -17,6 +17,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * payload that could not be split into candidates at all (an API error body, truncated JSON, a CSV
  * row with too few fields) becomes one raw record with {@link #error} set, so it is rejected and
  * counted too.
+ *
+ * <p>A file reader asked for input markers ({@code ReadSources.withInputMarkers()}) also emits, in
+ * the same stream, an {@linkplain #inputStart input-start} marker before an input's records and an
+ * {@linkplain #inputEnd input-end} marker (with the input's record count) after them, so a step
+ * fused right after the reader (the raw lake landing, {@code lake.LandRawFiles}) knows where each
+ * input begins and ends. Markers are not records: the step that consumes them drops them.
  */
 @DefaultCoder(RawRecord.Coder.class)
 public final class RawRecord implements Serializable {
@@ -42,6 +48,19 @@ public final class RawRecord implements Serializable {
    */
   public final @Nullable String error;
 
+  /** What this element is: a record, or a marker around an input's records. */
+  public enum Kind {
+    RECORD,
+    INPUT_START,
+    INPUT_END
+  }
+
+  /**
+   * {@link Kind#RECORD} for every record; markers only come from {@link #inputStart}/{@link
+   * #inputEnd}.
+   */
+  public final Kind kind;
+
   public RawRecord(
       String source,
       String origin,
@@ -51,6 +70,20 @@ public final class RawRecord implements Serializable {
       @Nullable String value,
       @Nullable String vintage,
       @Nullable String error) {
+    this(Kind.RECORD, source, origin, locator, seriesId, ts, value, vintage, error);
+  }
+
+  private RawRecord(
+      Kind kind,
+      String source,
+      String origin,
+      String locator,
+      @Nullable String seriesId,
+      @Nullable String ts,
+      @Nullable String value,
+      @Nullable String vintage,
+      @Nullable String error) {
+    this.kind = Objects.requireNonNull(kind, "kind");
     this.source = Objects.requireNonNull(source, "source");
     this.origin = Objects.requireNonNull(origin, "origin");
     this.locator = Objects.requireNonNull(locator, "locator");
@@ -83,6 +116,63 @@ public final class RawRecord implements Serializable {
     return new RawRecord(source, origin, locator, seriesId, null, excerpt(payload), null, error);
   }
 
+  /**
+   * Marks the start of the records read from {@code inputPath} for {@code source}: the whole input
+   * ({@code part} -1, {@code parts} 0) or range {@code part} of {@code parts}.
+   */
+  public static RawRecord inputStart(String source, String inputPath, int part, int parts) {
+    return new RawRecord(
+        Kind.INPUT_START, source, inputPath, part + "/" + parts, null, null, null, null, null);
+  }
+
+  /**
+   * Marks the end of the records of an input that was read to its end: {@code records} records were
+   * emitted since its {@link #inputStart}.
+   */
+  public static RawRecord inputEnd(
+      String source, String inputPath, int part, int parts, long records) {
+    return new RawRecord(
+        Kind.INPUT_END,
+        source,
+        inputPath,
+        part + "/" + parts,
+        null,
+        null,
+        Long.toString(records),
+        null,
+        null);
+  }
+
+  public boolean isMarker() {
+    return kind != Kind.RECORD;
+  }
+
+  /** Of a marker: the range of the input ({@code -1} for a whole input). */
+  public int markerPart() {
+    checkMarker();
+    return Integer.parseInt(locator.substring(0, locator.indexOf('/')));
+  }
+
+  /** Of a marker: the number of ranges of the input ({@code 0} for a whole input). */
+  public int markerParts() {
+    checkMarker();
+    return Integer.parseInt(locator.substring(locator.indexOf('/') + 1));
+  }
+
+  /** Of an input-end marker: the number of records emitted for the input. */
+  public long markerRecords() {
+    if (kind != Kind.INPUT_END) {
+      throw new IllegalStateException("not an input-end marker: " + this);
+    }
+    return Long.parseLong(value);
+  }
+
+  private void checkMarker() {
+    if (!isMarker()) {
+      throw new IllegalStateException("not an input marker: " + this);
+    }
+  }
+
   public static @Nullable String excerpt(@Nullable String payload) {
     if (payload == null) {
       return null;
@@ -104,7 +194,8 @@ public final class RawRecord implements Serializable {
       return false;
     }
     RawRecord r = (RawRecord) o;
-    return source.equals(r.source)
+    return kind == r.kind
+        && source.equals(r.source)
         && origin.equals(r.origin)
         && locator.equals(r.locator)
         && Objects.equals(seriesId, r.seriesId)
@@ -116,11 +207,23 @@ public final class RawRecord implements Serializable {
 
   @Override
   public int hashCode() {
-    return Objects.hash(source, origin, locator, seriesId, ts, value, vintage, error);
+    int h = Objects.hash(source, origin, locator, seriesId, ts, value, vintage, error);
+    return kind == Kind.RECORD ? h : h * 31 + kind.ordinal();
   }
 
   @Override
   public String toString() {
+    if (isMarker()) {
+      return kind
+          + "{"
+          + source
+          + ", "
+          + origin
+          + " #"
+          + locator
+          + (value == null ? "" : ", records=" + value)
+          + "}";
+    }
     return "RawRecord{"
         + source
         + ", "
@@ -141,6 +244,7 @@ public final class RawRecord implements Serializable {
 
   public static final class Coder extends CustomCoder<RawRecord> {
     private static final Coder INSTANCE = new Coder();
+    private static final Kind[] KINDS = Kind.values();
 
     public static Coder of() {
       return INSTANCE;
@@ -149,6 +253,7 @@ public final class RawRecord implements Serializable {
     @Override
     public void encode(RawRecord r, OutputStream os) throws IOException {
       Frame f = Frame.writer();
+      f.putVarInt(r.kind.ordinal());
       f.putString(r.source);
       f.putString(r.origin);
       f.putString(r.locator);
@@ -163,6 +268,7 @@ public final class RawRecord implements Serializable {
     @Override
     public RawRecord decode(InputStream is) throws IOException {
       Frame f = Frame.reader(is);
+      int kind = f.getVarInt();
       String source = f.getString();
       String origin = f.getString();
       String locator = f.getString();
@@ -172,7 +278,11 @@ public final class RawRecord implements Serializable {
       String vintage = f.getString();
       String error = f.getString();
       f.end();
-      return new RawRecord(source, origin, locator, seriesId, ts, value, vintage, error);
+      if (kind < 0 || kind >= KINDS.length) {
+        throw new IOException("unknown raw record kind " + kind);
+      }
+      return new RawRecord(
+          KINDS[kind], source, origin, locator, seriesId, ts, value, vintage, error);
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.tslake.config.FileEntry;
 import dev.tslake.config.PipelineConfig;
 import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
-import dev.tslake.lake.RawLakeFile;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.SeriesInfo;
 import java.io.BufferedReader;
@@ -12,6 +11,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -58,38 +60,68 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * LineRange}, {@link CsvParser#parseLines}), with the same records and locators as a whole-file
  * read (one record per physical line required), and one lake file per range.
  *
- * <p>{@link #withRawLake} makes the step that reads a file also land that file's raw records in the
- * lake, one CSV per input file ({@link RawLakeFile}), while it streams them out: the raw lake costs
- * no shuffle. Without it nothing is written.
+ * <p>This transform only reads: it writes nothing. {@link #withInputMarkers} makes it emit, in the
+ * {@link #RAW} stream, an {@linkplain RawRecord#inputStart input-start} marker before each input's
+ * (file's or range's) records and an {@linkplain RawRecord#inputEnd input-end} marker after them,
+ * the latter only when the input was read to its end. A step applied right after it (the raw lake
+ * landing, {@code dev.tslake.lake.LandRawFiles}) runs fused with the reader, sees each input's
+ * elements in emission order, and can stream them into one lake file per input without a shuffle;
+ * it drops the markers. Without markers the stream holds records only.
  */
 public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   public static final TupleTag<RawRecord> RAW = new TupleTag<RawRecord>() {};
   public static final TupleTag<SeriesInfo> SERIES = new TupleTag<SeriesInfo>() {};
 
   private final PipelineConfig config;
-  private final @Nullable String lakeRoot;
-  private final @Nullable String ingestDate;
+  private final boolean markers;
+  private final @Nullable PTransform<PCollection<RawRecord>, PCollection<RawRecord>> landing;
 
   private ReadSources(
-      PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
+      PipelineConfig config,
+      boolean markers,
+      @Nullable PTransform<PCollection<RawRecord>, PCollection<RawRecord>> landing) {
     this.config = config;
-    this.lakeRoot = lakeRoot;
-    this.ingestDate = ingestDate;
+    this.markers = markers;
+    this.landing = landing;
   }
 
   public static ReadSources from(PipelineConfig config) {
-    return new ReadSources(config, null, null);
+    return new ReadSources(config, false, null);
   }
 
   /**
-   * Also writes every raw record read to {@code <lakeRoot>/raw/source=<source>/ingest_date=
-   * <ingestDate>/}, one file per input file ({@link dev.tslake.lake.LakePaths#inputFile}).
+   * Also emits input markers around each input's records in {@link #RAW} ({@link
+   * RawRecord#inputStart}, {@link RawRecord#inputEnd}): for a step that must know where an input's
+   * records begin and end, and that drops the markers.
    */
-  public ReadSources withRawLake(String lakeRoot, String ingestDate) {
-    if (lakeRoot == null || lakeRoot.isBlank() || ingestDate == null || ingestDate.isBlank()) {
-      throw new IllegalArgumentException("withRawLake needs a lake root and an ingest date");
+  public ReadSources withInputMarkers() {
+    return new ReadSources(config, true, landing);
+  }
+
+  /**
+   * Input markers on, and {@code landing} (the raw lake, {@code dev.tslake.lake.LandRawFiles})
+   * applied to each reader's raw output right after the reader, before the readers' outputs are
+   * flattened: so it runs fused with one reader and sees that reader's elements in emission order
+   * (after a flatten, Flink would merge the readers' streams into one operator's input). {@code
+   * landing} must drop the markers; what it returns is this transform's {@link #RAW}.
+   */
+  public ReadSources withRawLanding(
+      PTransform<PCollection<RawRecord>, PCollection<RawRecord>> landing) {
+    if (landing == null) {
+      throw new IllegalArgumentException("withRawLanding needs a transform");
     }
-    return new ReadSources(config, lakeRoot, ingestDate);
+    return new ReadSources(config, true, landing);
+  }
+
+  /** A reader's output with the landing (when set) applied to its raw records. */
+  private PCollectionTuple landed(PCollectionTuple read, String name) {
+    read.get(RAW).setCoder(RawRecord.Coder.of());
+    read.get(SERIES).setCoder(SeriesInfo.Coder.of());
+    if (landing == null) {
+      return read;
+    }
+    PCollection<RawRecord> raw = read.get(RAW).apply(name, landing);
+    return PCollectionTuple.of(RAW, raw).and(SERIES, read.get(SERIES));
   }
 
   @Override
@@ -121,10 +153,9 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
               .apply("SpreadFiles", Reshuffle.viaRandomKey())
               .apply(
                   "ParsePayloads",
-                  ParDo.of(new ParseFileFn(config, lakeRoot, ingestDate))
+                  ParDo.of(new ParseFileFn(config, markers))
                       .withOutputTags(RAW, TupleTagList.of(SERIES)));
-      text.get(RAW).setCoder(RawRecord.Coder.of());
-      text.get(SERIES).setCoder(SeriesInfo.Coder.of());
+      text = landed(text, "LandRawFiles");
     }
     if (text != null) {
       parts.add(text);
@@ -142,11 +173,9 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
             .apply("SpreadParquetFiles", Reshuffle.viaRandomKey())
             .apply(
                 "ReadParquet",
-                ParDo.of(new ReadParquetFn(config, lakeRoot, ingestDate))
+                ParDo.of(new ReadParquetFn(config, markers))
                     .withOutputTags(RAW, TupleTagList.of(SERIES)));
-    parquet.get(RAW).setCoder(RawRecord.Coder.of());
-    parquet.get(SERIES).setCoder(SeriesInfo.Coder.of());
-    parts.add(parquet);
+    parts.add(landed(parquet, "LandRawParquetFiles"));
     return flatten(parts);
   }
 
@@ -184,12 +213,10 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     PCollectionTuple out =
         ranges.apply(
             "ParseRanges",
-            ParDo.of(new ParseRangeFn(config, lakeRoot, ingestDate))
+            ParDo.of(new ParseRangeFn(config, markers))
                 .withSideInput(ParseRangeFn.LINE_COUNTS, lineCounts)
                 .withOutputTags(RAW, TupleTagList.of(SERIES)));
-    out.get(RAW).setCoder(RawRecord.Coder.of());
-    out.get(SERIES).setCoder(SeriesInfo.Coder.of());
-    return out;
+    return landed(out, "LandRawFileRanges");
   }
 
   /** parquet-hadoop 1.13 needs Hadoop's Configuration at run time; say so before the run starts. */
@@ -275,7 +302,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
           "source '" + source.name + "': cannot list files '" + pattern + "': " + e.getMessage(),
           e);
     }
-    Map<String, Long> out = new java.util.TreeMap<>();
+    Map<String, Long> out = new TreeMap<>();
     try {
       if (result.status() == MatchResult.Status.OK) {
         for (MatchResult.Metadata m : result.metadata()) {
@@ -316,21 +343,19 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   }
 
   /**
-   * What both file readers share: the sources by name, the file and record counters, and the raw
-   * lake file of each input (when the lake is on).
+   * What the file readers share: the sources by name, the file and record counters, and the input
+   * markers (when asked for).
    */
   abstract static class FileFn extends DoFn<FileTask, RawRecord> {
     private final PipelineConfig config;
-    private final @Nullable String lakeRoot;
-    private final @Nullable String ingestDate;
+    private final boolean markers;
     private transient Map<String, SourceConfig> byName;
     final Counter files = Metrics.counter(ReadSources.class, "files_read");
     final Counter records = Metrics.counter(ReadSources.class, "records_read");
 
-    FileFn(PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
+    FileFn(PipelineConfig config, boolean markers) {
       this.config = config;
-      this.lakeRoot = lakeRoot;
-      this.ingestDate = ingestDate;
+      this.markers = markers;
     }
 
     @Setup
@@ -343,16 +368,6 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
     SourceConfig source(FileTask task) {
       return byName.get(task.source);
-    }
-
-    /** The lake file of this input's raw records; null when the lake is off. */
-    @Nullable RawLakeFile lakeFile(FileTask task) {
-      if (lakeRoot == null) {
-        return null;
-      }
-      return task.isRange()
-          ? RawLakeFile.forInputPart(lakeRoot, task.source, ingestDate, task.path, task.part)
-          : RawLakeFile.forInput(lakeRoot, task.source, ingestDate, task.path);
     }
 
     /** What the parsers get to know about the file a task reads. */
@@ -369,37 +384,26 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
           bufferChars);
     }
 
-    /** Puts the task's lake file (when on) under its final name, then drops other layouts. */
-    void commitLake(@Nullable RawLakeFile lake, FileTask task) throws IOException {
-      if (lake != null) {
-        lake.commit();
-        removeOtherLayouts(task);
+    /** Before an input's records: its start marker (when markers are on). */
+    void startInput(MultiOutputReceiver out, FileTask task) {
+      if (markers) {
+        out.get(RAW).output(RawRecord.inputStart(task.source, task.path, task.part, task.parts));
       }
     }
 
-    /**
-     * After a commit: removes lake files an earlier run of the day left for this input under
-     * another layout (read whole vs. in ranges, or fewer ranges), so a replay reads each record
-     * once. Done for csv inputs (the only ones that can be split), by the whole-file read or the
-     * first range.
-     */
-    void removeOtherLayouts(FileTask task) throws IOException {
-      if (lakeRoot != null && source(task).type == SourceType.CSV && task.part <= 0) {
-        RawLakeFile.removeOtherLayouts(lakeRoot, task.source, ingestDate, task.path, task.parts);
+    /** The input was read to its end: its end marker (when markers are on). */
+    void endInput(MultiOutputReceiver out, FileTask task, long records) {
+      if (markers) {
+        out.get(RAW)
+            .output(RawRecord.inputEnd(task.source, task.path, task.part, task.parts, records));
       }
     }
 
-    /**
-     * Each record goes to the lake file (when on) and then downstream. A lake write that fails
-     * throws here, and again at commit even if a parser swallowed it.
-     */
-    static ParseOutput output(MultiOutputReceiver out, @Nullable RawLakeFile lake, long[] n) {
+    /** Each record goes downstream and is counted. */
+    static ParseOutput output(MultiOutputReceiver out, long[] n) {
       return new ParseOutput() {
         @Override
         public void record(RawRecord record) {
-          if (lake != null) {
-            lake.writeUnchecked(record);
-          }
           n[0]++;
           out.get(RAW).output(record);
         }
@@ -414,20 +418,19 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
   /** Streams one file through its source's parser. */
   static final class ParseFileFn extends FileFn {
-    ParseFileFn(PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
-      super(config, lakeRoot, ingestDate);
+    ParseFileFn(PipelineConfig config, boolean markers) {
+      super(config, markers);
     }
 
     @ProcessElement
     public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
       PayloadContext ctx = context(task);
       long[] n = {0};
-      try (RawLakeFile lake = lakeFile(task);
-          Reader reader = openText(task.path, 1 << 16)) {
-        PayloadParsers.forType(ctx.source.type)
-            .parse(ctx, withoutBom(reader), output(out, lake, n));
-        commitLake(lake, task);
+      startInput(out, task);
+      try (Reader reader = openText(task.path, 1 << 16)) {
+        PayloadParsers.forType(ctx.source.type).parse(ctx, withoutBom(reader), output(out, n));
       }
+      endInput(out, task, n[0]);
       files.inc();
       records.inc(n[0]);
     }
@@ -454,7 +457,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
   /**
    * Parses one line range of a csv file ({@link CsvParser#parseLines}), numbering its lines from
-   * the line counts of the ranges before it (a side input), into its own lake file.
+   * the line counts of the ranges before it (a side input); each range is an input of its own.
    */
   static final class ParseRangeFn extends FileFn {
     static final String LINE_COUNTS = "lineCounts";
@@ -466,8 +469,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
      */
     private transient Map<String, long[]> firstLines;
 
-    ParseRangeFn(PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
-      super(config, lakeRoot, ingestDate);
+    ParseRangeFn(PipelineConfig config, boolean markers) {
+      super(config, markers);
     }
 
     private long[] firstLines(FileTask task, Map<String, Long> counts) {
@@ -500,18 +503,17 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       long firstLine = firstLines(task, counts)[task.part];
       PayloadContext ctx = context(task);
       long[] n = {0};
-      try (RawLakeFile lake = lakeFile(task);
-          Reader head = openText(task.path, 1 << 13);
+      startInput(out, task);
+      try (Reader head = openText(task.path, 1 << 13);
           Reader lines =
               new BufferedReader(
                   new InputStreamReader(
                       LineRange.open(task.path, task.start, task.end), StandardCharsets.UTF_8),
                   1 << 16)) {
         new CsvParser()
-            .parseLines(
-                ctx, withoutBom(head), lines, firstLine, task.part == 0, output(out, lake, n));
-        commitLake(lake, task);
+            .parseLines(ctx, withoutBom(head), lines, firstLine, task.part == 0, output(out, n));
       }
+      endInput(out, task, n[0]);
       if (task.part == 0) {
         files.inc();
       }
@@ -525,8 +527,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
    * the runner retries it); anything wrong with its bytes is a rejected record.
    */
   static final class ReadParquetFn extends FileFn {
-    ReadParquetFn(PipelineConfig config, @Nullable String lakeRoot, @Nullable String ingestDate) {
-      super(config, lakeRoot, ingestDate);
+    ReadParquetFn(PipelineConfig config, boolean markers) {
+      super(config, markers);
     }
 
     @ProcessElement
@@ -534,12 +536,12 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       SourceConfig source = source(task);
       PayloadContext ctx = context(task);
       long[] n = {0};
-      try (RawLakeFile lake = lakeFile(task);
-          java.nio.channels.ReadableByteChannel channel =
-              FileSystems.open(FileSystems.matchNewResource(task.path, false))) {
-        ParseOutput sink = output(out, lake, n);
-        if (channel instanceof java.nio.channels.SeekableByteChannel) {
-          ParquetRows.read(ctx, (java.nio.channels.SeekableByteChannel) channel, sink);
+      startInput(out, task);
+      try (ReadableByteChannel channel =
+          FileSystems.open(FileSystems.matchNewResource(task.path, false))) {
+        ParseOutput sink = output(out, n);
+        if (channel instanceof SeekableByteChannel) {
+          ParquetRows.read(ctx, (SeekableByteChannel) channel, sink);
         } else {
           sink.record(
               RawRecord.unparseable(
@@ -552,8 +554,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
                       + "' gives no random access, which Parquet needs",
                   null));
         }
-        commitLake(lake, task); // parquet inputs are never split: no other layout to drop
       }
+      endInput(out, task, n[0]);
       files.inc();
       records.inc(n[0]);
     }

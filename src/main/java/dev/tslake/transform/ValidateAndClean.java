@@ -2,6 +2,7 @@ package dev.tslake.transform;
 
 import dev.tslake.config.PipelineConfig;
 import dev.tslake.config.SourceConfig;
+import dev.tslake.config.TimestampParser;
 import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;

@@ -15,6 +15,7 @@ import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.LakePaths;
+import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.RawLakeFile;
 import dev.tslake.model.RawRecord;
 import dev.tslake.testing.FaultyFileSystem;
@@ -51,9 +52,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link ReadSources#withRawLake}: the step that reads a file also lands its raw records in the
- * lake, one CSV per input file, through a temporary file renamed into place when the file was read
- * to its end.
+ * {@link ReadSources#withRawLanding} with {@link LandRawFiles}: the step fused with the reader
+ * lands its raw records in the lake, one CSV per input file, through a temporary file renamed into
+ * place when the file was read to its end.
  *
  * <p>The lake root sits six folders below the JUnit temp dir, so a name that climbed out of its
  * folder would still land inside the temp dir, where the tests see it.
@@ -86,7 +87,8 @@ class ReadSourcesRawLakeTest {
   /** Runs ReadSources with the lake on; asserts the record count on the way. */
   private void run(PipelineConfig config, long expectedRecords) {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
-    PCollectionTuple read = p.apply(ReadSources.from(config).withRawLake(root(), DATE));
+    PCollectionTuple read =
+        p.apply(ReadSources.from(config).withRawLanding(LandRawFiles.to(root(), DATE, config)));
     PAssert.thatSingleton(read.get(ReadSources.RAW).apply(Count.globally()))
         .isEqualTo(expectedRecords);
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());

@@ -9,6 +9,7 @@ import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.LakePaths;
+import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.ReadRawLake;
 import dev.tslake.model.RawRecord;
 import java.io.BufferedReader;
@@ -142,7 +143,9 @@ class ReadSourcesSplitTest {
 
   private void read(PipelineConfig config, List<RawRecord> expected) {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
-    PCollectionTuple read = p.apply(ReadSources.from(config).withRawLake(lake() + "/", DATE));
+    PCollectionTuple read =
+        p.apply(
+            ReadSources.from(config).withRawLanding(LandRawFiles.to(lake() + "/", DATE, config)));
     PAssert.that(read.get(ReadSources.RAW)).satisfies(sameAs(expected));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
     LakeHousekeeping.removeEmptyTempFolders(lake() + "/");
@@ -259,7 +262,10 @@ class ReadSourcesSplitTest {
 
     // a replay from the lake reads every part file, origins are the inputs
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
-    PCollectionTuple replay = p.apply(ReadRawLake.of(lake() + "/", config, DATE));
+    PCollectionTuple replay =
+        p.apply(
+            ReadRawLake.of(lake() + "/", config, DATE)
+                .withOutputTags(ReadSources.RAW, ReadSources.SERIES));
     PAssert.that(replay.get(ReadSources.RAW))
         .satisfies(
             sameAs(

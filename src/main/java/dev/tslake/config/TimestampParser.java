@@ -1,4 +1,4 @@
-package dev.tslake.transform;
+package dev.tslake.config;
 
 import java.io.Serializable;
 import java.math.BigDecimal;

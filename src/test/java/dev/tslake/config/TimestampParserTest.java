@@ -1,8 +1,9 @@
-package dev.tslake.transform;
+package dev.tslake.config;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Instant;
@@ -62,7 +63,7 @@ class TimestampParserTest {
           "+024-01-01T00:00:00Z",
           "2024-0a-01T00:00:00Z"
         }) {
-      org.junit.jupiter.api.Assertions.assertNull(TimestampParser.isoUtcSeconds(odd), odd);
+      assertNull(TimestampParser.isoUtcSeconds(odd), odd);
     }
     assertEquals(at("2024-02-29T23:59:59Z"), utc.parse("2024-02-29T23:59:59Z"));
     assertEquals(at("2024-01-01T00:00:00Z"), utc.parse("2024-01-01t00:00:00z"));
