@@ -78,7 +78,7 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
                 ParDo.of(new ParseRawCsvFn())
                     .withOutputTags(ReadSources.RAW, TupleTagList.of(ReadSources.SERIES)));
     out.get(ReadSources.RAW).setCoder(RawRecord.Coder.of());
-    out.get(ReadSources.SERIES).setCoder(SeriesInfo.Coder.of());
+    out.get(ReadSources.SERIES).setCoder(SeriesInfo.coder());
     return out;
   }
 

@@ -124,7 +124,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
                   ParDo.of(new ParseFileFn(config, lakeRoot, ingestDate))
                       .withOutputTags(RAW, TupleTagList.of(SERIES)));
       text.get(RAW).setCoder(RawRecord.Coder.of());
-      text.get(SERIES).setCoder(SeriesInfo.Coder.of());
+      text.get(SERIES).setCoder(SeriesInfo.coder());
     }
     if (text != null) {
       parts.add(text);
@@ -145,7 +145,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
                 ParDo.of(new ReadParquetFn(config, lakeRoot, ingestDate))
                     .withOutputTags(RAW, TupleTagList.of(SERIES)));
     parquet.get(RAW).setCoder(RawRecord.Coder.of());
-    parquet.get(SERIES).setCoder(SeriesInfo.Coder.of());
+    parquet.get(SERIES).setCoder(SeriesInfo.coder());
     parts.add(parquet);
     return flatten(parts);
   }
@@ -188,7 +188,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
                 .withSideInput(ParseRangeFn.LINE_COUNTS, lineCounts)
                 .withOutputTags(RAW, TupleTagList.of(SERIES)));
     out.get(RAW).setCoder(RawRecord.Coder.of());
-    out.get(SERIES).setCoder(SeriesInfo.Coder.of());
+    out.get(SERIES).setCoder(SeriesInfo.coder());
     return out;
   }
 
