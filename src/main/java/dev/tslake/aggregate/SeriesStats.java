@@ -1,21 +1,19 @@
 package dev.tslake.aggregate;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import dev.tslake.model.SchemaCoders;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.MathContext;
-import org.apache.beam.sdk.coders.BigDecimalCoder;
-import org.apache.beam.sdk.coders.CustomCoder;
+import org.apache.beam.sdk.schemas.JavaFieldSchema;
+import org.apache.beam.sdk.schemas.SchemaCoder;
+import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 
 /**
  * Running statistics of one series in one window. The sum is exact (BigDecimal holds every double
  * exactly), so the mean does not depend on the order in which a runner happens to merge partial
  * results: two runs, or two runners, give bit-identical means.
  */
+@DefaultSchema(JavaFieldSchema.class)
 public final class SeriesStats implements Serializable {
   long n;
   long missing;
@@ -80,38 +78,8 @@ public final class SeriesStats implements Serializable {
     return n == 0 ? null : sum.divide(BigDecimal.valueOf(n), MathContext.DECIMAL128).doubleValue();
   }
 
-  static final class StatsCoder extends CustomCoder<SeriesStats> {
-    static final StatsCoder INSTANCE = new StatsCoder();
-
-    @Override
-    public void encode(SeriesStats s, OutputStream os) throws IOException {
-      DataOutputStream out = new DataOutputStream(os);
-      out.writeLong(s.n);
-      out.writeLong(s.missing);
-      out.writeDouble(s.min);
-      out.writeDouble(s.max);
-      out.writeLong(s.firstTs);
-      out.writeDouble(s.first);
-      out.writeLong(s.lastTs);
-      out.writeDouble(s.last);
-      out.flush();
-      BigDecimalCoder.of().encode(s.sum, os);
-    }
-
-    @Override
-    public SeriesStats decode(InputStream is) throws IOException {
-      DataInputStream in = new DataInputStream(is);
-      SeriesStats s = new SeriesStats();
-      s.n = in.readLong();
-      s.missing = in.readLong();
-      s.min = in.readDouble();
-      s.max = in.readDouble();
-      s.firstTs = in.readLong();
-      s.first = in.readDouble();
-      s.lastTs = in.readLong();
-      s.last = in.readDouble();
-      s.sum = BigDecimalCoder.of().decode(is);
-      return s;
-    }
+  /** Beam's schema coder over the fields above (low volume: a few per series and window). */
+  static SchemaCoder<SeriesStats> coder() {
+    return SchemaCoders.of(SeriesStats.class);
   }
 }

@@ -5,20 +5,18 @@ import dev.tslake.config.SourceConfig;
 import dev.tslake.config.WindowSpec;
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.apache.beam.sdk.coders.BigEndianLongCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.CustomCoder;
+import org.apache.beam.sdk.coders.DelegateCoder;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -64,10 +62,10 @@ public final class WindowedAggregates
     }
     return observations
         .apply("PartialStatsPerBundle", ParDo.of(new PartialStatsFn(windowsBySource)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), WindowedStatsCoder.INSTANCE))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), WindowedStats.CODER))
         .apply("StatsPerWindow", Combine.perKey(new MergeStatsFn()))
         .apply("ToAggregates", ParDo.of(new ToAggregatesFn()))
-        .setCoder(Aggregate.Coder.of());
+        .setCoder(Aggregate.coder());
   }
 
   /** Key: window size, source and series, separated by NUL (which no series id contains). */
@@ -164,7 +162,7 @@ public final class WindowedAggregates
       flush(kv -> ctx.output(kv, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
     }
 
-    private void flush(java.util.function.Consumer<KV<String, WindowedStats>> out) {
+    private void flush(Consumer<KV<String, WindowedStats>> out) {
       for (Map.Entry<String, Map<String, Partial[]>> bySource : partials.entrySet()) {
         for (Map.Entry<String, Partial[]> bySeries : bySource.getValue().entrySet()) {
           for (Partial p : bySeries.getValue()) {
@@ -194,6 +192,31 @@ public final class WindowedAggregates
         window(e.getKey(), other.ends.get(e.getKey())).merge(e.getValue());
       }
     }
+
+    /** Window start to (end, statistics), in start order. */
+    Map<Long, KV<Long, SeriesStats>> toMap() {
+      Map<Long, KV<Long, SeriesStats>> m = new TreeMap<>();
+      for (Map.Entry<Long, SeriesStats> e : stats.entrySet()) {
+        m.put(e.getKey(), KV.of(ends.get(e.getKey()), e.getValue()));
+      }
+      return m;
+    }
+
+    static WindowedStats fromMap(Map<Long, KV<Long, SeriesStats>> m) {
+      WindowedStats w = new WindowedStats();
+      for (Map.Entry<Long, KV<Long, SeriesStats>> e : m.entrySet()) {
+        w.window(e.getKey(), e.getValue().getKey()).merge(e.getValue().getValue());
+      }
+      return w;
+    }
+
+    /** Beam's coders composed (low volume: one per series, window size and bundle). */
+    static final Coder<WindowedStats> CODER =
+        DelegateCoder.of(
+            MapCoder.of(
+                BigEndianLongCoder.of(), KvCoder.of(BigEndianLongCoder.of(), SeriesStats.coder())),
+            WindowedStats::toMap,
+            WindowedStats::fromMap);
   }
 
   /** Merges the partial statistics of one (window size, series). */
@@ -230,42 +253,12 @@ public final class WindowedAggregates
 
     @Override
     public Coder<WindowedStats> getAccumulatorCoder(CoderRegistry r, Coder<WindowedStats> in) {
-      return WindowedStatsCoder.INSTANCE;
+      return WindowedStats.CODER;
     }
 
     @Override
     public Coder<WindowedStats> getDefaultOutputCoder(CoderRegistry r, Coder<WindowedStats> in) {
-      return WindowedStatsCoder.INSTANCE;
-    }
-  }
-
-  static final class WindowedStatsCoder extends CustomCoder<WindowedStats> {
-    static final WindowedStatsCoder INSTANCE = new WindowedStatsCoder();
-
-    @Override
-    public void encode(WindowedStats w, OutputStream os) throws IOException {
-      DataOutputStream out = new DataOutputStream(os);
-      out.writeInt(w.stats.size());
-      out.flush();
-      for (Map.Entry<Long, SeriesStats> e : w.stats.entrySet()) {
-        out.writeLong(e.getKey());
-        out.writeLong(w.ends.get(e.getKey()));
-        out.flush();
-        SeriesStats.StatsCoder.INSTANCE.encode(e.getValue(), os);
-      }
-    }
-
-    @Override
-    public WindowedStats decode(InputStream is) throws IOException {
-      DataInputStream in = new DataInputStream(is);
-      int n = in.readInt();
-      WindowedStats w = new WindowedStats();
-      for (int i = 0; i < n; i++) {
-        long start = in.readLong();
-        long end = in.readLong();
-        w.window(start, end).merge(SeriesStats.StatsCoder.INSTANCE.decode(is));
-      }
-      return w;
+      return WindowedStats.CODER;
     }
   }
 

@@ -107,7 +107,7 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
                 ParDo.of(new ParseRawCsvFn(rawTag))
                     .withOutputTags(rawTag, TupleTagList.of(seriesTag)));
     out.get(rawTag).setCoder(RawRecord.Coder.of());
-    out.get(seriesTag).setCoder(SeriesInfo.Coder.of());
+    out.get(seriesTag).setCoder(SeriesInfo.coder());
     return out;
   }
 

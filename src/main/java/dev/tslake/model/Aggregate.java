@@ -1,22 +1,19 @@
 package dev.tslake.model;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.Objects;
-import org.apache.beam.sdk.coders.CustomCoder;
-import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.schemas.JavaFieldSchema;
+import org.apache.beam.sdk.schemas.SchemaCoder;
+import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+import org.apache.beam.sdk.schemas.annotations.SchemaCreate;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Statistics of one series over one window. {@code n} counts non-missing values; min, max, mean,
  * first and last (by event time) are over those and null when {@code n == 0}.
  */
-@DefaultCoder(Aggregate.Coder.class)
+@DefaultSchema(JavaFieldSchema.class)
 public final class Aggregate implements Serializable {
   public final String source;
   public final String seriesId;
@@ -34,6 +31,7 @@ public final class Aggregate implements Serializable {
   public final @Nullable Double first;
   public final @Nullable Double last;
 
+  @SchemaCreate
   public Aggregate(
       String source,
       String seriesId,
@@ -59,6 +57,11 @@ public final class Aggregate implements Serializable {
     this.mean = mean;
     this.first = first;
     this.last = last;
+  }
+
+  /** Beam's schema coder (low volume, one element per series and window: no hand-written coder). */
+  public static SchemaCoder<Aggregate> coder() {
+    return SchemaCoders.of(Aggregate.class);
   }
 
   @Override
@@ -114,52 +117,5 @@ public final class Aggregate implements Serializable {
         + " last="
         + last
         + "}";
-  }
-
-  public static final class Coder extends CustomCoder<Aggregate> {
-    private static final Coder INSTANCE = new Coder();
-
-    public static Coder of() {
-      return INSTANCE;
-    }
-
-    @Override
-    public void encode(Aggregate a, OutputStream os) throws IOException {
-      DataOutputStream out = Codec.out(os);
-      Codec.writeString(out, a.source);
-      Codec.writeString(out, a.seriesId);
-      Codec.writeString(out, a.window);
-      out.writeLong(a.windowStart);
-      out.writeLong(a.windowEnd);
-      out.writeLong(a.n);
-      out.writeLong(a.missing);
-      Codec.writeNullableDouble(out, a.min);
-      Codec.writeNullableDouble(out, a.max);
-      Codec.writeNullableDouble(out, a.mean);
-      Codec.writeNullableDouble(out, a.first);
-      Codec.writeNullableDouble(out, a.last);
-      out.flush();
-    }
-
-    @Override
-    public Aggregate decode(InputStream is) throws IOException {
-      DataInputStream in = Codec.in(is);
-      return new Aggregate(
-          Codec.readString(in),
-          Codec.readString(in),
-          Codec.readString(in),
-          in.readLong(),
-          in.readLong(),
-          in.readLong(),
-          in.readLong(),
-          Codec.readNullableDouble(in),
-          Codec.readNullableDouble(in),
-          Codec.readNullableDouble(in),
-          Codec.readNullableDouble(in),
-          Codec.readNullableDouble(in));
-    }
-
-    @Override
-    public void verifyDeterministic() {}
   }
 }

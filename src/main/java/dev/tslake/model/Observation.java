@@ -171,6 +171,7 @@ public final class Observation implements Serializable {
         + "}";
   }
 
+  // Hand-written and framed: coders were a third of a 10M-row Flink profile, observations included.
   public static final class Coder extends CustomCoder<Observation> {
     private static final Coder INSTANCE = new Coder();
 

@@ -1,18 +1,17 @@
 package dev.tslake.model;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Objects;
-import org.apache.beam.sdk.coders.CustomCoder;
-import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.DelegateCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /** A dead letter: the original raw record, where it came from, and why it was not loaded. */
-@DefaultCoder(Reject.Coder.class)
 public final class Reject implements Serializable {
   /** The stage that rejected it: {@code parse}, {@code validate} or {@code warehouse}. */
   public final String stage;
@@ -58,31 +57,20 @@ public final class Reject implements Serializable {
     return "Reject{" + stage + ": " + reason + " <- " + record + "}";
   }
 
-  public static final class Coder extends CustomCoder<Reject> {
-    private static final Coder INSTANCE = new Coder();
+  private static final NullableCoder<String> TEXT = NullableCoder.of(StringUtf8Coder.of());
 
-    public static Coder of() {
-      return INSTANCE;
-    }
+  private static final Coder<Reject> CODER =
+      DelegateCoder.of(
+          KvCoder.of(KvCoder.of(TEXT, TEXT), RawRecord.Coder.of()),
+          r -> KV.of(KV.of(r.stage, r.reason), r.record),
+          kv -> new Reject(kv.getKey().getKey(), kv.getKey().getValue(), kv.getValue()),
+          TypeDescriptor.of(Reject.class));
 
-    @Override
-    public void encode(Reject r, OutputStream os) throws IOException {
-      DataOutputStream out = Codec.out(os);
-      Codec.writeString(out, r.stage);
-      Codec.writeString(out, r.reason);
-      out.flush();
-      RawRecord.Coder.of().encode(r.record, out);
-    }
-
-    @Override
-    public Reject decode(InputStream is) throws IOException {
-      DataInputStream in = Codec.in(is);
-      String stage = Codec.readString(in);
-      String reason = Codec.readString(in);
-      return new Reject(stage, reason, RawRecord.Coder.of().decode(in));
-    }
-
-    @Override
-    public void verifyDeterministic() {}
+  /**
+   * Beam's coders composed (low volume, no hand-written coder): stage and reason as nullable UTF-8
+   * strings, then the record with its own coder.
+   */
+  public static Coder<Reject> coder() {
+    return CODER;
   }
 }

@@ -1,21 +1,18 @@
 package dev.tslake.model;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Objects;
-import org.apache.beam.sdk.coders.CustomCoder;
-import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.schemas.JavaFieldSchema;
+import org.apache.beam.sdk.schemas.SchemaCoder;
+import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+import org.apache.beam.sdk.schemas.annotations.SchemaCreate;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Descriptive metadata of a series, as a source publishes it (FRED /fred/series) or config states
  * it.
  */
-@DefaultCoder(SeriesInfo.Coder.class)
+@DefaultSchema(JavaFieldSchema.class)
 public final class SeriesInfo implements Serializable {
   public final String source;
   public final String seriesId;
@@ -27,6 +24,7 @@ public final class SeriesInfo implements Serializable {
   /** As published, e.g. {@code 2022-12-09 15:25:09-06}. */
   public final @Nullable String lastUpdated;
 
+  @SchemaCreate
   public SeriesInfo(
       String source,
       String seriesId,
@@ -42,6 +40,11 @@ public final class SeriesInfo implements Serializable {
     this.frequency = frequency;
     this.seasonalAdjustment = seasonalAdjustment;
     this.lastUpdated = lastUpdated;
+  }
+
+  /** Beam's schema coder (low volume, one element per series: no hand-written coder). */
+  public static SchemaCoder<SeriesInfo> coder() {
+    return SchemaCoders.of(SeriesInfo.class);
   }
 
   public String key() {
@@ -85,42 +88,5 @@ public final class SeriesInfo implements Serializable {
         + ", "
         + lastUpdated
         + "}";
-  }
-
-  public static final class Coder extends CustomCoder<SeriesInfo> {
-    private static final Coder INSTANCE = new Coder();
-
-    public static Coder of() {
-      return INSTANCE;
-    }
-
-    @Override
-    public void encode(SeriesInfo s, OutputStream os) throws IOException {
-      DataOutputStream out = Codec.out(os);
-      Codec.writeString(out, s.source);
-      Codec.writeString(out, s.seriesId);
-      Codec.writeString(out, s.title);
-      Codec.writeString(out, s.units);
-      Codec.writeString(out, s.frequency);
-      Codec.writeString(out, s.seasonalAdjustment);
-      Codec.writeString(out, s.lastUpdated);
-      out.flush();
-    }
-
-    @Override
-    public SeriesInfo decode(InputStream is) throws IOException {
-      DataInputStream in = Codec.in(is);
-      return new SeriesInfo(
-          Codec.readString(in),
-          Codec.readString(in),
-          Codec.readString(in),
-          Codec.readString(in),
-          Codec.readString(in),
-          Codec.readString(in),
-          Codec.readString(in));
-    }
-
-    @Override
-    public void verifyDeterministic() {}
   }
 }

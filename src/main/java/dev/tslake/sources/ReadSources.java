@@ -116,7 +116,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   /** A reader's output with the landing (when set) applied to its raw records. */
   private PCollectionTuple landed(PCollectionTuple read, String name) {
     read.get(RAW).setCoder(RawRecord.Coder.of());
-    read.get(SERIES).setCoder(SeriesInfo.Coder.of());
+    read.get(SERIES).setCoder(SeriesInfo.coder());
     if (landing == null) {
       return read;
     }

@@ -48,7 +48,7 @@ public final class ValidateAndClean extends PTransform<PCollection<RawRecord>, P
             "ParseValidateClean",
             ParDo.of(new ValidateFn(config)).withOutputTags(VALID, TupleTagList.of(REJECTED)));
     out.get(VALID).setCoder(Observation.Coder.of());
-    out.get(REJECTED).setCoder(Reject.Coder.of());
+    out.get(REJECTED).setCoder(Reject.coder());
     return out;
   }
 
@@ -85,9 +85,9 @@ public final class ValidateAndClean extends PTransform<PCollection<RawRecord>, P
 
     @ProcessElement
     public void process(@Element RawRecord r, MultiOutputReceiver out) {
-      Object result = validate(r, timestamps.get(r.source));
-      if (result instanceof Observation) {
-        Observation o = (Observation) result;
+      Validated result = validate(r, timestamps.get(r.source));
+      if (result.isValid()) {
+        Observation o = result.observation();
         if (o.value == null) {
           missingN++;
         }
@@ -95,7 +95,7 @@ public final class ValidateAndClean extends PTransform<PCollection<RawRecord>, P
         out.get(VALID).output(o);
       } else {
         rejectedN++;
-        out.get(REJECTED).output((Reject) result);
+        out.get(REJECTED).output(result.reject());
       }
     }
 
@@ -120,22 +120,22 @@ public final class ValidateAndClean extends PTransform<PCollection<RawRecord>, P
     return s.substring(from, to);
   }
 
-  /** Returns an {@link Observation} or a {@link Reject}; the logic, without Beam. */
-  static Object validate(RawRecord r, @Nullable TimestampParser timestamps) {
+  /** An {@link Observation} or a {@link Reject}: the logic, without Beam. */
+  static Validated validate(RawRecord r, @Nullable TimestampParser timestamps) {
     if (r.error != null) {
       // a request that failed for good is located at "request"; a bad payload anywhere else
-      return new Reject("request".equals(r.locator) ? "fetch" : "parse", r.error, r);
+      return Validated.rejected(
+          new Reject("request".equals(r.locator) ? "fetch" : "parse", r.error, r));
     }
     if (timestamps == null) {
-      return new Reject("validate", "record of unknown source '" + r.source + "'", r);
+      return invalid("record of unknown source '" + r.source + "'", r);
     }
     String series = r.seriesId == null ? "" : trimBlanks(r.seriesId);
     if (series.isEmpty()) {
-      return new Reject("validate", "missing series id", r);
+      return invalid("missing series id", r);
     }
     if (series.length() > MAX_SERIES_ID_LENGTH) {
-      return new Reject(
-          "validate",
+      return invalid(
           "series id is "
               + series.length()
               + " characters long, more"
@@ -145,8 +145,7 @@ public final class ValidateAndClean extends PTransform<PCollection<RawRecord>, P
     }
     for (int i = 0; i < series.length(); i++) {
       if (Character.isISOControl(series.charAt(i))) {
-        return new Reject(
-            "validate",
+        return invalid(
             "series id contains control character U+"
                 + String.format("%04X", (int) series.charAt(i)),
             r);
@@ -162,13 +161,17 @@ public final class ValidateAndClean extends PTransform<PCollection<RawRecord>, P
         try {
           vintage = TimestampParser.parseIsoInstant(r.vintage);
         } catch (IllegalArgumentException e) {
-          return new Reject(
-              "validate", "vintage '" + r.vintage + "' is not an ISO date or instant", r);
+          return invalid("vintage '" + r.vintage + "' is not an ISO date or instant", r);
         }
       }
     } catch (IllegalArgumentException e) {
-      return new Reject("validate", e.getMessage(), r);
+      return invalid(e.getMessage(), r);
     }
-    return new Observation(r.source, series, ts, value, vintage, r.origin, r.locator);
+    return Validated.valid(
+        new Observation(r.source, series, ts, value, vintage, r.origin, r.locator));
+  }
+
+  private static Validated invalid(String reason, RawRecord r) {
+    return Validated.rejected(new Reject("validate", reason, r));
   }
 }

@@ -76,7 +76,7 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
                             TypeDescriptors.strings(),
                             org.apache.beam.sdk.values.TypeDescriptor.of(SeriesInfo.class)))
                     .via((SeriesInfo s) -> KV.of(s.key(), s)))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), SeriesInfo.Coder.of()));
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), SeriesInfo.coder()));
 
     TupleTag<Long> firstTag = new TupleTag<>();
     TupleTag<Long> lastTag = new TupleTag<>();

@@ -110,7 +110,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
             ParDo.of(new UpsertFn<>(spec, table, batchSize, allowMerge, deadLetter))
                 .withOutputTags(WRITTEN, TupleTagList.of(FAILED)));
     out.get(WRITTEN).setCoder(VarLongCoder.of());
-    out.get(FAILED).setCoder(Reject.Coder.of());
+    out.get(FAILED).setCoder(Reject.coder());
     return out;
   }
 

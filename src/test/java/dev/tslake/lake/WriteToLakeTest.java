@@ -494,7 +494,7 @@ class WriteToLakeTest {
                     + " America/New_York (skipped by a daylight-saving change)",
                 badTs));
 
-    p.apply("Rejects", Create.of(rejects).withCoder(Reject.Coder.of()))
+    p.apply("Rejects", Create.of(rejects).withCoder(Reject.coder()))
         .apply("WriteRejected", WriteToLake.rejected(root(), DATE));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
 
@@ -547,7 +547,7 @@ class WriteToLakeTest {
     p.apply(
             "Rejects",
             Create.of(new Reject("validate", "value 'x' is not a number", r))
-                .withCoder(Reject.Coder.of()))
+                .withCoder(Reject.coder()))
         .apply("WriteRejected", WriteToLake.rejected(root(), DATE));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
 
@@ -574,7 +574,7 @@ class WriteToLakeTest {
 
   @Test
   void noRecordsWritesNoFiles(TestPipeline p) throws IOException {
-    p.apply("Rejects", Create.empty(Reject.Coder.of()))
+    p.apply("Rejects", Create.empty(Reject.coder()))
         .apply("WriteRejected", WriteToLake.rejected(root(), DATE));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
 

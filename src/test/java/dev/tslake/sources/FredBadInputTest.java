@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
+import dev.tslake.config.TimestampParser;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.SeriesInfo;
-import dev.tslake.transform.TimestampParser;
 import java.io.IOException;
 import java.util.List;
 import java.util.stream.Collectors;

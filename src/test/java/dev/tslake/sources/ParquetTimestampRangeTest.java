@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
+import dev.tslake.config.TimestampParser;
 import dev.tslake.model.RawRecord;
-import dev.tslake.transform.TimestampParser;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.SeekableByteChannel;

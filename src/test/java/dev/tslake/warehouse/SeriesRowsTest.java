@@ -78,7 +78,7 @@ class SeriesRowsTest {
                         "Daily",
                         "NSA",
                         "2022-12-09 15:25:09-06"))
-                .withCoder(SeriesInfo.Coder.of()));
+                .withCoder(SeriesInfo.coder()));
     PCollection<SeriesRow> rows =
         PCollectionTuple.of(OBS, obs).and(INFO, info).apply(SeriesRows.of(config, OBS, INFO));
 

@@ -90,7 +90,7 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
                 ParDo.of(new FetchFn(config, api))
                     .withOutputTags(ReadSources.RAW, TupleTagList.of(ReadSources.SERIES)));
     out.get(ReadSources.RAW).setCoder(RawRecord.Coder.of());
-    out.get(ReadSources.SERIES).setCoder(SeriesInfo.Coder.of());
+    out.get(ReadSources.SERIES).setCoder(SeriesInfo.coder());
     return out;
   }
 
