@@ -1,6 +1,5 @@
 package dev.tslake.lake;
 
-import dev.tslake.lake.s3.TsLakeS3ClientBuilderFactory;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;

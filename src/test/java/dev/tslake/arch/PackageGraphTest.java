@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * sources under {@code src/main/java} (no bytecode, no extra dependency): every reference to a
  * {@code dev.tslake} class, by import or by qualified name in code (comments and string literals
  * are ignored), is an edge from the referring class's package to the referenced class's package.
- * Subpackages such as {@code sources.live} and {@code lake.s3} are packages of their own.
+ * Subpackages such as {@code sources.live} are packages of their own.
  */
 class PackageGraphTest {
   private static final String ROOT = "dev.tslake";

@@ -12,7 +12,7 @@ import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
 import dev.tslake.config.PipelineConfig;
 import dev.tslake.lake.LakePaths;
-import dev.tslake.lake.s3.TsLakeS3ClientBuilderFactory;
+import dev.tslake.lake.TsLakeS3ClientBuilderFactory;
 import dev.tslake.sources.FileTask;
 import dev.tslake.sources.ReadSources;
 import dev.tslake.testing.S3ProxyServer;

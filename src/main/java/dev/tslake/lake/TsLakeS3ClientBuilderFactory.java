@@ -1,6 +1,5 @@
-package dev.tslake.lake.s3;
+package dev.tslake.lake;
 
-import dev.tslake.lake.LakeOptions;
 import org.apache.beam.sdk.io.aws2.options.S3ClientBuilderFactory;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.aws2.s3.DefaultS3ClientBuilderFactory;
