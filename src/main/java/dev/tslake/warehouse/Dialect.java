@@ -73,9 +73,9 @@ public interface Dialect extends Serializable {
     /**
      * Writes a batch with distinct keys in one transaction and commits it; a stored row is only
      * rewritten when {@link Table#matchCondition} holds. {@code viaMerge}: with MERGE, when {@link
-     * #usesMerge}.
+     * #usesMerge}. Returns the rows the database inserted or updated, as it reports them.
      */
-    void write(List<T> batch, boolean viaMerge) throws SQLException;
+    long write(List<T> batch, boolean viaMerge) throws SQLException;
 
     /** Whether {@code e}, from a MERGE, means: write the batch again with ON CONFLICT. */
     default boolean isMergeConflict(SQLException e) {

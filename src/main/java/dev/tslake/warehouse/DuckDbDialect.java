@@ -142,7 +142,8 @@ public final class DuckDbDialect implements Dialect {
     }
 
     @Override
-    public void write(List<T> batch, boolean viaMerge) throws SQLException {
+    public long write(List<T> batch, boolean viaMerge) throws SQLException {
+      long changed;
       try (Statement st = connection.createStatement()) {
         if (!stagingReady) {
           // same column types as the table, no constraints; lives as long as the connection
@@ -165,10 +166,11 @@ public final class DuckDbDialect implements Dialect {
             appender.endRow();
           }
         }
-        st.executeUpdate(upsert);
+        changed = st.executeUpdate(upsert);
         st.execute("DELETE FROM " + Table.q(staging));
       }
       connection.commit();
+      return changed;
     }
 
     private static void append(DuckDBAppender appender, @Nullable Object v) throws SQLException {
@@ -200,10 +202,11 @@ public final class DuckDbDialect implements Dialect {
     }
 
     @Override
-    public void write(List<T> batch, boolean viaMerge) throws SQLException {
+    public long write(List<T> batch, boolean viaMerge) throws SQLException {
       int width = table.columns().size();
       // PostgreSQL allows at most 32767 bind parameters per statement.
       int perStatement = Math.max(1, Math.min(ROWS_PER_STATEMENT, 32767 / width));
+      long changed = 0;
       for (int from = 0; from < batch.size(); from += perStatement) {
         int rows = Math.min(perStatement, batch.size() - from);
         try (PreparedStatement st =
@@ -212,10 +215,11 @@ public final class DuckDbDialect implements Dialect {
           for (int i = 0; i < rows; i++) {
             table.bind(st, i * width, batch.get(from + i));
           }
-          st.executeUpdate();
+          changed += st.executeUpdate();
         }
       }
       connection.commit();
+      return changed;
     }
 
     private String fullSql(int rows) {

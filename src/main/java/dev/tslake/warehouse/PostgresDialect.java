@@ -103,7 +103,7 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
-    public void write(List<T> batch, boolean viaMerge) throws SQLException {
+    public long write(List<T> batch, boolean viaMerge) throws SQLException {
       String staging = stagingTable();
       if (!stagingReady) {
         try (Statement st = connection.createStatement()) {
@@ -126,10 +126,13 @@ public final class PostgresDialect implements Dialect {
         stagingReady = true;
       }
       copyIn(staging, batch);
+      long changed;
       try (Statement st = connection.createStatement()) {
-        st.executeUpdate(viaMerge ? table.mergeFromSql(staging) : table.upsertFromSql(staging));
+        changed =
+            st.executeUpdate(viaMerge ? table.mergeFromSql(staging) : table.upsertFromSql(staging));
       }
       connection.commit();
+      return changed;
     }
 
     /**
