@@ -10,8 +10,7 @@ import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
 import dev.tslake.testing.PostgresSupport;
 import dev.tslake.testing.WarehouseDump;
-import dev.tslake.warehouse.UpsertBatches.BatchWriter;
-import dev.tslake.warehouse.UpsertBatches.Result;
+import dev.tslake.warehouse.BatchWriter.Result;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -24,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.beam.sdk.util.Sleeper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -331,19 +331,61 @@ class UpsertBatchesPostgresTest {
 
   // ---- loading ----
 
+  /** Counts what a {@link BatchWriter} did. */
+  static final class Counts implements BatchWriter.Listener {
+    int mergeFallbacks;
+    int rowByRowBatches;
+    int retries;
+    long written;
+    int refused;
+
+    @Override
+    public void mergeFallback() {
+      mergeFallbacks++;
+    }
+
+    @Override
+    public void rowByRow() {
+      rowByRowBatches++;
+    }
+
+    @Override
+    public void retrying(int failedAttempt, SQLException cause) {
+      retries++;
+    }
+
+    @Override
+    public void written(long rows) {
+      written += rows;
+    }
+
+    @Override
+    public void refused() {
+      refused++;
+    }
+  }
+
+  /** A writer isolating refused rows, with the default retries, reporting to {@code counts}. */
+  static <T> BatchWriter<T> writer(
+      WarehouseSpec spec, Table<T> table, boolean allowMerge, Counts counts) throws SQLException {
+    return new BatchWriter<>(
+        spec, table, allowMerge, true, BatchWriter.DEFAULT_RETRY, Sleeper.DEFAULT, counts);
+  }
+
   /** Writes rows in batches with the new loader; no row may be refused. */
   static <T> void load(
       WarehouseSpec spec, Table<T> table, boolean allowMerge, List<T> rows, int batch)
       throws Exception {
-    try (BatchWriter<T> w = new BatchWriter<>(spec, table, allowMerge, true)) {
-      if (spec.dialect == WarehouseSpec.Dialect.POSTGRES) {
+    Counts counts = new Counts();
+    try (BatchWriter<T> w = writer(spec, table, allowMerge, counts)) {
+      if (spec.dialect instanceof PostgresDialect) {
         assertEquals(allowMerge, w.usesMerge(), "PostgreSQL 15+ is expected here");
       }
       for (int from = 0; from < rows.size(); from += batch) {
         Result<T> r = w.write(rows.subList(from, Math.min(rows.size(), from + batch)));
         assertEquals(List.of(), r.failures);
       }
-      assertEquals(0, w.rowByRowBatches, "no batch should need row-by-row isolation");
+      assertEquals(0, counts.rowByRowBatches, "no batch should need row-by-row isolation");
     }
   }
 
@@ -622,7 +664,8 @@ class UpsertBatchesPostgresTest {
       batch.add(obs(i, i * 1.0, V2, "batch.csv", "line " + i));
     }
     Observation rival = obs(123, -5.0, V1, "rival.csv", "line 123");
-    try (BatchWriter<Observation> w = new BatchWriter<>(spec, Tables.observations(), true, true);
+    Counts counts = new Counts();
+    try (BatchWriter<Observation> w = writer(spec, Tables.observations(), true, counts);
         Connection other = spec.open()) {
       assertTrue(w.usesMerge());
       int writerPid;
@@ -668,8 +711,9 @@ class UpsertBatchesPostgresTest {
       assertEquals(null, failure.get());
       assertEquals(200L, r.written);
       assertEquals(List.of(), r.failures);
-      assertEquals(1, w.mergeFallbacks, "MERGE met the concurrent insert once");
-      assertEquals(0, w.rowByRowBatches, "ON CONFLICT wrote the batch; no row-by-row isolation");
+      assertEquals(1, counts.mergeFallbacks, "MERGE met the concurrent insert once");
+      assertEquals(
+          0, counts.rowByRowBatches, "ON CONFLICT wrote the batch; no row-by-row isolation");
     }
     List<String> rows = WarehouseDump.observations(spec);
     assertEquals(200, rows.size());
@@ -715,8 +759,8 @@ class UpsertBatchesPostgresTest {
       for (int k = 0; k < specs.size(); k++) {
         WarehouseSpec spec = specs.get(k);
         load(spec, Tables.observations(), k != 1, first, 100);
-        try (BatchWriter<Observation> w =
-            new BatchWriter<>(spec, Tables.observations(), k != 1, true)) {
+        Counts counts = new Counts();
+        try (BatchWriter<Observation> w = writer(spec, Tables.observations(), k != 1, counts)) {
           Result<Observation> r = w.write(batch);
           assertEquals(batch.size(), r.written);
           assertEquals(List.of(), r.failures);
@@ -724,8 +768,8 @@ class UpsertBatchesPostgresTest {
               Map.of("observations", expected),
               Map.of("observations", WarehouseDump.observations(spec)),
               spec.describe());
-          assertEquals(1, w.rowByRowBatches, spec.describe());
-          assertEquals(0, w.mergeFallbacks);
+          assertEquals(1, counts.rowByRowBatches, spec.describe());
+          assertEquals(0, counts.mergeFallbacks);
         }
       }
     } finally {

@@ -2,7 +2,6 @@ package dev.tslake.warehouse;
 
 import dev.tslake.model.Observation;
 import dev.tslake.testing.PostgresSupport;
-import dev.tslake.warehouse.UpsertBatches.BatchWriter;
 import java.io.StringReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -268,7 +267,7 @@ public final class UpsertBench {
                 + String.join(", ", table.columns().stream().map(Table::q).toList())
                 + ") FROM STDIN (FORMAT csv)";
         CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
-        StringBuilder chunk = new StringBuilder(UpsertBatches.COPY_CHUNK + 4096);
+        StringBuilder chunk = new StringBuilder(PostgresDialect.COPY_CHUNK + 4096);
         long alloc0 = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
         long start = System.nanoTime();
         for (int from = 0; from < data.size(); from += batch) {
@@ -278,7 +277,7 @@ public final class UpsertBench {
             chunk.setLength(0);
             for (Observation o : part) {
               table.appendCopyRow(chunk, o);
-              if (chunk.length() >= UpsertBatches.COPY_CHUNK) {
+              if (chunk.length() >= PostgresDialect.COPY_CHUNK) {
                 byte[] b = chunk.toString().getBytes(StandardCharsets.UTF_8);
                 in.writeToCopy(b, 0, b.length);
                 chunk.setLength(0);

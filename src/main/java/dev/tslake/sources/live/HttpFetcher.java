@@ -1,5 +1,8 @@
 package dev.tslake.sources.live;
 
+import dev.tslake.retry.Attempts;
+import dev.tslake.retry.RetryPolicy;
+import dev.tslake.retry.TransientClassifier;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,37 +14,49 @@ import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.util.Sleeper;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * GET with retries: 429, 5xx, connection errors and timeouts are retried with exponential backoff
- * and jitter, honouring {@code Retry-After}; an API's "slow down" answered with 200 (Alpha
- * Vantage's {@code Note}) is retried the same way. Every attempt goes through the source's {@link
- * RateLimiter}. Whatever fails for good comes back as a {@link Result} with the reason; nothing
- * here throws for a bad response, and nothing here prints a secret.
+ * GET with retries: 429, 5xx, connection errors and timeouts are retried under the shared {@link
+ * RetryPolicy} (exponential backoff with jitter), honouring {@code Retry-After}; an API's "slow
+ * down" answered with 200 (Alpha Vantage's {@code Note}) is retried the same way. Every attempt
+ * goes through the source's {@link RateLimiter}. Whatever fails for good comes back as a {@link
+ * Result} with the reason; nothing here throws for a bad response, and nothing here prints a
+ * secret.
  */
 public final class HttpFetcher {
   private static final Logger LOG = LoggerFactory.getLogger(HttpFetcher.class);
   private static final long MAX_BACKOFF_MILLIS = 60_000;
   private static final long MAX_RETRY_AFTER_MILLIS = 300_000;
 
+  /** Worth asking again: no answer (status 0: timeout, connection failed), 429 and 5xx. */
+  static final TransientClassifier<Integer> TRANSIENT_STATUS =
+      status -> status == 0 || status == 429 || status >= 500;
+
   private final HttpClient client;
   private final ApiSettings settings;
+  private final Sleeper sleeper;
   private final Secrets secrets;
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong retries = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
 
   public HttpFetcher(HttpClient client, ApiSettings settings) {
+    this(client, settings, Sleeper.DEFAULT);
+  }
+
+  /** With the given sleeper between attempts (tests). */
+  HttpFetcher(HttpClient client, ApiSettings settings, Sleeper sleeper) {
     this.client = client;
     this.settings = settings;
     this.secrets = settings.secrets();
+    this.sleeper = sleeper;
   }
 
   /**
@@ -90,7 +105,9 @@ public final class HttpFetcher {
     String shown = secrets.redact(uri.toString());
     String lastProblem = null;
     int lastStatus = 0;
-    for (int attempt = 1; attempt <= settings.maxAttempts; attempt++) {
+    Attempts attempts = retryPolicy().start(sleeper);
+    while (true) {
+      int attempt = attempts.attempt();
       long retryAfter = -1;
       HttpRequest.Builder request =
           HttpRequest.newBuilder(uri)
@@ -123,7 +140,7 @@ public final class HttpFetcher {
         int status = response.statusCode();
         String body = new String(response.body(), StandardCharsets.UTF_8);
         lastStatus = status;
-        if (status == 429 || status >= 500) {
+        if (TRANSIENT_STATUS.isTransient(status)) {
           lastProblem = "HTTP " + status + excerpt(body);
           retryAfter = retryAfterMillis(response.headers().firstValue("Retry-After").orElse(null));
         } else if (status == 200 && throttled.test(body)) {
@@ -137,33 +154,41 @@ public final class HttpFetcher {
               body, status, attempt, "HTTP " + status + " for " + shown + excerpt(body));
         }
       }
-      if (attempt == settings.maxAttempts) {
+      if (attempts.isLast()) {
         break;
       }
       retries.incrementAndGet();
-      long wait = retryAfter >= 0 ? retryAfter : backoff(attempt);
-      LOG.warn(
-          "{}: {}; retry {} of {} in {} ms",
-          shown,
-          lastProblem,
-          attempt,
-          settings.maxAttempts - 1,
-          wait);
-      Thread.sleep(wait);
+      String problem = lastProblem;
+      boolean again =
+          attempts.retryAfter(
+              retryAfter,
+              wait ->
+                  LOG.warn(
+                      "{}: {}; retry {} of {} in {} ms",
+                      shown,
+                      problem,
+                      attempt,
+                      attempts.maxAttempts() - 1,
+                      wait));
+      if (!again) {
+        break;
+      }
     }
     failures.incrementAndGet();
     return new Result(
         null,
         lastStatus,
-        settings.maxAttempts,
-        "gave up after " + settings.maxAttempts + " attempts for " + shown + ": " + lastProblem);
+        attempts.attempt(),
+        "gave up after " + attempts.attempt() + " attempts for " + shown + ": " + lastProblem);
   }
 
-  /** Exponential backoff with jitter: uniform in [d/2, d] for d = base * 2^(attempt-1), capped. */
-  long backoff(int attempt) {
-    long ceiling =
-        Math.min(MAX_BACKOFF_MILLIS, settings.backoffMillis << Math.min(attempt - 1, 20));
-    return ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
+  /**
+   * The fetcher's retries: {@code --httpMaxAttempts} attempts, the first retry after about {@code
+   * --httpBackoffMillis}, doubling, with jitter, capped at a minute.
+   */
+  RetryPolicy retryPolicy() {
+    return RetryPolicy.exponential(Math.max(1, settings.maxAttempts), settings.backoffMillis, 2)
+        .withMaxBackoffMillis(Math.max(settings.backoffMillis, MAX_BACKOFF_MILLIS));
   }
 
   /** Retry-After as seconds or an HTTP date; -1 if absent or unreadable. */

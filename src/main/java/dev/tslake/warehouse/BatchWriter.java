@@ -1,0 +1,327 @@
+package dev.tslake.warehouse;
+
+import dev.tslake.retry.Attempts;
+import dev.tslake.retry.RetryPolicy;
+import dev.tslake.retry.TransientClassifier;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.beam.sdk.util.Sleeper;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes batches of one table over one connection, without Beam ({@link UpsertBatches} runs one per
+ * worker; tests and the load benchmarks drive it directly). How a batch reaches the database is the
+ * {@link Dialect}'s business; this class decides what happens around it:
+ *
+ * <ul>
+ *   <li>a batch with a key more than once is written row by row, in order, so the table's rule
+ *       decides between the rows of one key as between runs (for observations: the newer vintage,
+ *       and for the same vintage the later row). PostgreSQL refuses a MERGE or ON CONFLICT that
+ *       affects a row twice, and DuckDB used to keep the first row of the key whatever its vintage;
+ *   <li>a MERGE that met a concurrently inserted key is written again with ON CONFLICT;
+ *   <li>a transient failure ({@link Dialect#transientErrors}) is retried under the {@link
+ *       RetryPolicy}: roll back, sleep, then reconnect if the connection is gone (a failed
+ *       reconnect is a failed attempt, retried in turn), and write the batch again;
+ *   <li>any other failure is retried row by row to isolate the refused rows: with {@code
+ *       isolateFailures} they come back as {@link UpsertBatches.KeyedFailure}s with the database's
+ *       reason, otherwise the first one fails the write.
+ * </ul>
+ */
+public final class BatchWriter<T> implements AutoCloseable {
+  /** The warehouse's default retries: 4 attempts, waits of about 200 ms, 800 ms, 3.2 s. */
+  public static final RetryPolicy DEFAULT_RETRY = RetryPolicy.exponential(4, 200, 4);
+
+  private static final Logger LOG = LoggerFactory.getLogger(BatchWriter.class);
+
+  /** What the writer did, for metrics and tests; every method defaults to nothing. */
+  public interface Listener {
+    Listener NONE = new Listener() {};
+
+    /** Rows the database accepted. */
+    default void written(long rows) {}
+
+    /** A row the database refused, isolated. */
+    default void refused() {}
+
+    /** A batch is about to be written again after a transient failure. */
+    default void retrying(int failedAttempt, SQLException cause) {}
+
+    /** A MERGE met a concurrently inserted key; the batch is written again with ON CONFLICT. */
+    default void mergeFallback() {}
+
+    /** A batch is written row by row (a key twice, or a row refused). */
+    default void rowByRow() {}
+  }
+
+  /** Rows written by one {@link #write} and the rows refused. */
+  public static final class Result<T> {
+    public final long written;
+    public final List<UpsertBatches.KeyedFailure<T>> failures;
+
+    Result(long written, List<UpsertBatches.KeyedFailure<T>> failures) {
+      this.written = written;
+      this.failures = failures;
+    }
+  }
+
+  private final WarehouseSpec spec;
+  private final Table<T> table;
+  private final boolean allowMerge;
+  private final boolean isolateFailures;
+  private final RetryPolicy retry;
+  private final Sleeper sleeper;
+  private final Listener listener;
+  private final TransientClassifier<SQLException> transientErrors;
+  private final String rowSql;
+  private final int[] keyIndexes;
+  private @Nullable Connection connection;
+  private Dialect.@Nullable Loader<T> loader;
+  private boolean suspect;
+
+  /**
+   * With the default retries and no listener. {@code isolateFailures}: a row the database refuses
+   * becomes a {@link UpsertBatches.KeyedFailure}; otherwise it fails the write.
+   */
+  public BatchWriter(
+      WarehouseSpec spec, Table<T> table, boolean allowMerge, boolean isolateFailures)
+      throws SQLException {
+    this(spec, table, allowMerge, isolateFailures, DEFAULT_RETRY, Sleeper.DEFAULT, Listener.NONE);
+  }
+
+  /** Connects at once, so a warehouse that cannot be reached fails here. */
+  public BatchWriter(
+      WarehouseSpec spec,
+      Table<T> table,
+      boolean allowMerge,
+      boolean isolateFailures,
+      RetryPolicy retry,
+      Sleeper sleeper,
+      Listener listener)
+      throws SQLException {
+    this.spec = spec;
+    this.table = table;
+    this.allowMerge = allowMerge;
+    this.isolateFailures = isolateFailures;
+    this.retry = retry;
+    this.sleeper = sleeper;
+    this.listener = listener;
+    this.transientErrors = spec.dialect.transientErrors();
+    this.rowSql = table.upsertSql();
+    this.keyIndexes = table.keyColumns().stream().mapToInt(table.columns()::indexOf).toArray();
+    connect();
+  }
+
+  /** True when batches go through MERGE (PostgreSQL 15+, not disabled). */
+  public boolean usesMerge() {
+    return loader != null && loader.usesMerge();
+  }
+
+  /** The current connection (tests). */
+  Connection connection() {
+    return connection;
+  }
+
+  private void connect() throws SQLException {
+    connection = null;
+    loader = null;
+    Connection c = spec.open();
+    connection = c;
+    loader = spec.dialect.loader(c, table, allowMerge);
+    suspect = false;
+  }
+
+  /** Before an attempt that follows a failure: a new connection if the old one is gone. */
+  private void ensureConnected() throws SQLException {
+    if (connection != null && !suspect) {
+      return;
+    }
+    if (connection != null) {
+      boolean gone;
+      try {
+        gone = connection.isClosed() || !connection.isValid(5);
+      } catch (SQLException e) {
+        gone = true;
+      }
+      if (!gone) {
+        suspect = false;
+        return;
+      }
+      closeQuietly();
+    }
+    connect();
+  }
+
+  public Result<T> write(List<T> batch) throws Exception {
+    Object lock = spec.writeLock();
+    if (lock == null) {
+      return writeWithRetries(batch);
+    }
+    synchronized (lock) {
+      return writeWithRetries(batch);
+    }
+  }
+
+  private Result<T> writeWithRetries(List<T> batch) throws Exception {
+    if (!distinctKeys(batch)) {
+      // One statement may not affect a row twice: PostgreSQL refuses it, DuckDB keeps the
+      // key's first row whatever its vintage. In order, the table's rule decides.
+      LOG.info(
+          "{}: a batch of {} has a key more than once; writing it row by row, in order",
+          table.name(),
+          batch.size());
+      listener.rowByRow();
+      ensureConnected();
+      return writeRowByRow(batch);
+    }
+    boolean mergeAllowed = true;
+    Attempts attempts = retry.start(sleeper);
+    while (true) {
+      boolean viaMerge = false;
+      try {
+        ensureConnected();
+        viaMerge = mergeAllowed && loader.usesMerge();
+        loader.write(batch, viaMerge);
+        listener.written(batch.size());
+        return new Result<>(batch.size(), List.of());
+      } catch (SQLException e) {
+        rollbackQuietly();
+        if (viaMerge && loader.isMergeConflict(e)) {
+          listener.mergeFallback();
+          LOG.info(
+              "{}: MERGE of a batch of {} met a concurrently inserted key ({}); writing"
+                  + " the batch again with INSERT ... ON CONFLICT",
+              table.name(),
+              batch.size(),
+              e.getMessage());
+          mergeAllowed = false;
+          continue;
+        }
+        if (transientErrors.isTransient(e)) {
+          int failed = attempts.attempt();
+          if (attempts.isLast()) {
+            throw new IllegalStateException(
+                "warehouse "
+                    + spec.describe()
+                    + ": writing "
+                    + table.name()
+                    + " failed "
+                    + failed
+                    + " times: "
+                    + e.getMessage(),
+                e);
+          }
+          listener.retrying(failed, e);
+          suspect = true;
+          attempts.retryAfter(
+              -1,
+              wait ->
+                  LOG.warn(
+                      "{}: transient failure writing a batch of {} (attempt {}), retrying in {}"
+                          + " ms: {}",
+                      table.name(),
+                      batch.size(),
+                      failed,
+                      wait,
+                      e.getMessage()));
+          continue;
+        }
+        LOG.warn(
+            "{}: batch of {} failed ({}); retrying row by row to isolate the bad rows",
+            table.name(),
+            batch.size(),
+            e.getMessage());
+        listener.rowByRow();
+        return writeRowByRow(batch);
+      }
+    }
+  }
+
+  /** Whether no key occurs twice in the batch. */
+  private boolean distinctKeys(List<T> batch) {
+    Set<List<Object>> keys = new HashSet<>(batch.size() * 2);
+    for (T row : batch) {
+      Object[] values = table.values(row);
+      Object[] key = new Object[keyIndexes.length];
+      for (int k = 0; k < key.length; k++) {
+        key[k] = values[keyIndexes[k]];
+      }
+      if (!keys.add(Arrays.asList(key))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private Result<T> writeRowByRow(List<T> batch) throws SQLException {
+    long ok = 0;
+    List<UpsertBatches.KeyedFailure<T>> failures = new ArrayList<>();
+    for (T row : batch) {
+      try (PreparedStatement st = connection.prepareStatement(rowSql)) {
+        table.bind(st, row);
+        st.executeUpdate();
+        connection.commit();
+        ok++;
+      } catch (SQLException e) {
+        rollbackQuietly();
+        if (transientErrors.isTransient(e) || !isolateFailures) {
+          throw new SQLException(
+              table.name()
+                  + ": row "
+                  + row
+                  + " refused by warehouse "
+                  + spec.describe()
+                  + ": "
+                  + e.getMessage(),
+              e.getSQLState(),
+              e);
+        }
+        listener.refused();
+        failures.add(
+            new UpsertBatches.KeyedFailure<>(row, "warehouse refused the row: " + e.getMessage()));
+      }
+    }
+    listener.written(ok);
+    return new Result<>(ok, failures);
+  }
+
+  private void rollbackQuietly() {
+    if (connection == null) {
+      return;
+    }
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      LOG.debug("rollback failed: {}", e.getMessage());
+    }
+  }
+
+  private void closeQuietly() {
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      LOG.debug("closing a broken connection: {}", e.getMessage());
+    }
+    connection = null;
+    loader = null;
+  }
+
+  @Override
+  public void close() {
+    if (connection == null) {
+      return;
+    }
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      LOG.warn("closing warehouse connection: {}", e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package dev.tslake.warehouse;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * PostgreSQL: a new connection per worker thread. Each batch is COPYed into a session-temporary
+ * staging table, then written by one statement, in one transaction. On PostgreSQL 15+ that
+ * statement is a {@code MERGE}, which inserts new keys without {@code ON CONFLICT}'s speculative
+ * insertion and leaves unchanged rows alone (not even locked); older servers get {@code INSERT ...
+ * SELECT ... ON CONFLICT}. MERGE fails with a unique violation (23505) when another transaction
+ * inserts one of the batch's keys meanwhile; the batch is then written again with the ON CONFLICT
+ * statement ({@link Loader#isMergeConflict}).
+ */
+public final class PostgresDialect implements Dialect {
+  public static final PostgresDialect INSTANCE = new PostgresDialect();
+
+  static final String UNIQUE_VIOLATION = "23505";
+
+  /** Characters of CSV sent per COPY message. */
+  static final int COPY_CHUNK = 1 << 16;
+
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresDialect.class);
+
+  private PostgresDialect() {}
+
+  @Override
+  public String name() {
+    return "postgresql";
+  }
+
+  @Override
+  public Connection open(
+      String url, @Nullable String user, @Nullable String password, String described)
+      throws SQLException {
+    Properties props = new Properties();
+    if (user != null) {
+      props.setProperty("user", user);
+    }
+    if (password != null) {
+      props.setProperty("password", password);
+    }
+    // Lets pgjdbc send a batch of upserts as multi-row statements.
+    props.setProperty("reWriteBatchedInserts", "true");
+    props.setProperty("ApplicationName", "tslake");
+    try {
+      return DriverManager.getConnection(url, props);
+    } catch (SQLException e) {
+      throw new SQLException(
+          "cannot connect to warehouse " + described + ": " + e.getMessage(), e.getSQLState(), e);
+    }
+  }
+
+  @Override
+  public <T> Loader<T> loader(Connection connection, Table<T> table, boolean allowMerge)
+      throws SQLException {
+    boolean merge = allowMerge && connection.getMetaData().getDatabaseMajorVersion() >= 15;
+    return new CopyLoader<>(connection, table, merge);
+  }
+
+  private Object readResolve() {
+    return INSTANCE;
+  }
+
+  /** COPY into the staging table, then one MERGE or INSERT ... SELECT ... ON CONFLICT. */
+  static final class CopyLoader<T> implements Loader<T> {
+    private final Connection connection;
+    private final Table<T> table;
+    private final boolean merge;
+    private final StringBuilder chunk = new StringBuilder(COPY_CHUNK + 4096);
+    private boolean stagingReady;
+
+    CopyLoader(Connection connection, Table<T> table, boolean merge) {
+      this.connection = connection;
+      this.table = table;
+      this.merge = merge;
+    }
+
+    @Override
+    public boolean usesMerge() {
+      return merge;
+    }
+
+    @Override
+    public boolean isMergeConflict(SQLException e) {
+      // another transaction inserted one of the keys after MERGE looked for it
+      return UNIQUE_VIOLATION.equals(e.getSQLState());
+    }
+
+    private String stagingTable() {
+      return "tslake_stage_" + table.name();
+    }
+
+    @Override
+    public long write(List<T> batch, boolean viaMerge) throws SQLException {
+      String staging = stagingTable();
+      if (!stagingReady) {
+        try (Statement st = connection.createStatement()) {
+          st.execute(
+              "CREATE TEMP TABLE IF NOT EXISTS "
+                  + Table.q(staging)
+                  + " (LIKE "
+                  + Table.q(table.name())
+                  + ") ON COMMIT DELETE ROWS");
+          if (merge) {
+            // This session only runs these upserts. Without this, PostgreSQL joins a batch of a
+            // few thousand rows or more by hashing the whole target table (565 ms instead of
+            // 212 ms for 50,000 rows against 1M, and growing with the table) instead of
+            // looking each staged key up in the primary key.
+            st.execute("SET enable_hashjoin = off");
+            st.execute("SET enable_mergejoin = off");
+          }
+        }
+        connection.commit();
+        stagingReady = true;
+      }
+      copyIn(staging, batch);
+      long changed;
+      try (Statement st = connection.createStatement()) {
+        changed =
+            st.executeUpdate(viaMerge ? table.mergeFromSql(staging) : table.upsertFromSql(staging));
+      }
+      connection.commit();
+      return changed;
+    }
+
+    /**
+     * Streams the batch as CSV into the staging table, about {@link #COPY_CHUNK} chars a message.
+     */
+    private void copyIn(String staging, List<T> batch) throws SQLException {
+      String cols = table.columns().stream().map(Table::q).collect(Collectors.joining(", "));
+      CopyIn copy =
+          connection
+              .unwrap(PGConnection.class)
+              .getCopyAPI()
+              .copyIn("COPY " + Table.q(staging) + " (" + cols + ") FROM STDIN (FORMAT csv)");
+      try {
+        chunk.setLength(0);
+        for (T row : batch) {
+          table.appendCopyRow(chunk, row);
+          if (chunk.length() >= COPY_CHUNK) {
+            send(copy);
+          }
+        }
+        send(copy);
+        copy.endCopy();
+      } finally {
+        if (copy.isActive()) {
+          try {
+            copy.cancelCopy();
+          } catch (SQLException e) {
+            LOG.debug("cancelling COPY failed: {}", e.getMessage());
+          }
+        }
+      }
+    }
+
+    private void send(CopyIn copy) throws SQLException {
+      if (chunk.length() == 0) {
+        return;
+      }
+      byte[] bytes = chunk.toString().getBytes(StandardCharsets.UTF_8);
+      copy.writeToCopy(bytes, 0, bytes.length);
+      chunk.setLength(0);
+    }
+  }
+}

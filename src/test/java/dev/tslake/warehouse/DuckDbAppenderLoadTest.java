@@ -1,0 +1,173 @@
+package dev.tslake.warehouse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tslake.model.Aggregate;
+import dev.tslake.model.Observation;
+import dev.tslake.testing.WarehouseDump;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** DuckDB batches through the appender and a staging table load what the VALUES statements did. */
+class DuckDbAppenderLoadTest {
+  private static final long T0 = Instant.parse("2024-01-01T00:00:00Z").toEpochMilli();
+  private static final long V1 = Instant.parse("2024-04-01T00:00:00Z").toEpochMilli();
+  private static final long V2 = Instant.parse("2024-05-01T00:00:00Z").toEpochMilli();
+
+  @TempDir Path dir;
+  private final List<WarehouseSpec> specs = new ArrayList<>();
+
+  @AfterEach
+  void release() {
+    specs.forEach(WarehouseSpec::release);
+  }
+
+  private WarehouseSpec warehouse(String name, DuckDbDialect.Load load) {
+    WarehouseSpec spec =
+        new WarehouseSpec("jdbc:duckdb:" + dir.resolve(name), null, null)
+            .withDialect(DuckDbDialect.loading(load));
+    specs.add(spec);
+    WarehouseSchema.ensure(spec);
+    return spec;
+  }
+
+  /** Loads with the dialect's loader directly; returns the rows DuckDB says it changed. */
+  private static <T> long load(WarehouseSpec spec, Table<T> table, List<T> rows) throws Exception {
+    try (Connection c = spec.open()) {
+      return spec.dialect.loader(c, table, true).write(rows, false);
+    }
+  }
+
+  private static List<Observation> awkward(long vintage, String origin) {
+    String[] texts = {
+      "plain", "with \"quotes\"", "a, b, c", "two\nlines", "cr\r\nlf", "", "ünïcødé €", "'single'"
+    };
+    List<Observation> out = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      Double value;
+      switch (i % 5) {
+        case 0:
+          value = null;
+          break;
+        case 1:
+          value = 0.0;
+          break;
+        case 2:
+          value = -0.0;
+          break;
+        case 3:
+          value = 1e-300 * i;
+          break;
+        default:
+          value = -123456.789 * i;
+      }
+      out.add(
+          new Observation(
+              "src",
+              "S" + (i % 4) + texts[i % texts.length],
+              T0 + i * 3_600_001L + 1,
+              value,
+              i % 7 == 0 ? Observation.UNKNOWN_VINTAGE : vintage,
+              origin + texts[(i + 3) % texts.length],
+              "line " + i));
+    }
+    return out;
+  }
+
+  @Test
+  void appenderLoadsZerosNullsAndAwkwardStringsAsTheValuesStatementsDid() throws Exception {
+    WarehouseSpec appender = warehouse("a.duckdb", DuckDbDialect.Load.APPENDER);
+    WarehouseSpec values = warehouse("v.duckdb", DuckDbDialect.Load.VALUES);
+    List<Observation> rows = awkward(V1, "file ");
+    assertEquals(64, load(appender, Tables.observations(), rows));
+    load(values, Tables.observations(), rows);
+    List<String> loaded = WarehouseDump.observations(appender);
+    assertEquals(64, loaded.size());
+    assertEquals(WarehouseDump.observations(values), loaded);
+    String text = "SELECT CAST(\"value\" AS TEXT) FROM observations WHERE locator = 'line %d'";
+    assertEquals(List.of("-0.0"), WarehouseDump.rows(appender, String.format(text, 2)));
+    assertEquals(List.of("0.0"), WarehouseDump.rows(appender, String.format(text, 1)));
+    assertEquals(
+        13L,
+        WarehouseDump.count(appender, "SELECT count(*) FROM observations WHERE \"value\" IS NULL"));
+    assertEquals(
+        10L,
+        WarehouseDump.count(appender, "SELECT count(*) FROM observations WHERE vintage IS NULL"));
+    assertEquals(
+        List.of("two\nlines | 8"),
+        WarehouseDump.rows(
+            appender,
+            "SELECT substr(series_id, 3), count(*) FROM observations"
+                + " WHERE series_id LIKE '%two\nlines' GROUP BY 1"));
+    assertTrue(
+        loaded.stream().anyMatch(r -> r.contains("S1with \"quotes\" | ")), loaded.toString());
+    assertTrue(loaded.stream().anyMatch(r -> r.contains("file a, b, c | ")), loaded.toString());
+  }
+
+  @Test
+  void aRerunWritesNothingAndAnOlderVintageNeverReplacesANewerOne() throws Exception {
+    WarehouseSpec spec = warehouse("r.duckdb", DuckDbDialect.Load.APPENDER);
+    List<Observation> newer = awkward(V2, "new ");
+    assertEquals(64, load(spec, Tables.observations(), newer));
+    List<String> loaded = WarehouseDump.observations(spec);
+    assertEquals(0, load(spec, Tables.observations(), newer), "identical rows are not rewritten");
+    List<Observation> older = new ArrayList<>();
+    for (Observation o : awkward(V1, "old ")) {
+      older.add(new Observation(o.source, o.seriesId, o.ts, 42.0, o.vintage, o.origin, o.locator));
+    }
+    // the rows stored without a vintage (i % 7 == 0) get the same unknown one again, and may
+    assertEquals(10, load(spec, Tables.observations(), older));
+    List<String> after = WarehouseDump.observations(spec);
+    for (int i = 0; i < after.size(); i++) {
+      if (after.get(i).contains("old ")) {
+        assertTrue(after.get(i).contains(" | 42.0 | "), after.get(i));
+      } else {
+        assertEquals(loaded.get(i), after.get(i));
+      }
+    }
+    assertEquals(
+        10L,
+        WarehouseDump.count(spec, "SELECT count(*) FROM observations WHERE origin LIKE 'old%'"));
+    assertEquals(0, load(spec, Tables.observations(), older), "the rerun of the older one too");
+  }
+
+  @Test
+  void aggregatesAndTheBatchWriterGoThroughTheAppenderToo() throws Exception {
+    WarehouseSpec spec = warehouse("g.duckdb", DuckDbDialect.Load.APPENDER);
+    List<Aggregate> aggs = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      aggs.add(
+          new Aggregate(
+              "src",
+              "S" + (i % 3),
+              "P1D",
+              T0 + i * 86_400_000L,
+              T0 + (i + 1) * 86_400_000L,
+              i,
+              i % 2,
+              i % 4 == 0 ? null : -0.0,
+              i * 1.0,
+              i % 3 == 0 ? null : i / 3.0,
+              0.0,
+              -i * 1.0));
+    }
+    UpsertBatchesPostgresTest.Counts counts = new UpsertBatchesPostgresTest.Counts();
+    try (BatchWriter<Aggregate> w =
+        UpsertBatchesPostgresTest.writer(spec, Tables.aggregates(), true, counts)) {
+      assertEquals(30L, w.write(aggs).written);
+      assertEquals(30L, w.write(aggs).written, "rows accepted again, as every run counts them");
+    }
+    assertEquals(0, counts.rowByRowBatches);
+    assertEquals(60L, counts.written);
+    List<String> dump = WarehouseDump.aggregates(spec);
+    assertEquals(30, dump.size());
+    assertEquals(0, load(spec, Tables.aggregates(), aggs));
+  }
+}
