@@ -77,7 +77,7 @@ class RunAfterRunTest {
                 "--ingestDate=" + date,
                 "--enforceImmutability=false",
                 "--enforceEncodability=false"));
-    if (wh.dialect == WarehouseSpec.Dialect.POSTGRES) {
+    if (wh.url.startsWith("jdbc:postgresql:")) {
       args.add("--warehouseUser=" + PostgresSupport.user());
       args.add("--warehousePassword=" + PostgresSupport.password());
     }
