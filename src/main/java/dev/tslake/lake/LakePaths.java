@@ -7,9 +7,12 @@ import java.util.HexFormat;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Lake layout: {@code <root>/<zone>/source=<source>/ingest_date=<yyyy-MM-dd>/<name>.csv}, where
- * {@code <name>} is a series id ({@link #file}: rejects, and raw records fetched from APIs) or an
- * input file ({@link #inputFile}: raw records of file sources, one lake file per input file).
+ * Lake layout: {@code
+ * <root>/<zone>/source=<source>/ingest_date=<yyyy-MM-dd>/run_id=<run>/<name>.csv}, where the run id
+ * keeps every run's files apart (the lake is append-only: a run never replaces another run's files,
+ * only a rerun of the same run id replaces its own), and {@code <name>} is a series id ({@link
+ * #file}: rejects, and raw records fetched from APIs) or an input file ({@link #inputFile}: raw
+ * records of file sources, one lake file per input file).
  *
  * <p>Series ids come from data, so they are never used as path text directly: every byte outside
  * {@code [A-Za-z0-9_-]} and every '.' is percent-encoded ({@code ../x} becomes {@code %2E%2E%2Fx}),
@@ -42,27 +45,44 @@ public final class LakePaths {
 
   /** Relative path of the file holding a record, under the lake root. */
   public static String file(
-      String zone, String source, String ingestDate, @Nullable String seriesId) {
+      String zone, String source, String ingestDate, String runId, @Nullable String seriesId) {
     String name = seriesId == null || seriesId.isBlank() ? NO_SERIES : safeSegment(seriesId.trim());
+    return runFolder(zone, source, ingestDate, runId) + name + ".csv";
+  }
+
+  /** Marks the folder of one run's files inside an ingest date's partition. */
+  public static final String RUN_PREFIX = "run_id=";
+
+  /**
+   * The folder, ending in '/', of the files run {@code runId} writes for {@code source} on {@code
+   * ingestDate}: {@code <zone>/source=<source>/ingest_date=<date>/run_id=<run>/}. Every part is
+   * encoded like a series id, so a hostile run id cannot climb out of it.
+   */
+  public static String runFolder(String zone, String source, String ingestDate, String runId) {
+    if (runId == null || runId.isBlank()) {
+      throw new IllegalArgumentException("a lake path needs a run id");
+    }
     return zone
         + "/source="
         + safeSegment(source)
         + "/ingest_date="
         + safeSegment(ingestDate)
         + "/"
-        + name
-        + ".csv";
+        + RUN_PREFIX
+        + safeSegment(runId)
+        + "/";
   }
 
   /**
    * Relative path, under the lake root, of the file holding the raw records read from one input
    * file: {@code <zone>/source=<source>/ingest_date=<date>/<base name>@<hash>.csv}. The base name
    * (after the last '/' or '\\') is encoded like a series id; the hash of the full path keeps two
-   * inputs with the same base name apart. The same input always maps to the same file, so a rerun
-   * the same day replaces it.
+   * inputs with the same base name apart. The same input of the same run always maps to the same
+   * file, so a rerun of that run id replaces it; another run writes its own file.
    */
-  public static String inputFile(String zone, String source, String ingestDate, String inputPath) {
-    return inputFileStem(zone, source, ingestDate, inputPath) + ".csv";
+  public static String inputFile(
+      String zone, String source, String ingestDate, String runId, String inputPath) {
+    return inputFileStem(zone, source, ingestDate, runId, inputPath) + ".csv";
   }
 
   /** Marks the range index in the lake file of one range of a split input. */
@@ -75,11 +95,11 @@ public final class LakePaths {
    * come only the hash's hex digits.
    */
   public static String inputPartFile(
-      String zone, String source, String ingestDate, String inputPath, int part) {
+      String zone, String source, String ingestDate, String runId, String inputPath, int part) {
     if (part < 0) {
       throw new IllegalArgumentException("part must not be negative: " + part);
     }
-    return inputFileStem(zone, source, ingestDate, inputPath)
+    return inputFileStem(zone, source, ingestDate, runId, inputPath)
         + PART_MARK
         + String.format(java.util.Locale.ROOT, "%05d", part)
         + ".csv";
@@ -87,15 +107,10 @@ public final class LakePaths {
 
   /** {@link #inputFile} without {@code .csv}. */
   public static String inputFileStem(
-      String zone, String source, String ingestDate, String inputPath) {
+      String zone, String source, String ingestDate, String runId, String inputPath) {
     String base =
         inputPath.substring(Math.max(inputPath.lastIndexOf('/'), inputPath.lastIndexOf('\\')) + 1);
-    return zone
-        + "/source="
-        + safeSegment(source)
-        + "/ingest_date="
-        + safeSegment(ingestDate)
-        + "/"
+    return runFolder(zone, source, ingestDate, runId)
         + safeSegment(base)
         + INPUT_HASH_MARK
         + sha256Hex(inputPath).substring(0, INPUT_HASH_LENGTH);

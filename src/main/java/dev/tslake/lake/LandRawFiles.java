@@ -5,16 +5,27 @@ import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
 import dev.tslake.model.RawRecord;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -37,31 +48,46 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <pre>{@code
  * PCollectionTuple read =
  *     p.apply(ReadSources.from(config)
- *         .withRawLanding(LandRawFiles.to(lakeRoot, ingestDate, config)));
+ *         .withRawLanding(LandRawFiles.to(lakeRoot, ingestDate, runId, config)));
  * }</pre>
  */
 public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PCollection<RawRecord>> {
   private final String lakeRoot;
   private final String ingestDate;
+  private final String runId;
 
   /** Sources whose inputs may have been read in ranges (csv): other layouts to remove. */
   private final Set<String> splittableSources;
 
-  private LandRawFiles(String lakeRoot, String ingestDate, Set<String> splittableSources) {
+  private LandRawFiles(
+      String lakeRoot, String ingestDate, String runId, Set<String> splittableSources) {
     this.lakeRoot = lakeRoot;
     this.ingestDate = ingestDate;
+    this.runId = runId;
     this.splittableSources = splittableSources;
   }
 
+  static final TupleTag<Long> COMMITTED = new TupleTag<Long>() {};
+
+  /** The committed-file counts of every application ({@link #committedFiles}); graph-build only. */
+  private transient @Nullable List<PCollection<Long>> committed;
+
   /**
-   * Raw records to {@code <lakeRoot>/raw/source=<source>/ingest_date=<ingestDate>/}, one file per
-   * input ({@link LakePaths#inputFile}, {@link LakePaths#inputPartFile}); {@code config} tells
-   * which sources are csv (only those can be read in ranges, so only their inputs can have lake
-   * files of another layout left by an earlier run of the day).
+   * Raw records to {@code <lakeRoot>/raw/source=<source>/ingest_date=<ingestDate>/run_id=<runId>/},
+   * one file per input ({@link LakePaths#inputFile}, {@link LakePaths#inputPartFile}); {@code
+   * config} tells which sources are csv (only those can be read in ranges, so only their inputs can
+   * have lake files of another layout left by an earlier attempt of the same run id).
    */
-  public static LandRawFiles to(String lakeRoot, String ingestDate, PipelineConfig config) {
-    if (lakeRoot == null || lakeRoot.isBlank() || ingestDate == null || ingestDate.isBlank()) {
-      throw new IllegalArgumentException("LandRawFiles needs a lake root and an ingest date");
+  public static LandRawFiles to(
+      String lakeRoot, String ingestDate, String runId, PipelineConfig config) {
+    if (lakeRoot == null
+        || lakeRoot.isBlank()
+        || ingestDate == null
+        || ingestDate.isBlank()
+        || runId == null
+        || runId.isBlank()) {
+      throw new IllegalArgumentException(
+          "LandRawFiles needs a lake root, an ingest date and a run id");
     }
     Set<String> csv = new HashSet<>();
     for (SourceConfig s : config.sources) {
@@ -69,19 +95,46 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
         csv.add(s.name);
       }
     }
-    return new LandRawFiles(lakeRoot, ingestDate, csv);
+    return new LandRawFiles(lakeRoot, ingestDate, runId, csv);
   }
 
   @Override
   public PCollection<RawRecord> expand(PCollection<RawRecord> raw) {
-    return raw.apply(
-            "LandRawRecords", ParDo.of(new LandFn(lakeRoot, ingestDate, splittableSources)))
-        .setCoder(RawRecord.Coder.of());
+    PCollectionTuple out =
+        raw.apply(
+            "LandRawRecords",
+            ParDo.of(new LandFn(lakeRoot, ingestDate, runId, splittableSources))
+                .withOutputTags(LandFn.RECORDS, TupleTagList.of(COMMITTED)));
+    out.get(COMMITTED).setCoder(VarLongCoder.of());
+    if (committed == null) {
+      committed = new ArrayList<>();
+    }
+    committed.add(out.get(COMMITTED));
+    return out.get(LandFn.RECORDS).setCoder(RawRecord.Coder.of());
+  }
+
+  /**
+   * The number of lake files committed by every application of this transform so far (a reader step
+   * applies it once per kind of reader), as partial counts to sum: each count is emitted only after
+   * its files are in place, so a step that waits for their sum (a side input) waits for the raw
+   * landing. Call it after the pipeline's sources are applied; empty when none was.
+   */
+  public PCollection<Long> committedFiles(Pipeline pipeline) {
+    if (committed == null || committed.isEmpty()) {
+      return pipeline.apply("NoRawLakeFiles", Create.empty(VarLongCoder.of()));
+    }
+    PCollectionList<Long> all = PCollectionList.empty(pipeline);
+    for (PCollection<Long> c : committed) {
+      all = all.and(c);
+    }
+    return all.apply("RawLakeFilesCommitted", Flatten.pCollections());
   }
 
   static final class LandFn extends DoFn<RawRecord, RawRecord> {
+    static final TupleTag<RawRecord> RECORDS = new TupleTag<RawRecord>() {};
     private final String lakeRoot;
     private final String ingestDate;
+    private final String runId;
     private final Set<String> splittableSources;
     private final Counter files = Metrics.counter(LandRawFiles.class, "raw_lake_files");
     private final Counter aborted = Metrics.counter(LandRawFiles.class, "raw_lake_files_aborted");
@@ -92,6 +145,9 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
      * streams of several.
      */
     private transient @Nullable Map<String, Open> open;
+
+    /** Files committed in this bundle, emitted as one count when it finishes. */
+    private transient long committed;
 
     /** An input's lake file and the marker that opened it. */
     private static final class Open {
@@ -104,9 +160,10 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
       }
     }
 
-    LandFn(String lakeRoot, String ingestDate, Set<String> splittableSources) {
+    LandFn(String lakeRoot, String ingestDate, String runId, Set<String> splittableSources) {
       this.lakeRoot = lakeRoot;
       this.ingestDate = ingestDate;
+      this.runId = runId;
       this.splittableSources = splittableSources;
     }
 
@@ -114,9 +171,24 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
       return r.source + '\u0000' + r.origin;
     }
 
+    @StartBundle
+    public void startBundle() {
+      committed = 0;
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext ctx) {
+      if (committed > 0) {
+        ctx.output(
+            COMMITTED, committed, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+        committed = 0;
+      }
+    }
+
     @ProcessElement
-    public void process(@Element RawRecord element, OutputReceiver<RawRecord> out)
+    public void process(@Element RawRecord element, MultiOutputReceiver receiver)
         throws IOException {
+      OutputReceiver<RawRecord> out = receiver.get(RECORDS);
       if (open == null) {
         open = new HashMap<>();
       }
@@ -126,8 +198,14 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
           RawLakeFile file =
               element.markerPart() >= 0
                   ? RawLakeFile.forInputPart(
-                      lakeRoot, element.source, ingestDate, element.origin, element.markerPart())
-                  : RawLakeFile.forInput(lakeRoot, element.source, ingestDate, element.origin);
+                      lakeRoot,
+                      element.source,
+                      ingestDate,
+                      runId,
+                      element.origin,
+                      element.markerPart())
+                  : RawLakeFile.forInput(
+                      lakeRoot, element.source, ingestDate, runId, element.origin);
           open.put(key(element), new Open(element, file));
           return;
         case INPUT_END:
@@ -164,13 +242,16 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
                   + end.markerRecords());
         }
         lake.commit();
+        if (lake.records() > 0) {
+          committed++;
+        }
       }
       files.inc();
-      // An input read whole or as a first range removes what an earlier run of the day left for it
-      // under another layout, so a replay reads each record once.
+      // An input read whole or as a first range removes what an earlier attempt of this run id left
+      // for it under another layout, so a replay reads each record once. Only this run's folder.
       if (splittableSources.contains(end.source) && end.markerPart() <= 0) {
         RawLakeFile.removeOtherLayouts(
-            lakeRoot, end.source, ingestDate, end.origin, end.markerParts());
+            lakeRoot, end.source, ingestDate, runId, end.origin, end.markerParts());
       }
     }
 

@@ -19,10 +19,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * buffer, plus the one multipart part Beam's S3 channel buffers per open file). Records go to a
  * temporary name under {@code <lake root>/.temp-tslake/}, through Beam's {@link FileSystems} (a
  * local directory, {@code s3://}, {@code gs://}); {@link #commit} renames it to the final name only
- * when the input was read to its end, replacing the file a previous run of the same day left.
- * {@link #close} without a commit (the read failed) deletes the temporary file, so a failed or
- * retried read never leaves a half-written file under a final name. An input with no raw records (a
- * FRED metadata file) has no lake file; committing it removes one an earlier run left.
+ * when the input was read to its end, replacing the file an earlier attempt of the same run id left
+ * (the name holds the run id: another run's file is never replaced). {@link #close} without a
+ * commit (the read failed) deletes the temporary file, so a failed or retried read never leaves a
+ * half-written file under a final name. An input with no raw records (a FRED metadata file) has no
+ * lake file; committing it removes one an earlier attempt of the same run id left.
  *
  * <p>A write that fails poisons the file: later writes and {@link #commit} throw that failure, so a
  * parser that turns exceptions into rejected records cannot make a partial file look complete. Same
@@ -62,30 +63,32 @@ public final class RawLakeFile implements AutoCloseable {
 
   /** The lake file for the raw records of {@code inputPath} read for {@code source}. */
   public static RawLakeFile forInput(
-      String lakeRoot, String source, String ingestDate, String inputPath) {
+      String lakeRoot, String source, String ingestDate, String runId, String inputPath) {
     return new RawLakeFile(
-        lakeRoot, LakePaths.inputFile(LakePaths.RAW, source, ingestDate, inputPath));
+        lakeRoot, LakePaths.inputFile(LakePaths.RAW, source, ingestDate, runId, inputPath));
   }
 
   /** The lake file for the raw records of range {@code part} of {@code inputPath}. */
   public static RawLakeFile forInputPart(
-      String lakeRoot, String source, String ingestDate, String inputPath, int part) {
+      String lakeRoot, String source, String ingestDate, String runId, String inputPath, int part) {
     return new RawLakeFile(
-        lakeRoot, LakePaths.inputPartFile(LakePaths.RAW, source, ingestDate, inputPath, part));
+        lakeRoot,
+        LakePaths.inputPartFile(LakePaths.RAW, source, ingestDate, runId, inputPath, part));
   }
 
   /**
-   * Removes what an earlier run of the same day left for {@code inputPath} under other names than
-   * this run writes: with {@code parts == 0} (read whole) every part file; otherwise the
-   * whole-input file and the part files numbered {@code parts} and up. Without this a rerun with
-   * another {@code splitBytes} would leave records twice in the lake. Files this run writes are
-   * never touched, so it may run while the other ranges of the input are being written.
+   * Removes what an earlier attempt of the same run id left for {@code inputPath} under other names
+   * than this attempt writes (only inside this run's folder: other runs' files are never touched):
+   * with {@code parts == 0} (read whole) every part file; otherwise the whole-input file and the
+   * part files numbered {@code parts} and up. Without this a rerun with another {@code splitBytes}
+   * would leave records twice in the lake. Files this run writes are never touched, so it may run
+   * while the other ranges of the input are being written.
    */
   public static void removeOtherLayouts(
-      String lakeRoot, String source, String ingestDate, String inputPath, int parts)
+      String lakeRoot, String source, String ingestDate, String runId, String inputPath, int parts)
       throws IOException {
     String root = lakeRoot.endsWith("/") ? lakeRoot : lakeRoot + "/";
-    String stem = LakePaths.inputFileStem(LakePaths.RAW, source, ingestDate, inputPath);
+    String stem = LakePaths.inputFileStem(LakePaths.RAW, source, ingestDate, runId, inputPath);
     List<ResourceId> stale = new java.util.ArrayList<>();
     if (parts > 0) {
       stale.add(FileSystems.matchNewResource(root + stem + ".csv", false));

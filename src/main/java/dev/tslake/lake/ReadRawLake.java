@@ -30,11 +30,12 @@ import org.apache.commons.csv.CSVRecord;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Reads raw records back from the lake ({@code raw/source=<source>/ingest_date=<date>/*.csv}) for
- * the configured sources, so the warehouse can be rebuilt without calling any source: the landing
- * zone / loader split of the systems tslake replaces, as one option of the same graph. The lake
- * holds each record exactly as parsed (strings, origin, locator), so a replay loads what the run
- * that wrote it loaded.
+ * Reads raw records back from the lake ({@code
+ * raw/source=<source>/ingest_date=<date>/run_id=<run>/*.csv}: every run's files, and the files of
+ * lakes written before runs had folders, directly under the date) for the configured sources, so
+ * the warehouse can be rebuilt without calling any source: the landing zone / loader split of the
+ * systems tslake replaces, as one option of the same graph. The lake holds each record exactly as
+ * parsed (strings, origin, locator), so a replay loads what the run that wrote it loaded.
  *
  * <p>Its output has the shape of a sources step's (raw records and series metadata, the latter
  * empty: the lake holds raw records only), under tags the caller supplies ({@link
@@ -86,14 +87,17 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
     }
     List<String> patterns = new ArrayList<>();
     for (SourceConfig s : config.sources) {
-      patterns.add(
+      String partition =
           lakeRoot
               + LakePaths.RAW
               + "/source="
               + LakePaths.safeSegment(s.name)
               + "/ingest_date="
               + (ingestDate == null ? "*" : LakePaths.safeSegment(ingestDate))
-              + "/*.csv");
+              + "/";
+      // every run's files, and those of lakes written before runs had folders of their own
+      patterns.add(partition + LakePaths.RUN_PREFIX + "*/*.csv");
+      patterns.add(partition + "*.csv");
     }
     PCollectionTuple out =
         begin

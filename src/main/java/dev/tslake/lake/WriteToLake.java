@@ -6,20 +6,23 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
 import org.apache.beam.sdk.transforms.Contextful;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Lands records in the lake as CSV with a header, one file per (zone, source, ingest date, series).
- * File names are deterministic, so rerunning the same day replaces files rather than adding new
- * ones; Beam writes to a temporary folder inside the lake root and renames, so a failed run leaves
- * no half-written file under a final name.
+ * Lands records in the lake as CSV with a header, one file per (zone, source, ingest date, run id,
+ * series). File names are deterministic per run: a rerun of the same run id replaces its own files,
+ * another run (another run id) writes beside them and never replaces them; Beam writes to a
+ * temporary folder inside the lake root and renames, so a failed run leaves no half-written file
+ * under a final name. {@link #committedFiles} counts the files once they are in place.
  */
 public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesResult<String>> {
   private final String lakeRoot;
   private final String zone;
   private final String ingestDate;
+  private final String runId;
   private final String[] header;
   private final SerializableFunction<T, String> source;
   private final SerializableFunction<T, String> series;
@@ -29,6 +32,7 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
       String lakeRoot,
       String zone,
       String ingestDate,
+      String runId,
       String[] header,
       SerializableFunction<T, String> source,
       SerializableFunction<T, String> series,
@@ -36,6 +40,10 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
     this.lakeRoot = lakeRoot;
     this.zone = zone;
     this.ingestDate = ingestDate;
+    if (runId == null || runId.isBlank()) {
+      throw new IllegalArgumentException("WriteToLake needs a run id");
+    }
+    this.runId = runId;
     this.header = header;
     this.source = source;
     this.series = series;
@@ -43,11 +51,12 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
   }
 
   /** Raw records under {@code raw/}. */
-  public static WriteToLake<RawRecord> raw(String lakeRoot, String ingestDate) {
+  public static WriteToLake<RawRecord> raw(String lakeRoot, String ingestDate, String runId) {
     return new WriteToLake<>(
         lakeRoot,
         LakePaths.RAW,
         ingestDate,
+        runId,
         RawRecord.CSV_HEADER,
         r -> r.source,
         r -> r.seriesId,
@@ -55,11 +64,12 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
   }
 
   /** Rejected records, with stage and reason, under {@code rejected/}. */
-  public static WriteToLake<Reject> rejected(String lakeRoot, String ingestDate) {
+  public static WriteToLake<Reject> rejected(String lakeRoot, String ingestDate, String runId) {
     return new WriteToLake<>(
         lakeRoot,
         LakePaths.REJECTED,
         ingestDate,
+        runId,
         Reject.CSV_HEADER,
         r -> r.record.source,
         r -> r.record.seriesId,
@@ -70,6 +80,7 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
   public WriteFilesResult<String> expand(PCollection<T> input) {
     String zone = this.zone;
     String ingestDate = this.ingestDate;
+    String runId = this.runId;
     SerializableFunction<T, String> source = this.source;
     SerializableFunction<T, String> series = this.series;
     String[] header = this.header;
@@ -77,11 +88,20 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
     return input.apply(
         "WriteCsv",
         FileIO.<String, T>writeDynamic()
-            .by(e -> LakePaths.file(zone, source.apply(e), ingestDate, series.apply(e)))
+            .by(e -> LakePaths.file(zone, source.apply(e), ingestDate, runId, series.apply(e)))
             .withDestinationCoder(StringUtf8Coder.of())
             .via(Contextful.fn(dest -> new CsvSink<>(header, toRow)))
             .to(lakeRoot)
             .withNaming(dest -> (window, pane, numShards, shardIndex, compression) -> dest)
             .withNumShards(1));
+  }
+
+  /**
+   * How many files a {@link WriteToLake} put in place: one element, emitted only after Beam renamed
+   * every file to its final name (0 when there was nothing to write), so a step that takes it as a
+   * side input runs after the write committed.
+   */
+  public static PCollection<Long> committedFiles(WriteFilesResult<String> written, String name) {
+    return written.getPerDestinationOutputFilenames().apply(name + "Files", Count.globally());
   }
 }

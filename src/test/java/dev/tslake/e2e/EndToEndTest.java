@@ -185,7 +185,7 @@ class EndToEndTest {
           csv.stream().map(p -> lake.relativize(p).toString()).collect(Collectors.toList()),
           everyItem(
               org.hamcrest.Matchers.matchesPattern(
-                  "(raw|rejected)/source=[a-z_]+/ingest_date=2026-11-20/[^/]+\\.csv")));
+                  "(raw|rejected)/source=[a-z_]+/ingest_date=2026-11-20/run_id=duck-1/[^/]+\\.csv")));
     }
     // every raw record exactly once, in the one lake file of the input it was read from
     Map<String, List<List<String>>> raw = rawLake(lake);
@@ -194,7 +194,7 @@ class EndToEndTest {
     for (Map.Entry<String, List<List<String>>> file : raw.entrySet()) {
       List<String> first = file.getValue().get(0);
       assertEquals(
-          LakePaths.inputFile(LakePaths.RAW, first.get(0), "2026-11-20", first.get(1)),
+          LakePaths.inputFile(LakePaths.RAW, first.get(0), "2026-11-20", "duck-1", first.get(1)),
           file.getKey(),
           "lake file of input " + first.get(1));
       for (List<String> row : file.getValue()) {
@@ -245,11 +245,20 @@ class EndToEndTest {
     Map<String, byte[]> rawBefore = rawBytes(dir.resolve("lake"));
     RunRecord second =
         runJob(dir.resolve("lake"), duck.url, null, null, "duck-2", "testdata/tslake.json");
-    // the same day's raw files are replaced, not added to: same files, same bytes
+    // the lake is append-only: the first run's raw files stay as they were, byte for byte, and
+    // the second run lands the same records in files of its own
     Map<String, byte[]> rawAfter = rawBytes(dir.resolve("lake"));
-    assertEquals(rawBefore.keySet(), rawAfter.keySet());
+    Map<String, byte[]> firstAfter = new TreeMap<>();
+    Map<String, byte[]> secondAfter = new TreeMap<>();
+    rawAfter.forEach(
+        (f, bytes) ->
+            (f.contains("/run_id=duck-1/") ? firstAfter : secondAfter)
+                .put(f.replace("/run_id=duck-2/", "/run_id=duck-1/"), bytes));
+    assertEquals(rawBefore.keySet(), firstAfter.keySet());
+    assertEquals(rawBefore.keySet(), secondAfter.keySet());
     for (String f : rawBefore.keySet()) {
-      assertTrue(java.util.Arrays.equals(rawBefore.get(f), rawAfter.get(f)), f);
+      assertTrue(java.util.Arrays.equals(rawBefore.get(f), firstAfter.get(f)), f);
+      assertTrue(java.util.Arrays.equals(rawBefore.get(f), secondAfter.get(f)), f);
     }
     assertEquals(duckFirst.recordsRead, second.recordsRead);
     assertEquals(duckFirst.observationsLoaded, second.observationsLoaded);
@@ -321,9 +330,10 @@ class EndToEndTest {
               .withValidation()
               .as(TsLakeOptions.class);
       RunRecord run = TsLake.run(options);
-      assertEquals(duckFirst.recordsRead, run.recordsRead);
-      assertEquals(duckFirst.recordsRejected, run.recordsRejected);
-      assertEquals(duckFirst.duplicatesSuperseded, run.duplicatesSuperseded);
+      // both runs of the day (duck-1, duck-2) are in the lake: every record twice
+      assertEquals(2 * duckFirst.recordsRead, run.recordsRead);
+      assertEquals(duckFirst.observationsLoaded, run.observationsLoaded);
+      assertTrue(run.balanced(), run.accountingMessage());
       assertEquals(duckObservations, WarehouseDump.observations(replay));
       assertEquals(duckAggregates, WarehouseDump.aggregates(replay));
 
@@ -391,7 +401,8 @@ class EndToEndTest {
       assertEquals(
           List.of(
               lake.resolve(
-                  LakePaths.inputFile(LakePaths.RAW, "hostile", "2026-11-20", data.toString()))),
+                  LakePaths.inputFile(
+                      LakePaths.RAW, "hostile", "2026-11-20", "hostile", data.toString()))),
           files);
       for (Path f : files) {
         assertThat(

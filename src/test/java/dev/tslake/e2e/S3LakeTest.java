@@ -137,7 +137,15 @@ class S3LakeTest {
     Map<String, Path> localFiles = new TreeMap<>();
     try (Stream<Path> walk = Files.walk(local)) {
       walk.filter(Files::isRegularFile)
-          .forEach(f -> localFiles.put(local.relativize(f).toString().replace('\\', '/'), f));
+          .forEach(
+              f ->
+                  localFiles.put(
+                      local
+                          .relativize(f)
+                          .toString()
+                          .replace('\\', '/')
+                          .replace("/run_id=local/", "/run_id=s3/"),
+                      f));
     }
     Map<String, Long> s3Files = new TreeMap<>();
     s3.files("lake", "tslake/")
@@ -148,7 +156,7 @@ class S3LakeTest {
     config.sources.forEach(source -> source.metadataFiles.clear());
     Set<String> inputFiles = new TreeSet<>();
     for (FileTask t : ReadSources.expandFiles(config)) {
-      inputFiles.add(LakePaths.inputFile(LakePaths.RAW, t.source, INGEST_DATE, t.path));
+      inputFiles.add(LakePaths.inputFile(LakePaths.RAW, t.source, INGEST_DATE, "s3", t.path));
     }
     assertThat(inputFiles.size(), greaterThan(40));
     assertEquals(
@@ -224,7 +232,8 @@ class S3LakeTest {
     // one lake file for the one input file, written while the file was read
     String key =
         "big/"
-            + LakePaths.inputFile(LakePaths.RAW, "gen", INGEST_DATE, "s3://sources/in/big-1.csv");
+            + LakePaths.inputFile(
+                LakePaths.RAW, "gen", INGEST_DATE, "big", "s3://sources/in/big-1.csv");
     assertEquals(List.of(key), List.copyOf(objects.keySet()));
     assertThat(objects.get(key), greaterThan(5242880L));
     // S3Proxy's filesystem backend keeps no multipart ETag, so count the parts on the client

@@ -29,6 +29,7 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -47,6 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(TestPipelineExtension.class)
 class LandRawFilesTest {
   private static final String DATE = "2026-11-20";
+  private static final String RUN = "run-1";
   private static final String A = "/data/in/a.csv";
   private static final String B = "/data/in/b.csv";
 
@@ -112,15 +114,15 @@ class LandRawFilesTest {
     return p.apply(Create.of("read").withCoder(StringUtf8Coder.of()))
         .apply(ParDo.of(new EmitFn(elements, failAfter)))
         .setCoder(RawRecord.Coder.of())
-        .apply(LandRawFiles.to(root(), DATE, config()));
+        .apply(LandRawFiles.to(root(), DATE, RUN, config()));
   }
 
   private Path whole(String source, String input) {
-    return lake.resolve(LakePaths.inputFile(LakePaths.RAW, source, DATE, input));
+    return lake.resolve(LakePaths.inputFile(LakePaths.RAW, source, DATE, RUN, input));
   }
 
   private Path part(String source, String input, int part) {
-    return lake.resolve(LakePaths.inputPartFile(LakePaths.RAW, source, DATE, input, part));
+    return lake.resolve(LakePaths.inputPartFile(LakePaths.RAW, source, DATE, RUN, input, part));
   }
 
   private List<Path> regularFiles() throws IOException {
@@ -223,6 +225,69 @@ class LandRawFilesTest {
     }
   }
 
+  /**
+   * Append-only: another run of the same day (another run id) keeps every file it landed for the
+   * same inputs, whatever layout this run uses; only this run's own earlier files are replaced or
+   * removed. The step counts the files it committed.
+   */
+  @Test
+  void anotherRunsFilesOfTheSameDayStayAndOnlyThisRunsOwnAreReplaced(TestPipeline p)
+      throws IOException {
+    String other = "run-0";
+    List<Path> others =
+        List.of(
+            lake.resolve(LakePaths.inputFile(LakePaths.RAW, "csv", DATE, other, B)),
+            lake.resolve(LakePaths.inputPartFile(LakePaths.RAW, "csv", DATE, other, B, 0)),
+            lake.resolve(LakePaths.inputPartFile(LakePaths.RAW, "csv", DATE, other, B, 3)),
+            lake.resolve(LakePaths.inputFile(LakePaths.RAW, "fred", DATE, other, A)));
+    List<Path> ownStale = List.of(whole("csv", B), part("csv", B, 3), whole("fred", A));
+    for (Path f : concat(others, ownStale)) {
+      Files.createDirectories(f.getParent());
+      Files.writeString(f, "earlier " + f.getParent().getFileName());
+    }
+    RawRecord b1 = rec("csv", B, 1);
+    RawRecord b2 = rec("csv", B, 2);
+    RawRecord c1 = rec("fred", "/data/in/c.json", 1);
+    List<RawRecord> stream =
+        List.of(
+            RawRecord.inputStart("fred", A, -1, 0),
+            RawRecord.inputEnd("fred", A, -1, 0, 0),
+            RawRecord.inputStart("csv", B, 0, 2),
+            b1,
+            RawRecord.inputEnd("csv", B, 0, 2, 1),
+            RawRecord.inputStart("csv", B, 1, 2),
+            b2,
+            RawRecord.inputEnd("csv", B, 1, 2, 1),
+            RawRecord.inputStart("fred", "/data/in/c.json", -1, 0),
+            c1,
+            RawRecord.inputEnd("fred", "/data/in/c.json", -1, 0, 1));
+    LandRawFiles landing = LandRawFiles.to(root(), DATE, RUN, config());
+    PCollection<RawRecord> landed =
+        p.apply(Create.of("read").withCoder(StringUtf8Coder.of()))
+            .apply(ParDo.of(new EmitFn(stream, false)))
+            .setCoder(RawRecord.Coder.of())
+            .apply(landing);
+    PAssert.that(landed).containsInAnyOrder(b1, b2, c1);
+    PAssert.that(landing.committedFiles(p).apply(Sum.longsGlobally())).containsInAnyOrder(3L);
+    p.run().waitUntilFinish();
+
+    for (Path f : others) {
+      assertEquals("earlier run_id=" + other, Files.readString(f), "another run's " + f);
+    }
+    for (Path f : ownStale) {
+      assertFalse(Files.exists(f), "this run's earlier layout " + f);
+    }
+    assertEquals(List.of(b1), readBack(part("csv", B, 0)));
+    assertEquals(List.of(b2), readBack(part("csv", B, 1)));
+    assertEquals(List.of(c1), readBack(whole("fred", "/data/in/c.json")));
+  }
+
+  private static List<Path> concat(List<Path> a, List<Path> b) {
+    List<Path> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
   @Test
   void anInputWithNoRecordsRemovesAnEarlierFileAndOtherLayouts(TestPipeline p) throws IOException {
     Files.createDirectories(whole("csv", B).getParent());
@@ -267,7 +332,10 @@ class LandRawFilesTest {
 
   @Test
   void needsALakeRootAndADate() {
-    assertThrows(IllegalArgumentException.class, () -> LandRawFiles.to(" ", DATE, config()));
-    assertThrows(IllegalArgumentException.class, () -> LandRawFiles.to(root(), null, config()));
+    assertThrows(IllegalArgumentException.class, () -> LandRawFiles.to(" ", DATE, RUN, config()));
+    assertThrows(
+        IllegalArgumentException.class, () -> LandRawFiles.to(root(), null, RUN, config()));
+    assertThrows(
+        IllegalArgumentException.class, () -> LandRawFiles.to(root(), DATE, " ", config()));
   }
 }

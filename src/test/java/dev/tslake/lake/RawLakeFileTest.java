@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RawLakeFileTest {
   private static final String DATE = "2026-11-20";
+  private static final String RUN = "run-1";
   private static final String INPUT = "/data/in/fred/PAYEMS_obs.json";
 
   @TempDir Path tmp;
@@ -85,7 +86,7 @@ class RawLakeFileTest {
   }
 
   private Path finalFile() {
-    return lake.resolve(LakePaths.inputFile(LakePaths.RAW, "fred", DATE, INPUT));
+    return lake.resolve(LakePaths.inputFile(LakePaths.RAW, "fred", DATE, RUN, INPUT));
   }
 
   private List<Path> regularFiles() throws IOException {
@@ -123,7 +124,7 @@ class RawLakeFileTest {
   }
 
   private void write(List<RawRecord> records) throws IOException {
-    try (RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, INPUT)) {
+    try (RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, RUN, INPUT)) {
       for (RawRecord r : records) {
         f.write(r);
       }
@@ -135,8 +136,8 @@ class RawLakeFileTest {
   @Test
   void recordsGoToATemporaryFileAndReachTheFinalNameOnlyOnCommit() throws IOException {
     List<RawRecord> in = records(20_000, "v");
-    try (RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, INPUT)) {
-      assertEquals(LakePaths.inputFile(LakePaths.RAW, "fred", DATE, INPUT), f.relativePath());
+    try (RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, RUN, INPUT)) {
+      assertEquals(LakePaths.inputFile(LakePaths.RAW, "fred", DATE, RUN, INPUT), f.relativePath());
       for (RawRecord r : in) {
         f.write(r);
       }
@@ -160,7 +161,7 @@ class RawLakeFileTest {
 
   @Test
   void closingWithoutACommitLeavesNoFile() throws IOException {
-    try (RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, INPUT)) {
+    try (RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, RUN, INPUT)) {
       for (RawRecord r : records(20_000, "v")) {
         f.write(r);
       }
@@ -175,7 +176,7 @@ class RawLakeFileTest {
     write(records(100, "first"));
     byte[] before = Files.readAllBytes(finalFile());
 
-    try (RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, INPUT)) {
+    try (RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, RUN, INPUT)) {
       for (RawRecord r : records(20_000, "second")) {
         f.write(r);
       }
@@ -210,7 +211,7 @@ class RawLakeFileTest {
     Files.createDirectories(lake);
     Files.writeString(lake.resolve(RawLakeFile.TEMP_FOLDER), "in the way");
     write(List.of()); // no records: the commit needs no temporary file
-    RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, INPUT);
+    RawLakeFile f = RawLakeFile.forInput(root(), "fred", DATE, RUN, INPUT);
     List<RawRecord> in = records(3, "v");
     IOException first = assertThrows(IOException.class, () -> f.write(in.get(0)));
     // a parser that swallowed the failure and carried on still cannot commit a partial file

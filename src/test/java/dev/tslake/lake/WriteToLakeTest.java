@@ -27,8 +27,10 @@ import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
@@ -47,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(TestPipelineExtension.class)
 class WriteToLakeTest {
   private static final String DATE = "2026-11-20";
+  private static final String RUN = "run-1";
   private static final String ESCAPE = "escape_" + Long.toHexString(System.nanoTime());
 
   @TempDir Path tmp;
@@ -212,8 +215,8 @@ class WriteToLakeTest {
 
   /**
    * Asserts that {@code tmp} holds nothing but the lake, that every file in the lake is a CSV
-   * directly inside {@code <zone>/source=<src>/ingest_date=DATE/}, that nothing appeared next to
-   * the temp dir, and that no temporary files are left over.
+   * directly inside {@code <zone>/source=<src>/ingest_date=DATE/run_id=RUN/}, that nothing appeared
+   * next to the temp dir, and that no temporary files are left over.
    */
   private void assertContained(String zone, Set<String> sources) throws IOException {
     // Nothing outside the lake root: tmp holds only the folder chain down to the lake.
@@ -242,11 +245,12 @@ class WriteToLakeTest {
       Path file = lake.resolve(rel);
       assertTrue(file.toRealPath().startsWith(lakeReal), rel);
       Path folder = lake.relativize(file.getParent());
-      assertEquals(3, folder.getNameCount(), rel);
+      assertEquals(4, folder.getNameCount(), rel);
       assertEquals(zone, folder.getName(0).toString(), rel);
       String src = folder.getName(1).toString();
       assertTrue(src.startsWith("source=") && sources.contains(src.substring(7)), rel);
       assertEquals("ingest_date=" + DATE, folder.getName(2).toString(), rel);
+      assertEquals("run_id=" + RUN, folder.getName(3).toString(), rel);
       String name = file.getFileName().toString();
       assertTrue(name.endsWith(".csv"), rel);
       assertFalse(name.startsWith("."), "hidden file " + rel);
@@ -283,7 +287,8 @@ class WriteToLakeTest {
     Map<String, List<List<String>>> out = new TreeMap<>();
     for (RawRecord r : in) {
       out.computeIfAbsent(
-              LakePaths.file(LakePaths.RAW, r.source, DATE, r.seriesId), k -> new ArrayList<>())
+              LakePaths.file(LakePaths.RAW, r.source, DATE, RUN, r.seriesId),
+              k -> new ArrayList<>())
           .add(row(r.toCsvRow()));
     }
     return out;
@@ -301,7 +306,7 @@ class WriteToLakeTest {
 
   private PipelineResult.State runRaw(Pipeline p, List<RawRecord> in) {
     p.apply("Raw", Create.of(in).withCoder(RawRecord.Coder.of()))
-        .apply("WriteRaw", WriteToLake.raw(root(), DATE));
+        .apply("WriteRaw", WriteToLake.raw(root(), DATE, RUN));
     return p.run().waitUntilFinish();
   }
 
@@ -320,7 +325,7 @@ class WriteToLakeTest {
     assertContained(LakePaths.RAW, Set.of("s", "fred"));
     assertRawLakeHolds(in);
     // Spot checks of the layout, independent of LakePaths.
-    String folder = "raw/source=s/ingest_date=" + DATE + "/";
+    String folder = "raw/source=s/ingest_date=" + DATE + "/run_id=" + RUN + "/";
     Set<String> names = files(lake).keySet();
     assertTrue(names.contains(folder + "%2E%2E%2F%2E%2E%2Fescape.csv"), names.toString());
     assertTrue(names.contains(folder + "%2Fabs.csv"), names.toString());
@@ -328,9 +333,11 @@ class WriteToLakeTest {
     assertTrue(names.contains(folder + "BTC%2FUSD%2Eclose.csv"), names.toString());
     assertTrue(names.contains(folder + "PAYEMS.csv"), names.toString());
     assertTrue(
-        names.contains("raw/source=fred/ingest_date=" + DATE + "/PAYEMS.csv"), names.toString());
+        names.contains("raw/source=fred/ingest_date=" + DATE + "/run_id=" + RUN + "/PAYEMS.csv"),
+        names.toString());
     assertTrue(
-        names.contains("raw/source=fred/ingest_date=" + DATE + "/@no_series.csv"),
+        names.contains(
+            "raw/source=fred/ingest_date=" + DATE + "/run_id=" + RUN + "/@no_series.csv"),
         names.toString());
     // The two 500-character ids are distinct files, cut to a bounded length.
     long longOnes = names.stream().filter(n -> n.contains("~")).count();
@@ -351,7 +358,8 @@ class WriteToLakeTest {
 
     assertEquals(PipelineResult.State.DONE, runRaw(p, List.of(tricky)));
 
-    Path file = lake.resolve("raw/source=fred/ingest_date=" + DATE + "/PAYEMS.csv");
+    Path file =
+        lake.resolve("raw/source=fred/ingest_date=" + DATE + "/run_id=" + RUN + "/PAYEMS.csv");
     List<List<String>> rows = readCsv(file, RawRecord.CSV_HEADER);
     assertEquals(
         List.of(
@@ -495,15 +503,19 @@ class WriteToLakeTest {
                 badTs));
 
     p.apply("Rejects", Create.of(rejects).withCoder(Reject.coder()))
-        .apply("WriteRejected", WriteToLake.rejected(root(), DATE));
+        .apply("WriteRejected", WriteToLake.rejected(root(), DATE, RUN));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
 
     assertContained(LakePaths.REJECTED, Set.of("fred", "av", "taxi"));
     Map<String, byte[]> files = files(lake);
     String ambiguousFile =
-        "rejected/source=fred/ingest_date=" + DATE + "/%2E%2E%2F%2E%2E%2FUNRATE.csv";
-    String avFile = "rejected/source=av/ingest_date=" + DATE + "/@no_series.csv";
-    String taxiFile = "rejected/source=taxi/ingest_date=" + DATE + "/2.csv";
+        "rejected/source=fred/ingest_date="
+            + DATE
+            + "/run_id="
+            + RUN
+            + "/%2E%2E%2F%2E%2E%2FUNRATE.csv";
+    String avFile = "rejected/source=av/ingest_date=" + DATE + "/run_id=" + RUN + "/@no_series.csv";
+    String taxiFile = "rejected/source=taxi/ingest_date=" + DATE + "/run_id=" + RUN + "/2.csv";
     assertEquals(Set.of(ambiguousFile, avFile, taxiFile), files.keySet());
 
     assertEquals(
@@ -543,18 +555,18 @@ class WriteToLakeTest {
     RawRecord r =
         RawRecord.of("fred", "f.json", "observations[0]", "UNRATE", "2020-03-01", "x", null);
     p.apply("Raw", Create.of(r).withCoder(RawRecord.Coder.of()))
-        .apply("WriteRaw", WriteToLake.raw(root(), DATE));
+        .apply("WriteRaw", WriteToLake.raw(root(), DATE, RUN));
     p.apply(
             "Rejects",
             Create.of(new Reject("validate", "value 'x' is not a number", r))
                 .withCoder(Reject.coder()))
-        .apply("WriteRejected", WriteToLake.rejected(root(), DATE));
+        .apply("WriteRejected", WriteToLake.rejected(root(), DATE, RUN));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
 
     assertEquals(
         Set.of(
-            "raw/source=fred/ingest_date=" + DATE + "/UNRATE.csv",
-            "rejected/source=fred/ingest_date=" + DATE + "/UNRATE.csv"),
+            "raw/source=fred/ingest_date=" + DATE + "/run_id=" + RUN + "/UNRATE.csv",
+            "rejected/source=fred/ingest_date=" + DATE + "/run_id=" + RUN + "/UNRATE.csv"),
         files(lake).keySet());
     Set<String> top = list(lake);
     top.remove(BEAM_TEMP);
@@ -562,20 +574,66 @@ class WriteToLakeTest {
     assertEquals(
         List.of(row(r.toCsvRow())),
         readCsv(
-            lake.resolve("raw/source=fred/ingest_date=" + DATE + "/UNRATE.csv"),
+            lake.resolve("raw/source=fred/ingest_date=" + DATE + "/run_id=" + RUN + "/UNRATE.csv"),
             RawRecord.CSV_HEADER));
     assertEquals(
         List.of(row(new Reject("validate", "value 'x' is not a number", r).toCsvRow())),
         readCsv(
-            lake.resolve("rejected/source=fred/ingest_date=" + DATE + "/UNRATE.csv"),
+            lake.resolve(
+                "rejected/source=fred/ingest_date=" + DATE + "/run_id=" + RUN + "/UNRATE.csv"),
             Reject.CSV_HEADER));
     assertNoTemporaryFiles();
+  }
+
+  /**
+   * Append-only: the files another run of the same day wrote for the same series stay as they were;
+   * a rerun of this run id replaces its own. The committed-file counts arrive only after the files
+   * are in place.
+   */
+  @Test
+  void anotherRunsFilesStayAndThisRunsOwnAreReplaced(TestPipeline p) throws IOException {
+    String otherRaw = LakePaths.file(LakePaths.RAW, "fred", DATE, "run-0", "UNRATE");
+    String otherRejected = LakePaths.file(LakePaths.REJECTED, "fred", DATE, "run-0", "UNRATE");
+    String ownRaw = LakePaths.file(LakePaths.RAW, "fred", DATE, RUN, "UNRATE");
+    for (String f : List.of(otherRaw, otherRejected, ownRaw)) {
+      Files.createDirectories(lake.resolve(f).getParent());
+      Files.writeString(lake.resolve(f), "earlier");
+    }
+    RawRecord r =
+        RawRecord.of("fred", "f.json", "observations[0]", "UNRATE", "2020-03-01", "x", null);
+    PCollection<Long> raw =
+        WriteToLake.committedFiles(
+            p.apply("Raw", Create.of(r).withCoder(RawRecord.Coder.of()))
+                .apply("WriteRaw", WriteToLake.raw(root(), DATE, RUN)),
+            "Raw");
+    PCollection<Long> rejected =
+        WriteToLake.committedFiles(
+            p.apply(
+                    "Rejects",
+                    Create.of(new Reject("validate", "value 'x' is not a number", r))
+                        .withCoder(Reject.coder()))
+                .apply("WriteRejected", WriteToLake.rejected(root(), DATE, RUN)),
+            "Rejected");
+    PAssert.that(raw).containsInAnyOrder(1L);
+    PAssert.that(rejected).containsInAnyOrder(1L);
+    assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
+
+    assertEquals("earlier", Files.readString(lake.resolve(otherRaw)));
+    assertEquals("earlier", Files.readString(lake.resolve(otherRejected)));
+    assertEquals(List.of(row(r.toCsvRow())), readCsv(lake.resolve(ownRaw), RawRecord.CSV_HEADER));
+    assertEquals(
+        Set.of(
+            otherRaw,
+            otherRejected,
+            ownRaw,
+            LakePaths.file(LakePaths.REJECTED, "fred", DATE, RUN, "UNRATE")),
+        files(lake).keySet());
   }
 
   @Test
   void noRecordsWritesNoFiles(TestPipeline p) throws IOException {
     p.apply("Rejects", Create.empty(Reject.coder()))
-        .apply("WriteRejected", WriteToLake.rejected(root(), DATE));
+        .apply("WriteRejected", WriteToLake.rejected(root(), DATE, RUN));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
 
     Map<String, byte[]> files = Files.exists(lake) ? files(lake) : Map.of();
@@ -594,12 +652,15 @@ class WriteToLakeTest {
 
     assertEquals(PipelineResult.State.DONE, runRaw(p, in));
 
-    assertEquals(Set.of("raw/source=s/ingest_date=" + DATE + "/A.csv"), files(lake).keySet());
+    assertEquals(
+        Set.of("raw/source=s/ingest_date=" + DATE + "/run_id=" + RUN + "/A.csv"),
+        files(lake).keySet());
     assertRawLakeHolds(in);
     Set<String> seriesColumn = new HashSet<>();
     for (List<String> row :
         readCsv(
-            lake.resolve("raw/source=s/ingest_date=" + DATE + "/A.csv"), RawRecord.CSV_HEADER)) {
+            lake.resolve("raw/source=s/ingest_date=" + DATE + "/run_id=" + RUN + "/A.csv"),
+            RawRecord.CSV_HEADER)) {
       seriesColumn.add(row.get(3));
     }
     assertEquals(Set.of("A", " A", "A "), seriesColumn, "ids are kept verbatim in the rows");

@@ -61,6 +61,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReadSourcesRawLakeTest {
   private static final String DATE = "2026-11-20";
+  private static final String RUN = "run-1";
   private static final String ESCAPE = "escape_" + Long.toHexString(System.nanoTime());
 
   @TempDir Path tmp;
@@ -88,7 +89,8 @@ class ReadSourcesRawLakeTest {
   private void run(PipelineConfig config, long expectedRecords) {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
     PCollectionTuple read =
-        p.apply(ReadSources.from(config).withRawLanding(LandRawFiles.to(root(), DATE, config)));
+        p.apply(
+            ReadSources.from(config).withRawLanding(LandRawFiles.to(root(), DATE, RUN, config)));
     PAssert.thatSingleton(read.get(ReadSources.RAW).apply(Count.globally()))
         .isEqualTo(expectedRecords);
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
@@ -151,7 +153,7 @@ class ReadSourcesRawLakeTest {
       if (!records.isEmpty()) {
         assertEquals(
             null,
-            out.put(LakePaths.inputFile(LakePaths.RAW, t.source, DATE, t.path), records),
+            out.put(LakePaths.inputFile(LakePaths.RAW, t.source, DATE, RUN, t.path), records),
             "two inputs share a lake file: " + t);
       }
     }
@@ -286,7 +288,9 @@ class ReadSourcesRawLakeTest {
             .map(k -> k.substring(0, k.lastIndexOf('/')))
             .collect(Collectors.toSet());
     for (SourceConfig s : sources) {
-      assertTrue(folders.contains("raw/source=" + s.name + "/ingest_date=" + DATE), s.name);
+      assertTrue(
+          folders.contains("raw/source=" + s.name + "/ingest_date=" + DATE + "/run_id=" + RUN),
+          s.name);
     }
     // the twins: one file each
     assertEquals(
@@ -364,9 +368,10 @@ class ReadSourcesRawLakeTest {
     for (Map.Entry<String, Path> f : lakeFiles().entrySet()) {
       assertTrue(f.getValue().toRealPath().startsWith(lakeReal), f.getKey());
       Path rel = lake.relativize(f.getValue());
-      assertEquals(4, rel.getNameCount(), f.getKey());
+      assertEquals(5, rel.getNameCount(), f.getKey());
       assertEquals("raw", rel.getName(0).toString());
       assertEquals("ingest_date=" + DATE, rel.getName(2).toString());
+      assertEquals("run_id=" + RUN, rel.getName(3).toString());
       for (int i = 0; i < rel.getNameCount(); i++) {
         assertFalse(rel.getName(i).toString().startsWith("."), "hidden: " + f.getKey());
       }
@@ -448,7 +453,8 @@ class ReadSourcesRawLakeTest {
     SourceConfig s = csvSource("meters");
     s.files.add(FileEntry.of(FaultyFileSystem.spec(data)));
     PipelineConfig config = config(List.of(s));
-    String rel = LakePaths.inputFile(LakePaths.RAW, "meters", DATE, FaultyFileSystem.spec(data));
+    String rel =
+        LakePaths.inputFile(LakePaths.RAW, "meters", DATE, RUN, FaultyFileSystem.spec(data));
     try {
       FaultyFileSystem.failAfter(data, 400_000);
       Pipeline.PipelineExecutionException first =

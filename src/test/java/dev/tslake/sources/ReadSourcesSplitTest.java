@@ -46,6 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReadSourcesSplitTest {
   private static final String DATE = "2026-11-21";
+  private static final String RUN = "run-1";
 
   @TempDir Path tmp;
 
@@ -145,7 +146,8 @@ class ReadSourcesSplitTest {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
     PCollectionTuple read =
         p.apply(
-            ReadSources.from(config).withRawLanding(LandRawFiles.to(lake() + "/", DATE, config)));
+            ReadSources.from(config)
+                .withRawLanding(LandRawFiles.to(lake() + "/", DATE, RUN, config)));
     PAssert.that(read.get(ReadSources.RAW)).satisfies(sameAs(expected));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
     LakeHousekeeping.removeEmptyTempFolders(lake() + "/");
@@ -243,7 +245,7 @@ class ReadSourcesSplitTest {
     int partFiles = 0;
     for (SourceConfig s : config.sources) {
       String path = s.files.get(0).path;
-      String stem = LakePaths.inputFileStem(LakePaths.RAW, s.name, DATE, path);
+      String stem = LakePaths.inputFileStem(LakePaths.RAW, s.name, DATE, RUN, path);
       assertTrue(!files.containsKey(stem + ".csv"), "no whole-input file for " + path);
       List<RawRecord> landed = new ArrayList<>();
       for (Map.Entry<String, Path> f : files.entrySet()) { // sorted: part00000, part00001, ...
@@ -301,7 +303,7 @@ class ReadSourcesSplitTest {
     c.sources = List.of(s);
     List<RawRecord> expected = all(wholeReads(c));
     assertEquals(200, expected.size());
-    String stem = LakePaths.inputFileStem(LakePaths.RAW, "small", DATE, small.toString());
+    String stem = LakePaths.inputFileStem(LakePaths.RAW, "small", DATE, RUN, small.toString());
 
     s.splitBytes = 500;
     read(c, expected);
