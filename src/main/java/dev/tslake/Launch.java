@@ -1,6 +1,7 @@
 package dev.tslake;
 
 import dev.tslake.config.SourceConfig;
+import dev.tslake.lake.LakePaths;
 import dev.tslake.lake.S3Lake;
 import dev.tslake.sources.live.ApiRequest;
 import dev.tslake.sources.live.RequestPlanner;
@@ -65,13 +66,18 @@ public final class Launch {
 
   /** A replay needs raw files in the lake, for the date asked or any date. */
   static void checkSomethingToReplay(RunSettings s) {
-    String pattern =
+    String partition =
         s.lakeRoot
             + "raw/source=*/ingest_date="
             + (s.replayDate == null ? "*" : s.replayDate)
-            + "/*.csv";
+            + "/";
+    // every run's folder, and lakes written before runs had folders of their own
+    String pattern = partition + LakePaths.RUN_PREFIX + "*/*.csv";
     try {
-      if (FileSystems.match(pattern, EmptyMatchTreatment.ALLOW).metadata().isEmpty()) {
+      if (FileSystems.match(pattern, EmptyMatchTreatment.ALLOW).metadata().isEmpty()
+          && FileSystems.match(partition + "*.csv", EmptyMatchTreatment.ALLOW)
+              .metadata()
+              .isEmpty()) {
         throw new IllegalArgumentException(
             "--replayFromLake: nothing to replay, no raw files match " + pattern);
       }

@@ -22,6 +22,8 @@ import dev.tslake.warehouse.Tables;
 import dev.tslake.warehouse.UpsertBatches;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.Pipeline;
@@ -156,25 +158,31 @@ public final class TsLake {
 
   /** The whole graph, as tests build it. */
   public static void buildPipeline(Pipeline p, RunSettings s) {
+    // every lake write's committed-file count: RecordRun waits for all of them
+    List<PCollection<Long>> lakeFiles = new ArrayList<>();
+    LandRawFiles landing = LandRawFiles.to(s.lakeRoot, s.ingestDate, s.runId, s.config);
     PCollectionTuple files =
         s.replayFromLake
             ? p.apply(
                 "ReplayRawLake",
                 ReadRawLake.of(s.lakeRoot, s.config, s.replayDate)
                     .withOutputTags(ReadSources.RAW, ReadSources.SERIES))
-            : p.apply(
-                "ReadSources",
-                ReadSources.from(s.config)
-                    .withRawLanding(LandRawFiles.to(s.lakeRoot, s.ingestDate, s.config)));
+            : p.apply("ReadSources", ReadSources.from(s.config).withRawLanding(landing));
+    if (!s.replayFromLake) {
+      lakeFiles.add(landing.committedFiles(p));
+    }
     PCollectionTuple read = files;
     if (!s.requests.isEmpty()) {
       PCollectionTuple fetched =
           p.apply("FetchSources", FetchSources.of(s.config, s.api, s.requests));
       if (!s.replayFromLake) {
         // file sources land their raw records as they read them; fetched ones go by series
-        fetched
-            .get(ReadSources.RAW)
-            .apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate));
+        lakeFiles.add(
+            WriteToLake.committedFiles(
+                fetched
+                    .get(ReadSources.RAW)
+                    .apply("WriteRawToLake", WriteToLake.raw(s.lakeRoot, s.ingestDate, s.runId)),
+                "FetchedRawLake"));
       }
       read =
           PCollectionTuple.of(
@@ -208,7 +216,11 @@ public final class TsLake {
         PCollectionList.of(validated.get(ValidateAndClean.REJECTED))
             .and(loadedObservations.get(UpsertBatches.FAILED))
             .apply("AllRejects", Flatten.pCollections());
-    rejects.apply("WriteRejectedToLake", WriteToLake.rejected(s.lakeRoot, s.ingestDate));
+    lakeFiles.add(
+        WriteToLake.committedFiles(
+            rejects.apply(
+                "WriteRejectedToLake", WriteToLake.rejected(s.lakeRoot, s.ingestDate, s.runId)),
+            "RejectedLake"));
     PCollectionTuple loadedRejects =
         rejects.apply(
             "LoadRejects",
@@ -235,21 +247,26 @@ public final class TsLake {
     p.apply(
         "RecordRun",
         new RecordRun(
-            s.warehouse,
-            s.runId,
-            s.startedAt,
-            s.runner,
-            s.configName,
-            raw.apply("CountRead", CountElements.<RawRecord>globally())
-                .apply("ReadView", View.asSingleton()),
-            total(loadedRejects, "Rejected"),
-            total(loadedObservations, "Loaded"),
-            deduped
-                .get(DedupLatestVintage.SUPERSEDED)
-                .apply("SumSuperseded", Sum.longsGlobally())
-                .apply("SupersededView", View.asSingleton()),
-            total(loadedAggregates, "Aggregates"),
-            total(loadedSeries, "Series")));
+                s.warehouse,
+                s.runId,
+                s.startedAt,
+                s.runner,
+                s.configName,
+                raw.apply("CountRead", CountElements.<RawRecord>globally())
+                    .apply("ReadView", View.asSingleton()),
+                total(loadedRejects, "Rejected"),
+                total(loadedObservations, "Loaded"),
+                deduped
+                    .get(DedupLatestVintage.SUPERSEDED)
+                    .apply("SumSuperseded", Sum.longsGlobally())
+                    .apply("SupersededView", View.asSingleton()),
+                total(loadedAggregates, "Aggregates"),
+                total(loadedSeries, "Series"))
+            .afterLake(
+                PCollectionList.of(lakeFiles)
+                    .apply("AllLakeFiles", Flatten.pCollections())
+                    .apply("SumLakeFiles", Sum.longsGlobally())
+                    .apply("LakeFilesView", View.asSingleton())));
   }
 
   private static PCollectionView<Long> total(PCollectionTuple written, String name) {

@@ -11,6 +11,7 @@ import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.PDone;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +34,9 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
   private final PCollectionView<Long> superseded;
   private final PCollectionView<Long> aggregates;
   private final PCollectionView<Long> series;
+
+  /** Lake files committed by the run (see {@link #afterLake}); null: not waited for. */
+  private @Nullable PCollectionView<Long> lakeFiles;
 
   public RecordRun(
       WarehouseSpec spec,
@@ -59,8 +63,25 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
     this.series = series;
   }
 
+  /**
+   * Waits for the lake too: {@code lakeFiles} (the number of lake files the run committed) must
+   * become available only after every lake write committed, so the run is recorded as succeeded
+   * only once its lake files are in place; a lake write that fails fails the run before this step
+   * runs. The count goes to {@code pipeline_runs.lake_files}.
+   */
+  public RecordRun afterLake(PCollectionView<Long> lakeFiles) {
+    this.lakeFiles = lakeFiles;
+    return this;
+  }
+
   @Override
   public PDone expand(PBegin begin) {
+    PCollectionView<Long> lakeFiles = this.lakeFiles;
+    List<PCollectionView<?>> sideInputs =
+        new java.util.ArrayList<>(List.of(read, rejected, loaded, superseded, aggregates, series));
+    if (lakeFiles != null) {
+      sideInputs.add(lakeFiles);
+    }
     PCollection<String> id = begin.apply("RunId", Create.of(runId));
     id.apply(
         "WritePipelineRun",
@@ -83,6 +104,9 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
                             c.sideInput(series));
                     try (Connection conn = spec.open()) {
                       run.insert(conn);
+                      if (lakeFiles != null) {
+                        RunRecord.recordLakeFiles(conn, runId, c.sideInput(lakeFiles));
+                      }
                     }
                     LOG.info(
                         "recorded run {} in pipeline_runs: {}", runId, run.accountingMessage());
@@ -95,7 +119,7 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
                     }
                   }
                 })
-            .withSideInputs(List.of(read, rejected, loaded, superseded, aggregates, series)));
+            .withSideInputs(sideInputs));
     return PDone.in(begin.getPipeline());
   }
 }

@@ -166,6 +166,17 @@ public final class RunRecord implements Serializable {
     c.commit();
   }
 
+  /** Sets {@code pipeline_runs.lake_files}: the lake files the run committed (RecordRun). */
+  static void recordLakeFiles(Connection c, String runId, long files) throws SQLException {
+    try (PreparedStatement st =
+        c.prepareStatement("UPDATE pipeline_runs SET lake_files = ? WHERE run_id = ?")) {
+      st.setLong(1, files);
+      st.setString(2, runId);
+      st.executeUpdate();
+    }
+    c.commit();
+  }
+
   /** The recorded run, or null if the warehouse has no row for it. */
   public static @Nullable RunRecord read(WarehouseSpec spec, String runId) throws SQLException {
     try (Connection c = spec.open();

@@ -47,7 +47,9 @@ public final class WarehouseSchema {
           // warehouses created before the live sources existed
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_requests BIGINT",
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_retries BIGINT",
-          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_failures BIGINT");
+          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_failures BIGINT",
+          // lake files the run committed before it was recorded (RecordRun.afterLake)
+          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS lake_files BIGINT");
 
   /** Creates missing tables; fails with the warehouse named (without credentials) if it cannot. */
   public static void ensure(WarehouseSpec spec) {
