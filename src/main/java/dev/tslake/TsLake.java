@@ -1,5 +1,6 @@
 package dev.tslake;
 
+import dev.tslake.aggregate.TouchedSpans;
 import dev.tslake.aggregate.WindowedAggregates;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.LandRawFiles;
@@ -14,6 +15,7 @@ import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
+import dev.tslake.warehouse.ReadStoredObservations;
 import dev.tslake.warehouse.RecordRun;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.SeriesRow;
@@ -199,11 +201,24 @@ public final class TsLake {
     PCollection<RawRecord> raw = read.get(ReadSources.RAW);
 
     PCollectionTuple validated = raw.apply("ValidateAndClean", ValidateAndClean.of(s.config));
+    // what the warehouse holds for the windows this run touches: dedup decides against it, and
+    // the aggregates of those windows are recomputed whole
+    PCollection<Observation> valid = validated.get(ValidateAndClean.VALID);
+    PCollection<Observation> stored =
+        valid
+            .apply("TouchedSpans", TouchedSpans.of(s.config))
+            .apply("ReadStoredObservations", ReadStoredObservations.from(s.warehouse));
     PCollectionTuple deduped =
-        validated
-            .get(ValidateAndClean.VALID)
+        PCollectionList.of(valid)
+            .and(stored)
+            .apply("WithStored", Flatten.pCollections())
             .apply("DedupLatestVintage", DedupLatestVintage.create().withShards(s.dedupShards));
     PCollection<Observation> observations = deduped.get(DedupLatestVintage.LATEST);
+    // what observations keeps in the touched windows: this run's winners and the stored rows
+    PCollection<Observation> current =
+        PCollectionList.of(observations)
+            .and(deduped.get(DedupLatestVintage.STORED))
+            .apply("CurrentObservations", Flatten.pCollections());
 
     PCollectionTuple loadedObservations =
         observations.apply(
@@ -227,7 +242,7 @@ public final class TsLake {
             UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
 
     PCollection<Aggregate> aggregates =
-        observations.apply("WindowedAggregates", WindowedAggregates.of(s.config));
+        current.apply("WindowedAggregates", WindowedAggregates.of(s.config));
     PCollectionTuple loadedAggregates =
         aggregates.apply(
             "LoadAggregates",

@@ -25,7 +25,18 @@ public final class SeriesStats implements Serializable {
   long lastTs = Long.MIN_VALUE;
   double last = Double.NaN;
 
+  /**
+   * Whether a record of this run lies in the window; windows holding only rows read back from the
+   * warehouse are not written (at the edges of the read range they may be partial).
+   */
+  boolean touched;
+
   void add(long ts, Double value) {
+    add(ts, value, true);
+  }
+
+  void add(long ts, Double value, boolean byThisRun) {
+    touched |= byThisRun;
     if (value == null) {
       missing++;
       return;
@@ -51,6 +62,7 @@ public final class SeriesStats implements Serializable {
   }
 
   void merge(SeriesStats o) {
+    touched |= o.touched;
     missing += o.missing;
     if (o.n == 0) {
       return;

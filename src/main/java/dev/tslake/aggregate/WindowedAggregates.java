@@ -150,7 +150,7 @@ public final class WindowedAggregates
           p.cachedStart = w[0];
           p.cachedEnd = w[1];
         }
-        p.cached.add(o.ts, o.value);
+        p.cached.add(o.ts, o.value, !o.stored);
       }
       if (buffered >= MAX_BUFFERED_WINDOWS) {
         flush(out::output);
@@ -269,6 +269,9 @@ public final class WindowedAggregates
       WindowedStats w = kv.getValue();
       for (Map.Entry<Long, SeriesStats> e : w.stats.entrySet()) {
         SeriesStats s = e.getValue();
+        if (!s.touched) {
+          continue; // only rows read back from the warehouse: maybe not all of the window's
+        }
         boolean any = s.n > 0;
         out.output(
             new Aggregate(

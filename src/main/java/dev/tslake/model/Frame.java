@@ -94,6 +94,16 @@ final class Frame {
     }
   }
 
+  void putBoolean(boolean b) {
+    ensure(1);
+    buf[pos++] = (byte) (b ? 1 : 0);
+  }
+
+  boolean getBoolean() throws IOException {
+    need(1);
+    return buf[pos++] != 0;
+  }
+
   void putNullableDouble(@Nullable Double d) {
     ensure(9);
     buf[pos++] = (byte) (d == null ? 0 : 1);

@@ -33,6 +33,12 @@ public final class Observation implements Serializable {
   public final String origin;
   public final String locator;
 
+  /**
+   * True for a row read back from the warehouse in this run (to decide against it and to recompute
+   * the windows it lies in), not a record this run brought: it is never loaded again or counted.
+   */
+  public final boolean stored;
+
   public Observation(
       String source,
       String seriesId,
@@ -41,6 +47,18 @@ public final class Observation implements Serializable {
       long vintage,
       String origin,
       String locator) {
+    this(source, seriesId, ts, value, vintage, origin, locator, false);
+  }
+
+  public Observation(
+      String source,
+      String seriesId,
+      long ts,
+      @Nullable Double value,
+      long vintage,
+      String origin,
+      String locator,
+      boolean stored) {
     this.source = source;
     this.seriesId = seriesId;
     this.ts = ts;
@@ -48,6 +66,14 @@ public final class Observation implements Serializable {
     this.vintage = vintage;
     this.origin = origin;
     this.locator = locator;
+    this.stored = stored;
+  }
+
+  /** This observation as read back from the warehouse. */
+  public Observation asStored() {
+    return stored
+        ? this
+        : new Observation(source, seriesId, ts, value, vintage, origin, locator, true);
   }
 
   public boolean hasVintage() {
@@ -144,12 +170,13 @@ public final class Observation implements Serializable {
         && Objects.equals(value, x.value)
         && vintage == x.vintage
         && origin.equals(x.origin)
-        && locator.equals(x.locator);
+        && locator.equals(x.locator)
+        && stored == x.stored;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(source, seriesId, ts, value, vintage, origin, locator);
+    return Objects.hash(source, seriesId, ts, value, vintage, origin, locator, stored);
   }
 
   @Override
@@ -168,6 +195,7 @@ public final class Observation implements Serializable {
         + origin
         + " "
         + locator
+        + (stored ? ", stored" : "")
         + "}";
   }
 
@@ -189,6 +217,7 @@ public final class Observation implements Serializable {
       f.putLong(o.vintage);
       f.putString(o.origin);
       f.putString(o.locator);
+      f.putBoolean(o.stored);
       f.writeTo(os);
     }
 
@@ -202,8 +231,9 @@ public final class Observation implements Serializable {
       long vintage = f.getLong();
       String origin = f.getString();
       String locator = f.getString();
+      boolean stored = f.getBoolean();
       f.end();
-      return new Observation(source, seriesId, ts, value, vintage, origin, locator);
+      return new Observation(source, seriesId, ts, value, vintage, origin, locator, stored);
     }
 
     @Override

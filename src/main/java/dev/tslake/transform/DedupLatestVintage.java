@@ -37,6 +37,12 @@ import org.apache.beam.sdk.values.TupleTagList;
  * schedules work per group, so it wants few groups; each shard's winners are picked with a hash map
  * after the shuffle).
  *
+ * <p>Stored rows in the input ({@link Observation#stored}, at most one per key) take part as the
+ * warehouse's own rule has it: the run's best record replaces the stored row when its vintage is
+ * not older ({@code incoming.vintage >= stored.vintage}, unknown vintage oldest); otherwise every
+ * record of the run for that key is superseded and the stored row goes to {@link #STORED}. A stored
+ * row that loses is not counted: it was not read by this run.
+ *
  * <p>Per-key group keys are bytes laid out for a sorting shuffle: a 64-bit hash of (source,
  * series), then the timestamp, then the exact text. Flink sorts on a fixed-length prefix of the
  * key; with the plain text key ({@code "source\0series\0ts"}) every prefix looked alike and most
@@ -47,6 +53,13 @@ public final class DedupLatestVintage
     extends PTransform<PCollection<Observation>, PCollectionTuple> {
   public static final TupleTag<Observation> LATEST = new TupleTag<Observation>() {};
   public static final TupleTag<Long> SUPERSEDED = new TupleTag<Long>() {};
+
+  /**
+   * Stored rows (read back from the warehouse, {@link Observation#stored}) that stay what the
+   * warehouse keeps for their key: no record of this run replaces them. They are not loaded again,
+   * but the windows they lie in are recomputed with them.
+   */
+  public static final TupleTag<Observation> STORED = new TupleTag<Observation>() {};
 
   static final int DEFAULT_SHARDS = 64;
   private final int shards;
@@ -79,8 +92,10 @@ public final class DedupLatestVintage
             .apply("GroupCandidates", GroupByKey.create())
             .apply(
                 "PickLatest",
-                ParDo.of(new PickLatestFn()).withOutputTags(LATEST, TupleTagList.of(SUPERSEDED)));
+                ParDo.of(new PickLatestFn())
+                    .withOutputTags(LATEST, TupleTagList.of(SUPERSEDED).and(STORED)));
     out.get(LATEST).setCoder(Observation.Coder.of());
+    out.get(STORED).setCoder(Observation.Coder.of());
     out.get(SUPERSEDED).setCoder(VarLongCoder.of());
     return out;
   }
@@ -156,6 +171,28 @@ public final class DedupLatestVintage
     }
   }
 
+  /** One key's candidates: the best record of this run, how many there were, the stored row. */
+  private static final class Candidates {
+    Observation best;
+    long records;
+    Observation stored;
+
+    void add(Observation o) {
+      if (o.stored) {
+        stored = o;
+        return;
+      }
+      records++;
+      if (best == null || Observation.compareRecency(o, best) > 0) {
+        best = o;
+      }
+    }
+
+    Observation any() {
+      return best != null ? best : stored;
+    }
+  }
+
   static final Comparator<Observation> BY_KEY =
       Comparator.comparing((Observation o) -> o.source)
           .thenComparing(o -> o.seriesId)
@@ -177,32 +214,36 @@ public final class DedupLatestVintage
     @ProcessElement
     public void process(@Element KV<byte[], Iterable<Observation>> group, MultiOutputReceiver out) {
       if (group.getKey().length > 2) { // one key per group
-        Observation best = null;
+        Candidates c = new Candidates();
         for (Observation o : group.getValue()) {
-          if (best == null) {
-            best = o;
-          } else {
-            dropped++;
-            if (Observation.compareRecency(o, best) > 0) {
-              best = o;
-            }
-          }
+          c.add(o);
         }
-        out.get(LATEST).output(best);
+        emit(c, out);
         return;
       }
-      Map<ObsKey, Observation> best = new HashMap<>();
-      long n = 0;
+      Map<ObsKey, Candidates> byKey = new HashMap<>();
       for (Observation o : group.getValue()) {
-        n++;
-        best.merge(new ObsKey(o), o, (a, b) -> Observation.compareRecency(b, a) > 0 ? b : a);
+        byKey.computeIfAbsent(new ObsKey(o), k -> new Candidates()).add(o);
       }
-      dropped += n - best.size();
-      List<Observation> winners = new ArrayList<>(best.values());
-      winners.sort(BY_KEY); // the warehouse index fills faster in key order
-      for (Observation o : winners) {
-        out.get(LATEST).output(o);
+      List<Candidates> keys = new ArrayList<>(byKey.values());
+      keys.sort(Comparator.comparing(Candidates::any, BY_KEY)); // the index fills faster in order
+      for (Candidates c : keys) {
+        emit(c, out);
       }
+    }
+
+    private void emit(Candidates c, MultiOutputReceiver out) {
+      if (c.best == null) {
+        out.get(STORED).output(c.stored); // nothing of this run for the key
+        return;
+      }
+      if (c.stored != null && c.stored.vintage > c.best.vintage) {
+        dropped += c.records; // the warehouse holds a newer vintage
+        out.get(STORED).output(c.stored);
+        return;
+      }
+      dropped += c.records - 1;
+      out.get(LATEST).output(c.best);
     }
 
     @FinishBundle

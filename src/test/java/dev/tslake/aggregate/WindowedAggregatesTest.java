@@ -574,4 +574,57 @@ class WindowedAggregatesTest {
 
     p.run().waitUntilFinish();
   }
+
+  // ---------------------------------------------------------------- stored rows
+
+  private static Observation stored(String source, String series, String iso, Double value) {
+    return obs(source, series, iso, value).asStored();
+  }
+
+  @Test
+  void windowsWithoutARecordOfThisRunAreNotEmitted(TestPipeline p) {
+    // read back for a P1M window of January: the P1W edges of the read range are partial
+    List<Observation> in =
+        List.of(
+            stored("bs", "BTC", "2024-01-01T00:00:00Z", 1.0), // week of 2024-01-01
+            stored("bs", "BTC", "2024-01-16T00:00:00Z", 2.0), // week of 2024-01-15
+            obs("bs", "BTC", "2024-01-17T00:00:00Z", 4.0),
+            stored("bs", "BTC", "2024-01-31T00:00:00Z", 8.0)); // week of 2024-01-29
+    PAssert.that(aggregate(p, config(source("bs", "P1W", "P1M")), in))
+        .containsInAnyOrder(
+            agg("bs", "BTC", "P1W", "2024-01-15T00:00:00Z", "2024-01-22T00:00:00Z", 2.0, 4.0),
+            agg(
+                "bs",
+                "BTC",
+                "P1M",
+                "2024-01-01T00:00:00Z",
+                "2024-02-01T00:00:00Z",
+                1.0,
+                2.0,
+                4.0,
+                8.0));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void storedOnlyKeysCountInTouchedWindows(TestPipeline p) {
+    // the run brings one missing value; the window's statistics are the stored rows' too
+    List<Observation> in =
+        List.of(
+            stored("fred", "UNRATE", "2024-01-01T00:00:00Z", 3.7),
+            stored("fred", "UNRATE", "2024-02-01T00:00:00Z", 3.9),
+            obs("fred", "UNRATE", "2024-03-01T00:00:00Z", null));
+    PAssert.that(aggregate(p, config(source("fred", "P3M")), in))
+        .containsInAnyOrder(
+            agg(
+                "fred",
+                "UNRATE",
+                "P3M",
+                "2024-01-01T00:00:00Z",
+                "2024-04-01T00:00:00Z",
+                1L,
+                3.7,
+                3.9));
+    p.run().waitUntilFinish();
+  }
 }

@@ -87,6 +87,8 @@ class DataflowGraphTest {
       List.of(
           "ReadSources",
           "ValidateAndClean",
+          "TouchedSpans",
+          "ReadStoredObservations",
           "DedupLatestVintage",
           "WindowedAggregates",
           "LoadObservations",

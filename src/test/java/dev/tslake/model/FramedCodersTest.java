@@ -35,7 +35,9 @@ class FramedCodersTest {
               "https://api.stlouisfed.org/fred/series/observations?series_id=DGS10&api_key=***",
               "observations[0]"),
           new Observation("crypto", "BTC-€ ünïcode 比特币", 0L, -0.0, Long.MAX_VALUE, "", ""),
-          new Observation("s", "x".repeat(5000), Long.MIN_VALUE + 1, Double.NaN, 1L, "o", "l"));
+          new Observation("s", "x".repeat(5000), Long.MIN_VALUE + 1, Double.NaN, 1L, "o", "l"),
+          // read back from the warehouse: the flag survives the coder
+          new Observation("fred", "PAYEMS", 0L, 155.0, 2L, "run-1.json", "o[0]", true));
 
   static final List<RawRecord> RAWS =
       List.of(

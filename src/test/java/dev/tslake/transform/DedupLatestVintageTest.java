@@ -340,4 +340,47 @@ class DedupLatestVintageTest {
     org.junit.jupiter.api.Assertions.assertThrows(
         IllegalArgumentException.class, () -> DedupLatestVintage.create().withShards(-3));
   }
+
+  // ------------------------------------------------ against rows stored in the warehouse
+
+  private static void storedCases(TestPipeline p, int shards) {
+    // key 1: the stored row has a newer vintage: both run records lose to it
+    Observation stored1 = fred("PAYEMS", "2023-01-01", 155.0, "2023-07-18", "o[0]").asStored();
+    Observation old1a = fred("PAYEMS", "2023-01-01", 154.0, "2023-05-05", "o[0]");
+    Observation old1b = fred("PAYEMS", "2023-01-01", 153.0, "2023-04-01", "o[0]");
+    // key 2: the run brings the same vintage again: it replaces the stored row (table's rule)
+    Observation stored2 = fred("PAYEMS", "2023-02-01", 156.0, "2023-07-18", "o[1]").asStored();
+    Observation same2 = fred("PAYEMS", "2023-02-01", 156.0, "2023-07-18", "o[1]");
+    // key 3: the run brings a newer vintage: it wins, the stored loser is not counted
+    Observation stored3 = fred("PAYEMS", "2023-03-01", 157.0, "2023-05-05", "o[2]").asStored();
+    Observation new3 = fred("PAYEMS", "2023-03-01", 158.0, "2023-07-18", "o[2]");
+    // key 4: only stored: goes on to the aggregates
+    Observation stored4 = fred("PAYEMS", "2023-04-01", 159.0, "2023-07-18", "o[3]").asStored();
+    // key 5: a stored row without vintage is the oldest
+    Observation stored5 =
+        o("csv", "X", "2023-01-01", 1.0, Observation.UNKNOWN_VINTAGE, "a.csv", "line 2").asStored();
+    Observation run5 =
+        o("csv", "X", "2023-01-01", 2.0, Observation.UNKNOWN_VINTAGE, "b.csv", "line 2");
+
+    PCollectionTuple out =
+        dedup(
+            p,
+            "Dedup",
+            List.of(stored1, old1a, old1b, stored2, same2, stored3, new3, stored4, stored5, run5),
+            DedupLatestVintage.create().withShards(shards));
+    PAssert.that(out.get(DedupLatestVintage.LATEST)).containsInAnyOrder(same2, new3, run5);
+    PAssert.that(out.get(DedupLatestVintage.STORED)).containsInAnyOrder(stored1, stored4);
+    PAssert.thatSingleton(superseded(out, "Dedup")).isEqualTo(2L);
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void storedNewerVintageWinsAndTheRunRecordsAreSuperseded(TestPipeline p) {
+    storedCases(p, DedupLatestVintage.DEFAULT_SHARDS);
+  }
+
+  @Test
+  void storedRowsCountPerKeyToo(TestPipeline p) {
+    storedCases(p, 0);
+  }
 }
