@@ -8,7 +8,6 @@ import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
 import dev.tslake.testing.PostgresSupport;
 import dev.tslake.testing.WarehouseDump;
-import dev.tslake.warehouse.RunLock;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
 import java.io.IOException;
@@ -33,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two runs at once into one PostgreSQL warehouse, over inputs touching the same windows (odd and
  * even days of the same Bitstamp months), leave what the two runs leave one after the other: the
- * second waits for the first's run lock, and none of its rows reach the warehouse while the first
- * is still running.
+ * one waits for the other's run lock, and the two never both have rows in the warehouse while both
+ * are running.
  */
 @Tag("integration")
 class ConcurrentRunsTest {
@@ -60,33 +59,41 @@ class ConcurrentRunsTest {
     Path odd = config("odd", part("odd.csv", l -> day(l) % 2 == 1));
     Path even = config("even", part("even.csv", l -> day(l) % 2 == 0));
 
-    WarehouseSpec sequential = warehouse();
-    run(sequential, odd, "seq-odd", "2026-02-01");
-    run(sequential, even, "seq-even", "2026-02-02");
-
     WarehouseSpec concurrent = warehouse();
-    CompletableFuture<RunRecord> first =
+    CompletableFuture<RunRecord> oddRun =
         CompletableFuture.supplyAsync(() -> run(concurrent, odd, "con-odd", "2026-02-01"));
-    long deadline = System.currentTimeMillis() + 300_000;
-    while (RunLock.holders(concurrent).stream().noneMatch(h -> h.contains("con-odd"))) {
-      assertTrue(System.currentTimeMillis() < deadline, "first run never took the lock");
-      if (first.isDone()) {
-        break; // finished already: the second still runs after it
-      }
-      Thread.sleep(50);
-    }
-    CompletableFuture<RunRecord> second =
+    CompletableFuture<RunRecord> evenRun =
         CompletableFuture.supplyAsync(() -> run(concurrent, even, "con-even", "2026-02-02"));
     AtomicBoolean interleaved = new AtomicBoolean();
-    while (!second.isDone()) {
-      if (!first.isDone() && evenRowsStored(concurrent) > 0) {
+    List<String> finished = new ArrayList<>();
+    while (!oddRun.isDone() || !evenRun.isDone()) {
+      if (!oddRun.isDone()
+          && !evenRun.isDone()
+          && stored(concurrent, 0) > 0
+          && stored(concurrent, 1) > 0) {
         interleaved.set(true);
+      }
+      if (oddRun.isDone() && !finished.contains("odd")) {
+        finished.add("odd");
+      }
+      if (evenRun.isDone() && !finished.contains("even")) {
+        finished.add("even");
       }
       Thread.sleep(100);
     }
-    first.get(10, TimeUnit.MINUTES);
-    second.get(10, TimeUnit.MINUTES);
-    assertFalse(interleaved.get(), "the second run wrote while the first was still running");
+    oddRun.get(10, TimeUnit.MINUTES);
+    evenRun.get(10, TimeUnit.MINUTES);
+    assertFalse(interleaved.get(), "both runs wrote observations while both were running");
+
+    // the same two runs one after the other, in the order the concurrent ones finished
+    WarehouseSpec sequential = warehouse();
+    if (finished.isEmpty() || finished.get(0).equals("odd")) {
+      run(sequential, odd, "seq-odd", "2026-02-01");
+      run(sequential, even, "seq-even", "2026-02-02");
+    } else {
+      run(sequential, even, "seq-even", "2026-02-02");
+      run(sequential, odd, "seq-odd", "2026-02-01");
+    }
 
     assertEquals(WarehouseDump.observations(sequential), WarehouseDump.observations(concurrent));
     assertEquals(WarehouseDump.aggregates(sequential), WarehouseDump.aggregates(concurrent));
@@ -95,14 +102,15 @@ class ConcurrentRunsTest {
     assertEquals(WarehouseDump.rows(sequential, series), WarehouseDump.rows(concurrent, series));
   }
 
-  /** Observations of the second (even-day) input already in the warehouse. */
-  private static long evenRowsStored(WarehouseSpec spec) {
+  /** Observations on days of the given parity already in the warehouse. */
+  private static long stored(WarehouseSpec spec, int parity) {
     try (Connection c = PostgresSupport.connect(spec.url);
         Statement st = c.createStatement();
         ResultSet rs =
             st.executeQuery(
                 "SELECT count(*) FROM observations WHERE"
-                    + " CAST(EXTRACT(DAY FROM ts AT TIME ZONE 'UTC') AS int) % 2 = 0")) {
+                    + " CAST(EXTRACT(DAY FROM ts AT TIME ZONE 'UTC') AS int) % 2 = "
+                    + parity)) {
       rs.next();
       return rs.getLong(1);
     } catch (Exception e) {
