@@ -9,6 +9,7 @@ import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class DuckDbInUseTest {
       assertEquals("held", out.readLine(), "the holder process opened the file");
 
       // load DuckDB's native library first: on a busy machine that alone takes seconds
-      java.sql.DriverManager.getConnection("jdbc:duckdb:").close();
+      DriverManager.getConnection("jdbc:duckdb:").close();
       WarehouseSpec spec = new WarehouseSpec("jdbc:duckdb:" + file, null, null);
       long t0 = System.nanoTime();
       SQLException e = assertThrows(SQLException.class, spec::open);
