@@ -17,12 +17,14 @@ import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
 import dev.tslake.warehouse.ReadStoredObservations;
 import dev.tslake.warehouse.RecordRun;
+import dev.tslake.warehouse.RunLock;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.SeriesRow;
 import dev.tslake.warehouse.SeriesRows;
 import dev.tslake.warehouse.Tables;
 import dev.tslake.warehouse.UpsertBatches;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,7 +85,19 @@ public final class TsLake {
    * Runs the job to completion and returns its accounting; throws if it failed or does not add up.
    */
   public static RunRecord run(TsLakeOptions options) {
-    RunSettings settings = Launch.prepare(options, RunSettings.from(options));
+    RunSettings initial = RunSettings.from(options);
+    // One run at a time per warehouse: a second one waits here (RunLock).
+    try (RunLock lock =
+        RunLock.acquire(
+            initial.warehouse,
+            initial.runId,
+            Duration.ofSeconds(options.getWarehouseRunLockWaitSeconds()))) {
+      return runLocked(options, initial);
+    }
+  }
+
+  private static RunRecord runLocked(TsLakeOptions options, RunSettings initial) {
+    RunSettings settings = Launch.prepare(options, initial);
     Pipeline pipeline = Pipeline.create(options);
     buildPipeline(pipeline, settings);
     PipelineResult result = pipeline.run();

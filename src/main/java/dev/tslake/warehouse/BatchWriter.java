@@ -36,8 +36,13 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public final class BatchWriter<T> implements AutoCloseable {
-  /** The warehouse's default retries: 4 attempts, waits of about 200 ms, 800 ms, 3.2 s. */
-  public static final RetryPolicy DEFAULT_RETRY = RetryPolicy.exponential(4, 200, 4);
+  /**
+   * The warehouse's default retries, long enough to ride out a database restart or failover: 12
+   * attempts, waits of about 250 ms doubling up to 10 s each (jittered), about 60 s in all before
+   * the write fails.
+   */
+  public static final RetryPolicy DEFAULT_RETRY =
+      RetryPolicy.exponential(12, 250, 2).withMaxBackoffMillis(10_000);
 
   private static final Logger LOG = LoggerFactory.getLogger(BatchWriter.class);
 
@@ -96,7 +101,10 @@ public final class BatchWriter<T> implements AutoCloseable {
     this(spec, table, allowMerge, isolateFailures, DEFAULT_RETRY, Sleeper.DEFAULT, Listener.NONE);
   }
 
-  /** Connects at once, so a warehouse that cannot be reached fails here. */
+  /**
+   * Connects at once, so a warehouse that cannot be reached fails here; a transient connection
+   * failure (a server restarting) is retried under {@code retry} first.
+   */
   public BatchWriter(
       WarehouseSpec spec,
       Table<T> table,
@@ -116,7 +124,37 @@ public final class BatchWriter<T> implements AutoCloseable {
     this.transientErrors = spec.dialect.transientErrors();
     this.rowSql = table.upsertSql();
     this.keyIndexes = table.keyColumns().stream().mapToInt(table.columns()::indexOf).toArray();
-    connect();
+    connectWithRetries();
+  }
+
+  /** The first connection, retried under the policy while the failure is transient. */
+  private void connectWithRetries() throws SQLException {
+    Attempts attempts = retry.start(sleeper);
+    while (true) {
+      try {
+        connect();
+        return;
+      } catch (SQLException e) {
+        if (!transientErrors.isTransient(e) || attempts.isLast()) {
+          throw e;
+        }
+        int failed = attempts.attempt();
+        try {
+          attempts.retryAfter(
+              -1,
+              wait ->
+                  LOG.warn(
+                      "{}: cannot connect to warehouse (attempt {}), retrying in {} ms: {}",
+                      table.name(),
+                      failed,
+                      wait,
+                      e.getMessage()));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   /** True when batches go through MERGE (PostgreSQL 15+, not disabled). */

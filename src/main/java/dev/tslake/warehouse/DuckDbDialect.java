@@ -82,11 +82,33 @@ public final class DuckDbDialect implements Dialect {
     synchronized (INSTANCES) {
       DuckDBConnection base = INSTANCES.get(url);
       if (base == null || base.isClosed()) {
-        base = (DuckDBConnection) DriverManager.getConnection(url);
+        try {
+          base = (DuckDBConnection) DriverManager.getConnection(url);
+        } catch (SQLException e) {
+          throw isLockConflict(e) ? inUse(url, e) : e;
+        }
         INSTANCES.put(url, base);
       }
       return base.duplicate();
     }
+  }
+
+  /** DuckDB's error when another process holds the file's lock. */
+  static boolean isLockConflict(SQLException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("Could not set lock on file") || m.contains("Conflicting lock is held");
+  }
+
+  /** The lock error, saying what to do about it; not transient, so nothing retries it. */
+  static SQLException inUse(String url, SQLException e) {
+    return new SQLException(
+        "warehouse "
+            + url.substring("jdbc:duckdb:".length())
+            + " is in use by another process (another tslake run or the tslake server holds it);"
+            + " wait for it to finish or point --warehouseUrl elsewhere. DuckDB said: "
+            + e.getMessage(),
+        "55006", // object_in_use
+        e);
   }
 
   @Override

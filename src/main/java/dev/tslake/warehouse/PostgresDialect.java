@@ -28,6 +28,15 @@ public final class PostgresDialect implements Dialect {
 
   static final String UNIQUE_VIOLATION = "23505";
 
+  /** Default pgjdbc {@code connectTimeout}: seconds to open the TCP connection. */
+  public static final int CONNECT_TIMEOUT_SECONDS = 10;
+
+  /**
+   * Default pgjdbc {@code socketTimeout}: seconds a read from the server may block, so longer than
+   * any one statement of a load (a batch's MERGE, a read-back of stored observations).
+   */
+  public static final int SOCKET_TIMEOUT_SECONDS = 300;
+
   /** Characters of CSV sent per COPY message. */
   static final int COPY_CHUNK = 1 << 16;
 
@@ -54,6 +63,12 @@ public final class PostgresDialect implements Dialect {
     // Lets pgjdbc send a batch of upserts as multi-row statements.
     props.setProperty("reWriteBatchedInserts", "true");
     props.setProperty("ApplicationName", "tslake");
+    // A dead server or a half-open connection (a NAT or firewall dropping it silently) fails the
+    // statement instead of hanging the run; the failure (08006) is retried like a restart. The
+    // URL's own parameters win (pgjdbc reads them over these), e.g. ?socketTimeout=900.
+    props.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
+    props.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
+    props.setProperty("tcpKeepAlive", "true");
     try {
       return DriverManager.getConnection(url, props);
     } catch (SQLException e) {

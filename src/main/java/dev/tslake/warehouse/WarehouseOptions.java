@@ -35,4 +35,12 @@ public interface WarehouseOptions extends PipelineOptions {
   int getWarehouseBatchSize();
 
   void setWarehouseBatchSize(int value);
+
+  @Description(
+      "Seconds a run waits for another run loading into the same warehouse (PostgreSQL schema or"
+          + " DuckDB file) to finish before failing; runs into one warehouse never interleave.")
+  @Default.Long(3600)
+  long getWarehouseRunLockWaitSeconds();
+
+  void setWarehouseRunLockWaitSeconds(long value);
 }

@@ -60,6 +60,9 @@ public final class WarehouseSchema {
       }
       c.commit();
     } catch (SQLException e) {
+      if ("55006".equals(e.getSQLState())) { // in use by another process: says what to do
+        throw new IllegalStateException(e.getMessage(), e);
+      }
       throw new IllegalStateException(
           "cannot create tables in warehouse " + spec.describe() + ": " + e.getMessage(), e);
     }
