@@ -4,7 +4,6 @@ import org.apache.beam.sdk.io.aws2.options.S3ClientBuilderFactory;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.aws2.s3.DefaultS3ClientBuilderFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
@@ -37,11 +36,10 @@ public class TsLakeS3ClientBuilderFactory implements S3ClientBuilderFactory {
   public S3ClientBuilder createBuilder(S3Options options) {
     S3ClientBuilder builder = new DefaultS3ClientBuilderFactory().createBuilder(options);
     LakeOptions lake = options.as(LakeOptions.class);
-    String secretKey = S3Lake.secretKey(lake);
-    if (secretKey != null) {
+    if (lake.getS3SecretKeyRef() != null) {
+      // read where and when the first request signs, not into anything that is kept or shipped
       builder.credentialsProvider(
-          StaticCredentialsProvider.create(
-              AwsBasicCredentials.create(S3Lake.accessKey(lake), secretKey)));
+          () -> AwsBasicCredentials.create(S3Lake.accessKey(lake), S3Lake.secretKey(lake)));
     }
     boolean pathStyle = lake.getS3PathStyle();
     builder.forcePathStyle(pathStyle);
