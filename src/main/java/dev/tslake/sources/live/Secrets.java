@@ -35,22 +35,6 @@ public final class Secrets {
     this.values = v;
   }
 
-  /** Masks these literal values (tests, messages built from values). */
-  public static Secrets ofValues(List<String> values) {
-    return new Secrets(values, true);
-  }
-
-  private Secrets(List<String> values, boolean literal) {
-    List<String> v = new ArrayList<>();
-    for (String s : values) {
-      if (s != null && !s.isEmpty()) {
-        v.add(s);
-      }
-    }
-    v.sort((a, b) -> b.length() - a.length());
-    this.values = v;
-  }
-
   /** The value of one of the references this was built from. */
   String value(SecretRef ref) {
     String v = byRef.get(ref);
