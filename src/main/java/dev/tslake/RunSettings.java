@@ -1,6 +1,8 @@
 package dev.tslake;
 
 import dev.tslake.config.PipelineConfig;
+import dev.tslake.secret.LaunchSecrets;
+import dev.tslake.secret.SecretsFile;
 import dev.tslake.sources.live.ApiRequest;
 import dev.tslake.sources.live.ApiSettings;
 import dev.tslake.sources.live.ApiSourceOptions;
@@ -82,7 +84,7 @@ public final class RunSettings implements Serializable {
           "--warehouseBatchSize must be at least 1, got " + b.batchSize);
     }
     this.batchSize = b.batchSize;
-    this.api = b.api != null ? b.api : apiSettings(defaultApiOptions(), Map.of());
+    this.api = b.api != null ? b.api : apiSettings(defaultApiOptions(), null);
     this.fullRefetch = b.fullRefetch;
     this.replayFromLake = b.replayFromLake;
     // checked only where it is used, as before
@@ -107,30 +109,37 @@ public final class RunSettings implements Serializable {
   }
 
   /**
-   * The settings the options describe; {@code env} supplies the secrets the options leave out
-   * ({@code TSLAKE_WAREHOUSE_PASSWORD}, {@code FRED_API_KEY}, {@code ALPHAVANTAGE_API_KEY}, {@code
-   * CENSUS_API_KEY}). Reads the config file; touches nothing else.
+   * The settings the options describe; {@code env} supplies the secrets neither the options nor the
+   * secrets file ({@code --secretsFile}) hold ({@code TSLAKE_WAREHOUSE_PASSWORD}, {@code
+   * FRED_API_KEY}, {@code ALPHAVANTAGE_API_KEY}, {@code CENSUS_API_KEY}). Reads the config file and
+   * the secrets file; touches nothing else. The settings hold where each secret is ({@link
+   * dev.tslake.secret.SecretRef}), never its value; a secret given as an option is accepted only
+   * when the runner runs the graph in this JVM.
    */
   public static RunSettings from(TsLakeOptions options, Map<String, String> env) {
     String configPath = options.getConfig();
     if (configPath == null || configPath.isBlank()) {
       throw new IllegalArgumentException("--config must name a JSON or YAML file");
     }
-    String password =
-        options.getWarehousePassword() != null
-            ? options.getWarehousePassword()
-            : env.get("TSLAKE_WAREHOUSE_PASSWORD");
+    LaunchSecrets secrets = LaunchSecrets.of(options, env::get);
     return builder()
         .config(PipelineConfig.load(Path.of(configPath)))
         .configName(configPath)
         .lake(options.getLake())
         .warehouse(
-            new WarehouseSpec(options.getWarehouseUrl(), options.getWarehouseUser(), password))
+            WarehouseSpec.withPasswordFrom(
+                options.getWarehouseUrl(),
+                options.getWarehouseUser(),
+                secrets.ref(
+                    "--warehousePassword",
+                    options.getWarehousePassword(),
+                    SecretsFile.WAREHOUSE_PASSWORD,
+                    "TSLAKE_WAREHOUSE_PASSWORD")))
         .runId(options.getRunId())
         .ingestDate(options.getIngestDate())
         .runner(options.getRunner().getSimpleName())
         .batchSize(options.getWarehouseBatchSize())
-        .api(apiSettings(options, env))
+        .api(apiSettings(options, secrets))
         .fullRefetch(options.getFullRefetch())
         .replayFromLake(options.getReplayFromLake())
         .replayDate(options.getReplayIngestDate())
@@ -138,15 +147,33 @@ public final class RunSettings implements Serializable {
         .build();
   }
 
-  /** Endpoints, keys (option first, then the environment variable) and HTTP behaviour. */
-  static ApiSettings apiSettings(ApiSourceOptions o, Map<String, String> env) {
+  /**
+   * Endpoints, where the keys are (option, then secrets file, then environment variable; none when
+   * {@code secrets} is null) and HTTP behaviour.
+   */
+  static ApiSettings apiSettings(ApiSourceOptions o, @Nullable LaunchSecrets secrets) {
     return new ApiSettings(
         o.getFredBaseUrl(),
-        orEnv(o.getFredApiKey(), env, "FRED_API_KEY"),
+        secrets == null
+            ? null
+            : secrets.ref(
+                "--fredApiKey", o.getFredApiKey(), SecretsFile.FRED_API_KEY, "FRED_API_KEY"),
         o.getAlphaVantageBaseUrl(),
-        orEnv(o.getAlphaVantageApiKey(), env, "ALPHAVANTAGE_API_KEY"),
+        secrets == null
+            ? null
+            : secrets.ref(
+                "--alphaVantageApiKey",
+                o.getAlphaVantageApiKey(),
+                SecretsFile.ALPHAVANTAGE_API_KEY,
+                "ALPHAVANTAGE_API_KEY"),
         o.getCensusBaseUrl(),
-        orEnv(o.getCensusApiKey(), env, "CENSUS_API_KEY"),
+        secrets == null
+            ? null
+            : secrets.ref(
+                "--censusApiKey",
+                o.getCensusApiKey(),
+                SecretsFile.CENSUS_API_KEY,
+                "CENSUS_API_KEY"),
         o.getEdgarBaseUrl(),
         o.getEdgarUserAgent(),
         o.getCoindeskBaseUrl(),
@@ -158,11 +185,6 @@ public final class RunSettings implements Serializable {
 
   private static ApiSourceOptions defaultApiOptions() {
     return PipelineOptionsFactory.as(ApiSourceOptions.class);
-  }
-
-  private static @Nullable String orEnv(
-      @Nullable String value, Map<String, String> env, String name) {
-    return value != null && !value.isBlank() ? value : env.get(name);
   }
 
   private static String checkDate(String option, String date) {

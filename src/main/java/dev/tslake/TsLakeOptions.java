@@ -1,6 +1,7 @@
 package dev.tslake;
 
 import dev.tslake.lake.LakeOptions;
+import dev.tslake.secret.SecretsOptions;
 import dev.tslake.sources.live.ApiSourceOptions;
 import dev.tslake.warehouse.WarehouseOptions;
 
@@ -14,10 +15,11 @@ import dev.tslake.warehouse.WarehouseOptions;
  *       Beam's own S3 and AWS options ({@code --awsRegion}, {@code --endpoint}, {@code
  *       --s3UploadBufferSizeBytes}, {@code --SSEAlgorithm}, ...) are accepted too;
  *   <li>{@link WarehouseOptions}: JDBC URL, credentials, batch size;
- *   <li>{@link ApiSourceOptions}: base URLs, keys and HTTP behaviour of the live sources.
+ *   <li>{@link ApiSourceOptions}: base URLs, keys and HTTP behaviour of the live sources;
+ *   <li>{@link SecretsOptions}: the secrets file workers read the password and keys from.
  * </ul>
  *
  * <p>{@code --help=dev.tslake.TsLakeOptions} lists them all, grouped by interface.
  */
 public interface TsLakeOptions
-    extends RunOptions, LakeOptions, WarehouseOptions, ApiSourceOptions {}
+    extends RunOptions, LakeOptions, WarehouseOptions, ApiSourceOptions, SecretsOptions {}

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tslake.config.PipelineConfig;
+import dev.tslake.secret.SecretRef;
 import dev.tslake.sources.live.ApiRequest;
 import dev.tslake.warehouse.WarehouseSpec;
 import java.io.IOException;
@@ -128,7 +129,7 @@ class RunSettingsTest {
               "--warehouseUrl=" + w.url,
               "--fredBaseUrl=http://127.0.0.1:1");
       RunSettings s = RunSettings.from(o, Map.of("FRED_API_KEY", "from-env"));
-      assertEquals("from-env", s.api.fredApiKey);
+      assertEquals(SecretRef.env("FRED_API_KEY", "key"), s.api.fredApiKey);
       RunSettings launched = Launch.prepare(o, s);
       assertFalse(launched.requests.isEmpty());
       assertTrue(s.requests.isEmpty(), "the settings given to the launch changed");
@@ -186,7 +187,12 @@ class RunSettingsTest {
   }
 
   @Test
-  void secretsComeFromOptionsFirstThenTheEnvironment(@TempDir Path dir) {
+  void secretsComeFromOptionsFirstThenTheSecretsFileThenTheEnvironment(@TempDir Path dir)
+      throws IOException {
+    Path file =
+        Files.writeString(
+            dir.resolve("secrets.properties"),
+            "censusApiKey=census-file\nwarehousePassword=pw-file\n");
     List<String> base =
         List.of(
             "--lake=" + dir.resolve("lake"),
@@ -199,12 +205,54 @@ class RunSettingsTest {
             "ALPHAVANTAGE_API_KEY", "av-env",
             "CENSUS_API_KEY", "census-env");
     RunSettings s = RunSettings.from(options(base), env);
-    assertEquals("fred-env", s.api.fredApiKey);
-    assertEquals("av-option", s.api.alphaVantageApiKey);
-    assertEquals("census-env", s.api.censusApiKey);
+    assertEquals(SecretRef.env("FRED_API_KEY", "k"), s.api.fredApiKey);
+    assertEquals("fred-env", s.api.fredApiKey.resolve(env::get));
+    assertTrue(s.api.alphaVantageApiKey.isJvmLocal());
+    assertEquals("av-option", s.api.alphaVantageApiKey.resolve());
+    assertEquals(SecretRef.env("CENSUS_API_KEY", "k"), s.api.censusApiKey);
+    assertEquals(SecretRef.env("TSLAKE_WAREHOUSE_PASSWORD", "k"), s.warehouse.passwordRef());
+
+    RunSettings f = RunSettings.from(options(base, "--secretsFile=" + file), env);
+    assertEquals(SecretRef.file(file.toString(), "censusApiKey", "k"), f.api.censusApiKey);
+    assertEquals("census-file", f.api.censusApiKey.resolve());
+    assertEquals("pw-file", f.warehouse.passwordRef().resolve());
+    assertEquals(SecretRef.env("FRED_API_KEY", "k"), f.api.fredApiKey);
+
     RunSettings none = RunSettings.from(options(base), Map.of());
     assertNull(none.api.fredApiKey);
     assertNull(none.api.censusApiKey);
+    assertNull(none.warehouse.passwordRef());
+  }
+
+  @Test
+  void aSecretOnTheCommandLineIsRefusedForARunnerOutsideThisJvm(@TempDir Path dir) {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                RunSettings.from(
+                    options(
+                        "--runner=FlinkRunner",
+                        "--flinkMaster=127.0.0.1:8081",
+                        "--lake=" + dir.resolve("lake"),
+                        "--warehouseUrl=jdbc:postgresql://127.0.0.1:1/db",
+                        "--warehousePassword=pw-never-shown"),
+                    Map.of()));
+    assertThat(e.getMessage(), containsString("--warehousePassword"));
+    assertThat(e.getMessage(), containsString("TSLAKE_WAREHOUSE_PASSWORD"));
+    assertThat(e.getMessage(), containsString("--secretsFile"));
+    assertFalse(e.getMessage().contains("pw-never-shown"));
+    // Flink in local mode runs in this JVM: the option is fine
+    RunSettings local =
+        RunSettings.from(
+            options(
+                "--runner=FlinkRunner",
+                "--flinkMaster=[local]",
+                "--lake=" + dir.resolve("lake"),
+                "--warehouseUrl=jdbc:postgresql://127.0.0.1:1/db",
+                "--warehousePassword=pw"),
+            Map.of());
+    assertEquals("pw", local.warehouse.passwordRef().resolve());
   }
 
   @Test

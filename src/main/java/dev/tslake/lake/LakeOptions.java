@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.Hidden;
 
 /**
  * Where the lake is, and how to reach it when it is on S3. Extends Beam's {@link S3Options} (and so
@@ -51,10 +52,27 @@ public interface LakeOptions extends S3Options {
   void setS3AccessKey(String value);
 
   @Description(
-      "S3 secret access key; falls back to AWS_SECRET_ACCESS_KEY when only --s3AccessKey is"
-          + " given. Never logged.")
+      "S3 secret access key, for runners that run in this JVM (DirectRunner, Flink local);"
+          + " else the secrets file's s3SecretKey, or AWS_SECRET_ACCESS_KEY when an access key"
+          + " is given. Never logged, never in the job: workers read it where it is.")
   @JsonIgnore
   String getS3SecretKey();
 
   void setS3SecretKey(String value);
+
+  @Hidden
+  @Description(
+      "Set by the launch: where workers read the S3 access key id when --s3AccessKey is not given"
+          + " (a reference, never the value).")
+  String getS3AccessKeyRef();
+
+  void setS3AccessKeyRef(String value);
+
+  @Hidden
+  @Description(
+      "Set by the launch: where workers read the S3 secret key (a reference such as"
+          + " env:AWS_SECRET_ACCESS_KEY, never the value).")
+  String getS3SecretKeyRef();
+
+  void setS3SecretKeyRef(String value);
 }

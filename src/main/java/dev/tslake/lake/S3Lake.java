@@ -1,14 +1,16 @@
 package dev.tslake.lake;
 
+import dev.tslake.secret.LaunchSecrets;
+import dev.tslake.secret.SecretRef;
+import dev.tslake.secret.SecretsFile;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.aws2.s3.DefaultS3ClientBuilderFactory;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.checkerframework.checker.nullness.qual.Nullable;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -32,11 +34,13 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * {@code AWS_REGION}, {@code AWS_DEFAULT_REGION}, else {@value #DEFAULT_REGION}; endpoint {@code
  * --s3Endpoint}, then Beam's {@code --endpoint}, else AWS S3.
  *
- * <p>Credentials: {@code --s3AccessKey}/{@code --s3SecretKey} (either may come from {@code
- * AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY} when the other is given) become a {@code
- * StaticCredentialsProvider}; with neither, Beam's default (the AWS default credentials chain,
- * resolved on each worker) applies. Beam serializes a static provider with the pipeline options to
- * reach the workers, so on a cluster prefer the default chain (environment, instance role).
+ * <p>Credentials: {@code --s3AccessKey}/{@code --s3SecretKey}, else the secrets file's {@code
+ * s3AccessKey}/{@code s3SecretKey} (either may come from {@code AWS_ACCESS_KEY_ID}/{@code
+ * AWS_SECRET_ACCESS_KEY} when the other is given). The secret key never enters the options: they
+ * carry a {@link SecretRef} ({@code --s3SecretKeyRef}), and {@link TsLakeS3ClientBuilderFactory}
+ * reads the key where the client is built. {@code --s3SecretKey} itself is accepted only for
+ * runners in this JVM. With no key at all, Beam's default (the AWS default credentials chain,
+ * resolved on each worker) applies.
  */
 public final class S3Lake {
   public static final String DEFAULT_REGION = "us-east-1";
@@ -47,30 +51,47 @@ public final class S3Lake {
     return path != null && path.toLowerCase(Locale.ROOT).startsWith("s3://");
   }
 
-  /** Maps the {@code --s3*} options onto Beam's S3Options; no I/O. */
+  /** Maps the {@code --s3*} options onto Beam's S3Options; no I/O but the secrets file. */
   public static void configure(LakeOptions options) {
+    configure(options, System.getenv());
+  }
+
+  /** As {@link #configure(LakeOptions)}, with the environment variables {@code env}. */
+  public static void configure(LakeOptions options, Map<String, String> env) {
     S3Options s3 = options;
     s3.setAwsRegion(Region.of(region(options)));
     if (options.getS3Endpoint() != null && !options.getS3Endpoint().isBlank()) {
       s3.setEndpoint(endpoint(options.getS3Endpoint().trim()));
     }
-    String accessKey = accessKey(options);
-    String secretKey = secretKey(options);
-    if (accessKey != null || secretKey != null) {
-      if (accessKey == null) {
+    LaunchSecrets secrets = LaunchSecrets.of(options, env::get);
+    String accessKey = blankToNull(options.getS3AccessKey()); // an id, not a secret
+    SecretRef accessRef =
+        accessKey != null
+            ? null
+            : secrets.ref("--s3AccessKey", null, SecretsFile.S3_ACCESS_KEY, null);
+    SecretRef secretRef =
+        secrets.ref("--s3SecretKey", options.getS3SecretKey(), SecretsFile.S3_SECRET_KEY, null);
+    if (secretRef == null && (accessKey != null || accessRef != null)) {
+      secretRef = secrets.ref("--s3SecretKey", null, "", "AWS_SECRET_ACCESS_KEY");
+    }
+    if (secretRef != null && accessKey == null && accessRef == null) {
+      accessRef = secrets.ref("--s3AccessKey", null, "", "AWS_ACCESS_KEY_ID");
+    }
+    if (accessKey != null || accessRef != null || secretRef != null) {
+      if (accessKey == null && accessRef == null) {
         throw new IllegalArgumentException(
             "--s3SecretKey is given but no access key:"
-                + " set --s3AccessKey (or AWS_ACCESS_KEY_ID)");
+                + " set --s3AccessKey (or AWS_ACCESS_KEY_ID, or s3AccessKey in --secretsFile)");
       }
-      if (secretKey == null) {
+      if (secretRef == null) {
         throw new IllegalArgumentException(
             "--s3AccessKey '"
                 + accessKey
-                + "' is given but no"
-                + " secret key: set --s3SecretKey (or AWS_SECRET_ACCESS_KEY)");
+                + "' is given but no secret key: set --s3SecretKey (or AWS_SECRET_ACCESS_KEY,"
+                + " or s3SecretKey in --secretsFile)");
       }
-      s3.setAwsCredentialsProvider(
-          StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
+      options.setS3AccessKeyRef(accessRef == null ? null : accessRef.encode());
+      options.setS3SecretKeyRef(secretRef.encode());
     }
     if (s3.getS3ClientFactoryClass() == null
         || s3.getS3ClientFactoryClass() == DefaultS3ClientBuilderFactory.class) {
@@ -88,22 +109,20 @@ public final class S3Lake {
     }
   }
 
-  /** Access key id: --s3AccessKey, or AWS_ACCESS_KEY_ID when only the secret key is given. */
-  private static @Nullable String accessKey(LakeOptions options) {
+  /** The access key id the lake uses ({@link #configure} decided where it is), or null. */
+  static @Nullable String accessKey(LakeOptions options) {
     String accessKey = blankToNull(options.getS3AccessKey());
-    if (accessKey == null && blankToNull(options.getS3SecretKey()) != null) {
-      accessKey = blankToNull(System.getenv("AWS_ACCESS_KEY_ID"));
+    if (accessKey == null && options.getS3AccessKeyRef() != null) {
+      accessKey = SecretRef.decode(options.getS3AccessKeyRef(), "S3 access key id").resolve();
     }
     return accessKey;
   }
 
-  /** Secret key: --s3SecretKey, or AWS_SECRET_ACCESS_KEY when only the access key is given. */
-  private static @Nullable String secretKey(LakeOptions options) {
-    String secretKey = blankToNull(options.getS3SecretKey());
-    if (secretKey == null && blankToNull(options.getS3AccessKey()) != null) {
-      secretKey = blankToNull(System.getenv("AWS_SECRET_ACCESS_KEY"));
-    }
-    return secretKey;
+  /** The secret key ({@link #configure} decided where it is), read here, or null. */
+  static @Nullable String secretKey(LakeOptions options) {
+    return options.getS3SecretKeyRef() == null
+        ? null
+        : SecretRef.decode(options.getS3SecretKeyRef(), "S3 secret key").resolve();
   }
 
   static String region(LakeOptions options) {

@@ -3,6 +3,7 @@ package dev.tslake.lake;
 import org.apache.beam.sdk.io.aws2.options.S3ClientBuilderFactory;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.aws2.s3.DefaultS3ClientBuilderFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
@@ -22,6 +23,8 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  *       every multipart upload (every lake file is one), and S3Proxy answers 501 Not Implemented to
  *       it. Without the header S3 applies the bucket's own setting; with {@code
  *       --bucketKeyEnabled=true} the header is kept.
+ *   <li>the credentials {@link S3Lake#configure} pointed to ({@code --s3SecretKeyRef}): the options
+ *       carry where the secret key is, and it is read here, where the client is built.
  * </ul>
  *
  * <p>Workers instantiate it by class name from the pipeline options, so it holds no state.
@@ -32,7 +35,13 @@ public class TsLakeS3ClientBuilderFactory implements S3ClientBuilderFactory {
   @Override
   public S3ClientBuilder createBuilder(S3Options options) {
     S3ClientBuilder builder = new DefaultS3ClientBuilderFactory().createBuilder(options);
-    boolean pathStyle = options.as(LakeOptions.class).getS3PathStyle();
+    LakeOptions lake = options.as(LakeOptions.class);
+    if (lake.getS3SecretKeyRef() != null) {
+      // read where and when the first request signs, not into anything that is kept or shipped
+      builder.credentialsProvider(
+          () -> AwsBasicCredentials.create(S3Lake.accessKey(lake), S3Lake.secretKey(lake)));
+    }
+    boolean pathStyle = lake.getS3PathStyle();
     builder.forcePathStyle(pathStyle);
     ClientOverrideConfiguration current = builder.overrideConfiguration();
     ClientOverrideConfiguration.Builder override =

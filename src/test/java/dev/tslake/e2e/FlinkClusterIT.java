@@ -148,14 +148,20 @@ class FlinkClusterIT {
     assertSameRows("aggregates", aggregates, WarehouseDump.aggregates(onCluster));
   }
 
-  private static List<String> jobArgs(Path lake, String warehouseUrl, String runId) {
+  /**
+   * The job's options. The password goes in a secrets file the TaskManager reads when it connects:
+   * a password on the command line stays in the launching JVM, and the cluster runs elsewhere.
+   */
+  private List<String> jobArgs(Path lake, String warehouseUrl, String runId) throws IOException {
+    Path secrets = workDir.resolve("secrets.properties");
+    Files.writeString(secrets, "warehousePassword=" + PostgresSupport.password() + "\n");
     return new ArrayList<>(
         List.of(
             "--config=" + CONFIG,
             "--lake=" + lake,
             "--warehouseUrl=" + warehouseUrl,
             "--warehouseUser=" + PostgresSupport.user(),
-            "--warehousePassword=" + PostgresSupport.password(),
+            "--secretsFile=" + secrets.toAbsolutePath(),
             "--runId=" + runId,
             "--ingestDate=" + INGEST_DATE));
   }

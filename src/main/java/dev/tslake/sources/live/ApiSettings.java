@@ -2,18 +2,24 @@ package dev.tslake.sources.live;
 
 import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
+import dev.tslake.secret.SecretRef;
 import java.io.Serializable;
 import java.util.Arrays;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
-/** Endpoints, credentials and HTTP behaviour for the live sources, resolved once at launch. */
+/**
+ * Endpoints, credentials and HTTP behaviour for the live sources, decided once at launch. The keys
+ * are {@link SecretRef}s: where each key is (environment variable, secrets file, or a value held by
+ * the launching JVM), never the key itself, so the settings serialized into the fetch DoFn hold no
+ * secret; {@link #fredApiKey()} and the others read the value where the fetch runs.
+ */
 public final class ApiSettings implements Serializable {
   public final String fredBaseUrl;
-  public final @Nullable String fredApiKey;
+  public final @Nullable SecretRef fredApiKey;
   public final String alphaVantageBaseUrl;
-  public final @Nullable String alphaVantageApiKey;
+  public final @Nullable SecretRef alphaVantageApiKey;
   public final String censusBaseUrl;
-  public final @Nullable String censusApiKey;
+  public final @Nullable SecretRef censusApiKey;
   public final String edgarBaseUrl;
   public final @Nullable String edgarUserAgent;
   public final String coindeskBaseUrl;
@@ -21,14 +27,15 @@ public final class ApiSettings implements Serializable {
   public final int maxAttempts;
   public final long backoffMillis;
   public final boolean failOnSourceError;
+  private transient volatile @Nullable Secrets secrets;
 
   public ApiSettings(
       String fredBaseUrl,
-      @Nullable String fredApiKey,
+      @Nullable SecretRef fredApiKey,
       String alphaVantageBaseUrl,
-      @Nullable String alphaVantageApiKey,
+      @Nullable SecretRef alphaVantageApiKey,
       String censusBaseUrl,
-      @Nullable String censusApiKey,
+      @Nullable SecretRef censusApiKey,
       String edgarBaseUrl,
       @Nullable String edgarUserAgent,
       String coindeskBaseUrl,
@@ -37,11 +44,11 @@ public final class ApiSettings implements Serializable {
       long backoffMillis,
       boolean failOnSourceError) {
     this.fredBaseUrl = trimSlash(fredBaseUrl);
-    this.fredApiKey = blankToNull(fredApiKey);
+    this.fredApiKey = fredApiKey;
     this.alphaVantageBaseUrl = trimSlash(alphaVantageBaseUrl);
-    this.alphaVantageApiKey = blankToNull(alphaVantageApiKey);
+    this.alphaVantageApiKey = alphaVantageApiKey;
     this.censusBaseUrl = trimSlash(censusBaseUrl);
-    this.censusApiKey = blankToNull(censusApiKey);
+    this.censusApiKey = censusApiKey;
     this.edgarBaseUrl = trimSlash(edgarBaseUrl);
     this.edgarUserAgent = blankToNull(edgarUserAgent);
     this.coindeskBaseUrl = trimSlash(coindeskBaseUrl);
@@ -59,8 +66,27 @@ public final class ApiSettings implements Serializable {
     return s == null || s.isBlank() ? null : s.trim();
   }
 
+  /** The FRED key, read from where it is (once per JVM copy of these settings); null: none. */
+  public @Nullable String fredApiKey() {
+    return fredApiKey == null ? null : secrets().value(fredApiKey);
+  }
+
+  public @Nullable String alphaVantageApiKey() {
+    return alphaVantageApiKey == null ? null : secrets().value(alphaVantageApiKey);
+  }
+
+  public @Nullable String censusApiKey() {
+    return censusApiKey == null ? null : secrets().value(censusApiKey);
+  }
+
+  /** The keys, read where this runs (a worker's setup), and what masks them in messages. */
   public Secrets secrets() {
-    return new Secrets(Arrays.asList(fredApiKey, alphaVantageApiKey, censusApiKey));
+    Secrets s = secrets;
+    if (s == null) {
+      s = new Secrets(Arrays.asList(fredApiKey, alphaVantageApiKey, censusApiKey));
+      secrets = s;
+    }
+    return s;
   }
 
   /** Fails before the run starts when a live source lacks what its API requires. */

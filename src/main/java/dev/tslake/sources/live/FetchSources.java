@@ -286,15 +286,15 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
       switch (kind) {
         case FRED_OBSERVATIONS:
         case FRED_SERIES:
-          key = api.fredApiKey;
+          key = api.fredApiKey();
           param = "api_key";
           break;
         case ALPHAVANTAGE:
-          key = api.alphaVantageApiKey;
+          key = api.alphaVantageApiKey();
           param = "apikey";
           break;
         case CENSUS:
-          key = api.censusApiKey;
+          key = api.censusApiKey();
           param = "key";
           break;
         default:
