@@ -141,19 +141,20 @@ public final class RunSettings implements Serializable {
   /** Endpoints, keys (option first, then the environment variable) and HTTP behaviour. */
   static ApiSettings apiSettings(ApiSourceOptions o, Map<String, String> env) {
     return new ApiSettings(
-        o.getFredBaseUrl(),
-        orEnv(o.getFredApiKey(), env, "FRED_API_KEY"),
-        o.getAlphaVantageBaseUrl(),
-        orEnv(o.getAlphaVantageApiKey(), env, "ALPHAVANTAGE_API_KEY"),
-        o.getCensusBaseUrl(),
-        orEnv(o.getCensusApiKey(), env, "CENSUS_API_KEY"),
-        o.getEdgarBaseUrl(),
-        o.getEdgarUserAgent(),
-        o.getCoindeskBaseUrl(),
-        o.getHttpTimeoutMillis(),
-        Math.max(1, o.getHttpMaxAttempts()),
-        o.getHttpBackoffMillis(),
-        o.getFailOnSourceError());
+            o.getFredBaseUrl(),
+            orEnv(o.getFredApiKey(), env, "FRED_API_KEY"),
+            o.getAlphaVantageBaseUrl(),
+            orEnv(o.getAlphaVantageApiKey(), env, "ALPHAVANTAGE_API_KEY"),
+            o.getCensusBaseUrl(),
+            orEnv(o.getCensusApiKey(), env, "CENSUS_API_KEY"),
+            o.getEdgarBaseUrl(),
+            o.getEdgarUserAgent(),
+            o.getCoindeskBaseUrl(),
+            o.getHttpTimeoutMillis(),
+            Math.max(1, o.getHttpMaxAttempts()),
+            o.getHttpBackoffMillis(),
+            o.getFailOnSourceError())
+        .withMaxResponseBytes(o.getHttpMaxResponseBytes());
   }
 
   private static ApiSourceOptions defaultApiOptions() {
