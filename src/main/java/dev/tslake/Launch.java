@@ -24,8 +24,9 @@ import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
  *       files to replay;
  *   <li>the live sources have what their APIs require (keys, User-Agent);
  *   <li>the warehouse schema is created when missing;
- *   <li>the live sources' requests are planned, incremental FRED fetches after the newest loaded
- *       observation.
+ *   <li>the live sources' requests are planned, incremental FRED fetches after the date through
+ *       which earlier runs fetched each series completely ({@code fetch_state}), less the source's
+ *       {@code lookback}.
  * </ol>
  *
  * Failures are {@link IllegalArgumentException}s (or {@link IllegalStateException}s for the
@@ -59,7 +60,7 @@ public final class Launch {
         RequestPlanner.plan(
             settings.config,
             settings.api,
-            WarehouseQueries.newestLoaded(settings.warehouse, settings.config),
+            WarehouseQueries.fetchedThrough(settings.warehouse, settings.config),
             settings.fullRefetch);
     return settings.withRequests(requests);
   }

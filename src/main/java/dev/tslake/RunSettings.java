@@ -153,34 +153,35 @@ public final class RunSettings implements Serializable {
    */
   static ApiSettings apiSettings(ApiSourceOptions o, @Nullable LaunchSecrets secrets) {
     return new ApiSettings(
-        o.getFredBaseUrl(),
-        secrets == null
-            ? null
-            : secrets.ref(
-                "--fredApiKey", o.getFredApiKey(), SecretsFile.FRED_API_KEY, "FRED_API_KEY"),
-        o.getAlphaVantageBaseUrl(),
-        secrets == null
-            ? null
-            : secrets.ref(
-                "--alphaVantageApiKey",
-                o.getAlphaVantageApiKey(),
-                SecretsFile.ALPHAVANTAGE_API_KEY,
-                "ALPHAVANTAGE_API_KEY"),
-        o.getCensusBaseUrl(),
-        secrets == null
-            ? null
-            : secrets.ref(
-                "--censusApiKey",
-                o.getCensusApiKey(),
-                SecretsFile.CENSUS_API_KEY,
-                "CENSUS_API_KEY"),
-        o.getEdgarBaseUrl(),
-        o.getEdgarUserAgent(),
-        o.getCoindeskBaseUrl(),
-        o.getHttpTimeoutMillis(),
-        Math.max(1, o.getHttpMaxAttempts()),
-        o.getHttpBackoffMillis(),
-        o.getFailOnSourceError());
+            o.getFredBaseUrl(),
+            secrets == null
+                ? null
+                : secrets.ref(
+                    "--fredApiKey", o.getFredApiKey(), SecretsFile.FRED_API_KEY, "FRED_API_KEY"),
+            o.getAlphaVantageBaseUrl(),
+            secrets == null
+                ? null
+                : secrets.ref(
+                    "--alphaVantageApiKey",
+                    o.getAlphaVantageApiKey(),
+                    SecretsFile.ALPHAVANTAGE_API_KEY,
+                    "ALPHAVANTAGE_API_KEY"),
+            o.getCensusBaseUrl(),
+            secrets == null
+                ? null
+                : secrets.ref(
+                    "--censusApiKey",
+                    o.getCensusApiKey(),
+                    SecretsFile.CENSUS_API_KEY,
+                    "CENSUS_API_KEY"),
+            o.getEdgarBaseUrl(),
+            o.getEdgarUserAgent(),
+            o.getCoindeskBaseUrl(),
+            o.getHttpTimeoutMillis(),
+            Math.max(1, o.getHttpMaxAttempts()),
+            o.getHttpBackoffMillis(),
+            o.getFailOnSourceError())
+        .withMaxResponseBytes(o.getHttpMaxResponseBytes());
   }
 
   private static ApiSourceOptions defaultApiOptions() {

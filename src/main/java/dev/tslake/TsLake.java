@@ -23,6 +23,7 @@ import dev.tslake.warehouse.SeriesRow;
 import dev.tslake.warehouse.SeriesRows;
 import dev.tslake.warehouse.Tables;
 import dev.tslake.warehouse.UpsertBatches;
+import dev.tslake.warehouse.WarehouseSchema;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,8 +58,32 @@ public final class TsLake {
     TsLakeOptions options =
         PipelineOptionsFactory.fromArgs(args).withValidation().as(TsLakeOptions.class);
     relaxDirectRunnerChecks(options, args);
-    RunRecord run = run(options);
+    RunRecord run;
+    try {
+      run = run(options);
+    } catch (RuntimeException e) {
+      System.err.println("tslake run failed: " + e.getMessage());
+      System.exit(EXIT_FAILED);
+      return;
+    }
     System.out.println(run.summary());
+    if (!run.succeeded()) {
+      System.exit(exitCode(run));
+    }
+  }
+
+  /** Exit status of a run that failed (recorded as {@code failed} when the warehouse allowed). */
+  public static final int EXIT_FAILED = 1;
+
+  /** Exit status of a run that ended {@code incomplete}: rerun to fetch what is missing. */
+  public static final int EXIT_INCOMPLETE = 2;
+
+  /** 0 for succeeded, {@link #EXIT_INCOMPLETE} or {@link #EXIT_FAILED} otherwise. */
+  public static int exitCode(RunRecord run) {
+    if (run.succeeded()) {
+      return 0;
+    }
+    return RunRecord.INCOMPLETE.equals(run.status) ? EXIT_INCOMPLETE : EXIT_FAILED;
   }
 
   /**
@@ -96,8 +121,58 @@ public final class TsLake {
     }
   }
 
-  private static RunRecord runLocked(TsLakeOptions options, RunSettings initial) {
-    RunSettings settings = Launch.prepare(options, initial);
+  private static RunRecord runLocked(TsLakeOptions options, RunSettings base) {
+    RunSettings settings;
+    try {
+      settings = Launch.prepare(options, base);
+      RunRecord.started(
+          settings.warehouse,
+          settings.runId,
+          settings.startedAt,
+          settings.runner,
+          settings.configName);
+    } catch (RuntimeException | SQLException e) {
+      throw recordFailure(base, e);
+    }
+    try {
+      return runPrepared(options, settings);
+    } catch (RuntimeException e) {
+      throw recordFailure(settings, e);
+    }
+  }
+
+  /**
+   * Ends the run's {@code pipeline_runs} row as {@code failed} with the reason (secrets removed),
+   * if the warehouse can still be written; returns the exception to throw.
+   */
+  static RuntimeException recordFailure(RunSettings s, Exception e) {
+    String message = s.api.secrets().redact(String.valueOf(failureMessage(e)));
+    try {
+      WarehouseSchema.ensure(s.warehouse);
+      RunRecord.finish(
+          s.warehouse, s.runId, s.startedAt, s.runner, s.configName, RunRecord.FAILED, message);
+    } catch (RuntimeException | SQLException unrecorded) {
+      e.addSuppressed(unrecorded);
+    }
+    return e instanceof RuntimeException
+        ? (RuntimeException) e
+        : new IllegalStateException(message, e);
+  }
+
+  /** The innermost message that says something (Beam wraps a DoFn's exception). */
+  static String failureMessage(Throwable e) {
+    String message = e.getMessage();
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t.getMessage() != null) {
+        message = t.getMessage();
+      }
+    }
+    return e.getMessage() != null && !e.getMessage().equals(message)
+        ? e.getClass().getSimpleName() + ": " + message
+        : e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
+  private static RunRecord runPrepared(TsLakeOptions options, RunSettings settings) {
     Pipeline pipeline = Pipeline.create(options);
     buildPipeline(pipeline, settings);
     PipelineResult result = pipeline.run();
@@ -127,6 +202,10 @@ public final class TsLake {
               + " finished without recording"
               + " itself in pipeline_runs of "
               + settings.warehouse.describe());
+    }
+    if (RunRecord.RUNNING.equals(run.status)) {
+      throw new IllegalStateException(
+          "run " + settings.runId + " finished but never recorded how it ended");
     }
     if (!run.balanced()) {
       throw new IllegalStateException(
@@ -188,9 +267,9 @@ public final class TsLake {
       lakeFiles.add(landing.committedFiles(p));
     }
     PCollectionTuple read = files;
+    PCollectionTuple fetched = null;
     if (!s.requests.isEmpty()) {
-      PCollectionTuple fetched =
-          p.apply("FetchSources", FetchSources.of(s.config, s.api, s.requests));
+      fetched = p.apply("FetchSources", FetchSources.of(s.config, s.api, s.requests));
       if (!s.replayFromLake) {
         // file sources land their raw records as they read them; fetched ones go by series
         lakeFiles.add(
@@ -273,8 +352,7 @@ public final class TsLake {
             "LoadSeries",
             UpsertBatches.into(s.warehouse, Tables.series()).withBatchSize(s.batchSize));
 
-    p.apply(
-        "RecordRun",
+    RecordRun recordRun =
         new RecordRun(
                 s.warehouse,
                 s.runId,
@@ -295,7 +373,13 @@ public final class TsLake {
                 PCollectionList.of(lakeFiles)
                     .apply("AllLakeFiles", Flatten.pCollections())
                     .apply("SumLakeFiles", Sum.longsGlobally())
-                    .apply("LakeFilesView", View.asSingleton())));
+                    .apply("LakeFilesView", View.asSingleton()));
+    if (fetched != null) {
+      recordRun =
+          recordRun.withFetchOutcomes(
+              fetched.get(FetchSources.OUTCOMES).apply("FetchOutcomesView", View.asList()));
+    }
+    p.apply("RecordRun", recordRun);
   }
 
   private static PCollectionView<Long> total(PCollectionTuple written, String name) {

@@ -77,6 +77,12 @@ public final class SourceConfig implements Serializable {
   /** fred: first observation date to fetch; by default the day after the newest one loaded. */
   public @Nullable String observationStart;
 
+  /**
+   * fred: how far before the incremental start point to fetch again (an ISO-8601 period such as
+   * {@code P3M} or {@code P90D}), so revisions of recent observations arrive; default none.
+   */
+  public @Nullable String lookback;
+
   /** alphavantage: symbols to fetch. */
   @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
   public List<String> symbols = new ArrayList<>();
@@ -193,6 +199,16 @@ public final class SourceConfig implements Serializable {
     }
     if (maxConcurrentRequests != null && maxConcurrentRequests < 1) {
       throw new ConfigException(where + ": maxConcurrentRequests must be at least 1");
+    }
+    if (lookback != null) {
+      try {
+        if (java.time.Period.parse(lookback).isNegative()) {
+          throw new ConfigException(where + ": lookback '" + lookback + "' is negative");
+        }
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new ConfigException(
+            where + ": lookback '" + lookback + "' is not an ISO-8601 period such as P3M or P90D");
+      }
     }
     if (observationStart != null) {
       try {

@@ -1,7 +1,13 @@
 package dev.tslake.warehouse;
 
+import dev.tslake.model.FetchOutcome;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -34,6 +40,7 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
   private final PCollectionView<Long> superseded;
   private final PCollectionView<Long> aggregates;
   private final PCollectionView<Long> series;
+  private PCollectionView<List<FetchOutcome>> fetches;
 
   /** Lake files committed by the run (see {@link #afterLake}); null: not waited for. */
   private @Nullable PCollectionView<Long> lakeFiles;
@@ -74,15 +81,79 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
     return this;
   }
 
+  /**
+   * The live sources' outcomes: any request that failed for good makes the run {@code incomplete}
+   * (its URLs in {@code message}); series fetched completely advance {@code fetch_state}, in the
+   * same transaction as the run's row and only when the run accounts for every record.
+   */
+  public RecordRun withFetchOutcomes(PCollectionView<List<FetchOutcome>> outcomes) {
+    this.fetches = outcomes;
+    return this;
+  }
+
+  /** The run's status and message from its accounting and the live sources' outcomes. */
+  static RunRecord outcome(RunRecord run, List<FetchOutcome> outcomes) {
+    if (!run.balanced()) {
+      return run.withStatus(
+          RunRecord.FAILED,
+          "run " + run.runId + " does not account for every record: " + run.accountingMessage());
+    }
+    List<String> failed = new ArrayList<>();
+    for (FetchOutcome o : outcomes) {
+      if (!o.complete) {
+        failed.add(
+            o.failure != null && o.failure.contains(o.url) ? o.failure : o.url + ": " + o.failure);
+      }
+    }
+    if (!failed.isEmpty()) {
+      return run.withStatus(
+          RunRecord.INCOMPLETE,
+          failed.size()
+              + " request(s) failed for good; the next run fetches them again: "
+              + String.join("; ", failed)
+              + "; "
+              + run.accountingMessage());
+    }
+    return run.withStatus(RunRecord.SUCCEEDED, run.accountingMessage());
+  }
+
+  /** Advances each completely fetched series' start point (never backwards). */
+  static void advanceFetchState(Connection c, String runId, List<FetchOutcome> outcomes)
+      throws SQLException {
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "INSERT INTO fetch_state (source, series_id, complete_through, run_id, updated_at)"
+                + " VALUES (?, ?, CAST(? AS DATE), ?, ?) ON CONFLICT (source, series_id) DO UPDATE"
+                + " SET complete_through = GREATEST(fetch_state.complete_through,"
+                + " EXCLUDED.complete_through), run_id = EXCLUDED.run_id,"
+                + " updated_at = EXCLUDED.updated_at")) {
+      for (FetchOutcome o : outcomes) {
+        if (!o.complete || o.seriesId == null || o.completeThrough == null) {
+          continue;
+        }
+        st.setString(1, o.source);
+        st.setString(2, o.seriesId);
+        st.setString(3, o.completeThrough);
+        st.setString(4, runId);
+        st.setObject(5, OffsetDateTime.now(ZoneOffset.UTC));
+        st.executeUpdate();
+      }
+    }
+  }
+
   @Override
   public PDone expand(PBegin begin) {
     PCollectionView<Long> lakeFiles = this.lakeFiles;
+    PCollection<String> id = begin.apply("RunId", Create.of(runId));
+    PCollectionView<List<FetchOutcome>> outcomesView = fetches;
     List<PCollectionView<?>> sideInputs =
-        new java.util.ArrayList<>(List.of(read, rejected, loaded, superseded, aggregates, series));
+        new ArrayList<>(List.of(read, rejected, loaded, superseded, aggregates, series));
     if (lakeFiles != null) {
       sideInputs.add(lakeFiles);
     }
-    PCollection<String> id = begin.apply("RunId", Create.of(runId));
+    if (outcomesView != null) {
+      sideInputs.add(outcomesView);
+    }
     id.apply(
         "WritePipelineRun",
         ParDo.of(
@@ -102,8 +173,14 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
                             c.sideInput(superseded),
                             c.sideInput(aggregates),
                             c.sideInput(series));
+                    List<FetchOutcome> outcomes =
+                        outcomesView == null ? List.of() : c.sideInput(outcomesView);
+                    run = outcome(run, outcomes);
                     try (Connection conn = spec.open()) {
-                      run.insert(conn);
+                      if (run.balanced()) {
+                        advanceFetchState(conn, runId, outcomes);
+                      }
+                      run.insert(conn); // commits both
                       if (lakeFiles != null) {
                         RunRecord.recordLakeFiles(conn, runId, c.sideInput(lakeFiles));
                       }

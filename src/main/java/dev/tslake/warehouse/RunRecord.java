@@ -9,8 +9,21 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
-/** A row of {@code pipeline_runs}: what one run read, rejected, loaded and superseded. */
+/**
+ * A row of {@code pipeline_runs}: what one run read, rejected, loaded and superseded, and how it
+ * ended. The row is written when the run starts ({@link #started}, status {@code running}) and ends
+ * as {@code succeeded}, {@code incomplete} (a live source could not be fetched completely) or
+ * {@code failed} (with the reason in {@code message}).
+ */
 public final class RunRecord implements Serializable {
+  public static final String RUNNING = "running";
+  public static final String SUCCEEDED = "succeeded";
+  public static final String INCOMPLETE = "incomplete";
+  public static final String FAILED = "failed";
+
+  /** Longest message stored (a failure's text can be long). */
+  static final int MAX_MESSAGE = 4000;
+
   public final String runId;
   public final Instant startedAt;
   public final @Nullable Instant finishedAt;
@@ -28,6 +41,11 @@ public final class RunRecord implements Serializable {
 
   public final long httpRetries;
   public final long httpFailures;
+
+  /** How the run ended (or {@code running}); null until known. */
+  public final @Nullable String status;
+
+  public final @Nullable String message;
 
   public RunRecord(
       String runId,
@@ -55,6 +73,37 @@ public final class RunRecord implements Serializable {
     this.httpRequests = -1;
     this.httpRetries = -1;
     this.httpFailures = -1;
+    this.status = null;
+    this.message = null;
+  }
+
+  private RunRecord(RunRecord r, @Nullable String status, @Nullable String message) {
+    this.runId = r.runId;
+    this.startedAt = r.startedAt;
+    this.finishedAt = r.finishedAt;
+    this.runner = r.runner;
+    this.config = r.config;
+    this.recordsRead = r.recordsRead;
+    this.recordsRejected = r.recordsRejected;
+    this.observationsLoaded = r.observationsLoaded;
+    this.duplicatesSuperseded = r.duplicatesSuperseded;
+    this.aggregatesLoaded = r.aggregatesLoaded;
+    this.seriesLoaded = r.seriesLoaded;
+    this.httpRequests = r.httpRequests;
+    this.httpRetries = r.httpRetries;
+    this.httpFailures = r.httpFailures;
+    this.status = status;
+    this.message = message;
+  }
+
+  /** This record with the given outcome. */
+  public RunRecord withStatus(String status, @Nullable String message) {
+    return new RunRecord(this, status, message);
+  }
+
+  /** Whether the run ended as {@code succeeded}. */
+  public boolean succeeded() {
+    return SUCCEEDED.equals(status);
   }
 
   private RunRecord(RunRecord r, long requests, long retries, long failures) {
@@ -72,6 +121,8 @@ public final class RunRecord implements Serializable {
     this.httpRequests = requests;
     this.httpRetries = retries;
     this.httpFailures = failures;
+    this.status = r.status;
+    this.message = r.message;
   }
 
   public RunRecord withHttp(long requests, long retries, long failures) {
@@ -126,13 +177,82 @@ public final class RunRecord implements Serializable {
             String.format("  duplicates superseded %,12d", duplicatesSuperseded),
             String.format("  aggregates loaded     %,12d", aggregatesLoaded),
             String.format("  series loaded         %,12d", seriesLoaded),
-            "  accounting: " + accountingMessage())
+            "  accounting: " + accountingMessage(),
+            "  status: "
+                + (status == null ? "?" : status)
+                + (message == null || SUCCEEDED.equals(status) ? "" : " (" + message + ")"))
         + (httpRequests < 0
             ? ""
             : System.lineSeparator()
                 + String.format(
                     "  http: %,d requests, %,d retries, %,d failed for good",
                     httpRequests, httpRetries, httpFailures));
+  }
+
+  /**
+   * Records that a run has started: its row with status {@code running} (a rerun of the same run id
+   * starts its row again).
+   */
+  public static void started(
+      WarehouseSpec spec, String runId, Instant startedAt, String runner, String config)
+      throws SQLException {
+    try (Connection c = spec.open();
+        PreparedStatement st =
+            c.prepareStatement(
+                "INSERT INTO pipeline_runs (run_id, started_at, runner, config, status, message)"
+                    + " VALUES (?,?,?,?,?,?) ON CONFLICT (run_id) DO UPDATE SET"
+                    + " started_at = EXCLUDED.started_at, finished_at = NULL,"
+                    + " runner = EXCLUDED.runner, config = EXCLUDED.config,"
+                    + " status = EXCLUDED.status, message = EXCLUDED.message")) {
+      st.setString(1, runId);
+      st.setObject(2, OffsetDateTime.ofInstant(startedAt, java.time.ZoneOffset.UTC));
+      st.setString(3, runner);
+      st.setString(4, config);
+      st.setString(5, RUNNING);
+      st.setString(6, "started");
+      st.executeUpdate();
+      c.commit();
+    }
+  }
+
+  /**
+   * Ends a run's row with {@code status} and {@code message} (counts recorded so far stay); inserts
+   * the row if the run never got one.
+   */
+  public static void finish(
+      WarehouseSpec spec,
+      String runId,
+      Instant startedAt,
+      String runner,
+      String config,
+      String status,
+      String message)
+      throws SQLException {
+    try (Connection c = spec.open();
+        PreparedStatement st =
+            c.prepareStatement(
+                "INSERT INTO pipeline_runs (run_id, started_at, finished_at, runner, config,"
+                    + " status, message) VALUES (?,?,?,?,?,?,?) ON CONFLICT (run_id) DO UPDATE SET"
+                    + " finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,"
+                    + " message = EXCLUDED.message")) {
+      st.setString(1, runId);
+      st.setObject(2, OffsetDateTime.ofInstant(startedAt, java.time.ZoneOffset.UTC));
+      st.setObject(3, OffsetDateTime.now(java.time.ZoneOffset.UTC));
+      st.setString(4, runner);
+      st.setString(5, config);
+      st.setString(6, status);
+      st.setString(7, clip(message));
+      st.executeUpdate();
+      c.commit();
+    }
+  }
+
+  static @Nullable String clip(@Nullable String s) {
+    if (s == null) {
+      return null;
+    }
+    String clean = s.replace("\u0000", "\\u0000");
+    return clean.length() > MAX_MESSAGE ? clean.substring(0, MAX_MESSAGE) + "..." : clean;
   }
 
   void insert(Connection c) throws SQLException {
@@ -159,8 +279,8 @@ public final class RunRecord implements Serializable {
       st.setLong(9, duplicatesSuperseded);
       st.setLong(10, aggregatesLoaded);
       st.setLong(11, seriesLoaded);
-      st.setString(12, balanced() ? "succeeded" : "accounting_mismatch");
-      st.setString(13, accountingMessage());
+      st.setString(12, status != null ? status : balanced() ? SUCCEEDED : FAILED);
+      st.setString(13, clip(message != null ? message : accountingMessage()));
       st.executeUpdate();
     }
     c.commit();
@@ -184,24 +304,27 @@ public final class RunRecord implements Serializable {
             c.prepareStatement(
                 "SELECT run_id, started_at, finished_at, runner, config, records_read,"
                     + " records_rejected, observations_loaded, duplicates_superseded,"
-                    + " aggregates_loaded, series_loaded FROM pipeline_runs WHERE run_id = ?")) {
+                    + " aggregates_loaded, series_loaded, status, message, finished_at"
+                    + " FROM pipeline_runs WHERE run_id = ?")) {
       st.setString(1, runId);
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) {
           return null;
         }
+        OffsetDateTime finished = rs.getObject(14, OffsetDateTime.class);
         return new RunRecord(
-            rs.getString(1),
-            rs.getObject(2, OffsetDateTime.class).toInstant(),
-            rs.getObject(3, OffsetDateTime.class).toInstant(),
-            rs.getString(4),
-            rs.getString(5),
-            rs.getLong(6),
-            rs.getLong(7),
-            rs.getLong(8),
-            rs.getLong(9),
-            rs.getLong(10),
-            rs.getLong(11));
+                rs.getString(1),
+                rs.getObject(2, OffsetDateTime.class).toInstant(),
+                finished == null ? null : finished.toInstant(),
+                rs.getString(4),
+                rs.getString(5),
+                rs.getLong(6),
+                rs.getLong(7),
+                rs.getLong(8),
+                rs.getLong(9),
+                rs.getLong(10),
+                rs.getLong(11))
+            .withStatus(rs.getString(12), rs.getString(13));
       } finally {
         c.rollback();
       }

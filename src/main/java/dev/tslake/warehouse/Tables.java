@@ -151,7 +151,7 @@ public final class Tables {
 
     @Override
     public List<String> keyColumns() {
-      return List.of("source", "origin", "locator");
+      return List.of("run_id", "source", "origin", "locator"); // rejects keep their history
     }
 
     @Override

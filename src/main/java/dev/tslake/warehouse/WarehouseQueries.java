@@ -8,8 +8,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -20,16 +18,18 @@ public final class WarehouseQueries {
   private WarehouseQueries() {}
 
   /**
-   * Newest loaded observation date per live FRED series, for incremental fetches; keys are {@code
-   * source + '\0' + series_id}, as {@code RequestPlanner} expects.
+   * Per live FRED series, the date through which earlier runs fetched it completely ({@code
+   * fetch_state}), for incremental fetches; keys are {@code source + '\0' + series_id}, as {@code
+   * RequestPlanner} expects. Not {@code max(ts)} of {@code observations}: a run that lost a page
+   * loaded what came after the hole, and the next run must fetch from before it.
    */
-  public static Map<String, LocalDate> newestLoaded(
+  public static Map<String, LocalDate> fetchedThrough(
       WarehouseSpec warehouse, PipelineConfig config) {
     Map<String, LocalDate> out = new HashMap<>();
     try (Connection c = warehouse.open();
         PreparedStatement st =
             c.prepareStatement(
-                "SELECT series_id, max(ts) FROM observations WHERE source = ? GROUP BY series_id")) {
+                "SELECT series_id, CAST(complete_through AS TEXT) FROM fetch_state WHERE source = ?")) {
       for (SourceConfig s : config.sources) {
         if (!s.isLive() || s.type != SourceType.FRED) {
           continue;
@@ -37,11 +37,9 @@ public final class WarehouseQueries {
         st.setString(1, s.name);
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
-            OffsetDateTime newest = rs.getObject(2, OffsetDateTime.class);
-            if (newest != null) {
-              out.put(
-                  s.name + '\u0000' + rs.getString(1),
-                  newest.atZoneSameInstant(ZoneOffset.UTC).toLocalDate());
+            String through = rs.getString(2);
+            if (through != null) {
+              out.put(s.name + '\u0000' + rs.getString(1), LocalDate.parse(through));
             }
           }
         }
@@ -49,7 +47,7 @@ public final class WarehouseQueries {
       c.rollback();
     } catch (SQLException e) {
       throw new IllegalStateException(
-          "cannot read the newest loaded observations from "
+          "cannot read fetch_state (where incremental fetches start) from "
               + warehouse.describe()
               + ": "
               + e.getMessage(),

@@ -13,6 +13,13 @@ import java.util.List;
 public final class WarehouseSchema {
   private WarehouseSchema() {}
 
+  static final String REJECTS_DDL =
+      "CREATE TABLE IF NOT EXISTS rejects ("
+          + " source TEXT NOT NULL, origin TEXT NOT NULL, locator TEXT NOT NULL, series_id TEXT,"
+          + " ts TEXT, \"value\" TEXT, vintage TEXT, stage TEXT NOT NULL, reason TEXT NOT NULL,"
+          + " run_id TEXT NOT NULL,"
+          + " PRIMARY KEY (run_id, source, origin, locator))";
+
   static final List<String> DDL =
       List.of(
           "CREATE TABLE IF NOT EXISTS series ("
@@ -32,11 +39,7 @@ public final class WarehouseSchema {
               + " \"max\" DOUBLE PRECISION, mean DOUBLE PRECISION, \"first\" DOUBLE PRECISION,"
               + " \"last\" DOUBLE PRECISION,"
               + " PRIMARY KEY (source, series_id, \"window\", window_start))",
-          "CREATE TABLE IF NOT EXISTS rejects ("
-              + " source TEXT NOT NULL, origin TEXT NOT NULL, locator TEXT NOT NULL, series_id TEXT,"
-              + " ts TEXT, \"value\" TEXT, vintage TEXT, stage TEXT NOT NULL, reason TEXT NOT NULL,"
-              + " run_id TEXT NOT NULL,"
-              + " PRIMARY KEY (source, origin, locator))",
+          REJECTS_DDL,
           "CREATE TABLE IF NOT EXISTS pipeline_runs ("
               + " run_id TEXT NOT NULL PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL,"
               + " finished_at TIMESTAMPTZ, runner TEXT, config TEXT,"
@@ -44,12 +47,53 @@ public final class WarehouseSchema {
               + " duplicates_superseded BIGINT, aggregates_loaded BIGINT, series_loaded BIGINT,"
               + " status TEXT, message TEXT, http_requests BIGINT, http_retries BIGINT,"
               + " http_failures BIGINT)",
+          "CREATE TABLE IF NOT EXISTS fetch_state ("
+              + " source TEXT NOT NULL, series_id TEXT NOT NULL, complete_through DATE NOT NULL,"
+              + " run_id TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL,"
+              + " PRIMARY KEY (source, series_id))",
           // warehouses created before the live sources existed
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_requests BIGINT",
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_retries BIGINT",
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_failures BIGINT",
           // lake files the run committed before it was recorded (RecordRun.afterLake)
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS lake_files BIGINT");
+
+  /**
+   * Warehouses created before rejects kept their history have the key (source, origin, locator): a
+   * later run overwrote an earlier run's rejects. The table is rebuilt with run_id in its key
+   * (copy, drop, rename: neither PostgreSQL nor DuckDB can change a primary key in place on both).
+   */
+  static void migrateRejectsKey(Connection c) throws SQLException {
+    boolean keyed;
+    try (Statement st = c.createStatement();
+        java.sql.ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM information_schema.key_column_usage k"
+                    + " JOIN information_schema.table_constraints t"
+                    + " ON k.constraint_name = t.constraint_name"
+                    + " AND k.table_name = t.table_name AND k.table_schema = t.table_schema"
+                    + " WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_name = 'rejects'"
+                    + " AND k.column_name = 'run_id' AND k.table_schema = current_schema()")) {
+      rs.next();
+      keyed = rs.getLong(1) > 0;
+    }
+    c.commit();
+    if (keyed) {
+      return;
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute(REJECTS_DDL.replace("rejects (", "rejects_keyed ("));
+      st.execute(
+          "INSERT INTO rejects_keyed SELECT source, origin, locator, series_id, ts, \"value\","
+              + " vintage, stage, reason, run_id FROM rejects");
+      st.execute("DROP TABLE rejects");
+      st.execute("ALTER TABLE rejects_keyed RENAME TO rejects");
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    }
+  }
 
   /** Creates missing tables; fails with the warehouse named (without credentials) if it cannot. */
   public static void ensure(WarehouseSpec spec) {
@@ -59,6 +103,7 @@ public final class WarehouseSchema {
         st.execute(ddl);
       }
       c.commit();
+      migrateRejectsKey(c);
     } catch (SQLException e) {
       if ("55006".equals(e.getSQLState())) { // in use by another process: says what to do
         throw new IllegalStateException(e.getMessage(), e);

@@ -279,6 +279,43 @@ public final class FakeApiServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Every {@code n}th request (n >= 2) whose path starts with the prefix and whose query matches
+   * fails once with the next of {@code kinds} (cycling); the requests in between, retries included,
+   * are served normally. Counts from the next matching request; {@link #pendingFaults()} does not
+   * include these.
+   */
+  public FakeApiServer failEveryNth(
+      String pathPrefix, Predicate<Map<String, String>> whenQuery, int n, Fault... kinds) {
+    if (n < 2 || kinds.length == 0) {
+      throw new IllegalArgumentException("n must be >= 2 and at least one fault given");
+    }
+    synchronized (faultScripts) {
+      everyNth.add(new EveryNth(pathPrefix, whenQuery, n, List.of(kinds)));
+    }
+    return this;
+  }
+
+  private record EveryNth(
+      String prefix, Predicate<Map<String, String>> whenQuery, int n, List<Fault> kinds) {
+    private static final java.util.Map<EveryNth, int[]> COUNTS =
+        java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+    Fault next(Request r) {
+      if (!r.path().startsWith(prefix) || !whenQuery.test(r.query())) {
+        return null;
+      }
+      int[] count = COUNTS.computeIfAbsent(this, k -> new int[2]);
+      count[0]++;
+      if (count[0] % n != 0) {
+        return null;
+      }
+      return kinds.get(count[1]++ % kinds.size());
+    }
+  }
+
+  private final List<EveryNth> everyNth = new ArrayList<>(); // guarded by faultScripts
+
   /** Number of scripted faults not yet consumed. */
   public int pendingFaults() {
     synchronized (faultScripts) {
@@ -417,7 +454,9 @@ public final class FakeApiServer implements AutoCloseable {
       STATUS,
       STALL,
       TRUNCATED,
-      BODY
+      BODY,
+      TRICKLE,
+      HUGE
     }
 
     private final Kind kind;
@@ -455,6 +494,23 @@ public final class FakeApiServer implements AutoCloseable {
      */
     public static Fault stall(Duration d) {
       return new Fault(Kind.STALL, 0, null, Objects.requireNonNull(d), null, null);
+    }
+
+    /**
+     * Status 200 and the normal Content-Length, but the body comes one byte every {@code every}
+     * (until the client gives up or the server closes): a read timeout per read never fires.
+     */
+    public static Fault trickle(Duration every) {
+      return new Fault(Kind.TRICKLE, 200, null, Objects.requireNonNull(every), null, null);
+    }
+
+    /** Status 200 and a well-formed JSON body of {@code bytes} bytes (a body past any sane cap). */
+    public static Fault huge(int bytes) {
+      StringBuilder b = new StringBuilder(bytes).append("{\"pad\":\"");
+      while (b.length() < bytes - 2) {
+        b.append('x');
+      }
+      return body(200, "application/json", b.append("\"}").toString());
     }
 
     /** Status 200 with the normal body cut in half (Content-Length matches the half). */
@@ -500,6 +556,8 @@ public final class FakeApiServer implements AutoCloseable {
           return "stall " + stall;
         case TRUNCATED:
           return "truncated";
+        case TRICKLE:
+          return "trickle " + stall;
         default:
           return "body " + status + " " + contentType;
       }
@@ -556,6 +614,10 @@ public final class FakeApiServer implements AutoCloseable {
       if (fault != null) {
         entry.fault = fault.toString();
       }
+      if (fault != null && fault.kind == Fault.Kind.TRICKLE) {
+        trickle(ex, dispatch(request), fault.stall);
+        return;
+      }
       Response response = respond(request, fault);
       if (response == null) {
         return; // server closing during a stall: drop the connection
@@ -604,6 +666,30 @@ public final class FakeApiServer implements AutoCloseable {
     }
   }
 
+  /** Sends the headers, then one byte per {@code every} until done, closed or the client left. */
+  private void trickle(HttpExchange ex, Response response, Duration every) throws IOException {
+    if (response.contentType() != null) {
+      ex.getResponseHeaders().set("Content-Type", response.contentType());
+    }
+    byte[] body = response.body();
+    ex.sendResponseHeaders(200, body.length);
+    OutputStream out = ex.getResponseBody();
+    try {
+      for (byte b : body) {
+        out.write(b);
+        out.flush();
+        if (closing.await(every.toNanos(), TimeUnit.NANOSECONDS)) {
+          return;
+        }
+      }
+      out.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      // the client gave up: what a trickle is for
+    }
+  }
+
   private Response dispatch(Request request) throws Exception {
     for (Route route : routes) {
       if (route.path.equals(request.path()) && route.whenQuery.test(request.query())) {
@@ -623,6 +709,12 @@ public final class FakeApiServer implements AutoCloseable {
             && request.path().startsWith(s.prefix)
             && s.whenQuery.test(request.query())) {
           return s.faults.poll();
+        }
+      }
+      for (EveryNth e : everyNth) {
+        Fault f = e.next(request);
+        if (f != null) {
+          return f;
         }
       }
     }

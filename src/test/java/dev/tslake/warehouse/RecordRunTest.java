@@ -72,9 +72,7 @@ class RecordRunTest {
       assertThat(e.getMessage(), containsString("does not account for every record"));
       assertThat(e.getMessage(), containsString("3 records unaccounted for"));
       // the evidence stays in the warehouse
-      assertEquals(
-          List.of("accounting_mismatch"),
-          WarehouseDump.rows(spec, "SELECT status FROM pipeline_runs"));
+      assertEquals(List.of("failed"), WarehouseDump.rows(spec, "SELECT status FROM pipeline_runs"));
     } finally {
       spec.release();
     }

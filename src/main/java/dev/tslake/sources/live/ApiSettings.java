@@ -29,6 +29,12 @@ public final class ApiSettings implements Serializable {
   public final boolean failOnSourceError;
   private transient volatile @Nullable Secrets secrets;
 
+  /** Default cap on one response body: 64 MiB. */
+  public static final long DEFAULT_MAX_RESPONSE_BYTES = 64L << 20;
+
+  /** Largest response body accepted ({@code --httpMaxResponseBytes}). */
+  public final long maxResponseBytes;
+
   public ApiSettings(
       String fredBaseUrl,
       @Nullable SecretRef fredApiKey,
@@ -56,6 +62,32 @@ public final class ApiSettings implements Serializable {
     this.maxAttempts = maxAttempts;
     this.backoffMillis = backoffMillis;
     this.failOnSourceError = failOnSourceError;
+    this.maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  private ApiSettings(ApiSettings a, long maxResponseBytes) {
+    this.fredBaseUrl = a.fredBaseUrl;
+    this.fredApiKey = a.fredApiKey;
+    this.alphaVantageBaseUrl = a.alphaVantageBaseUrl;
+    this.alphaVantageApiKey = a.alphaVantageApiKey;
+    this.censusBaseUrl = a.censusBaseUrl;
+    this.censusApiKey = a.censusApiKey;
+    this.edgarBaseUrl = a.edgarBaseUrl;
+    this.edgarUserAgent = a.edgarUserAgent;
+    this.coindeskBaseUrl = a.coindeskBaseUrl;
+    this.timeoutMillis = a.timeoutMillis;
+    this.maxAttempts = a.maxAttempts;
+    this.backoffMillis = a.backoffMillis;
+    this.failOnSourceError = a.failOnSourceError;
+    this.maxResponseBytes = maxResponseBytes;
+  }
+
+  /** These settings with another cap on response bodies (at least 1 byte). */
+  public ApiSettings withMaxResponseBytes(long bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException("--httpMaxResponseBytes must be at least 1, got " + bytes);
+    }
+    return new ApiSettings(this, bytes);
   }
 
   private static String trimSlash(String url) {

@@ -76,7 +76,9 @@ public interface ApiSourceOptions extends PipelineOptions {
 
   void setFullRefetch(boolean value);
 
-  @Description("HTTP request timeout in milliseconds.")
+  @Description(
+      "HTTP request deadline in milliseconds: the whole answer, body included, must arrive"
+          + " within it (a body that trickles in fails the attempt).")
   @Default.Integer(30000)
   int getHttpTimeoutMillis();
 
@@ -93,4 +95,12 @@ public interface ApiSourceOptions extends PipelineOptions {
   long getHttpBackoffMillis();
 
   void setHttpBackoffMillis(long value);
+
+  @Description(
+      "Largest HTTP response body accepted, in bytes; a larger answer fails its request (retried,"
+          + " then the run ends incomplete) instead of exhausting memory.")
+  @Default.Long(ApiSettings.DEFAULT_MAX_RESPONSE_BYTES)
+  long getHttpMaxResponseBytes();
+
+  void setHttpMaxResponseBytes(long value);
 }

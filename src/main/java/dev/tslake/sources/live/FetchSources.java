@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tslake.config.PipelineConfig;
 import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
+import dev.tslake.model.FetchOutcome;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.SeriesInfo;
 import dev.tslake.sources.ParseOutput;
@@ -38,6 +39,7 @@ import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.slf4j.Logger;
@@ -58,6 +60,9 @@ import org.slf4j.LoggerFactory;
 public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
   private static final Logger LOG = LoggerFactory.getLogger(FetchSources.class);
   public static final String METRICS = "tslake.http";
+
+  /** How each planned request ended: complete (how far) or failed for good (URL and reason). */
+  public static final TupleTag<FetchOutcome> OUTCOMES = new TupleTag<FetchOutcome>() {};
 
   private final PipelineConfig config;
   private final ApiSettings api;
@@ -88,9 +93,11 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
             .apply(
                 "Fetch",
                 ParDo.of(new FetchFn(config, api))
-                    .withOutputTags(ReadSources.RAW, TupleTagList.of(ReadSources.SERIES)));
+                    .withOutputTags(
+                        ReadSources.RAW, TupleTagList.of(ReadSources.SERIES).and(OUTCOMES)));
     out.get(ReadSources.RAW).setCoder(RawRecord.Coder.of());
     out.get(ReadSources.SERIES).setCoder(SeriesInfo.coder());
+    out.get(OUTCOMES).setCoder(FetchOutcome.coder());
     return out;
   }
 
@@ -181,6 +188,7 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
           }
           fetched.records.forEach(out.get(ReadSources.RAW)::output);
           fetched.series.forEach(out.get(ReadSources.SERIES)::output);
+          out.get(OUTCOMES).output(fetched.outcome);
         }
       } finally {
         pool.shutdownNow();
@@ -193,6 +201,7 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
       final List<RawRecord> records = new ArrayList<>();
       final List<SeriesInfo> series = new ArrayList<>();
       String failure;
+      FetchOutcome outcome;
 
       @Override
       public void record(RawRecord record) {
@@ -219,26 +228,60 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
           r.kind == ApiRequest.Kind.ALPHAVANTAGE
               ? FetchSources::isAlphaVantageThrottle
               : body -> false;
+      String shown = secrets.redact(r.url);
       if (r.kind != ApiRequest.Kind.FRED_OBSERVATIONS) {
         fetchOne(source, r, r.url, fetcher, limiter, headers, throttled, out);
+        out.outcome =
+            out.failure == null
+                ? FetchOutcome.complete(source.name, null, shown, null)
+                : FetchOutcome.failed(source.name, null, shown, out.failure);
         return out;
       }
-      // FRED pages with limit/offset until `count` observations have been read.
+      // FRED pages with limit/offset until `count` observations have been read. The offset
+      // advances by what the page held (the server may cap pages below our limit); a page that
+      // fails for good ends the series as incomplete: nothing after it is guessed at.
       long offset = 0;
+      String newest = null;
       while (true) {
         String page = r.url + "&limit=" + RequestPlanner.FRED_PAGE_LIMIT + "&offset=" + offset;
-        int before = out.records.size();
         JsonNode head = fetchOne(source, r, page, fetcher, limiter, headers, throttled, out);
-        if (head == null) {
+        if (out.failure != null || head == null) {
+          String why = out.failure != null ? out.failure : "unreadable page " + shownPage(page);
+          out.outcome = FetchOutcome.failed(source.name, r.seriesIdHint, shown, why);
           return out;
         }
+        JsonNode observations = head.path("observations");
+        int got = observations.size();
+        for (JsonNode o : observations) {
+          String date = o.path("date").asText("");
+          if (date.matches("\\d{4}-\\d{2}-\\d{2}")
+              && (newest == null || date.compareTo(newest) > 0)) {
+            newest = date;
+          }
+        }
         long count = head.path("count").asLong(-1);
-        int got = out.records.size() - before;
         offset += got;
+        if (count >= 0 && got == 0 && offset < count) {
+          String why =
+              "FRED announced "
+                  + count
+                  + " observations but the page at offset "
+                  + offset
+                  + " held none: "
+                  + shownPage(page);
+          out.failure = why;
+          out.outcome = FetchOutcome.failed(source.name, r.seriesIdHint, shown, why);
+          return out;
+        }
         if (count < 0 || got == 0 || offset >= count) {
+          out.outcome = FetchOutcome.complete(source.name, r.seriesIdHint, shown, newest);
           return out;
         }
       }
+    }
+
+    private String shownPage(String page) {
+      return secrets.redact(page);
     }
 
     /** Fetches and parses one URL; returns the parsed JSON head when the body was JSON. */
@@ -253,7 +296,8 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
         Fetched out)
         throws InterruptedException, IOException {
       String shown = secrets.redact(url);
-      HttpFetcher.Result result = fetcher.get(withKey(r.kind, url), headers, limiter, throttled);
+      HttpFetcher.Result result =
+          fetcher.get(withKey(r.kind, url), headers, limiter, throttled, HttpFetcher::notJson);
       if (!result.ok()) {
         String reason = secrets.redact(result.failure);
         out.failure = reason;

@@ -1,20 +1,33 @@
 package dev.tslake.sources.live;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.tslake.retry.Attempts;
 import dev.tslake.retry.RetryPolicy;
 import dev.tslake.retry.TransientClassifier;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.util.Sleeper;
@@ -102,6 +115,20 @@ public final class HttpFetcher {
   public Result get(
       URI uri, Map<String, String> headers, RateLimiter limiter, Predicate<String> throttled)
       throws InterruptedException {
+    return get(uri, headers, limiter, throttled, body -> null);
+  }
+
+  /**
+   * Like {@link #get(URI, Map, RateLimiter, Predicate)}; {@code malformed} says what is wrong with
+   * a 2xx body (or null if nothing is), and such an answer is retried like a 5xx.
+   */
+  public Result get(
+      URI uri,
+      Map<String, String> headers,
+      RateLimiter limiter,
+      Predicate<String> throttled,
+      Function<String, String> malformed)
+      throws InterruptedException {
     String shown = secrets.redact(uri.toString());
     String lastProblem = null;
     int lastStatus = 0;
@@ -116,23 +143,34 @@ public final class HttpFetcher {
               .header("Accept", "application/json, text/csv;q=0.9, */*;q=0.5");
       headers.forEach(request::header);
       limiter.acquire();
-      HttpResponse<byte[]> response;
+      HttpResponse<byte[]> response = null;
+      CompletableFuture<HttpResponse<byte[]>> inFlight = null;
       try {
         requests.incrementAndGet();
-        response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-      } catch (HttpTimeoutException e) {
-        lastProblem = "timed out after " + settings.timeoutMillis + " ms";
+        inFlight =
+            client.sendAsync(request.build(), info -> new CappedBody(settings.maxResponseBytes));
+        // one deadline for the whole answer: a body that trickles in cannot hold the run
+        response = inFlight.get(settings.timeoutMillis, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        inFlight.cancel(true);
+        lastProblem = "no complete answer within " + settings.timeoutMillis + " ms (timed out)";
         lastStatus = 0;
-        response = null;
-      } catch (IOException e) {
-        lastProblem =
-            "connection failed: "
-                + secrets.redact(String.valueOf(e.getMessage()))
-                + " ("
-                + e.getClass().getSimpleName()
-                + ")";
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        TooLarge tooLarge = tooLarge(cause);
+        if (tooLarge != null) {
+          lastProblem = tooLarge.getMessage();
+        } else if (cause instanceof HttpTimeoutException) {
+          lastProblem = "timed out after " + settings.timeoutMillis + " ms";
+        } else {
+          lastProblem =
+              "connection failed: "
+                  + secrets.redact(String.valueOf(cause == null ? e : cause.getMessage()))
+                  + " ("
+                  + (cause == null ? e : cause).getClass().getSimpleName()
+                  + ")";
+        }
         lastStatus = 0;
-        response = null;
       } finally {
         limiter.release();
       }
@@ -145,6 +183,9 @@ public final class HttpFetcher {
           retryAfter = retryAfterMillis(response.headers().firstValue("Retry-After").orElse(null));
         } else if (status == 200 && throttled.test(body)) {
           lastProblem = "throttled by the API (HTTP 200)" + excerpt(body);
+        } else if (status >= 200 && status < 300 && malformed.apply(body) != null) {
+          // a cut-off, HTML or empty body with status 200 is a failed answer, not data
+          lastProblem = "malformed answer (HTTP " + status + "): " + malformed.apply(body);
         } else if (status >= 200 && status < 300) {
           return new Result(body, status, attempt, null);
         } else {
@@ -189,6 +230,104 @@ public final class HttpFetcher {
   RetryPolicy retryPolicy() {
     return RetryPolicy.exponential(Math.max(1, settings.maxAttempts), settings.backoffMillis, 2)
         .withMaxBackoffMillis(Math.max(settings.backoffMillis, MAX_BACKOFF_MILLIS));
+  }
+
+  /** Why a body is not one well-formed JSON document, or null when it is. */
+  public static @Nullable String notJson(String body) {
+    if (body == null || body.isBlank()) {
+      return "empty body";
+    }
+    try (JsonParser p = JSON.createParser(body)) {
+      JsonToken first = p.nextToken();
+      if (first != JsonToken.START_OBJECT && first != JsonToken.START_ARRAY) {
+        return "not a JSON document" + excerptOf(body);
+      }
+      p.skipChildren();
+      if (p.nextToken() != null) {
+        return "trailing content after the JSON document";
+      }
+      return null;
+    } catch (IOException e) {
+      return (body.trim().startsWith("<")
+              ? "HTML or XML instead of JSON"
+              : "truncated or invalid JSON")
+          + excerptOf(body);
+    }
+  }
+
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private static String excerptOf(String body) {
+    String oneLine = body.replaceAll("\\s+", " ").trim();
+    return ": " + (oneLine.length() > 80 ? oneLine.substring(0, 80) + "..." : oneLine);
+  }
+
+  /** A body past the size cap. */
+  static final class TooLarge extends IOException {
+    TooLarge(long max) {
+      super("response body larger than " + max + " bytes (--httpMaxResponseBytes)");
+    }
+  }
+
+  private static @Nullable TooLarge tooLarge(@Nullable Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof TooLarge) {
+        return (TooLarge) c;
+      }
+    }
+    return null;
+  }
+
+  /** Collects a body up to {@code max} bytes; past that it cancels the stream and fails. */
+  static final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
+    private final long max;
+    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private Flow.Subscription subscription;
+    private long size;
+
+    CappedBody(long max) {
+      this.max = max;
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      this.subscription = s;
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      if (result.isDone()) {
+        return;
+      }
+      for (ByteBuffer b : items) {
+        size += b.remaining();
+        if (size > max) {
+          subscription.cancel();
+          result.completeExceptionally(new TooLarge(max));
+          return;
+        }
+        byte[] chunk = new byte[b.remaining()];
+        b.get(chunk);
+        buffer.write(chunk, 0, chunk.length);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      result.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(buffer.toByteArray());
+    }
   }
 
   /** Retry-After as seconds or an HTTP date; -1 if absent or unreadable. */

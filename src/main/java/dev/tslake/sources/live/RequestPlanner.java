@@ -5,6 +5,7 @@ import dev.tslake.config.SourceConfig;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.time.Period;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -18,13 +19,15 @@ public final class RequestPlanner {
   private RequestPlanner() {}
 
   /**
-   * @param newestLoaded per "source\0series", the newest observation date already in the warehouse;
-   *     FRED fetches start the day after it unless config says observationStart.
+   * @param completeThrough per "source\0series", the newest observation date up to which a previous
+   *     run fetched the series completely ({@code fetch_state}); FRED fetches start the day after
+   *     it, less the source's {@code lookback}, unless config says observationStart. A series
+   *     without an entry (never fetched completely) is fetched from its start.
    */
   public static List<ApiRequest> plan(
       PipelineConfig config,
       ApiSettings api,
-      Map<String, LocalDate> newestLoaded,
+      Map<String, LocalDate> completeThrough,
       boolean fullRefetch) {
     List<ApiRequest> out = new ArrayList<>();
     for (SourceConfig s : config.sources) {
@@ -41,9 +44,13 @@ public final class RequestPlanner {
                     api.fredBaseUrl + "/fred/series?series_id=" + enc(id) + "&file_type=json",
                     id));
             String start = s.observationStart;
-            LocalDate newest = newestLoaded.get(s.name + '\u0000' + id);
-            if (start == null && newest != null && !fullRefetch) {
-              start = newest.plusDays(1).toString();
+            LocalDate through = completeThrough.get(s.name + '\u0000' + id);
+            if (start == null && through != null && !fullRefetch) {
+              LocalDate from = through.plusDays(1);
+              if (s.lookback != null) {
+                from = from.minus(Period.parse(s.lookback));
+              }
+              start = from.toString();
             }
             out.add(
                 new ApiRequest(
