@@ -59,11 +59,10 @@ class UpsertBatchesPostgresTest {
           "rejects",
               "INSERT INTO \"rejects\" (\"source\", \"origin\", \"locator\", \"series_id\","
                   + " \"ts\", \"value\", \"vintage\", \"stage\", \"reason\", \"run_id\") VALUES (?, ?, ?,"
-                  + " ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"source\", \"origin\", \"locator\") DO UPDATE SET"
-                  + " \"series_id\" = EXCLUDED.\"series_id\", \"ts\" = EXCLUDED.\"ts\", \"value\" ="
-                  + " EXCLUDED.\"value\", \"vintage\" = EXCLUDED.\"vintage\", \"stage\" ="
-                  + " EXCLUDED.\"stage\", \"reason\" = EXCLUDED.\"reason\", \"run_id\" ="
-                  + " EXCLUDED.\"run_id\"",
+                  + " ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"run_id\", \"source\", \"origin\", \"locator\") DO"
+                  + " UPDATE SET \"series_id\" = EXCLUDED.\"series_id\", \"ts\" = EXCLUDED.\"ts\","
+                  + " \"value\" = EXCLUDED.\"value\", \"vintage\" = EXCLUDED.\"vintage\","
+                  + " \"stage\" = EXCLUDED.\"stage\", \"reason\" = EXCLUDED.\"reason\"",
           "series",
               "INSERT INTO \"series\" (\"source\", \"series_id\", \"title\", \"units\","
                   + " \"frequency\", \"seasonal_adjustment\", \"last_updated\", \"first_ts\", \"last_ts\")"
@@ -87,7 +86,7 @@ class UpsertBatchesPostgresTest {
                   + " ORDER BY source, series_id, \"window\", window_start",
           "rejects",
               "SELECT source, origin, locator, series_id, ts, \"value\", vintage, stage, reason,"
-                  + " run_id FROM rejects ORDER BY source, origin, locator",
+                  + " run_id FROM rejects ORDER BY source, origin, locator, run_id",
           "series",
               "SELECT source, series_id, title, units, frequency, seasonal_adjustment,"
                   + " last_updated, first_ts, last_ts FROM series ORDER BY source, series_id");
