@@ -207,6 +207,40 @@ class RunAfterRunTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"duckdb", "postgres"})
+  void aRevisionArrivingLaterRewritesItsWindows(String kind) throws IOException {
+    WarehouseSpec wh = warehouse(kind, "revision");
+    run(
+        wh,
+        dir.resolve("lake"),
+        fredConfig("old", "PAYEMS_obs_asc_from1999_vintage2023-05-05.json"),
+        "old",
+        "2026-01-01");
+    List<String> before = WarehouseDump.aggregates(wh);
+    run(
+        wh,
+        dir.resolve("lake"),
+        fredConfig("new", "PAYEMS_obs_asc_from1999_vintage2023-07-18.json"),
+        "new",
+        "2026-01-02");
+    assertConsistent(wh, "after the revision");
+    // the July vintage revised recent months: their windows changed
+    assertTrue(!before.equals(WarehouseDump.aggregates(wh)), "no aggregate changed");
+
+    WarehouseSpec once = warehouse(kind, "revision-once");
+    run(
+        once,
+        dir.resolve("lake-once"),
+        fredConfig(
+            "both",
+            "PAYEMS_obs_asc_from1999_vintage2023-05-05.json",
+            "PAYEMS_obs_asc_from1999_vintage2023-07-18.json"),
+        "both",
+        "2026-01-01");
+    assertSameWarehouse(once, wh);
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {"duckdb"})
   void theLakeKeepsEveryRunAndReplaysIntoTheSameWarehouse(String kind) throws IOException {
     // a daily export rewritten in place: the same path holds other rows at each run of the day
