@@ -77,36 +77,14 @@ public final class RunRecord implements Serializable {
     this.message = null;
   }
 
-  private RunRecord(RunRecord r, @Nullable String status, @Nullable String message) {
-    this.runId = r.runId;
-    this.startedAt = r.startedAt;
-    this.finishedAt = r.finishedAt;
-    this.runner = r.runner;
-    this.config = r.config;
-    this.recordsRead = r.recordsRead;
-    this.recordsRejected = r.recordsRejected;
-    this.observationsLoaded = r.observationsLoaded;
-    this.duplicatesSuperseded = r.duplicatesSuperseded;
-    this.aggregatesLoaded = r.aggregatesLoaded;
-    this.seriesLoaded = r.seriesLoaded;
-    this.httpRequests = r.httpRequests;
-    this.httpRetries = r.httpRetries;
-    this.httpFailures = r.httpFailures;
-    this.status = status;
-    this.message = message;
-  }
-
-  /** This record with the given outcome. */
-  public RunRecord withStatus(String status, @Nullable String message) {
-    return new RunRecord(this, status, message);
-  }
-
-  /** Whether the run ended as {@code succeeded}. */
-  public boolean succeeded() {
-    return SUCCEEDED.equals(status);
-  }
-
-  private RunRecord(RunRecord r, long requests, long retries, long failures) {
+  /** A copy of {@code r} with other HTTP counts and outcome. */
+  private RunRecord(
+      RunRecord r,
+      long requests,
+      long retries,
+      long failures,
+      @Nullable String status,
+      @Nullable String message) {
     this.runId = r.runId;
     this.startedAt = r.startedAt;
     this.finishedAt = r.finishedAt;
@@ -121,12 +99,22 @@ public final class RunRecord implements Serializable {
     this.httpRequests = requests;
     this.httpRetries = retries;
     this.httpFailures = failures;
-    this.status = r.status;
-    this.message = r.message;
+    this.status = status;
+    this.message = message;
+  }
+
+  /** This record with the given outcome. */
+  public RunRecord withStatus(String status, @Nullable String message) {
+    return new RunRecord(this, httpRequests, httpRetries, httpFailures, status, message);
+  }
+
+  /** Whether the run ended as {@code succeeded}. */
+  public boolean succeeded() {
+    return SUCCEEDED.equals(status);
   }
 
   public RunRecord withHttp(long requests, long retries, long failures) {
-    return new RunRecord(this, requests, retries, failures);
+    return new RunRecord(this, requests, retries, failures, status, message);
   }
 
   /** Adds the HTTP counts (known once the runner reports its metrics) to the run's row. */
