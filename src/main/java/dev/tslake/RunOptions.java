@@ -1,5 +1,6 @@
 package dev.tslake;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -44,4 +45,13 @@ public interface RunOptions extends PipelineOptions {
   int getDedupShards();
 
   void setDedupShards(int value);
+
+  @Description(
+      "URL to POST a JSON alert to when a run ends failed, incomplete or failed_checks (the body"
+          + " has a Slack-compatible 'text' field). Retried; never part of the job graph, the logs"
+          + " show its host only. Precedence: --alertWebhook, then TSLAKE_ALERT_WEBHOOK.")
+  @JsonIgnore
+  String getAlertWebhook();
+
+  void setAlertWebhook(String value);
 }

@@ -2,6 +2,8 @@ package dev.tslake;
 
 import dev.tslake.aggregate.TouchedSpans;
 import dev.tslake.aggregate.WindowedAggregates;
+import dev.tslake.alert.AlertWebhook;
+import dev.tslake.alert.RunAlert;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.ReadRawLake;
@@ -24,11 +26,14 @@ import dev.tslake.warehouse.SeriesRows;
 import dev.tslake.warehouse.Tables;
 import dev.tslake.warehouse.UpsertBatches;
 import dev.tslake.warehouse.WarehouseSchema;
+import java.net.URI;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.Pipeline;
@@ -111,14 +116,89 @@ public final class TsLake {
    */
   public static RunRecord run(TsLakeOptions options) {
     RunSettings initial = RunSettings.from(options);
+    AlertWebhook alerts = alertWebhook(options);
+    RunRecord run;
     // One run at a time per warehouse: a second one waits here (RunLock).
     try (RunLock lock =
         RunLock.acquire(
             initial.warehouse,
             initial.runId,
             Duration.ofSeconds(options.getWarehouseRunLockWaitSeconds()))) {
-      return runLocked(options, initial);
+      run = runLocked(options, initial);
+    } catch (RuntimeException e) {
+      if (alerts != null) {
+        alerts.send(failedAlert(initial, e));
+      }
+      throw e;
     }
+    if (alerts != null && !run.succeeded()) {
+      alerts.send(alert(run));
+    }
+    return run;
+  }
+
+  /** The webhook of {@code --alertWebhook} (or TSLAKE_ALERT_WEBHOOK); null when there is none. */
+  static AlertWebhook alertWebhook(TsLakeOptions options) {
+    String url = options.getAlertWebhook();
+    if (url == null || url.isBlank()) {
+      url = System.getenv("TSLAKE_ALERT_WEBHOOK");
+    }
+    if (url == null || url.isBlank()) {
+      return null;
+    }
+    try {
+      return AlertWebhook.to(URI.create(url.trim()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--alertWebhook: "
+              + (e.getMessage() != null && e.getMessage().startsWith("--alertWebhook")
+                  ? e.getMessage().substring("--alertWebhook ".length())
+                  : "not a URL"),
+          null);
+    }
+  }
+
+  static RunAlert alert(RunRecord run) {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    counts.put("records_read", run.recordsRead);
+    counts.put("records_rejected", run.recordsRejected);
+    counts.put("observations_loaded", run.observationsLoaded);
+    counts.put("duplicates_superseded", run.duplicatesSuperseded);
+    counts.put("aggregates_loaded", run.aggregatesLoaded);
+    counts.put("series_loaded", run.seriesLoaded);
+    return new RunAlert(
+        run.runId,
+        run.status == null ? RunRecord.FAILED : run.status,
+        run.message,
+        run.config,
+        run.runner,
+        run.startedAt,
+        run.finishedAt,
+        counts);
+  }
+
+  /**
+   * The alert of a run that threw: what {@code pipeline_runs} recorded when it can be read (the
+   * message there is already free of secrets), else the redacted failure message alone.
+   */
+  static RunAlert failedAlert(RunSettings s, RuntimeException e) {
+    try {
+      RunRecord recorded = RunRecord.read(s.warehouse, s.runId);
+      if (recorded != null && RunRecord.FAILED.equals(recorded.status)) {
+        return alert(recorded);
+      }
+    } catch (SQLException | RuntimeException unreadable) {
+      // fall through: the alert still goes out, with what is known here
+    }
+    return new RunAlert(
+        s.runId,
+        RunRecord.FAILED,
+        s.api.secrets().redact(String.valueOf(failureMessage(e))),
+        s.configName,
+        s.runner,
+        s.startedAt,
+        Instant.now(),
+        Map.of());
   }
 
   private static RunRecord runLocked(TsLakeOptions options, RunSettings base) {
