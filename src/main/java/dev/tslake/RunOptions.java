@@ -47,6 +47,14 @@ public interface RunOptions extends PipelineOptions {
   void setDedupShards(int value);
 
   @Description(
+      "Seconds between progress lines while a run goes (records per stage, the read rate, the busy"
+          + " stage); 0 for none. The same counts are Beam counters 'tslake.progress/<stage>'.")
+  @Default.Integer(5)
+  int getProgressSeconds();
+
+  void setProgressSeconds(int value);
+
+  @Description(
       "URL to POST a JSON alert to when a run ends failed, incomplete or failed_checks (the body"
           + " has a Slack-compatible 'text' field). Retried; never part of the job graph, the logs"
           + " show its host only. Precedence: --alertWebhook, then TSLAKE_ALERT_WEBHOOK.")

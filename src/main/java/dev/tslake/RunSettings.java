@@ -64,6 +64,9 @@ public final class RunSettings implements Serializable {
   public final @Nullable String replayDate;
   public final int dedupShards;
 
+  /** A progress line every this many ms while the run goes ({@code --progressSeconds}); 0: none. */
+  public final long progressMillis;
+
   /** What the live sources fetch in this run, planned at launch (empty when none are live). */
   public final List<ApiRequest> requests;
 
@@ -100,6 +103,12 @@ public final class RunSettings implements Serializable {
               + b.dedupShards);
     }
     this.dedupShards = b.dedupShards;
+    if (b.progressMillis < 0) {
+      throw new IllegalArgumentException(
+          "--progressSeconds must be 0 (no progress lines) or more, got "
+              + b.progressMillis / 1000);
+    }
+    this.progressMillis = b.progressMillis;
     this.requests = List.copyOf(b.requests);
   }
 
@@ -144,6 +153,7 @@ public final class RunSettings implements Serializable {
         .replayFromLake(options.getReplayFromLake())
         .replayDate(options.getReplayIngestDate())
         .dedupShards(options.getDedupShards())
+        .progressMillis(options.getProgressSeconds() * 1000L)
         .build();
   }
 
@@ -230,6 +240,7 @@ public final class RunSettings implements Serializable {
         .replayFromLake(replayFromLake)
         .replayDate(replayDate)
         .dedupShards(dedupShards)
+        .progressMillis(progressMillis)
         .requests(requests);
   }
 
@@ -257,6 +268,7 @@ public final class RunSettings implements Serializable {
     private boolean replayFromLake;
     private @Nullable String replayDate;
     private int dedupShards = 64;
+    private long progressMillis = 5000;
     private List<ApiRequest> requests = List.of();
 
     private Builder() {}
@@ -333,6 +345,11 @@ public final class RunSettings implements Serializable {
 
     public Builder dedupShards(int value) {
       this.dedupShards = value;
+      return this;
+    }
+
+    public Builder progressMillis(long value) {
+      this.progressMillis = value;
       return this;
     }
 

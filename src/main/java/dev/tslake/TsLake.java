@@ -12,6 +12,8 @@ import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
+import dev.tslake.progress.Progress;
+import dev.tslake.progress.ProgressBoard;
 import dev.tslake.sources.ReadSources;
 import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
@@ -49,6 +51,8 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The tslake job: sources → raw CSV lake → validate/clean (rejects to lake and warehouse) → dedup
@@ -56,6 +60,8 @@ import org.apache.beam.sdk.values.PCollectionView;
  * in {@code pipeline_runs}.
  */
 public final class TsLake {
+  private static final Logger LOG = LoggerFactory.getLogger(TsLake.class);
+
   private TsLake() {}
 
   public static void main(String[] args) {
@@ -255,8 +261,17 @@ public final class TsLake {
   private static RunRecord runPrepared(TsLakeOptions options, RunSettings settings) {
     Pipeline pipeline = Pipeline.create(options);
     buildPipeline(pipeline, settings);
-    PipelineResult result = pipeline.run();
-    PipelineResult.State state = result.waitUntilFinish();
+    PipelineResult result;
+    PipelineResult.State state;
+    try {
+      result = pipeline.run();
+      state = result.waitUntilFinish();
+    } finally {
+      String last = ProgressBoard.finish(settings.runId);
+      if (last != null && settings.progressMillis > 0) {
+        LOG.info(last);
+      }
+    }
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("run " + settings.runId + " ended " + state);
     }
@@ -371,12 +386,17 @@ public final class TsLake {
                       .and(fetched.get(ReadSources.SERIES))
                       .apply("AllSeries", Flatten.pCollections()));
     }
-    PCollection<RawRecord> raw = read.get(ReadSources.RAW);
+    PCollection<RawRecord> raw =
+        read.get(ReadSources.RAW)
+            .apply("ProgressRead", Progress.of(s.runId, 0, "read", s.progressMillis));
 
     PCollectionTuple validated = raw.apply("ValidateAndClean", ValidateAndClean.of(s.config));
     // what the warehouse holds for the windows this run touches: dedup decides against it, and
     // the aggregates of those windows are recomputed whole
-    PCollection<Observation> valid = validated.get(ValidateAndClean.VALID);
+    PCollection<Observation> valid =
+        validated
+            .get(ValidateAndClean.VALID)
+            .apply("ProgressValid", Progress.of(s.runId, 1, "valid", s.progressMillis));
     PCollection<Observation> stored =
         valid
             .apply("TouchedSpans", TouchedSpans.of(s.config))
@@ -386,7 +406,10 @@ public final class TsLake {
             .and(stored)
             .apply("WithStored", Flatten.pCollections())
             .apply("DedupLatestVintage", DedupLatestVintage.create().withShards(s.dedupShards));
-    PCollection<Observation> observations = deduped.get(DedupLatestVintage.LATEST);
+    PCollection<Observation> observations =
+        deduped
+            .get(DedupLatestVintage.LATEST)
+            .apply("ProgressDeduped", Progress.of(s.runId, 2, "deduped", s.progressMillis));
     // what observations keeps in the touched windows: this run's winners and the stored rows
     PCollection<Observation> current =
         PCollectionList.of(observations)
@@ -399,6 +422,10 @@ public final class TsLake {
             UpsertBatches.into(s.warehouse, Tables.observations())
                 .withBatchSize(s.batchSize)
                 .withDeadLetter(f -> new Reject("warehouse", f.reason, asRawRecord(f.row))));
+
+    loadedObservations
+        .get(UpsertBatches.WRITTEN)
+        .apply("ProgressLoaded", Progress.summing(s.runId, 3, "loaded", s.progressMillis));
 
     PCollection<Reject> rejects =
         PCollectionList.of(validated.get(ValidateAndClean.REJECTED))
@@ -420,6 +447,10 @@ public final class TsLake {
         aggregates.apply(
             "LoadAggregates",
             UpsertBatches.into(s.warehouse, Tables.aggregates()).withBatchSize(s.batchSize));
+
+    loadedAggregates
+        .get(UpsertBatches.WRITTEN)
+        .apply("ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));
 
     PCollection<SeriesRow> series =
         PCollectionTuple.of(DedupLatestVintage.LATEST, observations)

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -184,6 +185,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     private final boolean allowMerge;
     private final RetryPolicy retryPolicy;
     private final @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter;
+    private final Distribution batchMillis;
     private transient BatchWriter<T> writer;
     private transient List<T> buffer;
 
@@ -194,6 +196,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       this.allowMerge = t.allowMerge;
       this.retryPolicy = t.retryPolicy;
       this.deadLetter = t.deadLetter;
+      this.batchMillis = Metrics.distribution(UpsertBatches.class, table.name() + "_batch_ms");
     }
 
     @Setup
@@ -252,7 +255,10 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     private BatchWriter.Result<T> flush() throws Exception {
       List<T> batch = buffer;
       buffer = new ArrayList<>();
-      return writer.write(batch);
+      long start = System.nanoTime();
+      BatchWriter.Result<T> r = writer.write(batch);
+      batchMillis.update((System.nanoTime() - start) / 1_000_000);
+      return r;
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.tslake.warehouse;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
@@ -14,6 +15,11 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.DistributionResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
@@ -76,7 +82,22 @@ class UpsertBatchesTest {
       PAssert.thatSingleton(out.get(UpsertBatches.WRITTEN).apply(Sum.longsGlobally()))
           .isEqualTo(1234L);
       PAssert.that(out.get(UpsertBatches.FAILED)).empty();
-      p.run().waitUntilFinish();
+      PipelineResult result = p.run();
+      result.waitUntilFinish();
+      // each batch's time is a Beam distribution (Flink's web UI shows it)
+      long batches = 0;
+      for (MetricResult<DistributionResult> d :
+          result
+              .metrics()
+              .queryMetrics(
+                  MetricsFilter.builder()
+                      .addNameFilter(
+                          MetricNameFilter.named(UpsertBatches.class, "observations_batch_ms"))
+                      .build())
+              .getDistributions()) {
+        batches += d.getAttempted().getCount();
+      }
+      assertTrue(batches >= 13, "one batch time per batch of at most 100 rows, got " + batches);
       List<String> first = WarehouseDump.observations(spec);
       assertEquals(1234, first.size());
       assertEquals(

@@ -29,6 +29,7 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -134,6 +135,7 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
     private final Counter requestCount = Metrics.counter(METRICS, "requests");
     private final Counter retryCount = Metrics.counter(METRICS, "retries");
     private final Counter failureCount = Metrics.counter(METRICS, "failures");
+    private final Distribution latency = Metrics.distribution(METRICS, "latency_ms");
     private transient HttpClient client;
     private transient Secrets secrets;
 
@@ -192,7 +194,7 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
         }
       } finally {
         pool.shutdownNow();
-        fetcher.flushMetrics(requestCount, retryCount, failureCount);
+        fetcher.flushMetrics(requestCount, retryCount, failureCount, latency);
       }
     }
 

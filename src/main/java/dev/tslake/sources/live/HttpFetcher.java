@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.util.Sleeper;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
@@ -60,6 +62,9 @@ public final class HttpFetcher {
   private final AtomicLong retries = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
 
+  /** Milliseconds from sending a request to its whole answer, until {@link #flushMetrics}. */
+  private final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+
   public HttpFetcher(HttpClient client, ApiSettings settings) {
     this(client, settings, Sleeper.DEFAULT);
   }
@@ -76,10 +81,17 @@ public final class HttpFetcher {
    * Moves the counts so far into Beam counters. Call from the DoFn's own thread: Beam metrics
    * belong to the thread processing the element, and fetches run on a pool.
    */
-  public void flushMetrics(Counter requestCounter, Counter retryCounter, Counter failureCounter) {
+  public void flushMetrics(
+      Counter requestCounter,
+      Counter retryCounter,
+      Counter failureCounter,
+      Distribution latencyMillis) {
     requestCounter.inc(requests.getAndSet(0));
     retryCounter.inc(retries.getAndSet(0));
     failureCounter.inc(failures.getAndSet(0));
+    for (Long ms = latencies.poll(); ms != null; ms = latencies.poll()) {
+      latencyMillis.update(ms);
+    }
   }
 
   public static HttpClient newClient(ApiSettings settings) {
@@ -147,10 +159,12 @@ public final class HttpFetcher {
       CompletableFuture<HttpResponse<byte[]>> inFlight = null;
       try {
         requests.incrementAndGet();
+        long sent = System.nanoTime();
         inFlight =
             client.sendAsync(request.build(), info -> new CappedBody(settings.maxResponseBytes));
         // one deadline for the whole answer: a body that trickles in cannot hold the run
         response = inFlight.get(settings.timeoutMillis, TimeUnit.MILLISECONDS);
+        latencies.add((System.nanoTime() - sent) / 1_000_000);
       } catch (TimeoutException e) {
         inFlight.cancel(true);
         lastProblem = "no complete answer within " + settings.timeoutMillis + " ms (timed out)";
