@@ -41,6 +41,7 @@ public final class ProgressBoard {
   private ScheduledExecutorService timer;
   private long lastReportNanos;
   private long readAtLastReport;
+  private String lastBusy;
 
   static final class Stage {
     final String name;
@@ -138,7 +139,8 @@ public final class ProgressBoard {
   /**
    * "run R: 12.3 s, read 120,000 (24,000/s) | validated 118,000 | ... | busy: LoadObservations":
    * the first stage is the one rates are given for; busy is the furthest stage that moved since the
-   * previous line (or "finishing" when none did).
+   * previous line; when none did, "past" the last one that did (the work between counted steps:
+   * grouping, sorting, reading stored rows back, writing the lake).
    */
   synchronized String line(boolean last) {
     long now = nanoClock.getAsLong();
@@ -163,8 +165,12 @@ public final class ProgressBoard {
       s.countAtLastReport = c;
     }
     lastReportNanos = now;
+    String says = busy != null ? busy : lastBusy == null ? "starting" : "past " + lastBusy;
+    if (busy != null) {
+      lastBusy = busy;
+    }
     return String.format("run %s: %.1f s, ", runId, total)
         + String.join(" | ", parts)
-        + (last ? " (done)" : " | busy: " + (busy == null ? "finishing" : busy));
+        + (last ? " (done)" : " | busy: " + says);
   }
 }

@@ -31,7 +31,7 @@ class ProgressBoardTest {
     clock.set(15_000_000_000L);
     b.tick();
     assertEquals(
-        "run r1: 15.0 s, read 10,000 (0/s) | valid 9,000 | loaded 5,000 | busy: finishing",
+        "run r1: 15.0 s, read 10,000 (0/s) | valid 9,000 | loaded 5,000 | busy: past loaded",
         lines.get(2));
     assertEquals(
         "run r1: 15.0 s, read 10,000 (667/s overall) | valid 9,000 | loaded 5,000 (done)",
