@@ -2,6 +2,7 @@ package dev.tslake;
 
 import dev.tslake.aggregate.TouchedSpans;
 import dev.tslake.aggregate.WindowedAggregates;
+import dev.tslake.analytics.Resample;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.ReadRawLake;
@@ -15,6 +16,7 @@ import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
+import dev.tslake.warehouse.ReadSpanNeighbours;
 import dev.tslake.warehouse.ReadStoredObservations;
 import dev.tslake.warehouse.RecordRun;
 import dev.tslake.warehouse.RunLock;
@@ -40,6 +42,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -297,10 +300,10 @@ public final class TsLake {
     // what the warehouse holds for the windows this run touches: dedup decides against it, and
     // the aggregates of those windows are recomputed whole
     PCollection<Observation> valid = validated.get(ValidateAndClean.VALID);
+    PCollection<KV<String, KV<Long, Long>>> touchedSpans =
+        valid.apply("TouchedSpans", TouchedSpans.of(s.config));
     PCollection<Observation> stored =
-        valid
-            .apply("TouchedSpans", TouchedSpans.of(s.config))
-            .apply("ReadStoredObservations", ReadStoredObservations.from(s.warehouse));
+        touchedSpans.apply("ReadStoredObservations", ReadStoredObservations.from(s.warehouse));
     PCollectionTuple deduped =
         PCollectionList.of(valid)
             .and(stored)
@@ -341,6 +344,21 @@ public final class TsLake {
             "LoadAggregates",
             UpsertBatches.into(s.warehouse, Tables.aggregates()).withBatchSize(s.batchSize));
 
+    if (Resample.wanted(s.config)) {
+      // gap filling on a grid, apart from observations and aggregates (docs/resample.md)
+      current
+          .apply(
+              "Resample",
+              Resample.of(
+                  s.config,
+                  touchedSpans.apply(
+                      "ReadSpanNeighbours",
+                      ReadSpanNeighbours.from(s.warehouse, resampledSources(s)))))
+          .apply(
+              "LoadResampled",
+              UpsertBatches.into(s.warehouse, Tables.resampled()).withBatchSize(s.batchSize));
+    }
+
     PCollection<SeriesRow> series =
         PCollectionTuple.of(DedupLatestVintage.LATEST, observations)
             .and(ReadSources.SERIES, read.get(ReadSources.SERIES))
@@ -380,6 +398,16 @@ public final class TsLake {
               fetched.get(FetchSources.OUTCOMES).apply("FetchOutcomesView", View.asList()));
     }
     p.apply("RecordRun", recordRun);
+  }
+
+  private static java.util.Set<String> resampledSources(RunSettings s) {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (dev.tslake.config.SourceConfig c : s.config.sources) {
+      if (c.resample != null) {
+        names.add(c.name);
+      }
+    }
+    return names;
   }
 
   private static PCollectionView<Long> total(PCollectionTuple written, String name) {
