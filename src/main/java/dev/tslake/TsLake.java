@@ -4,6 +4,7 @@ import dev.tslake.aggregate.TouchedSpans;
 import dev.tslake.aggregate.WindowedAggregates;
 import dev.tslake.alert.AlertWebhook;
 import dev.tslake.alert.RunAlert;
+import dev.tslake.analytics.Resample;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.ReadRawLake;
@@ -19,6 +20,7 @@ import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
+import dev.tslake.warehouse.ReadSpanNeighbours;
 import dev.tslake.warehouse.ReadStoredObservations;
 import dev.tslake.warehouse.RecordRun;
 import dev.tslake.warehouse.RunLock;
@@ -47,6 +49,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -397,10 +400,10 @@ public final class TsLake {
         validated
             .get(ValidateAndClean.VALID)
             .apply("ProgressValid", Progress.of(s.runId, 1, "valid", s.progressMillis));
+    PCollection<KV<String, KV<Long, Long>>> touchedSpans =
+        valid.apply("TouchedSpans", TouchedSpans.of(s.config));
     PCollection<Observation> stored =
-        valid
-            .apply("TouchedSpans", TouchedSpans.of(s.config))
-            .apply("ReadStoredObservations", ReadStoredObservations.from(s.warehouse));
+        touchedSpans.apply("ReadStoredObservations", ReadStoredObservations.from(s.warehouse));
     PCollectionTuple deduped =
         PCollectionList.of(valid)
             .and(stored)
@@ -451,6 +454,20 @@ public final class TsLake {
     loadedAggregates
         .get(UpsertBatches.WRITTEN)
         .apply("ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));
+    if (Resample.wanted(s.config)) {
+      // gap filling on a grid, apart from observations and aggregates (docs/resample.md)
+      current
+          .apply(
+              "Resample",
+              Resample.of(
+                  s.config,
+                  touchedSpans.apply(
+                      "ReadSpanNeighbours",
+                      ReadSpanNeighbours.from(s.warehouse, resampledSources(s)))))
+          .apply(
+              "LoadResampled",
+              UpsertBatches.into(s.warehouse, Tables.resampled()).withBatchSize(s.batchSize));
+    }
 
     PCollection<SeriesRow> series =
         PCollectionTuple.of(DedupLatestVintage.LATEST, observations)
@@ -491,6 +508,16 @@ public final class TsLake {
               fetched.get(FetchSources.OUTCOMES).apply("FetchOutcomesView", View.asList()));
     }
     p.apply("RecordRun", recordRun);
+  }
+
+  private static java.util.Set<String> resampledSources(RunSettings s) {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (dev.tslake.config.SourceConfig c : s.config.sources) {
+      if (c.resample != null) {
+        names.add(c.name);
+      }
+    }
+    return names;
   }
 
   private static PCollectionView<Long> total(PCollectionTuple written, String name) {

@@ -44,7 +44,9 @@ public final class TouchedSpans
   @Override
   public PCollection<KV<String, KV<Long, Long>>> expand(PCollection<Observation> input) {
     Map<String, List<String>> windowsBySource = new HashMap<>();
+    Map<String, long[]> contextBySource = new HashMap<>();
     for (SourceConfig s : config.sources) {
+      contextBySource.put(s.name, new long[] {s.contextBefore(), s.contextAfter()});
       List<String> ws = new ArrayList<>();
       for (WindowSpec w : s.windowSpecs()) {
         ws.add(w.text());
@@ -57,7 +59,7 @@ public final class TouchedSpans
         .apply("SpanPerBundle", ParDo.of(new SpanPerBundleFn()))
         .setCoder(coder)
         .apply("SpanPerSeries", Combine.perKey(new Union()))
-        .apply("WidenToWindows", ParDo.of(new WidenFn(windowsBySource)))
+        .apply("WidenToWindows", ParDo.of(new WidenFn(windowsBySource, contextBySource)))
         .setCoder(coder);
   }
 
@@ -112,10 +114,12 @@ public final class TouchedSpans
   /** [min ts, max ts] to [start of the first window, end of the last window). */
   static final class WidenFn extends DoFn<KV<String, KV<Long, Long>>, KV<String, KV<Long, Long>>> {
     private final Map<String, List<String>> windowsBySource;
+    private final Map<String, long[]> contextBySource;
     private transient Map<String, WindowSpec[]> specs;
 
-    WidenFn(Map<String, List<String>> windowsBySource) {
+    WidenFn(Map<String, List<String>> windowsBySource, Map<String, long[]> contextBySource) {
       this.windowsBySource = windowsBySource;
+      this.contextBySource = contextBySource;
     }
 
     @Setup
@@ -131,7 +135,16 @@ public final class TouchedSpans
     public void process(
         @Element KV<String, KV<Long, Long>> span, OutputReceiver<KV<String, KV<Long, Long>>> out) {
       String source = span.getKey().substring(0, span.getKey().indexOf('\u0000'));
-      out.output(KV.of(span.getKey(), widen(specs.get(source), span.getValue())));
+      KV<Long, Long> widened = widen(specs.get(source), span.getValue());
+      long[] context = contextBySource.get(source);
+      if (context != null && (context[0] > 0 || context[1] > 0)) {
+        // the source's analytics (e.g. resample) need context around the windows
+        widened =
+            KV.of(
+                saturatedAdd(widened.getKey(), -context[0]),
+                saturatedAdd(widened.getValue(), context[1]));
+      }
+      out.output(KV.of(span.getKey(), widened));
     }
   }
 
@@ -148,5 +161,13 @@ public final class TouchedSpans
       }
     }
     return KV.of(lo, hi);
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long r = a + b;
+    if (((a ^ r) & (b ^ r)) < 0) {
+      return b < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+    return r;
   }
 }

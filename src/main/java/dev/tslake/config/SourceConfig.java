@@ -125,7 +125,31 @@ public final class SourceConfig implements Serializable {
   /** Requests in flight to this API at once, across all workers of a run. */
   public @Nullable Integer maxConcurrentRequests;
 
+  /** Gap filling on a regular grid into table {@code resampled}; see docs/resample.md. */
+  public @Nullable ResampleConfig resample;
+
   public SourceConfig() {}
+
+  /**
+   * How far before the span a run touches (already widened to whole windows) the stored
+   * observations are read back, in milliseconds: the largest need of this source's analytics.
+   */
+  public long contextBefore() {
+    long ms = 0;
+    if (resample != null) {
+      ms = Math.max(ms, resample.contextMillis());
+    }
+    return ms;
+  }
+
+  /** Like {@link #contextBefore()}, after the span. */
+  public long contextAfter() {
+    long ms = 0;
+    if (resample != null) {
+      ms = Math.max(ms, resample.contextMillis());
+    }
+    return ms;
+  }
 
   /** The source's windows, each once ({@code P1M} and {@code p1m} are one window). */
   public List<WindowSpec> windowSpecs() {
@@ -157,6 +181,9 @@ public final class SourceConfig implements Serializable {
       } catch (IllegalArgumentException e) {
         throw new ConfigException(where + ": " + e.getMessage());
       }
+    }
+    if (resample != null) {
+      resample.validate(where);
     }
     if (files.isEmpty() && !isLive()) {
       throw new ConfigException(

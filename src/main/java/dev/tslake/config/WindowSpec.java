@@ -152,6 +152,22 @@ public final class WindowSpec implements Serializable {
     }
   }
 
+  /** The longest a window of this size can be, in milliseconds (31-day months, 366-day years). */
+  public long maxLengthMillis() {
+    switch (kind) {
+      case FIXED:
+        return amount;
+      case WEEKS:
+        return amount * WEEK_MILLIS;
+      case MONTHS:
+        return amount * 31L * 24 * 3600 * 1000;
+      case YEARS:
+        return amount * 366L * 24 * 3600 * 1000;
+      default:
+        throw new IllegalStateException(kind.name());
+    }
+  }
+
   private static final long WEEK_MILLIS = 7L * 24 * 3600 * 1000;
 
   /** The Monday of the epoch's week: weeks start on Monday. */

@@ -207,6 +207,8 @@ public final class DuckDbDialect implements Dialect {
         appender.append(((Double) v).doubleValue());
       } else if (v instanceof Long) {
         appender.append(((Long) v).longValue());
+      } else if (v instanceof Boolean) {
+        appender.append(((Boolean) v).booleanValue());
       } else {
         appender.append((String) v);
       }

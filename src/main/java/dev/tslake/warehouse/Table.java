@@ -24,7 +24,7 @@ public abstract class Table<T> implements Serializable {
   public abstract List<String> keyColumns();
 
   /**
-   * One row's values in {@link #columns()} order: String, Long, Double, {@link Instant} (a
+   * One row's values in {@link #columns()} order: String, Long, Double, Boolean, {@link Instant} (a
    * TIMESTAMPTZ) or null.
    */
   public abstract Object[] values(T row);
@@ -43,6 +43,8 @@ public abstract class Table<T> implements Serializable {
         st.setDouble(at, (Double) v);
       } else if (v instanceof Long) {
         st.setLong(at, (Long) v);
+      } else if (v instanceof Boolean) {
+        st.setBoolean(at, (Boolean) v);
       } else {
         st.setString(at, (String) v);
       }

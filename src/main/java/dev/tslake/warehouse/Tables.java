@@ -3,6 +3,7 @@ package dev.tslake.warehouse;
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
 import dev.tslake.model.Reject;
+import dev.tslake.model.Resampled;
 import java.time.Instant;
 import java.util.List;
 
@@ -24,6 +25,40 @@ public final class Tables {
 
   public static Table<SeriesRow> series() {
     return new SeriesTable();
+  }
+
+  public static Table<Resampled> resampled() {
+    return new ResampledTable();
+  }
+
+  /** Gap filling on a regular grid (docs/resample.md); rows are recomputed whole, so replaced. */
+  static final class ResampledTable extends Table<Resampled> {
+    @Override
+    public String name() {
+      return "resampled";
+    }
+
+    @Override
+    public List<String> columns() {
+      return List.of("source", "series_id", "every", "ts", "value", "filled");
+    }
+
+    @Override
+    public List<String> keyColumns() {
+      return List.of("source", "series_id", "every", "ts");
+    }
+
+    @Override
+    protected List<String> doubleColumns() {
+      return List.of("value");
+    }
+
+    @Override
+    public Object[] values(Resampled r) {
+      return new Object[] {
+        r.source, r.seriesId, r.every, Instant.ofEpochMilli(r.ts), r.value, r.filled
+      };
+    }
   }
 
   static final class ObservationsTable extends Table<Observation> {

@@ -40,6 +40,10 @@ public final class WarehouseSchema {
               + " \"last\" DOUBLE PRECISION,"
               + " PRIMARY KEY (source, series_id, \"window\", window_start))",
           REJECTS_DDL,
+          "CREATE TABLE IF NOT EXISTS resampled ("
+              + " source TEXT NOT NULL, series_id TEXT NOT NULL, \"every\" TEXT NOT NULL,"
+              + " ts TIMESTAMPTZ NOT NULL, \"value\" DOUBLE PRECISION, filled BOOLEAN NOT NULL,"
+              + " PRIMARY KEY (source, series_id, \"every\", ts))",
           "CREATE TABLE IF NOT EXISTS pipeline_runs ("
               + " run_id TEXT NOT NULL PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL,"
               + " finished_at TIMESTAMPTZ, runner TEXT, config TEXT,"

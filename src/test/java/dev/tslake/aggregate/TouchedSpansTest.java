@@ -63,4 +63,29 @@ class TouchedSpansTest {
             KV.of("bs\u0000B", KV.of(at("2024-02-01T00:00:00Z"), at("2024-03-01T00:00:00Z"))));
     p.run().waitUntilFinish();
   }
+
+  @Test
+  void resampleWidensTheSpanByItsContext(TestPipeline p) {
+    SourceConfig s = new SourceConfig();
+    s.name = "oil";
+    s.type = SourceType.FRED;
+    s.windows = List.of("P1M");
+    s.resample = new dev.tslake.config.ResampleConfig();
+    s.resample.every = "P1D";
+    s.resample.fill = "linear";
+    s.resample.maxGap = "P3D";
+    PipelineConfig config = new PipelineConfig();
+    config.sources = List.of(s);
+    long context = (2 * 3 + 2) * 86_400_000L; // twice maxGap, two cells
+    PAssert.that(
+            p.apply(
+                    Create.of(List.of(obs("oil", "W", "2025-10-13T00:00:00Z")))
+                        .withCoder(Observation.Coder.of()))
+                .apply(TouchedSpans.of(config)))
+        .containsInAnyOrder(
+            KV.of(
+                "oil\u0000W",
+                KV.of(at("2025-10-01T00:00:00Z") - context, at("2025-11-01T00:00:00Z") + context)));
+    p.run().waitUntilFinish();
+  }
 }
