@@ -44,7 +44,9 @@ public final class TouchedSpans
   @Override
   public PCollection<KV<String, KV<Long, Long>>> expand(PCollection<Observation> input) {
     Map<String, List<String>> windowsBySource = new HashMap<>();
+    Map<String, Long> contextBefore = new HashMap<>();
     for (SourceConfig s : config.sources) {
+      contextBefore.put(s.name, s.contextBefore());
       List<String> ws = new ArrayList<>();
       for (WindowSpec w : s.windowSpecs()) {
         ws.add(w.text());
@@ -57,7 +59,7 @@ public final class TouchedSpans
         .apply("SpanPerBundle", ParDo.of(new SpanPerBundleFn()))
         .setCoder(coder)
         .apply("SpanPerSeries", Combine.perKey(new Union()))
-        .apply("WidenToWindows", ParDo.of(new WidenFn(windowsBySource)))
+        .apply("WidenToWindows", ParDo.of(new WidenFn(windowsBySource, contextBefore)))
         .setCoder(coder);
   }
 
@@ -112,10 +114,12 @@ public final class TouchedSpans
   /** [min ts, max ts] to [start of the first window, end of the last window). */
   static final class WidenFn extends DoFn<KV<String, KV<Long, Long>>, KV<String, KV<Long, Long>>> {
     private final Map<String, List<String>> windowsBySource;
+    private final Map<String, Long> contextBefore;
     private transient Map<String, WindowSpec[]> specs;
 
-    WidenFn(Map<String, List<String>> windowsBySource) {
+    WidenFn(Map<String, List<String>> windowsBySource, Map<String, Long> contextBefore) {
       this.windowsBySource = windowsBySource;
+      this.contextBefore = contextBefore;
     }
 
     @Setup
@@ -131,7 +135,14 @@ public final class TouchedSpans
     public void process(
         @Element KV<String, KV<Long, Long>> span, OutputReceiver<KV<String, KV<Long, Long>>> out) {
       String source = span.getKey().substring(0, span.getKey().indexOf('\u0000'));
-      out.output(KV.of(span.getKey(), widen(specs.get(source), span.getValue())));
+      KV<Long, Long> widened = widen(specs.get(source), span.getValue());
+      long before = contextBefore.getOrDefault(source, 0L);
+      if (before > 0) { // SourceConfig.contextBefore: e.g. an anomaly check's trailing window
+        widened =
+            KV.of(
+                Math.min(widened.getKey(), span.getValue().getKey() - before), widened.getValue());
+      }
+      out.output(KV.of(span.getKey(), widened));
     }
   }
 

@@ -125,7 +125,38 @@ public final class SourceConfig implements Serializable {
   /** Requests in flight to this API at once, across all workers of a run. */
   public @Nullable Integer maxConcurrentRequests;
 
+  /** Declared data-quality checks (docs/checks.md). */
+  public List<CheckSpec> checks = new ArrayList<>();
+
   public SourceConfig() {}
+
+  /**
+   * The checks with their ids: the {@code id} given, else the type, {@code type#2} for the second
+   * of its type and so on; ids are unique within the source.
+   */
+  public List<String> checkIds() {
+    List<String> ids = new ArrayList<>();
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    for (CheckSpec c : checks) {
+      int n = seen.merge(c.type, 1, Integer::sum);
+      ids.add(c.id != null ? c.id : n == 1 ? c.type : c.type + "#" + n);
+    }
+    return ids;
+  }
+
+  /**
+   * How far before a run's earliest record the warehouse must be read back for this source's
+   * analytics (ms): anomaly checks need the trailing window before each of the run's points.
+   */
+  public long contextBefore() {
+    long ms = 0;
+    for (CheckSpec c : checks) {
+      if (CheckSpec.ANOMALY.equals(c.type)) {
+        ms = Math.max(ms, c.windowMillis());
+      }
+    }
+    return ms;
+  }
 
   /** The source's windows, each once ({@code P1M} and {@code p1m} are one window). */
   public List<WindowSpec> windowSpecs() {
@@ -260,6 +291,18 @@ public final class SourceConfig implements Serializable {
       TimestampParser.of(timestampFormat, timeZone);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(where + ": " + e.getMessage());
+    }
+    for (int i = 0; i < checks.size(); i++) {
+      if (checks.get(i) == null) {
+        throw new ConfigException(where + ": check " + i + " is empty");
+      }
+      checks.get(i).validate(where + " check " + i);
+    }
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (String id : checkIds()) {
+      if (!ids.add(id)) {
+        throw new ConfigException(where + ": two checks have the id '" + id + "'");
+      }
     }
   }
 
