@@ -101,4 +101,27 @@ final class SeriesProfile implements Serializable {
     }
     return this;
   }
+
+  @Override
+  public boolean equals(Object other) {
+    if (!(other instanceof SeriesProfile)) {
+      return false;
+    }
+    SeriesProfile o = (SeriesProfile) other;
+    return rows == o.rows
+        && missing == o.missing
+        && maxTs == o.maxTs
+        && Arrays.equals(violations, o.violations)
+        && Arrays.equals(evaluated, o.evaluated)
+        && Arrays.deepEquals(examples, o.examples)
+        && tsSize == o.tsSize
+        && Arrays.equals(
+            ts == null ? new long[0] : Arrays.copyOf(ts, tsSize),
+            o.ts == null ? new long[0] : Arrays.copyOf(o.ts, o.tsSize));
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(rows, missing, maxTs, tsSize);
+  }
 }

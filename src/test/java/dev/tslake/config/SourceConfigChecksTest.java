@@ -35,14 +35,13 @@ class SourceConfigChecksTest {
   @Test
   void everyTypeParsesWithItsIds() throws IOException {
     SourceConfig s =
-        load(
-                "[{\"type\":\"not_null\",\"max\":0.1},"
-                    + "{\"type\":\"range\",\"min\":0,\"severity\":\"error\"},"
-                    + "{\"type\":\"range\",\"max\":10},"
-                    + "{\"type\":\"freshness\",\"maxAge\":\"P2D\"},"
-                    + "{\"type\":\"gaps\",\"k\":3},{\"type\":\"gaps\",\"maxGap\":\"P1W\"},"
-                    + "{\"type\":\"anomaly\",\"window\":\"P30D\",\"k\":4,\"id\":\"spikes\"},"
-                    + "{\"type\":\"min_rows\",\"min\":5}]")
+        load("[{\"type\":\"not_null\",\"max\":0.1},"
+                + "{\"type\":\"range\",\"min\":0,\"severity\":\"error\"},"
+                + "{\"type\":\"range\",\"max\":10},"
+                + "{\"type\":\"freshness\",\"maxAge\":\"P2D\"},"
+                + "{\"type\":\"gaps\",\"k\":3},{\"type\":\"gaps\",\"maxGap\":\"P1W\"},"
+                + "{\"type\":\"anomaly\",\"window\":\"P30D\",\"k\":4,\"id\":\"spikes\"},"
+                + "{\"type\":\"min_rows\",\"min\":5}]")
             .source("x");
     assertEquals(
         List.of(
@@ -58,8 +57,7 @@ class SourceConfigChecksTest {
   void theDefaultConfigDeclaresChecks() {
     PipelineConfig c = PipelineConfig.load(Path.of("testdata/tslake.json"));
     assertEquals(List.of("not_null", "min_rows"), c.source("fred").checkIds());
-    assertEquals(
-        List.of("range", "gaps", "anomaly", "freshness"), c.source("bitstamp").checkIds());
+    assertEquals(List.of("range", "gaps", "anomaly", "freshness"), c.source("bitstamp").checkIds());
   }
 
   @Test
@@ -78,8 +76,7 @@ class SourceConfigChecksTest {
     assertThat(
         error("[{\"type\":\"freshness\"}]"), containsString("check 0: 'maxAge' is required"));
     assertThat(
-        error("[{\"type\":\"anomaly\",\"k\":3}]"),
-        containsString("check 0: 'window' is required"));
+        error("[{\"type\":\"anomaly\",\"k\":3}]"), containsString("check 0: 'window' is required"));
     assertThat(
         error("[{\"type\":\"anomaly\",\"window\":\"P1D\"}]"),
         containsString("check 0: 'k' is required"));
