@@ -195,4 +195,57 @@ class QualityChecksRunTest {
     assertEquals(6, expected.size());
     assertEquals(expected, WarehouseDump.rows(pg, sql));
   }
+
+  /** Bitstamp's banner and header, then the data lines {@code keep} selects (by unix seconds). */
+  private Path bitstampPart(String name, java.util.function.LongPredicate keep) throws IOException {
+    List<String> lines = Files.readAllLines(BITSTAMP, StandardCharsets.UTF_8);
+    List<String> out = new ArrayList<>(lines.subList(0, 2));
+    for (String line : lines.subList(2, lines.size())) {
+      if (keep.test(Long.parseLong(line.split(",")[0]))) {
+        out.add(line);
+      }
+    }
+    Path p = dir.resolve("in").resolve(name);
+    Files.createDirectories(p.getParent());
+    Files.write(p, out, StandardCharsets.UTF_8);
+    return p;
+  }
+
+  private Path anomalyConfig(String name, Path file) throws IOException {
+    Path p = dir.resolve(name + ".json");
+    Files.writeString(
+        p,
+        "{\"sources\": [{\"name\": \"bitstamp\", \"type\": \"csv\", \"windows\": [\"P1M\"],"
+            + " \"files\": [\""
+            + file.toAbsolutePath()
+            + "\"], \"skipLines\": 1, \"timestampColumn\": \"date\", \"timestampFormat\":"
+            + " \"yyyy-MM-dd HH:mm:ss\", \"seriesColumn\": \"symbol\", \"valueColumns\":"
+            + " [\"close\"], \"checks\": [{\"type\": \"anomaly\", \"window\": \"P30D\","
+            + " \"k\": 4}]}]}");
+    return p;
+  }
+
+  /**
+   * Run after run: a second run's points are judged against the stored points before them (the
+   * read-back span is widened by the anomaly window), so the outliers of two runs over the two
+   * halves of the series add up to those of one run over all of it.
+   */
+  @Test
+  void anomaliesOfTwoRunsAddUpToOneRun() throws IOException {
+    long cut = java.time.Instant.parse("2019-01-01T00:00:00Z").getEpochSecond();
+    Path before = bitstampPart("before.csv", t -> t < cut);
+    Path after = bitstampPart("after.csv", t -> t >= cut);
+    WarehouseSpec split = warehouse("duckdb", "split");
+    run(split, anomalyConfig("before", before), "before");
+    run(split, anomalyConfig("after", after), "after");
+    WarehouseSpec once = warehouse("duckdb", "once");
+    run(once, anomalyConfig("all", BITSTAMP), "all");
+    String sql = "SELECT sum(observed) FROM quality_results";
+    List<String> total = WarehouseDump.rows(once, sql);
+    assertTrue(Double.parseDouble(total.get(0)) > 0, total.toString());
+    assertEquals(total, WarehouseDump.rows(split, sql));
+    assertEquals(
+        WarehouseDump.rows(once, "SELECT count(*) FROM observations"),
+        WarehouseDump.rows(split, "SELECT count(*) FROM observations"));
+  }
 }
