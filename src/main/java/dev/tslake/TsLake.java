@@ -10,11 +10,13 @@ import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.ReadRawLake;
 import dev.tslake.lake.WriteToLake;
 import dev.tslake.model.Aggregate;
+import dev.tslake.model.CheckResult;
 import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
 import dev.tslake.progress.Progress;
 import dev.tslake.progress.ProgressBoard;
+import dev.tslake.quality.QualityChecks;
 import dev.tslake.sources.ReadSources;
 import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
@@ -46,6 +48,8 @@ import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
@@ -92,10 +96,19 @@ public final class TsLake {
   /** Exit status of a run that ended {@code incomplete}: rerun to fetch what is missing. */
   public static final int EXIT_INCOMPLETE = 2;
 
-  /** 0 for succeeded, {@link #EXIT_INCOMPLETE} or {@link #EXIT_FAILED} otherwise. */
+  /** Exit status of a run that ended {@code failed_checks}: an error check failed, data loaded. */
+  public static final int EXIT_FAILED_CHECKS = 3;
+
+  /**
+   * 0 for succeeded, {@link #EXIT_INCOMPLETE}, {@link #EXIT_FAILED_CHECKS} or {@link #EXIT_FAILED}
+   * otherwise.
+   */
   public static int exitCode(RunRecord run) {
     if (run.succeeded()) {
       return 0;
+    }
+    if (RunRecord.FAILED_CHECKS.equals(run.status)) {
+      return EXIT_FAILED_CHECKS;
     }
     return RunRecord.INCOMPLETE.equals(run.status) ? EXIT_INCOMPLETE : EXIT_FAILED;
   }
@@ -502,6 +515,26 @@ public final class TsLake {
                     .apply("AllLakeFiles", Flatten.pCollections())
                     .apply("SumLakeFiles", Sum.longsGlobally())
                     .apply("LakeFilesView", View.asSingleton()));
+    QualityChecks checks = QualityChecks.of(s.config, s.startedAt);
+    if (checks.any()) {
+      // declared checks on what the run sees: `current` (docs/checks.md)
+      PCollection<CheckResult> results = current.apply("QualityChecks", checks);
+      PCollectionTuple loadedChecks =
+          results.apply(
+              "LoadQualityResults",
+              UpsertBatches.into(s.warehouse, Tables.qualityResults(s.runId))
+                  .withBatchSize(s.batchSize));
+      recordRun =
+          recordRun.withChecks(
+              results
+                  .apply("PassedChecks", Filter.by((CheckResult r) -> !r.failed()))
+                  .apply("CountPassed", Count.globally())
+                  .apply("PassedView", View.asSingleton()),
+              results
+                  .apply("FailedChecks", Filter.by((CheckResult r) -> r.failed()))
+                  .apply("FailedView", View.asList()),
+              total(loadedChecks, "QualityResults"));
+    }
     if (fetched != null) {
       recordRun =
           recordRun.withFetchOutcomes(

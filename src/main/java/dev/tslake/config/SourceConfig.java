@@ -128,7 +128,24 @@ public final class SourceConfig implements Serializable {
   /** Gap filling on a regular grid into table {@code resampled}; see docs/resample.md. */
   public @Nullable ResampleConfig resample;
 
+  /** Declared data-quality checks (docs/checks.md). */
+  public List<CheckSpec> checks = new ArrayList<>();
+
   public SourceConfig() {}
+
+  /**
+   * The checks with their ids: the {@code id} given, else the type, {@code type#2} for the second
+   * of its type and so on; ids are unique within the source.
+   */
+  public List<String> checkIds() {
+    List<String> ids = new ArrayList<>();
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    for (CheckSpec c : checks) {
+      int n = seen.merge(c.type, 1, Integer::sum);
+      ids.add(c.id != null ? c.id : n == 1 ? c.type : c.type + "#" + n);
+    }
+    return ids;
+  }
 
   /**
    * How far before the span a run touches (already widened to whole windows) the stored
@@ -138,6 +155,11 @@ public final class SourceConfig implements Serializable {
     long ms = 0;
     if (resample != null) {
       ms = Math.max(ms, resample.contextMillis());
+    }
+    for (CheckSpec c : checks) {
+      if (CheckSpec.ANOMALY.equals(c.type)) {
+        ms = Math.max(ms, c.windowMillis()); // an anomaly check's trailing window
+      }
     }
     return ms;
   }
@@ -287,6 +309,18 @@ public final class SourceConfig implements Serializable {
       TimestampParser.of(timestampFormat, timeZone);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(where + ": " + e.getMessage());
+    }
+    for (int i = 0; i < checks.size(); i++) {
+      if (checks.get(i) == null) {
+        throw new ConfigException(where + ": check " + i + " is empty");
+      }
+      checks.get(i).validate(where + " check " + i);
+    }
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (String id : checkIds()) {
+      if (!ids.add(id)) {
+        throw new ConfigException(where + ": two checks have the id '" + id + "'");
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.tslake.warehouse;
 
+import dev.tslake.model.CheckResult;
 import dev.tslake.model.FetchOutcome;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -41,6 +42,12 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
   private final PCollectionView<Long> aggregates;
   private final PCollectionView<Long> series;
   private PCollectionView<List<FetchOutcome>> fetches;
+
+  /** Declared checks (see {@link #withChecks}); null: the run has none. */
+  private @Nullable PCollectionView<Long> checksPassed;
+
+  private @Nullable PCollectionView<List<CheckResult>> checksFailed;
+  private @Nullable PCollectionView<Long> checksWritten;
 
   /** Lake files committed by the run (see {@link #afterLake}); null: not waited for. */
   private @Nullable PCollectionView<Long> lakeFiles;
@@ -89,6 +96,45 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
   public RecordRun withFetchOutcomes(PCollectionView<List<FetchOutcome>> outcomes) {
     this.fetches = outcomes;
     return this;
+  }
+
+  /**
+   * The declared checks' outcome: how many passed, the failed ones, and the number of rows written
+   * to {@code quality_results} (so the run is recorded after them). A failed {@code error} check
+   * ends a balanced run as {@code failed_checks}.
+   */
+  public RecordRun withChecks(
+      PCollectionView<Long> passed,
+      PCollectionView<List<CheckResult>> failed,
+      PCollectionView<Long> written) {
+    this.checksPassed = passed;
+    this.checksFailed = failed;
+    this.checksWritten = written;
+    return this;
+  }
+
+  /** {@link #outcome(RunRecord, List)}, then {@code failed_checks} if an error check failed. */
+  static RunRecord outcome(
+      RunRecord run, List<FetchOutcome> outcomes, List<CheckResult> failedChecks) {
+    RunRecord out = outcome(run, outcomes);
+    List<String> errors = new ArrayList<>();
+    for (CheckResult r : failedChecks) {
+      if (dev.tslake.config.CheckSpec.ERROR.equals(r.severity)) {
+        errors.add(r.source + "/" + r.seriesId + " " + r.check);
+      }
+    }
+    if (errors.isEmpty() || RunRecord.FAILED.equals(out.status)) {
+      return out;
+    }
+    java.util.Collections.sort(errors);
+    return out.withStatus(
+        RunRecord.FAILED_CHECKS,
+        errors.size()
+            + " error check(s) failed (the data is loaded; see quality_results): "
+            + String.join(", ", errors.subList(0, Math.min(20, errors.size())))
+            + (errors.size() > 20 ? ", ..." : "")
+            + "; "
+            + out.message);
   }
 
   /** The run's status and message from its accounting and the live sources' outcomes. */
@@ -146,6 +192,8 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
     PCollectionView<Long> lakeFiles = this.lakeFiles;
     PCollection<String> id = begin.apply("RunId", Create.of(runId));
     PCollectionView<List<FetchOutcome>> outcomesView = fetches;
+    PCollectionView<Long> passedView = checksPassed;
+    PCollectionView<List<CheckResult>> failedView = checksFailed;
     List<PCollectionView<?>> sideInputs =
         new ArrayList<>(List.of(read, rejected, loaded, superseded, aggregates, series));
     if (lakeFiles != null) {
@@ -153,6 +201,9 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
     }
     if (outcomesView != null) {
       sideInputs.add(outcomesView);
+    }
+    if (passedView != null) {
+      sideInputs.addAll(List.of(passedView, failedView, checksWritten));
     }
     id.apply(
         "WritePipelineRun",
@@ -175,7 +226,9 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
                             c.sideInput(series));
                     List<FetchOutcome> outcomes =
                         outcomesView == null ? List.of() : c.sideInput(outcomesView);
-                    run = outcome(run, outcomes);
+                    List<CheckResult> failedChecks =
+                        failedView == null ? List.of() : c.sideInput(failedView);
+                    run = outcome(run, outcomes, failedChecks);
                     try (Connection conn = spec.open()) {
                       if (run.balanced()) {
                         advanceFetchState(conn, runId, outcomes);
@@ -183,6 +236,10 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
                       run.insert(conn); // commits both
                       if (lakeFiles != null) {
                         RunRecord.recordLakeFiles(conn, runId, c.sideInput(lakeFiles));
+                      }
+                      if (passedView != null) {
+                        RunRecord.recordChecks(
+                            conn, runId, c.sideInput(passedView), failedChecks.size());
                       }
                     }
                     LOG.info(

@@ -21,6 +21,12 @@ public final class RunRecord implements Serializable {
   public static final String INCOMPLETE = "incomplete";
   public static final String FAILED = "failed";
 
+  /** An {@code error}-level declared check failed; the data is loaded (docs/checks.md). */
+  public static final String FAILED_CHECKS = "failed_checks";
+
+  /** Failed checks listed in the summary at most. */
+  static final int MAX_LISTED_CHECKS = 20;
+
   /** Longest message stored (a failure's text can be long). */
   static final int MAX_MESSAGE = 4000;
 
@@ -41,6 +47,14 @@ public final class RunRecord implements Serializable {
 
   public final long httpRetries;
   public final long httpFailures;
+
+  /** Declared checks that passed and failed (any severity); -1 when the run had none. */
+  public final long checksPassed;
+
+  public final long checksFailed;
+
+  /** The failed checks, one line each (at most {@link #MAX_LISTED_CHECKS}), for the summary. */
+  public final java.util.List<String> checkFailures;
 
   /** How the run ended (or {@code running}); null until known. */
   public final @Nullable String status;
@@ -73,6 +87,9 @@ public final class RunRecord implements Serializable {
     this.httpRequests = -1;
     this.httpRetries = -1;
     this.httpFailures = -1;
+    this.checksPassed = -1;
+    this.checksFailed = -1;
+    this.checkFailures = java.util.List.of();
     this.status = null;
     this.message = null;
   }
@@ -84,7 +101,10 @@ public final class RunRecord implements Serializable {
       long retries,
       long failures,
       @Nullable String status,
-      @Nullable String message) {
+      @Nullable String message,
+      long checksPassed,
+      long checksFailed,
+      java.util.List<String> checkFailures) {
     this.runId = r.runId;
     this.startedAt = r.startedAt;
     this.finishedAt = r.finishedAt;
@@ -99,13 +119,39 @@ public final class RunRecord implements Serializable {
     this.httpRequests = requests;
     this.httpRetries = retries;
     this.httpFailures = failures;
+    this.checksPassed = checksPassed;
+    this.checksFailed = checksFailed;
+    this.checkFailures = checkFailures;
     this.status = status;
     this.message = message;
   }
 
   /** This record with the given outcome. */
   public RunRecord withStatus(String status, @Nullable String message) {
-    return new RunRecord(this, httpRequests, httpRetries, httpFailures, status, message);
+    return new RunRecord(
+        this,
+        httpRequests,
+        httpRetries,
+        httpFailures,
+        status,
+        message,
+        checksPassed,
+        checksFailed,
+        checkFailures);
+  }
+
+  /** This record with the declared checks' counts and failures. */
+  public RunRecord withChecks(long passed, long failed, java.util.List<String> failures) {
+    return new RunRecord(
+        this,
+        httpRequests,
+        httpRetries,
+        httpFailures,
+        status,
+        message,
+        passed,
+        failed,
+        java.util.List.copyOf(failures));
   }
 
   /** Whether the run ended as {@code succeeded}. */
@@ -114,7 +160,16 @@ public final class RunRecord implements Serializable {
   }
 
   public RunRecord withHttp(long requests, long retries, long failures) {
-    return new RunRecord(this, requests, retries, failures, status, message);
+    return new RunRecord(
+        this,
+        requests,
+        retries,
+        failures,
+        status,
+        message,
+        checksPassed,
+        checksFailed,
+        checkFailures);
   }
 
   /** Adds the HTTP counts (known once the runner reports its metrics) to the run's row. */
@@ -174,7 +229,64 @@ public final class RunRecord implements Serializable {
             : System.lineSeparator()
                 + String.format(
                     "  http: %,d requests, %,d retries, %,d failed for good",
-                    httpRequests, httpRetries, httpFailures));
+                    httpRequests, httpRetries, httpFailures))
+        + (checksPassed < 0
+            ? ""
+            : System.lineSeparator()
+                + String.format("  checks: %,d passed, %,d failed", checksPassed, checksFailed)
+                + checkFailures.stream()
+                    .map(f -> System.lineSeparator() + "    failed " + f)
+                    .collect(java.util.stream.Collectors.joining()));
+  }
+
+  /** Sets {@code pipeline_runs.checks_passed/checks_failed} (RecordRun). */
+  static void recordChecks(Connection c, String runId, long passed, long failed)
+      throws SQLException {
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "UPDATE pipeline_runs SET checks_passed = ?, checks_failed = ? WHERE run_id = ?")) {
+      st.setLong(1, passed);
+      st.setLong(2, failed);
+      st.setString(3, runId);
+      st.executeUpdate();
+    }
+    c.commit();
+  }
+
+  /** The run's failed checks from {@code quality_results}, error ones first, for the summary. */
+  static java.util.List<String> readCheckFailures(Connection c, String runId) throws SQLException {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "SELECT severity, source, series_id, \"check\", observed, threshold, examples"
+                + " FROM quality_results WHERE run_id = ? AND status = 'fail'"
+                + " ORDER BY severity, source, series_id, \"check\" LIMIT "
+                + (MAX_LISTED_CHECKS + 1))) {
+      st.setString(1, runId);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          if (out.size() == MAX_LISTED_CHECKS) {
+            out.add("... (more in quality_results)");
+            break;
+          }
+          double observed = rs.getDouble(5);
+          out.add(
+              rs.getString(1)
+                  + " "
+                  + rs.getString(2)
+                  + "/"
+                  + rs.getString(3)
+                  + " "
+                  + rs.getString(4)
+                  + ": observed "
+                  + (rs.wasNull() ? "-" : observed)
+                  + ", threshold "
+                  + rs.getString(6)
+                  + (rs.getString(7) == null ? "" : ", e.g. " + rs.getString(7)));
+        }
+      }
+    }
+    return out;
   }
 
   /**
@@ -292,27 +404,32 @@ public final class RunRecord implements Serializable {
             c.prepareStatement(
                 "SELECT run_id, started_at, finished_at, runner, config, records_read,"
                     + " records_rejected, observations_loaded, duplicates_superseded,"
-                    + " aggregates_loaded, series_loaded, status, message, finished_at"
-                    + " FROM pipeline_runs WHERE run_id = ?")) {
+                    + " aggregates_loaded, series_loaded, status, message, finished_at,"
+                    + " checks_passed, checks_failed FROM pipeline_runs WHERE run_id = ?")) {
       st.setString(1, runId);
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) {
           return null;
         }
         OffsetDateTime finished = rs.getObject(14, OffsetDateTime.class);
-        return new RunRecord(
-                rs.getString(1),
-                rs.getObject(2, OffsetDateTime.class).toInstant(),
-                finished == null ? null : finished.toInstant(),
-                rs.getString(4),
-                rs.getString(5),
-                rs.getLong(6),
-                rs.getLong(7),
-                rs.getLong(8),
-                rs.getLong(9),
-                rs.getLong(10),
-                rs.getLong(11))
-            .withStatus(rs.getString(12), rs.getString(13));
+        long passed = rs.getLong(15);
+        boolean checked = !rs.wasNull();
+        long failed = rs.getLong(16);
+        RunRecord run =
+            new RunRecord(
+                    rs.getString(1),
+                    rs.getObject(2, OffsetDateTime.class).toInstant(),
+                    finished == null ? null : finished.toInstant(),
+                    rs.getString(4),
+                    rs.getString(5),
+                    rs.getLong(6),
+                    rs.getLong(7),
+                    rs.getLong(8),
+                    rs.getLong(9),
+                    rs.getLong(10),
+                    rs.getLong(11))
+                .withStatus(rs.getString(12), rs.getString(13));
+        return checked ? run.withChecks(passed, failed, readCheckFailures(c, runId)) : run;
       } finally {
         c.rollback();
       }

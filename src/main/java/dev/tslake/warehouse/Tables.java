@@ -3,6 +3,7 @@ package dev.tslake.warehouse;
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
 import dev.tslake.model.Reject;
+import dev.tslake.model.CheckResult;
 import dev.tslake.model.Resampled;
 import java.time.Instant;
 import java.util.List;
@@ -26,6 +27,64 @@ public final class Tables {
   public static Table<SeriesRow> series() {
     return new SeriesTable();
   }
+
+  public static Table<CheckResult> qualityResults(String runId) {
+    return new QualityResultsTable(runId);
+  }
+
+  /** Declared checks' results: one row per (run, source, series, check); docs/checks.md. */
+  static final class QualityResultsTable extends Table<CheckResult> {
+    private final String runId;
+
+    QualityResultsTable(String runId) {
+      this.runId = runId;
+    }
+
+    @Override
+    public String name() {
+      return "quality_results";
+    }
+
+    @Override
+    public List<String> columns() {
+      return List.of(
+          "run_id",
+          "source",
+          "series_id",
+          "check",
+          "check_type",
+          "severity",
+          "status",
+          "observed",
+          "threshold",
+          "examples");
+    }
+
+    @Override
+    public List<String> keyColumns() {
+      return List.of("run_id", "source", "series_id", "check");
+    }
+
+    @Override
+    protected List<String> doubleColumns() {
+      return List.of("observed");
+    }
+
+    @Override
+    public Object[] values(CheckResult r) {
+      return new Object[] {
+        runId,
+        r.source,
+        r.seriesId,
+        r.check,
+        r.type,
+        r.severity,
+        r.status,
+        r.observed,
+        r.threshold,
+        r.examples
+      };
+    }
 
   public static Table<Resampled> resampled() {
     return new ResampledTable();

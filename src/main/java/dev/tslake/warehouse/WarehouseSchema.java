@@ -60,7 +60,15 @@ public final class WarehouseSchema {
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_retries BIGINT",
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_failures BIGINT",
           // lake files the run committed before it was recorded (RecordRun.afterLake)
-          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS lake_files BIGINT");
+          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS lake_files BIGINT",
+          // declared checks (docs/checks.md)
+          "CREATE TABLE IF NOT EXISTS quality_results ("
+              + " run_id TEXT NOT NULL, source TEXT NOT NULL, series_id TEXT NOT NULL,"
+              + " \"check\" TEXT NOT NULL, check_type TEXT NOT NULL, severity TEXT NOT NULL,"
+              + " status TEXT NOT NULL, observed DOUBLE PRECISION, threshold TEXT, examples TEXT,"
+              + " PRIMARY KEY (run_id, source, series_id, \"check\"))",
+          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_passed BIGINT",
+          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_failed BIGINT");
 
   /**
    * Warehouses created before rejects kept their history have the key (source, origin, locator): a
