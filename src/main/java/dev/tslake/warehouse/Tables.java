@@ -1,9 +1,9 @@
 package dev.tslake.warehouse;
 
 import dev.tslake.model.Aggregate;
+import dev.tslake.model.CheckResult;
 import dev.tslake.model.Observation;
 import dev.tslake.model.Reject;
-import dev.tslake.model.CheckResult;
 import dev.tslake.model.Resampled;
 import java.time.Instant;
 import java.util.List;
@@ -85,6 +85,7 @@ public final class Tables {
         r.examples
       };
     }
+  }
 
   public static Table<Resampled> resampled() {
     return new ResampledTable();
