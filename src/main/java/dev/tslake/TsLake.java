@@ -2,6 +2,7 @@ package dev.tslake;
 
 import dev.tslake.aggregate.TouchedSpans;
 import dev.tslake.aggregate.WindowedAggregates;
+import dev.tslake.analytics.RollingStats;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.ReadRawLake;
@@ -10,11 +11,13 @@ import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
+import dev.tslake.model.RollingStat;
 import dev.tslake.sources.ReadSources;
 import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
+import dev.tslake.warehouse.DeleteRows;
 import dev.tslake.warehouse.ReadStoredObservations;
 import dev.tslake.warehouse.RecordRun;
 import dev.tslake.warehouse.RunLock;
@@ -37,6 +40,7 @@ import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
@@ -340,6 +344,17 @@ public final class TsLake {
         aggregates.apply(
             "LoadAggregates",
             UpsertBatches.into(s.warehouse, Tables.aggregates()).withBatchSize(s.batchSize));
+
+    // moving statistics over trailing windows, from what the warehouse holds after this run
+    PCollection<RollingStat> rolling = current.apply("RollingStats", RollingStats.of(s.config));
+    rolling
+        .apply("RollingRows", Filter.by((RollingStat r) -> !r.deleted))
+        .apply(
+            "LoadRolling",
+            UpsertBatches.into(s.warehouse, Tables.rolling()).withBatchSize(s.batchSize));
+    rolling
+        .apply("RollingDeletions", Filter.by((RollingStat r) -> r.deleted))
+        .apply("DeleteRolling", DeleteRows.from(s.warehouse, Tables.rolling()));
 
     PCollection<SeriesRow> series =
         PCollectionTuple.of(DedupLatestVintage.LATEST, observations)

@@ -26,6 +26,13 @@ public final class SourceConfig implements Serializable {
   @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
   public List<String> windows = new ArrayList<>();
 
+  /**
+   * Trailing windows for moving statistics (table {@code rolling}): fixed ISO-8601 durations such
+   * as {@code PT1H}, {@code P7D} or {@code P30D}.
+   */
+  @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+  public List<String> rolling = new ArrayList<>();
+
   /** Recorded payloads to read: paths or globs, local or any Beam filesystem. */
   @JsonAlias("path")
   @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
@@ -137,6 +144,59 @@ public final class SourceConfig implements Serializable {
   }
 
   /**
+   * The rolling windows, each once: name (the configured text, upper case) to length in ms, in
+   * config order. Throws IllegalArgumentException on a duration that is not fixed and positive.
+   */
+  public java.util.Map<String, Long> rollingWindows() {
+    java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+    java.util.Set<Long> lengths = new java.util.HashSet<>();
+    for (String r : rolling) {
+      String text = r == null ? "" : r.trim().toUpperCase(java.util.Locale.ROOT);
+      long ms;
+      try {
+        ms = java.time.Duration.parse(text).toMillis();
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(
+            "rolling window '"
+                + r
+                + "' is not a fixed ISO-8601 duration such as PT1H, P7D or P30D"
+                + " (months and years vary in length and are not allowed: use days)");
+      }
+      if (ms <= 0) {
+        throw new IllegalArgumentException("rolling window '" + r + "' must be positive");
+      }
+      if (lengths.add(ms)) {
+        out.put(text, ms);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * How far before the earliest record of a run, in ms, the stored observations must be read back
+   * for this source's analytics to be recomputed right (the largest rolling window).
+   */
+  public long contextBefore() {
+    long ms = 0;
+    for (long w : rollingWindows().values()) {
+      ms = Math.max(ms, w);
+    }
+    return ms;
+  }
+
+  /**
+   * How far after the latest record of a run, in ms, stored observations must be read back: a point
+   * changes the rolling rows of the observations up to the largest rolling window after it.
+   */
+  public long contextAfter() {
+    long ms = 0;
+    for (long w : rollingWindows().values()) {
+      ms = Math.max(ms, w);
+    }
+    return ms;
+  }
+
+  /**
    * Checks everything that can be checked before reading data; messages name the source and field.
    */
   void validate() {
@@ -157,6 +217,11 @@ public final class SourceConfig implements Serializable {
       } catch (IllegalArgumentException e) {
         throw new ConfigException(where + ": " + e.getMessage());
       }
+    }
+    try {
+      rollingWindows();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(where + ": " + e.getMessage());
     }
     if (files.isEmpty() && !isLive()) {
       throw new ConfigException(

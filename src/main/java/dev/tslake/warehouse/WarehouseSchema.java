@@ -37,9 +37,15 @@ public final class WarehouseSchema {
               + " window_start TIMESTAMPTZ NOT NULL, window_end TIMESTAMPTZ NOT NULL,"
               + " n BIGINT NOT NULL, missing BIGINT NOT NULL, \"min\" DOUBLE PRECISION,"
               + " \"max\" DOUBLE PRECISION, mean DOUBLE PRECISION, \"first\" DOUBLE PRECISION,"
-              + " \"last\" DOUBLE PRECISION,"
+              + " \"last\" DOUBLE PRECISION, stddev DOUBLE PRECISION,"
               + " PRIMARY KEY (source, series_id, \"window\", window_start))",
           REJECTS_DDL,
+          // moving statistics over trailing windows (ts - window, ts], see docs/rolling.md
+          "CREATE TABLE IF NOT EXISTS rolling ("
+              + " source TEXT NOT NULL, series_id TEXT NOT NULL, \"window\" TEXT NOT NULL,"
+              + " ts TIMESTAMPTZ NOT NULL, n BIGINT NOT NULL, mean DOUBLE PRECISION,"
+              + " stddev DOUBLE PRECISION, \"min\" DOUBLE PRECISION, \"max\" DOUBLE PRECISION,"
+              + " PRIMARY KEY (source, series_id, \"window\", ts))",
           "CREATE TABLE IF NOT EXISTS pipeline_runs ("
               + " run_id TEXT NOT NULL PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL,"
               + " finished_at TIMESTAMPTZ, runner TEXT, config TEXT,"
@@ -56,7 +62,9 @@ public final class WarehouseSchema {
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_retries BIGINT",
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS http_failures BIGINT",
           // lake files the run committed before it was recorded (RecordRun.afterLake)
-          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS lake_files BIGINT");
+          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS lake_files BIGINT",
+          // warehouses created before aggregates had a standard deviation
+          "ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS stddev DOUBLE PRECISION");
 
   /**
    * Warehouses created before rejects kept their history have the key (source, origin, locator): a
