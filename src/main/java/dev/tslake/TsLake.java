@@ -5,6 +5,7 @@ import dev.tslake.aggregate.WindowedAggregates;
 import dev.tslake.alert.AlertWebhook;
 import dev.tslake.alert.RunAlert;
 import dev.tslake.analytics.Resample;
+import dev.tslake.analytics.RollingStats;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.ReadRawLake;
@@ -14,6 +15,7 @@ import dev.tslake.model.CheckResult;
 import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
+import dev.tslake.model.RollingStat;
 import dev.tslake.progress.Progress;
 import dev.tslake.progress.ProgressBoard;
 import dev.tslake.quality.QualityChecks;
@@ -22,6 +24,7 @@ import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
+import dev.tslake.warehouse.DeleteRows;
 import dev.tslake.warehouse.ReadSpanNeighbours;
 import dev.tslake.warehouse.ReadStoredObservations;
 import dev.tslake.warehouse.RecordRun;
@@ -481,6 +484,16 @@ public final class TsLake {
               "LoadResampled",
               UpsertBatches.into(s.warehouse, Tables.resampled()).withBatchSize(s.batchSize));
     }
+    // moving statistics over trailing windows, from what the warehouse holds after this run
+    PCollection<RollingStat> rolling = current.apply("RollingStats", RollingStats.of(s.config));
+    rolling
+        .apply("RollingRows", Filter.by((RollingStat r) -> !r.deleted))
+        .apply(
+            "LoadRolling",
+            UpsertBatches.into(s.warehouse, Tables.rolling()).withBatchSize(s.batchSize));
+    rolling
+        .apply("RollingDeletions", Filter.by((RollingStat r) -> r.deleted))
+        .apply("DeleteRolling", DeleteRows.from(s.warehouse, Tables.rolling()));
 
     PCollection<SeriesRow> series =
         PCollectionTuple.of(DedupLatestVintage.LATEST, observations)

@@ -20,6 +20,10 @@ public final class SeriesStats implements Serializable {
   double min = Double.NaN;
   double max = Double.NaN;
   BigDecimal sum = BigDecimal.ZERO;
+
+  /** Exact sum of squares (every double's square is exact in BigDecimal): stddev is order-free. */
+  BigDecimal sumSq = BigDecimal.ZERO;
+
   long firstTs = Long.MAX_VALUE;
   double first = Double.NaN;
   long lastTs = Long.MIN_VALUE;
@@ -50,7 +54,9 @@ public final class SeriesStats implements Serializable {
       max = Math.max(max, v);
     }
     n++;
-    sum = sum.add(new BigDecimal(v));
+    BigDecimal exact = new BigDecimal(v);
+    sum = sum.add(exact);
+    sumSq = sumSq.add(exact.multiply(exact));
     if (ts < firstTs) {
       firstTs = ts;
       first = v;
@@ -76,6 +82,7 @@ public final class SeriesStats implements Serializable {
     }
     n += o.n;
     sum = sum.add(o.sum);
+    sumSq = sumSq.add(o.sumSq);
     if (o.firstTs < firstTs) {
       firstTs = o.firstTs;
       first = o.first;
@@ -87,6 +94,36 @@ public final class SeriesStats implements Serializable {
   }
 
   Double mean() {
+    return n == 0 ? null : sum.divide(BigDecimal.valueOf(n), MathContext.DECIMAL128).doubleValue();
+  }
+
+  /** Sample standard deviation, null when n < 2. */
+  Double stddev() {
+    return sampleStddev(n, sum, sumSq);
+  }
+
+  /**
+   * Sample standard deviation from an exact count, sum and sum of squares: the variance {@code (n
+   * sumSq - sum^2) / (n (n - 1))} has an exact numerator and denominator, is divided and square
+   * rooted to 34 digits, so the result depends only on the values, not on the order they were added
+   * or merged in. Null when {@code n < 2}.
+   */
+  public static Double sampleStddev(long n, BigDecimal sum, BigDecimal sumSq) {
+    if (n < 2) {
+      return null;
+    }
+    BigDecimal bn = BigDecimal.valueOf(n);
+    BigDecimal numerator = bn.multiply(sumSq).subtract(sum.multiply(sum));
+    if (numerator.signum() <= 0) {
+      return 0.0;
+    }
+    BigDecimal variance =
+        numerator.divide(bn.multiply(BigDecimal.valueOf(n - 1)), MathContext.DECIMAL128);
+    return variance.sqrt(MathContext.DECIMAL128).doubleValue();
+  }
+
+  /** Exact mean of n values summing to sum, rounded once; null when n is 0. */
+  public static Double exactMean(long n, BigDecimal sum) {
     return n == 0 ? null : sum.divide(BigDecimal.valueOf(n), MathContext.DECIMAL128).doubleValue();
   }
 

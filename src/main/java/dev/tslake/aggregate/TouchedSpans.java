@@ -44,14 +44,15 @@ public final class TouchedSpans
   @Override
   public PCollection<KV<String, KV<Long, Long>>> expand(PCollection<Observation> input) {
     Map<String, List<String>> windowsBySource = new HashMap<>();
-    Map<String, long[]> contextBySource = new HashMap<>();
+    // per source: how far before and after its records analytics need stored rows (ms)
+    Map<String, KV<Long, Long>> context = new HashMap<>();
     for (SourceConfig s : config.sources) {
-      contextBySource.put(s.name, new long[] {s.contextBefore(), s.contextAfter()});
       List<String> ws = new ArrayList<>();
       for (WindowSpec w : s.windowSpecs()) {
         ws.add(w.text());
       }
       windowsBySource.put(s.name, ws);
+      context.put(s.name, KV.of(s.contextBefore(), s.contextAfter()));
     }
     KvCoder<String, KV<Long, Long>> coder =
         KvCoder.of(StringUtf8Coder.of(), KvCoder.of(VarLongCoder.of(), VarLongCoder.of()));
@@ -59,7 +60,7 @@ public final class TouchedSpans
         .apply("SpanPerBundle", ParDo.of(new SpanPerBundleFn()))
         .setCoder(coder)
         .apply("SpanPerSeries", Combine.perKey(new Union()))
-        .apply("WidenToWindows", ParDo.of(new WidenFn(windowsBySource, contextBySource)))
+        .apply("WidenToWindows", ParDo.of(new WidenFn(windowsBySource, context)))
         .setCoder(coder);
   }
 
@@ -114,12 +115,12 @@ public final class TouchedSpans
   /** [min ts, max ts] to [start of the first window, end of the last window). */
   static final class WidenFn extends DoFn<KV<String, KV<Long, Long>>, KV<String, KV<Long, Long>>> {
     private final Map<String, List<String>> windowsBySource;
-    private final Map<String, long[]> contextBySource;
+    private final Map<String, KV<Long, Long>> context;
     private transient Map<String, WindowSpec[]> specs;
 
-    WidenFn(Map<String, List<String>> windowsBySource, Map<String, long[]> contextBySource) {
+    WidenFn(Map<String, List<String>> windowsBySource, Map<String, KV<Long, Long>> context) {
       this.windowsBySource = windowsBySource;
-      this.contextBySource = contextBySource;
+      this.context = context;
     }
 
     @Setup
@@ -135,21 +136,42 @@ public final class TouchedSpans
     public void process(
         @Element KV<String, KV<Long, Long>> span, OutputReceiver<KV<String, KV<Long, Long>>> out) {
       String source = span.getKey().substring(0, span.getKey().indexOf('\u0000'));
-      KV<Long, Long> widened = widen(specs.get(source), span.getValue());
-      long[] context = contextBySource.get(source);
-      if (context != null && (context[0] > 0 || context[1] > 0)) {
-        // the source's analytics (e.g. resample) need context around the windows
-        widened =
-            KV.of(
-                saturatedAdd(widened.getKey(), -context[0]),
-                saturatedAdd(widened.getValue(), context[1]));
-      }
-      out.output(KV.of(span.getKey(), widened));
+      KV<Long, Long> around = context.getOrDefault(source, KV.of(0L, 0L));
+      out.output(
+          KV.of(
+              span.getKey(),
+              widen(specs.get(source), around.getKey(), around.getValue(), span.getValue())));
     }
   }
 
   /** The span widened to whole windows of every size; without windows, [min, max + 1). */
   static KV<Long, Long> widen(WindowSpec[] sizes, KV<Long, Long> span) {
+    return widen(sizes, 0, 0, span);
+  }
+
+  /**
+   * Also widened by the analytics' context: {@code before} ms before the start of the first window
+   * and {@code after} ms after the end of the last (rolling windows: the rows after a point within
+   * the window change with it; resample: the neighbours of the cells a run rewrites).
+   */
+  static KV<Long, Long> widen(WindowSpec[] sizes, long before, long after, KV<Long, Long> span) {
+    KV<Long, Long> w = widenToWindows(sizes, span);
+    long lo = before > 0 ? saturatedSub(w.getKey(), before) : w.getKey();
+    long hi = after > 0 ? saturatedAdd(w.getValue(), after) : w.getValue();
+    return KV.of(lo, hi);
+  }
+
+  private static long saturatedSub(long a, long b) {
+    long r = a - b;
+    return r > a ? Long.MIN_VALUE : r;
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long r = a + b;
+    return r < a ? Long.MAX_VALUE : r;
+  }
+
+  private static KV<Long, Long> widenToWindows(WindowSpec[] sizes, KV<Long, Long> span) {
     long min = span.getKey();
     long max = span.getValue();
     long lo = min;
@@ -161,13 +183,5 @@ public final class TouchedSpans
       }
     }
     return KV.of(lo, hi);
-  }
-
-  private static long saturatedAdd(long a, long b) {
-    long r = a + b;
-    if (((a ^ r) & (b ^ r)) < 0) {
-      return b < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
-    return r;
   }
 }

@@ -286,7 +286,8 @@ public final class WindowedAggregates
                 any ? s.max : null,
                 s.mean(),
                 any ? s.first : null,
-                any ? s.last : null));
+                any ? s.last : null,
+                s.stddev()));
       }
     }
   }

@@ -26,6 +26,13 @@ public final class SourceConfig implements Serializable {
   @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
   public List<String> windows = new ArrayList<>();
 
+  /**
+   * Trailing windows for moving statistics (table {@code rolling}): fixed ISO-8601 durations such
+   * as {@code PT1H}, {@code P7D} or {@code P30D}.
+   */
+  @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+  public List<String> rolling = new ArrayList<>();
+
   /** Recorded payloads to read: paths or globs, local or any Beam filesystem. */
   @JsonAlias("path")
   @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
@@ -161,6 +168,9 @@ public final class SourceConfig implements Serializable {
         ms = Math.max(ms, c.windowMillis()); // an anomaly check's trailing window
       }
     }
+    for (long w : rollingWindows().values()) {
+      ms = Math.max(ms, w); // the trailing windows of the run's points
+    }
     return ms;
   }
 
@@ -169,6 +179,9 @@ public final class SourceConfig implements Serializable {
     long ms = 0;
     if (resample != null) {
       ms = Math.max(ms, resample.contextMillis());
+    }
+    for (long w : rollingWindows().values()) {
+      ms = Math.max(ms, w); // the rows after a point within its largest rolling window change
     }
     return ms;
   }
@@ -180,6 +193,35 @@ public final class SourceConfig implements Serializable {
       out.add(WindowSpec.parse(w));
     }
     return new ArrayList<>(out);
+  }
+
+  /**
+   * The rolling windows, each once: name (the configured text, upper case) to length in ms, in
+   * config order. Throws IllegalArgumentException on a duration that is not fixed and positive.
+   */
+  public java.util.Map<String, Long> rollingWindows() {
+    java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+    java.util.Set<Long> lengths = new java.util.HashSet<>();
+    for (String r : rolling) {
+      String text = r == null ? "" : r.trim().toUpperCase(java.util.Locale.ROOT);
+      long ms;
+      try {
+        ms = java.time.Duration.parse(text).toMillis();
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(
+            "rolling window '"
+                + r
+                + "' is not a fixed ISO-8601 duration such as PT1H, P7D or P30D"
+                + " (months and years vary in length and are not allowed: use days)");
+      }
+      if (ms <= 0) {
+        throw new IllegalArgumentException("rolling window '" + r + "' must be positive");
+      }
+      if (lengths.add(ms)) {
+        out.put(text, ms);
+      }
+    }
+    return out;
   }
 
   /**
@@ -206,6 +248,11 @@ public final class SourceConfig implements Serializable {
     }
     if (resample != null) {
       resample.validate(where);
+    }
+    try {
+      rollingWindows();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(where + ": " + e.getMessage());
     }
     if (files.isEmpty() && !isLive()) {
       throw new ConfigException(

@@ -31,7 +31,10 @@ public final class Aggregate implements Serializable {
   public final @Nullable Double first;
   public final @Nullable Double last;
 
-  @SchemaCreate
+  /** Sample standard deviation of the window's values; null when n < 2. */
+  public final @Nullable Double stddev;
+
+  /** Without a standard deviation (null), as before {@code stddev} existed. */
   public Aggregate(
       String source,
       String seriesId,
@@ -45,6 +48,37 @@ public final class Aggregate implements Serializable {
       @Nullable Double mean,
       @Nullable Double first,
       @Nullable Double last) {
+    this(
+        source,
+        seriesId,
+        window,
+        windowStart,
+        windowEnd,
+        n,
+        missing,
+        min,
+        max,
+        mean,
+        first,
+        last,
+        null);
+  }
+
+  @SchemaCreate
+  public Aggregate(
+      String source,
+      String seriesId,
+      String window,
+      long windowStart,
+      long windowEnd,
+      long n,
+      long missing,
+      @Nullable Double min,
+      @Nullable Double max,
+      @Nullable Double mean,
+      @Nullable Double first,
+      @Nullable Double last,
+      @Nullable Double stddev) {
     this.source = source;
     this.seriesId = seriesId;
     this.window = window;
@@ -57,6 +91,7 @@ public final class Aggregate implements Serializable {
     this.mean = mean;
     this.first = first;
     this.last = last;
+    this.stddev = stddev;
   }
 
   /** Beam's schema coder (low volume, one element per series and window: no hand-written coder). */
@@ -81,13 +116,26 @@ public final class Aggregate implements Serializable {
         && Objects.equals(max, a.max)
         && Objects.equals(mean, a.mean)
         && Objects.equals(first, a.first)
-        && Objects.equals(last, a.last);
+        && Objects.equals(last, a.last)
+        && Objects.equals(stddev, a.stddev);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        source, seriesId, window, windowStart, windowEnd, n, missing, min, max, mean, first, last);
+        source,
+        seriesId,
+        window,
+        windowStart,
+        windowEnd,
+        n,
+        missing,
+        min,
+        max,
+        mean,
+        first,
+        last,
+        stddev);
   }
 
   @Override
@@ -116,6 +164,8 @@ public final class Aggregate implements Serializable {
         + first
         + " last="
         + last
+        + " stddev="
+        + stddev
         + "}";
   }
 }

@@ -5,6 +5,7 @@ import dev.tslake.model.CheckResult;
 import dev.tslake.model.Observation;
 import dev.tslake.model.Reject;
 import dev.tslake.model.Resampled;
+import dev.tslake.model.RollingStat;
 import java.time.Instant;
 import java.util.List;
 
@@ -18,6 +19,10 @@ public final class Tables {
 
   public static Table<Aggregate> aggregates() {
     return new AggregatesTable();
+  }
+
+  public static Table<RollingStat> rolling() {
+    return new RollingTable();
   }
 
   public static Table<Reject> rejects(String runId) {
@@ -185,7 +190,8 @@ public final class Tables {
           "max",
           "mean",
           "first",
-          "last");
+          "last",
+          "stddev");
     }
 
     @Override
@@ -195,7 +201,7 @@ public final class Tables {
 
     @Override
     protected List<String> doubleColumns() {
-      return List.of("min", "max", "mean", "first", "last");
+      return List.of("min", "max", "mean", "first", "last", "stddev");
     }
 
     @Override
@@ -212,7 +218,45 @@ public final class Tables {
         a.max,
         a.mean,
         a.first,
-        a.last
+        a.last,
+        a.stddev
+      };
+    }
+  }
+
+  static final class RollingTable extends Table<RollingStat> {
+    @Override
+    public String name() {
+      return "rolling";
+    }
+
+    @Override
+    public List<String> columns() {
+      return List.of("source", "series_id", "window", "ts", "n", "mean", "stddev", "min", "max");
+    }
+
+    @Override
+    public List<String> keyColumns() {
+      return List.of("source", "series_id", "window", "ts");
+    }
+
+    @Override
+    protected List<String> doubleColumns() {
+      return List.of("mean", "stddev", "min", "max");
+    }
+
+    @Override
+    public Object[] values(RollingStat r) {
+      return new Object[] {
+        r.source,
+        r.seriesId,
+        r.window,
+        Instant.ofEpochMilli(r.ts),
+        r.n,
+        r.mean,
+        r.stddev,
+        r.min,
+        r.max
       };
     }
   }

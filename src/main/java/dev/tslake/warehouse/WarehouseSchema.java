@@ -37,13 +37,19 @@ public final class WarehouseSchema {
               + " window_start TIMESTAMPTZ NOT NULL, window_end TIMESTAMPTZ NOT NULL,"
               + " n BIGINT NOT NULL, missing BIGINT NOT NULL, \"min\" DOUBLE PRECISION,"
               + " \"max\" DOUBLE PRECISION, mean DOUBLE PRECISION, \"first\" DOUBLE PRECISION,"
-              + " \"last\" DOUBLE PRECISION,"
+              + " \"last\" DOUBLE PRECISION, stddev DOUBLE PRECISION,"
               + " PRIMARY KEY (source, series_id, \"window\", window_start))",
           REJECTS_DDL,
           "CREATE TABLE IF NOT EXISTS resampled ("
               + " source TEXT NOT NULL, series_id TEXT NOT NULL, \"every\" TEXT NOT NULL,"
               + " ts TIMESTAMPTZ NOT NULL, \"value\" DOUBLE PRECISION, filled BOOLEAN NOT NULL,"
               + " PRIMARY KEY (source, series_id, \"every\", ts))",
+          // moving statistics over trailing windows (ts - window, ts], see docs/rolling.md
+          "CREATE TABLE IF NOT EXISTS rolling ("
+              + " source TEXT NOT NULL, series_id TEXT NOT NULL, \"window\" TEXT NOT NULL,"
+              + " ts TIMESTAMPTZ NOT NULL, n BIGINT NOT NULL, mean DOUBLE PRECISION,"
+              + " stddev DOUBLE PRECISION, \"min\" DOUBLE PRECISION, \"max\" DOUBLE PRECISION,"
+              + " PRIMARY KEY (source, series_id, \"window\", ts))",
           "CREATE TABLE IF NOT EXISTS pipeline_runs ("
               + " run_id TEXT NOT NULL PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL,"
               + " finished_at TIMESTAMPTZ, runner TEXT, config TEXT,"
@@ -68,7 +74,9 @@ public final class WarehouseSchema {
               + " status TEXT NOT NULL, observed DOUBLE PRECISION, threshold TEXT, examples TEXT,"
               + " PRIMARY KEY (run_id, source, series_id, \"check\"))",
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_passed BIGINT",
-          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_failed BIGINT");
+          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_failed BIGINT",
+          // warehouses created before aggregates had a standard deviation
+          "ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS stddev DOUBLE PRECISION");
 
   /**
    * Warehouses created before rejects kept their history have the key (source, origin, locator): a

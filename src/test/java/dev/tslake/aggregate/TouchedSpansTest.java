@@ -43,6 +43,29 @@ class TouchedSpansTest {
   }
 
   @Test
+  void rollingContextWidensBeforeTheFirstAndAfterTheLastRecord() {
+    WindowSpec[] week = {WindowSpec.parse("P1W")};
+    long thirtyDays = 30L * 86_400_000L;
+    // records 2024-01-16..01-31; a P30D rolling window: stored rows from 2023-12-17 (the window of
+    // 01-16) are needed, and the rows of observations up to 03-01 (exclusive of 30 days after)
+    assertEquals(
+        KV.of(at("2023-12-17T00:00:00Z"), at("2024-03-01T00:00:00.001Z")),
+        TouchedSpans.widen(
+            week,
+            thirtyDays,
+            thirtyDays,
+            KV.of(at("2024-01-16T00:00:00Z"), at("2024-01-31T00:00:00Z"))));
+    // a context narrower than the windows changes nothing
+    assertEquals(
+        TouchedSpans.widen(week, KV.of(at("2024-01-16T00:00:00Z"), at("2024-01-31T00:00:00Z"))),
+        TouchedSpans.widen(
+            week,
+            3_600_000L,
+            3_600_000L,
+            KV.of(at("2024-01-16T00:00:00Z"), at("2024-01-31T00:00:00Z"))));
+  }
+
+  @Test
   void oneSpanPerSeriesOfThisRunsRecords(TestPipeline p) {
     SourceConfig s = new SourceConfig();
     s.name = "bs";

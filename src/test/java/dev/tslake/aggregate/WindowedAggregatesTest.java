@@ -97,7 +97,29 @@ class WindowedAggregatesTest {
         max,
         exactMean(valuesInTimeOrder),
         valuesInTimeOrder[0],
-        valuesInTimeOrder[n - 1]);
+        valuesInTimeOrder[n - 1],
+        sampleStddev(valuesInTimeOrder));
+  }
+
+  /** Two-pass sample standard deviation to 34 digits; null below two values. */
+  static Double sampleStddev(double... values) {
+    if (values.length < 2) {
+      return null;
+    }
+    BigDecimal sum = BigDecimal.ZERO;
+    for (double v : values) {
+      sum = sum.add(new BigDecimal(v));
+    }
+    BigDecimal mean = sum.divide(BigDecimal.valueOf(values.length), MathContext.DECIMAL128);
+    BigDecimal squares = BigDecimal.ZERO;
+    for (double v : values) {
+      BigDecimal d = new BigDecimal(v).subtract(mean);
+      squares = squares.add(d.multiply(d));
+    }
+    return squares
+        .divide(BigDecimal.valueOf(values.length - 1), MathContext.DECIMAL128)
+        .sqrt(MathContext.DECIMAL128)
+        .doubleValue();
   }
 
   private static Aggregate agg(
@@ -166,7 +188,9 @@ class WindowedAggregatesTest {
                 7.0,
                 13.0 / 3,
                 5.0,
-                7.0));
+                7.0,
+                // (5, 1, 7): squares of deviations from 13/3 are 4/9, 100/9, 64/9; / (3 - 1)
+                sampleStddev(5.0, 1.0, 7.0)));
 
     p.run().waitUntilFinish();
   }
@@ -353,7 +377,8 @@ class WindowedAggregatesTest {
                 6.0,
                 5.0,
                 4.0,
-                6.0),
+                6.0,
+                Math.sqrt(2.0)), // (4 - 5)^2 + (6 - 5)^2 = 2, / (2 - 1)
             new Aggregate(
                 "fred",
                 "DCOILWTICO",
@@ -372,6 +397,16 @@ class WindowedAggregatesTest {
   }
 
   // ---------------------------------------------------------------- (f) exact mean
+
+  @Test
+  void sampleStddevOfTheHandWorkedExampleIsTheSquareRootOf28Thirds() {
+    assertEquals(Math.sqrt(28.0 / 3), sampleStddev(5.0, 1.0, 7.0), 1e-15);
+    assertEquals(
+        Math.sqrt(28.0 / 3),
+        SeriesStats.sampleStddev(3, new BigDecimal(13), new BigDecimal(25 + 1 + 49)),
+        1e-15);
+    assertEquals(null, SeriesStats.sampleStddev(1, new BigDecimal(5), new BigDecimal(25)));
+  }
 
   @Test
   void meanIsExactNotAFloatingPointRunningSum(TestPipeline p) {
@@ -400,7 +435,8 @@ class WindowedAggregatesTest {
                 0.3,
                 exactMean(0.1, 0.2, 0.3),
                 0.1,
-                0.3));
+                0.3,
+                sampleStddev(0.1, 0.2, 0.3)));
 
     p.run().waitUntilFinish();
   }
@@ -459,7 +495,8 @@ class WindowedAggregatesTest {
               max,
               exactMean(values),
               values[0],
-              values[values.length - 1]));
+              values[values.length - 1],
+              sampleStddev(values)));
     }
     PAssert.that(aggs).containsInAnyOrder(expected);
 

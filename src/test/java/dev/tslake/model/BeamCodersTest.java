@@ -107,7 +107,8 @@ class BeamCodersTest {
   @Test
   void theAggregateSchemaHasEveryFieldWithItsNullability() {
     Schema schema = Aggregate.coder().getSchema();
-    assertEquals(12, schema.getFieldCount());
+    assertEquals(13, schema.getFieldCount());
+    assertEquals(FieldType.DOUBLE.withNullable(true), schema.getField("stddev").getType());
     assertEquals(FieldType.STRING, schema.getField("seriesId").getType());
     assertEquals(FieldType.INT64, schema.getField("windowStart").getType());
     assertEquals(FieldType.DOUBLE.withNullable(true), schema.getField("mean").getType());

@@ -9,7 +9,8 @@ import java.util.Map;
  * The invariant every run must leave behind, checked by SQL that runs unchanged on PostgreSQL and
  * DuckDB: each stored {@code aggregates} row equals the statistics of the stored observations
  * inside its bounds, every stored observation lies in a stored aggregate of each window size its
- * source asks for, and each {@code series} row spans exactly its stored observations.
+ * source asks for (n, missing, min, max, mean, stddev, first, last), and each {@code series} row
+ * spans exactly its stored observations.
  */
 public final class AggregatesInvariant {
   private AggregatesInvariant() {}
@@ -21,7 +22,7 @@ public final class AggregatesInvariant {
             + " AND o.ts >= a.window_start AND o.ts < a.window_end";
     String sql =
         "SELECT * FROM (SELECT a.source, a.series_id, a.\"window\", a.window_start, a.n, a.missing,"
-            + " a.\"min\", a.\"max\", a.mean, a.\"first\", a.\"last\","
+            + " a.\"min\", a.\"max\", a.mean, a.\"first\", a.\"last\", a.stddev,"
             + " (SELECT count(o.\"value\")"
             + inWindow
             + ") AS n_obs,"
@@ -37,6 +38,9 @@ public final class AggregatesInvariant {
             + " (SELECT avg(o.\"value\")"
             + inWindow
             + ") AS mean_obs,"
+            + " (SELECT stddev_samp(o.\"value\")"
+            + inWindow
+            + ") AS stddev_obs,"
             + " (SELECT o.\"value\""
             + inWindow
             + " AND o.\"value\" IS NOT NULL ORDER BY o.ts LIMIT 1) AS first_obs,"
@@ -49,6 +53,9 @@ public final class AggregatesInvariant {
             + " OR \"first\" IS DISTINCT FROM first_obs OR \"last\" IS DISTINCT FROM last_obs"
             + " OR (mean IS NULL) <> (mean_obs IS NULL)"
             + " OR abs(mean - mean_obs) > 1e-9 * greatest(1.0, abs(mean_obs))"
+            + " OR (stddev IS NULL) <> (stddev_obs IS NULL)"
+            // the database's float stddev_samp is the reference; ours is exact
+            + " OR abs(stddev - stddev_obs) > 1e-6 * greatest(1.0, abs(mean_obs))"
             + " ORDER BY source, series_id, \"window\", window_start";
     return WarehouseDump.rows(spec, sql);
   }

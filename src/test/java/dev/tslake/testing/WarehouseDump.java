@@ -71,8 +71,15 @@ public final class WarehouseDump {
     return rows(
         spec,
         "SELECT source, series_id, \"window\", window_start, window_end, n, missing,"
-            + " \"min\", \"max\", mean, \"first\", \"last\" FROM aggregates"
+            + " \"min\", \"max\", mean, \"first\", \"last\", stddev FROM aggregates"
             + " ORDER BY source, series_id, \"window\", window_start");
+  }
+
+  public static List<String> rolling(WarehouseSpec spec) {
+    return rows(
+        spec,
+        "SELECT source, series_id, \"window\", ts, n, mean, stddev, \"min\", \"max\" FROM rolling"
+            + " ORDER BY source, series_id, \"window\", ts");
   }
 
   public static long count(WarehouseSpec spec, String sqlCount) {
