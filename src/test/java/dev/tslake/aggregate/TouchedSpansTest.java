@@ -43,26 +43,24 @@ class TouchedSpansTest {
   }
 
   @Test
-  void rollingContextWidensBeforeTheFirstAndAfterTheLastRecord() {
+  void analyticsContextWidensAroundTheWholeWindows() {
     WindowSpec[] week = {WindowSpec.parse("P1W")};
     long thirtyDays = 30L * 86_400_000L;
-    // records 2024-01-16..01-31; a P30D rolling window: stored rows from 2023-12-17 (the window of
-    // 01-16) are needed, and the rows of observations up to 03-01 (exclusive of 30 days after)
+    // records 2024-01-16 (Tue) .. 01-31 (Wed): whole weeks 2024-01-15 .. 02-05; a P30D rolling
+    // window needs the 30 days before the first of them (the trailing windows of the windows'
+    // points) and the 30 days after the last (the rows whose trailing window holds a changed point)
     assertEquals(
-        KV.of(at("2023-12-17T00:00:00Z"), at("2024-03-01T00:00:00.001Z")),
+        KV.of(at("2023-12-16T00:00:00Z"), at("2024-03-06T00:00:00Z")),
         TouchedSpans.widen(
             week,
             thirtyDays,
             thirtyDays,
             KV.of(at("2024-01-16T00:00:00Z"), at("2024-01-31T00:00:00Z"))));
-    // a context narrower than the windows changes nothing
+    // no context: whole windows only
     assertEquals(
         TouchedSpans.widen(week, KV.of(at("2024-01-16T00:00:00Z"), at("2024-01-31T00:00:00Z"))),
         TouchedSpans.widen(
-            week,
-            3_600_000L,
-            3_600_000L,
-            KV.of(at("2024-01-16T00:00:00Z"), at("2024-01-31T00:00:00Z"))));
+            week, 0, 0, KV.of(at("2024-01-16T00:00:00Z"), at("2024-01-31T00:00:00Z"))));
   }
 
   @Test
