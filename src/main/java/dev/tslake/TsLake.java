@@ -14,6 +14,7 @@ import dev.tslake.sources.ReadSources;
 import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
+import dev.tslake.transform.DistinctVintages;
 import dev.tslake.transform.ValidateAndClean;
 import dev.tslake.warehouse.ReadStoredObservations;
 import dev.tslake.warehouse.RecordRun;
@@ -319,6 +320,14 @@ public final class TsLake {
             UpsertBatches.into(s.warehouse, Tables.observations())
                 .withBatchSize(s.batchSize)
                 .withDeadLetter(f -> new Reject("warehouse", f.reason, asRawRecord(f.row))));
+
+    // every distinct vintage this run read (from sources or replayed from the lake): history
+    valid
+        .apply("DistinctVintages", DistinctVintages.create())
+        .apply(
+            "LoadObservationVintages",
+            UpsertBatches.into(s.warehouse, Tables.observationVintages())
+                .withBatchSize(s.batchSize));
 
     PCollection<Reject> rejects =
         PCollectionList.of(validated.get(ValidateAndClean.REJECTED))
