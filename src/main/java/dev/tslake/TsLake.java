@@ -23,6 +23,7 @@ import dev.tslake.sources.ReadSources;
 import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
+import dev.tslake.transform.DistinctVintages;
 import dev.tslake.transform.ValidateAndClean;
 import dev.tslake.warehouse.DeleteRows;
 import dev.tslake.warehouse.ReadSpanNeighbours;
@@ -445,6 +446,13 @@ public final class TsLake {
     loadedObservations
         .get(UpsertBatches.WRITTEN)
         .apply("ProgressLoaded", Progress.summing(s.runId, 3, "loaded", s.progressMillis));
+    // every distinct vintage this run read (from sources or replayed from the lake): history
+    valid
+        .apply("DistinctVintages", DistinctVintages.create())
+        .apply(
+            "LoadObservationVintages",
+            UpsertBatches.into(s.warehouse, Tables.observationVintages())
+                .withBatchSize(s.batchSize));
 
     PCollection<Reject> rejects =
         PCollectionList.of(validated.get(ValidateAndClean.REJECTED))

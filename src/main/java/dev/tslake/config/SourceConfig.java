@@ -90,6 +90,13 @@ public final class SourceConfig implements Serializable {
    */
   public @Nullable String lookback;
 
+  /**
+   * fred (live): fetch every vintage of each observation (ALFRED: {@code realtime_start=1776-07-04}
+   * to {@code realtime_end=9999-12-31}); each row's {@code realtime_start} is its vintage, so
+   * {@code observation_vintages} backfills the series' revision history. See docs/vintages.md.
+   */
+  public boolean vintages;
+
   /** alphavantage: symbols to fetch. */
   @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
   public List<String> symbols = new ArrayList<>();
@@ -295,6 +302,12 @@ public final class SourceConfig implements Serializable {
     }
     if (maxConcurrentRequests != null && maxConcurrentRequests < 1) {
       throw new ConfigException(where + ": maxConcurrentRequests must be at least 1");
+    }
+    if (vintages && !(type == SourceType.FRED && isLive())) {
+      throw new ConfigException(
+          where
+              + ": 'vintages' applies to live fred sources only (files state their own vintage,"
+              + " or take 'vintage')");
     }
     if (lookback != null) {
       try {

@@ -33,6 +33,11 @@ public final class Tables {
     return new SeriesTable();
   }
 
+  /** Every distinct vintage of every observation (key source, series_id, ts, vintage). */
+  public static Table<Observation> observationVintages() {
+    return new ObservationVintagesTable();
+  }
+
   public static Table<CheckResult> qualityResults(String runId) {
     return new QualityResultsTable(runId);
   }
@@ -365,6 +370,49 @@ public final class Tables {
         s.lastUpdated,
         s.firstTs == null ? null : Instant.ofEpochMilli(s.firstTs),
         s.lastTs == null ? null : Instant.ofEpochMilli(s.lastTs)
+      };
+    }
+  }
+
+  /**
+   * {@code observation_vintages}: one row per (source, series_id, ts, vintage), the history that
+   * {@code observations} (latest vintage only) does not keep. Observations without a vintage are
+   * not written here (see docs/vintages.md).
+   */
+  static final class ObservationVintagesTable extends Table<Observation> {
+    @Override
+    public String name() {
+      return "observation_vintages";
+    }
+
+    @Override
+    public List<String> columns() {
+      return List.of("source", "series_id", "ts", "vintage", "value", "origin", "locator");
+    }
+
+    @Override
+    public List<String> keyColumns() {
+      return List.of("source", "series_id", "ts", "vintage");
+    }
+
+    @Override
+    protected List<String> doubleColumns() {
+      return List.of("value");
+    }
+
+    @Override
+    public Object[] values(Observation o) {
+      if (!o.hasVintage()) {
+        throw new IllegalArgumentException("observation_vintages needs a vintage: " + o);
+      }
+      return new Object[] {
+        o.source,
+        o.seriesId,
+        Instant.ofEpochMilli(o.ts),
+        Instant.ofEpochMilli(o.vintage),
+        o.value,
+        o.origin,
+        o.locator
       };
     }
   }

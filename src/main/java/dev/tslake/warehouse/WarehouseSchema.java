@@ -50,6 +50,11 @@ public final class WarehouseSchema {
               + " ts TIMESTAMPTZ NOT NULL, n BIGINT NOT NULL, mean DOUBLE PRECISION,"
               + " stddev DOUBLE PRECISION, \"min\" DOUBLE PRECISION, \"max\" DOUBLE PRECISION,"
               + " PRIMARY KEY (source, series_id, \"window\", ts))",
+          "CREATE TABLE IF NOT EXISTS observation_vintages ("
+              + " source TEXT NOT NULL, series_id TEXT NOT NULL, ts TIMESTAMPTZ NOT NULL,"
+              + " vintage TIMESTAMPTZ NOT NULL, \"value\" DOUBLE PRECISION, origin TEXT NOT NULL,"
+              + " locator TEXT NOT NULL,"
+              + " PRIMARY KEY (source, series_id, ts, vintage))",
           "CREATE TABLE IF NOT EXISTS pipeline_runs ("
               + " run_id TEXT NOT NULL PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL,"
               + " finished_at TIMESTAMPTZ, runner TEXT, config TEXT,"
@@ -77,6 +82,65 @@ public final class WarehouseSchema {
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_failed BIGINT",
           // warehouses created before aggregates had a standard deviation
           "ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS stddev DOUBLE PRECISION");
+
+  /**
+   * The body of {@code as_of(at_time)}: per (source, series_id, ts), the row of the latest vintage
+   * published at or before {@code at_time}. The same SELECT runs on both databases; see
+   * docs/vintages.md.
+   */
+  static final String AS_OF_SELECT =
+      "SELECT v.source, v.series_id, v.ts, v.vintage, v.\"value\" FROM ("
+          + "SELECT w.source, w.series_id, w.ts, w.vintage, w.\"value\", row_number() OVER"
+          + " (PARTITION BY w.source, w.series_id, w.ts ORDER BY w.vintage DESC) AS rn"
+          + " FROM observation_vintages w WHERE w.vintage <= at_time) v WHERE v.rn = 1";
+
+  /** DuckDB: a table macro, {@code SELECT * FROM as_of(TIMESTAMPTZ '...')}. */
+  static final String AS_OF_DUCKDB = "CREATE MACRO as_of(at_time) AS TABLE " + AS_OF_SELECT;
+
+  /** PostgreSQL: a SQL function returning a table, called the same way. */
+  static final String AS_OF_POSTGRES =
+      "CREATE FUNCTION as_of(at_time TIMESTAMPTZ) RETURNS TABLE (source TEXT, series_id TEXT,"
+          + " ts TIMESTAMPTZ, vintage TIMESTAMPTZ, \"value\" DOUBLE PRECISION)"
+          + " LANGUAGE sql STABLE AS $tslake$ "
+          + AS_OF_SELECT
+          + " $tslake$";
+
+  /**
+   * Creates {@code as_of} in the current schema when it is missing. Checked first rather than
+   * {@code CREATE OR REPLACE}: concurrent runs replacing one PostgreSQL function fail ("tuple
+   * concurrently updated"); a run that loses the race to create it finds it made.
+   */
+  static void ensureAsOf(Connection c, Dialect dialect) throws SQLException {
+    boolean postgres = dialect instanceof PostgresDialect;
+    String exists =
+        postgres
+            ? "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON p.pronamespace = n.oid"
+                + " WHERE p.proname = 'as_of' AND n.nspname = current_schema()"
+            : "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'as_of'"
+                + " AND schema_name = current_schema() AND database_name = current_database()";
+    if (count(c, exists) > 0) {
+      return;
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute(postgres ? AS_OF_POSTGRES : AS_OF_DUCKDB);
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      if (count(c, exists) == 0) {
+        throw e;
+      }
+    }
+  }
+
+  private static long count(Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      long n = rs.getLong(1);
+      c.commit();
+      return n;
+    }
+  }
 
   /**
    * Warehouses created before rejects kept their history have the key (source, origin, locator): a
@@ -124,6 +188,7 @@ public final class WarehouseSchema {
       }
       c.commit();
       migrateRejectsKey(c);
+      ensureAsOf(c, spec.dialect);
     } catch (SQLException e) {
       if ("55006".equals(e.getSQLState())) { // in use by another process: says what to do
         throw new IllegalStateException(e.getMessage(), e);

@@ -194,6 +194,18 @@ public final class FakeApiServer implements AutoCloseable {
    * recorded FRED response, paging like the real API; limits above {@code pageSize} are capped.
    */
   public FakeApiServer fredObservations(String seriesId, Path recordedResponse, int pageSize) {
+    return fredObservations(seriesId, q -> true, recordedResponse, pageSize);
+  }
+
+  /**
+   * As {@link #fredObservations(String, Path, int)}, only for requests whose query also matches
+   * {@code whenQuery} (e.g. ALFRED's {@code realtime_start}/{@code realtime_end}).
+   */
+  public FakeApiServer fredObservations(
+      String seriesId,
+      Predicate<Map<String, String>> whenQuery,
+      Path recordedResponse,
+      int pageSize) {
     if (pageSize < 1) {
       throw new IllegalArgumentException("pageSize must be >= 1");
     }
@@ -203,7 +215,7 @@ public final class FakeApiServer implements AutoCloseable {
     all.sort(Comparator.comparing(o -> o.path("date").asText()));
     return route(
         "/fred/series/observations",
-        q -> seriesId.equals(q.get("series_id")),
+        q -> seriesId.equals(q.get("series_id")) && whenQuery.test(q),
         r -> fredPage(recorded, all, pageSize, r.query()));
   }
 

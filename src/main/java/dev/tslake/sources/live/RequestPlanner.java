@@ -16,6 +16,12 @@ public final class RequestPlanner {
   /** FRED's maximum page size. */
   public static final int FRED_PAGE_LIMIT = 100_000;
 
+  /**
+   * Query parameters asking FRED for every vintage of each observation (ALFRED): all real-time
+   * periods, from FRED's earliest real-time date to its "today and on" marker.
+   */
+  public static final String ALL_VINTAGES = "&realtime_start=1776-07-04&realtime_end=9999-12-31";
+
   private RequestPlanner() {}
 
   /**
@@ -60,7 +66,8 @@ public final class RequestPlanner {
                         + "/fred/series/observations?series_id="
                         + enc(id)
                         + "&file_type=json"
-                        + (start == null ? "" : "&observation_start=" + start),
+                        + (start == null ? "" : "&observation_start=" + start)
+                        + (s.vintages ? ALL_VINTAGES : ""),
                     id));
           }
           break;
