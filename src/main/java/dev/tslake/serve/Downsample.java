@@ -32,7 +32,7 @@ final class Downsample {
   void add(long ts, double value) {
     count++;
     Point p = new Point(ts, value);
-    if (raw != null && count <= maxPoints) {
+    if (count <= maxPoints) {
       raw.add(p);
     }
     int b = (int) Math.min(buckets - 1, Math.max(0, (double) (ts - lo) * buckets / (hi - lo + 1)));

@@ -106,6 +106,9 @@ public final class Server {
               config.routes.get("/api/runs", ctx -> json(ctx, api::runs));
               config.routes.get("/api/runs/{run_id}/rejects", ctx -> json(ctx, api::rejects));
               config.routes.get("/api/quality", ctx -> json(ctx, api::quality));
+              config.routes.get(
+                  "/api/openapi.json",
+                  ctx -> ctx.contentType("application/json").result(openApi()));
               config.routes.get("/metrics", metrics::handle);
               config.routes.exception(
                   ApiException.class,
@@ -127,6 +130,12 @@ public final class Server {
             });
     app.start();
     return new Running(app, warehouse, settings.bind);
+  }
+
+  private static byte[] openApi() throws java.io.IOException {
+    try (java.io.InputStream in = Server.class.getResourceAsStream("openapi.json")) {
+      return in.readAllBytes();
+    }
   }
 
   private static void json(Context ctx, Function<Context, Object> handler) {

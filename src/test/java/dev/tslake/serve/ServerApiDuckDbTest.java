@@ -9,10 +9,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The API over a DuckDB file the default job filled. */
 @Tag("integration")
 class ServerApiDuckDbTest extends ServerApiContract {
-  @TempDir Path dir;
 
   @BeforeAll
-  void fill() {
+  void fill(@TempDir Path dir) {
     WarehouseSpec spec = new WarehouseSpec("jdbc:duckdb:" + dir.resolve("w.duckdb"), null, null);
     runDefaultJob(dir.resolve("lake"), spec.url, null, null);
     // the job's process lets go of the file, as a separate job process would when it ends

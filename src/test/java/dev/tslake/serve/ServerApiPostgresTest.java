@@ -11,11 +11,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** The API over a PostgreSQL schema the default job filled. */
 @Tag("integration")
 class ServerApiPostgresTest extends ServerApiContract {
-  @TempDir Path dir;
   private PostgresSupport.TestSchema schema;
 
   @BeforeAll
-  void fill() {
+  void fill(@TempDir Path dir) {
     schema = PostgresSupport.freshSchema("serve");
     runDefaultJob(
         dir.resolve("lake"), schema.url(), PostgresSupport.user(), PostgresSupport.password());
