@@ -97,6 +97,7 @@
       }
       $("series-more").textContent = list.length ? "" : "no series match";
       state.listed = list.length;
+      state.listQuery = q;
       return list;
     } catch (e) {
       showError("series", e);
@@ -125,9 +126,10 @@
   async function drawLine(source, id, my) {
     const width = chartWidth("line-chart");
     const maxPoints = width;
-    let obs;
+    let obs, obsBody;
     try {
-      obs = rows(await api(seriesPath(source, id) + "/observations", { maxPoints: maxPoints }));
+      obsBody = await api(seriesPath(source, id) + "/observations", { maxPoints: maxPoints });
+      obs = rows(obsBody);
     } catch (e) {
       if (my === seq) showError("observations", e);
       return;
@@ -162,7 +164,7 @@
     lineChart = new uPlot({ width: width, height: 320, series: series, scales: { x: { time: true } },
                             legend: { live: true }, cursor: { drag: { x: true, y: false } } },
                           data, $("line-chart"));
-    $("line-info").textContent = fmtInt(xs.length) + " points" + (obs.length && xs.length >= maxPoints - 1 ? " (downsampled)" : "");
+    $("line-info").textContent = fmtInt(xs.length) + " points" + (obsBody && obsBody.downsampled === true ? " (downsampled on the server)" : "");
     $("rolling-info").textContent = byWindow.size ? "rolling means: " + [...byWindow.keys()].join(", ") : "";
     Object.assign(state, { maxPoints: maxPoints, points: xs.length, rolling: [...byWindow.keys()], drawn: true });
     state.draws++;
