@@ -13,7 +13,6 @@
   });
 
   const $ = (id) => document.getElementById(id);
-  const WINDOWS = ["PT1H", "P1D", "P1W", "P1M", "P3M", "P1Y"];
   const ROLLING_COLORS = ["#f59e0b", "#10b981", "#8b5cf6", "#ec4899"];
   let lineChart = null;
   let candleChart = null;
@@ -23,8 +22,7 @@
   function rows(body) {
     if (Array.isArray(body)) return body;
     if (!body || typeof body !== "object") return [];
-    for (const k of ["items", "rows", "data", "results", "series", "observations", "aggregates",
-                     "rolling", "runs", "quality", "counts", "byReason"]) {
+    for (const k of ["items", "points", "rows", "data", "results"]) {
       if (Array.isArray(body[k])) return body[k];
     }
     return [];
@@ -115,7 +113,33 @@
     }
     $("current-series").textContent = source + " / " + id + (meta && meta.title && meta.title !== id ? " — " + meta.title : "");
     history.replaceState(null, "", "#" + encodeURIComponent(source) + "/" + encodeURIComponent(id));
-    await Promise.all([drawLine(source, id, my), drawCandles(source, id, my, true)]);
+    let info = {};
+    try {
+      info = await api(seriesPath(source, id)); // windows of its aggregates and rolling means
+    } catch (e) {
+      if (my === seq) showError("series", e);
+      return;
+    }
+    if (my !== seq) return;
+    setCandleWindows(info.aggregate_windows || []);
+    await Promise.all([drawLine(source, id, my, info.rolling_windows || []), drawCandles(source, id, my)]);
+  }
+
+  /** The candle selector offers the series' own window sizes; keeps the chosen one if it has it. */
+  function setCandleWindows(windows) {
+    const select = $("candle-window");
+    const chosen = select.value;
+    const sorted = [...windows].sort((a, b) => rank(a) - rank(b));
+    select.replaceChildren(...sorted.map((w) => el("option", { value: w }, w)));
+    if (sorted.includes(chosen)) select.value = chosen;
+    else if (sorted.length) select.value = sorted.find((w) => w === "P1D" || w === "P1M") || sorted[0];
+    select.disabled = !sorted.length;
+  }
+  function rank(w) { // ISO-8601 duration, roughly in seconds, to sort window sizes
+    const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(w);
+    if (!m) return Number.MAX_SAFE_INTEGER;
+    const f = [31536000, 2592000, 604800, 86400, 3600, 60, 1];
+    return m.slice(1).reduce((acc, v, i) => acc + (v ? Number(v) * f[i] : 0), 0);
   }
 
   // ---------- line chart with rolling means ----------
@@ -123,7 +147,7 @@
     return Math.max(300, Math.floor($(id).getBoundingClientRect().width));
   }
 
-  async function drawLine(source, id, my) {
+  async function drawLine(source, id, my, rollingWindows) {
     const width = chartWidth("line-chart");
     const maxPoints = width;
     let obs, obsBody;
@@ -135,10 +159,13 @@
       return;
     }
     let rolling = [];
-    try {
-      rolling = rows(await api(seriesPath(source, id) + "/rolling", { maxPoints: maxPoints }));
-    } catch (e) {
-      rolling = []; // no rolling table yet (404), or none configured: the line alone
+    for (const w of rollingWindows) {
+      try {
+        rolling = rolling.concat(rows(await api(seriesPath(source, id) + "/rolling", { window: w, limit: 100000 }))
+          .map((r) => Object.assign({ window: w }, r)));
+      } catch (e) {
+        // no rolling table (404) or none for this window: the line alone
+      }
     }
     if (my !== seq) return;
 
@@ -148,7 +175,7 @@
     const series = [{}, { label: id, stroke: "#2563eb", width: 1.25, spanGaps: false }];
     const byWindow = new Map();
     for (const r of rolling) {
-      const w = r.window ?? r["\"window\""] ?? "rolling";
+      const w = r.window;
       if (!byWindow.has(w)) byWindow.set(w, [[], []]);
       const t = byWindow.get(w); t[0].push(toSec(r.ts)); t[1].push(num(r.mean));
     }
@@ -200,24 +227,12 @@
     };
   }
 
-  async function fetchCandles(source, id, window) {
-    return rows(await api(seriesPath(source, id) + "/aggregates", { window: window, limit: 1000 }));
-  }
-
-  async function drawCandles(source, id, my, findWindow) {
+  async function drawCandles(source, id, my) {
     const select = $("candle-window");
-    let window = select.value;
+    const window = select.value;
     let aggs = [];
     try {
-      aggs = await fetchCandles(source, id, window);
-      if (!aggs.length && findWindow) { // the series' own windows: the first size that has any
-        for (const w of WINDOWS) {
-          if (w === window) continue;
-          const a = await fetchCandles(source, id, w);
-          if (my !== seq) return;
-          if (a.length) { window = w; aggs = a; select.value = w; break; }
-        }
-      }
+      if (window) aggs = rows(await api(seriesPath(source, id) + "/aggregates", { window: window, limit: 100000 }));
     } catch (e) {
       if (my === seq) showError("aggregates", e);
       return;
@@ -232,7 +247,7 @@
     const width = chartWidth("candle-chart");
     if (candleChart) candleChart.destroy();
     $("candle-chart").replaceChildren();
-    if (!xs.length) $("candle-chart").append(el("div", { class: "empty" }, "no aggregates for " + window));
+    if (!xs.length) $("candle-chart").append(el("div", { class: "empty" }, window ? "no aggregates for " + window : "no aggregates for this series"));
     const hidden = { paths: () => null, points: { show: false } };
     candleChart = new uPlot({
       width: width, height: 280, plugins: [candlePlugin()],
@@ -241,7 +256,7 @@
                Object.assign({ label: "low" }, hidden), Object.assign({ label: "close" }, hidden)],
     }, [xs, o, h, l, c], $("candle-chart"));
     $("candle-info").textContent = fmtInt(xs.length) + " × " + window;
-    state.candles = { window: window, count: xs.length, drawn: true };
+    state.candles = { window: window || null, count: xs.length, drawn: true };
     state.draws++;
   }
 
@@ -277,7 +292,7 @@
     const tb = $("rejects-table").tBodies[0];
     try {
       const body = await api("/runs/" + encodeURIComponent(runId) + "/rejects");
-      const counts = rows(body);
+      const counts = Array.isArray(body && body.by_reason) ? body.by_reason : rows(body);
       tb.replaceChildren();
       counts.sort((a, b) => num(pick(b, "count", "n")) - num(pick(a, "count", "n")));
       for (const c of counts) {
@@ -322,7 +337,7 @@
     searchTimer = setTimeout(loadSeriesList, 200);
   });
   $("candle-window").addEventListener("change", () => {
-    if (state.source) drawCandles(state.source, state.seriesId, seq, false);
+    if (state.source) drawCandles(state.source, state.seriesId, seq);
   });
   $("runs-refresh").addEventListener("click", () => { loadRuns(); loadQuality(); });
   let resizeTimer = null;
