@@ -57,7 +57,10 @@
   const num = (v) => (v == null || v === "" ? null : Number(v));
   const fmtInt = (v) => (v == null ? "" : Number(v).toLocaleString("en-US"));
   const fmtNum = (v) => (v == null || v === "" ? "" : Number.isFinite(Number(v)) ? Number(v).toPrecision(6).replace(/\.?0+$/, "") : String(v));
-  const fmtTs = (ts) => (ts ? String(ts).replace("T", " ").replace(/(:00)?(\.0+)?Z$/, "") : "");
+  const fmtTs = (ts) => (ts ? String(ts).replace("T", " ").replace(/\.\d+/, "").replace(/(:00)?Z$/, "") : "");
+  const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 2 });
+  // y axis: compact labels (60K, 1.2M) that fit the axis' width
+  const yAxis = () => ({ size: 56, values: (u, vals) => vals.map((v) => (v == null ? "" : compact.format(v))) });
   function el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -188,7 +191,7 @@
     if (lineChart) lineChart.destroy();
     $("line-chart").replaceChildren();
     if (!xs.length) $("line-chart").append(el("div", { class: "empty" }, "no observations"));
-    lineChart = new uPlot({ width: width, height: 320, series: series, scales: { x: { time: true } },
+    lineChart = new uPlot({ width: width, height: 320, series: series, scales: { x: { time: true } }, axes: [{}, yAxis()],
                             legend: { live: true }, cursor: { drag: { x: true, y: false } } },
                           data, $("line-chart"));
     $("line-info").textContent = fmtInt(xs.length) + " points" + (obsBody && obsBody.downsampled === true ? " (downsampled on the server)" : "");
@@ -250,7 +253,7 @@
     if (!xs.length) $("candle-chart").append(el("div", { class: "empty" }, window ? "no aggregates for " + window : "no aggregates for this series"));
     const hidden = { paths: () => null, points: { show: false } };
     candleChart = new uPlot({
-      width: width, height: 280, plugins: [candlePlugin()],
+      width: width, height: 280, plugins: [candlePlugin()], axes: [{}, yAxis()],
       scales: { x: { time: true, range: (u, min, max) => { const pad = xs.length > 1 ? (xs[1] - xs[0]) : 86400; return [min - pad, max + pad]; } } },
       series: [{}, Object.assign({ label: "open" }, hidden), Object.assign({ label: "high" }, hidden),
                Object.assign({ label: "low" }, hidden), Object.assign({ label: "close" }, hidden)],
