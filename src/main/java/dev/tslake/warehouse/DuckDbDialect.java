@@ -105,7 +105,10 @@ public final class DuckDbDialect implements Dialect {
         "warehouse "
             + url.substring("jdbc:duckdb:".length())
             + " is in use by another process (another tslake run or the tslake server holds it);"
-            + " wait for it to finish or point --warehouseUrl elsewhere. DuckDB said: "
+            + " wait for it to finish or point --warehouseUrl elsewhere. If the tslake server"
+            + " serves this file: stop the tslake server while the job runs (it opens the file"
+            + " only while it answers a request), or use PostgreSQL to serve while loading."
+            + " DuckDB said: "
             + e.getMessage(),
         "55006", // object_in_use
         e);

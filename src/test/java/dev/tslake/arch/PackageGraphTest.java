@@ -158,6 +158,24 @@ class PackageGraphTest {
   }
 
   @Test
+  void nothingImportsServe() {
+    assertEquals(List.of(), edgesInto(ROOT + ".serve"));
+  }
+
+  @Test
+  void serveImportsOnlyWarehouseConfigModelSecret() {
+    List<String> bad = new ArrayList<>();
+    Set<String> allowed =
+        Set.of(ROOT + ".warehouse", ROOT + ".config", ROOT + ".model", ROOT + ".secret");
+    for (String to : graph.getOrDefault(ROOT + ".serve", Set.of())) {
+      if (!to.equals(ROOT + ".serve") && !allowed.contains(to)) {
+        bad.add(ROOT + ".serve -> " + to);
+      }
+    }
+    assertEquals(List.of(), bad);
+  }
+
+  @Test
   void noCyclesBetweenPackages() {
     List<Set<String>> cycles = new ArrayList<>();
     for (Set<String> component : stronglyConnectedComponents(graph)) {
