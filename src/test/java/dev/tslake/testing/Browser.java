@@ -115,8 +115,21 @@ public final class Browser implements AutoCloseable {
 
   /** Saves a PNG of the whole page (taller than the window when the page scrolls). */
   public Path fullPageScreenshot(Path file) throws IOException {
-    Number height = (Number) script("return document.documentElement.scrollHeight");
-    driver.manage().window().setSize(new org.openqa.selenium.Dimension(WIDTH, height.intValue()));
+    int height =
+        ((Number)
+                script(
+                    "return Math.max(document.documentElement.scrollHeight,"
+                        + " document.body.scrollHeight)"))
+            .intValue();
+    driver.manage().window().setSize(new org.openqa.selenium.Dimension(WIDTH, height));
+    // the window's size may include more than the page's viewport: grow by the difference
+    int viewport = ((Number) script("return window.innerHeight")).intValue();
+    if (viewport < height) {
+      driver
+          .manage()
+          .window()
+          .setSize(new org.openqa.selenium.Dimension(WIDTH, 2 * height - viewport));
+    }
     try {
       return screenshot(file);
     } finally {
