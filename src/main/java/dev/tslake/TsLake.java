@@ -23,7 +23,6 @@ import dev.tslake.sources.ReadSources;
 import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
-import dev.tslake.transform.DistinctVintages;
 import dev.tslake.transform.ValidateAndClean;
 import dev.tslake.warehouse.DeleteRows;
 import dev.tslake.warehouse.ReadSpanNeighbours;
@@ -447,8 +446,8 @@ public final class TsLake {
         .get(UpsertBatches.WRITTEN)
         .apply("ProgressLoaded", Progress.summing(s.runId, 3, "loaded", s.progressMillis));
     // every distinct vintage this run read (from sources or replayed from the lake): history
-    valid
-        .apply("DistinctVintages", DistinctVintages.create())
+    deduped
+        .get(DedupLatestVintage.VINTAGES)
         .apply(
             "LoadObservationVintages",
             UpsertBatches.into(s.warehouse, Tables.observationVintages())

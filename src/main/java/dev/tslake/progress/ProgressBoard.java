@@ -28,8 +28,11 @@ public final class ProgressBoard {
   private static final Logger LOG = LoggerFactory.getLogger(ProgressBoard.class);
   private static final Map<String, ProgressBoard> RUNS = new ConcurrentHashMap<>();
 
-  /** A run with no count moving for this long stops reporting (a worker whose share is done). */
-  static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
+  /**
+   * A run with no count moving for this long stops reporting (a worker whose share is done; the
+   * launcher stops its own board when the run ends).
+   */
+  static final long IDLE_NANOS = TimeUnit.MINUTES.toNanos(10);
 
   private final String runId;
   private final long periodMillis;
@@ -65,7 +68,7 @@ public final class ProgressBoard {
 
   /**
    * The board of {@code runId} in this JVM, reporting every {@code periodMillis} to the log from
-   * its first use until {@link #finish} (or a minute without progress); 0 reports nothing.
+   * its first use until {@link #finish} (or ten minutes without progress); 0 reports nothing.
    */
   public static ProgressBoard of(String runId, long periodMillis) {
     return RUNS.computeIfAbsent(

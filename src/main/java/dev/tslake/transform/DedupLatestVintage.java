@@ -61,6 +61,15 @@ public final class DedupLatestVintage
    */
   public static final TupleTag<Observation> STORED = new TupleTag<Observation>() {};
 
+  /**
+   * One record per distinct (source, series_id, ts, vintage) this run read, whatever won: the
+   * history of table {@code observation_vintages}. Records without a vintage are left out (nothing
+   * says when they were published, so no as-of query could place them); of two records of the same
+   * vintage, the one {@link Observation#compareRecency} prefers, as for {@link #LATEST}. Computed
+   * in the same pass: no shuffle of its own.
+   */
+  public static final TupleTag<Observation> VINTAGES = new TupleTag<Observation>() {};
+
   static final int DEFAULT_SHARDS = 64;
   private final int shards;
 
@@ -93,8 +102,9 @@ public final class DedupLatestVintage
             .apply(
                 "PickLatest",
                 ParDo.of(new PickLatestFn())
-                    .withOutputTags(LATEST, TupleTagList.of(SUPERSEDED).and(STORED)));
+                    .withOutputTags(LATEST, TupleTagList.of(SUPERSEDED).and(STORED).and(VINTAGES)));
     out.get(LATEST).setCoder(Observation.Coder.of());
+    out.get(VINTAGES).setCoder(Observation.Coder.of());
     out.get(STORED).setCoder(Observation.Coder.of());
     out.get(SUPERSEDED).setCoder(VarLongCoder.of());
     return out;
@@ -177,6 +187,12 @@ public final class DedupLatestVintage
     long records;
     Observation stored;
 
+    /** The preferred record of the only vintage seen so far (most keys have one). */
+    Observation oneVintage;
+
+    /** The preferred record per vintage, once a key has several. */
+    Map<Long, Observation> vintages;
+
     void add(Observation o) {
       if (o.stored) {
         stored = o;
@@ -185,6 +201,37 @@ public final class DedupLatestVintage
       records++;
       if (best == null || Observation.compareRecency(o, best) > 0) {
         best = o;
+      }
+      if (o.hasVintage()) {
+        addVintage(o);
+      }
+    }
+
+    private void addVintage(Observation o) {
+      if (vintages == null) {
+        if (oneVintage == null) {
+          oneVintage = o;
+          return;
+        }
+        if (oneVintage.vintage == o.vintage) {
+          oneVintage = preferred(oneVintage, o);
+          return;
+        }
+        vintages = new HashMap<>();
+        vintages.put(oneVintage.vintage, oneVintage);
+      }
+      vintages.merge(o.vintage, o, Candidates::preferred);
+    }
+
+    private static Observation preferred(Observation a, Observation b) {
+      return Observation.compareRecency(a, b) >= 0 ? a : b;
+    }
+
+    void emitVintages(DoFn.MultiOutputReceiver out) {
+      if (vintages != null) {
+        vintages.values().forEach(out.get(VINTAGES)::output);
+      } else if (oneVintage != null) {
+        out.get(VINTAGES).output(oneVintage);
       }
     }
 
@@ -233,6 +280,7 @@ public final class DedupLatestVintage
     }
 
     private void emit(Candidates c, MultiOutputReceiver out) {
+      c.emitVintages(out);
       if (c.best == null) {
         out.get(STORED).output(c.stored); // nothing of this run for the key
         return;

@@ -142,6 +142,30 @@ class DedupLatestVintageTest {
   }
 
   @Test
+  void everyDistinctVintageOfTheRunGoesToTheVintageHistory(TestPipeline p) {
+    // two GDPC1 vintages, the later one twice (a file read twice: the later origin is kept), an
+    // Alpha Vantage record without vintage (not history), and a stored row (not this run's read)
+    Observation apr = fred("GDPC1", "2023-01-01", 22112.329, "2023-04-27", "observations[0]");
+    Observation may = fred("GDPC1", "2023-01-01", 22079.088, "2023-05-25", "observations[0]");
+    Observation mayAgain =
+        o("fred", "GDPC1", "2023-01-01", 22079.088, day("2023-05-25"), "z-copy.json", "obs[0]");
+    Observation noVintage =
+        o("alphavantage", "IBM.close", "2023-03-24", 125.29, Observation.UNKNOWN_VINTAGE, "a", "1");
+    Observation stored =
+        fred("GDPC1", "2023-01-01", 22000.0, "2023-03-30", "observations[0]").asStored();
+    List<Observation> in = List.of(may, apr, noVintage, mayAgain, stored);
+    for (int shards : new int[] {0, 1, 64}) {
+      String name = "Shards" + shards;
+      PCollectionTuple out = dedup(p, name, in, DedupLatestVintage.create().withShards(shards));
+      PAssert.that(name + "Vintages", out.get(DedupLatestVintage.VINTAGES))
+          .containsInAnyOrder(apr, mayAgain);
+      PAssert.that(name + "Latest", out.get(DedupLatestVintage.LATEST))
+          .containsInAnyOrder(mayAgain, noVintage);
+    }
+    p.run().waitUntilFinish();
+  }
+
+  @Test
   void unknownVintageLosesToAnyKnownVintage(TestPipeline p) {
     long unknown = Observation.UNKNOWN_VINTAGE;
     // Alpha Vantage has no vintages; a config vintage, even very old, is still a known one.
