@@ -40,7 +40,9 @@ public interface RunOptions extends PipelineOptions {
   @Description(
       "Dedup groups (0 to 65535): records are grouped by a hash shard of (source, series, ts); 0"
           + " groups by the key itself (better on Flink and Dataflow, which sort groups; the"
-          + " DirectRunner schedules work per group and needs few).")
+          + " DirectRunner schedules work per group and needs few). With groups, the rows of the"
+          + " per-key computations (aggregates, rolling, resample, checks, series) are also"
+          + " gathered into that many groups before loading, so batches are not one per key.")
   @Default.Integer(64)
   int getDedupShards();
 

@@ -472,7 +472,9 @@ public final class TsLake {
     PCollectionTuple loadedAggregates =
         aggregates.apply(
             "LoadAggregates",
-            UpsertBatches.into(s.warehouse, Tables.aggregates()).withBatchSize(s.batchSize));
+            UpsertBatches.into(s.warehouse, Tables.aggregates())
+                .withBatchSize(s.batchSize)
+                .withRegrouping(s.dedupShards));
 
     loadedAggregates
         .get(UpsertBatches.WRITTEN)
@@ -489,7 +491,9 @@ public final class TsLake {
                       ReadSpanNeighbours.from(s.warehouse, resampledSources(s)))))
           .apply(
               "LoadResampled",
-              UpsertBatches.into(s.warehouse, Tables.resampled()).withBatchSize(s.batchSize));
+              UpsertBatches.into(s.warehouse, Tables.resampled())
+                  .withBatchSize(s.batchSize)
+                  .withRegrouping(s.dedupShards));
     }
     // moving statistics over trailing windows, from what the warehouse holds after this run
     PCollection<RollingStat> rolling = current.apply("RollingStats", RollingStats.of(s.config));
@@ -497,7 +501,9 @@ public final class TsLake {
         .apply("RollingRows", Filter.by((RollingStat r) -> !r.deleted))
         .apply(
             "LoadRolling",
-            UpsertBatches.into(s.warehouse, Tables.rolling()).withBatchSize(s.batchSize));
+            UpsertBatches.into(s.warehouse, Tables.rolling())
+                .withBatchSize(s.batchSize)
+                .withRegrouping(s.dedupShards));
     rolling
         .apply("RollingDeletions", Filter.by((RollingStat r) -> r.deleted))
         .apply("DeleteRolling", DeleteRows.from(s.warehouse, Tables.rolling()));
@@ -511,7 +517,9 @@ public final class TsLake {
     PCollectionTuple loadedSeries =
         series.apply(
             "LoadSeries",
-            UpsertBatches.into(s.warehouse, Tables.series()).withBatchSize(s.batchSize));
+            UpsertBatches.into(s.warehouse, Tables.series())
+                .withBatchSize(s.batchSize)
+                .withRegrouping(s.dedupShards));
 
     RecordRun recordRun =
         new RecordRun(
@@ -543,7 +551,8 @@ public final class TsLake {
           results.apply(
               "LoadQualityResults",
               UpsertBatches.into(s.warehouse, Tables.qualityResults(s.runId))
-                  .withBatchSize(s.batchSize));
+                  .withBatchSize(s.batchSize)
+                  .withRegrouping(s.dedupShards));
       recordRun =
           recordRun.withChecks(
               results

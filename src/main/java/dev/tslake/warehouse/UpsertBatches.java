@@ -7,20 +7,28 @@ import dev.tslake.retry.RetryPolicy;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.Values;
+import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.util.Sleeper;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -61,6 +69,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
   private final boolean allowMerge;
   private final RetryPolicy retryPolicy;
   private final @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter;
+  private final int regroup;
 
   private UpsertBatches(
       WarehouseSpec spec,
@@ -68,13 +77,15 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       int batchSize,
       boolean allowMerge,
       RetryPolicy retryPolicy,
-      @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter) {
+      @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter,
+      int regroup) {
     this.spec = spec;
     this.table = table;
     this.batchSize = batchSize;
     this.allowMerge = allowMerge;
     this.retryPolicy = retryPolicy;
     this.deadLetter = deadLetter;
+    this.regroup = regroup;
   }
 
   /** Upserts into {@code table} of the warehouse {@code spec}, 1,000 rows a batch. */
@@ -82,7 +93,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     requireNonNull(spec, "spec");
     requireNonNull(table, "table");
     return new UpsertBatches<>(
-        spec, table, DEFAULT_BATCH_SIZE, true, BatchWriter.DEFAULT_RETRY, null);
+        spec, table, DEFAULT_BATCH_SIZE, true, BatchWriter.DEFAULT_RETRY, null, 0);
   }
 
   /** Rows per batch (and per transaction); must be positive. */
@@ -90,13 +101,13 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     if (size <= 0) {
       throw new IllegalArgumentException("batch size must be positive, got " + size);
     }
-    return new UpsertBatches<>(spec, table, size, allowMerge, retryPolicy, deadLetter);
+    return new UpsertBatches<>(spec, table, size, allowMerge, retryPolicy, deadLetter, regroup);
   }
 
   /** Rows the database refuses become rejects instead of failing the run. */
   public UpsertBatches<T> withDeadLetter(SerializableFunction<KeyedFailure<T>, Reject> fn) {
     requireNonNull(fn, "dead letter function");
-    return new UpsertBatches<>(spec, table, batchSize, allowMerge, retryPolicy, fn);
+    return new UpsertBatches<>(spec, table, batchSize, allowMerge, retryPolicy, fn, regroup);
   }
 
   /**
@@ -104,12 +115,26 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
    */
   public UpsertBatches<T> withRetryPolicy(RetryPolicy policy) {
     requireNonNull(policy, "retry policy");
-    return new UpsertBatches<>(spec, table, batchSize, allowMerge, policy, deadLetter);
+    return new UpsertBatches<>(spec, table, batchSize, allowMerge, policy, deadLetter, regroup);
+  }
+
+  /**
+   * Gathers the rows into {@code groups} groups (a shuffle) before writing, or not at all ({@code
+   * 0}, the default). For input that arrives in many tiny bundles: the DirectRunner makes one
+   * bundle per key after a grouping, and batches never span bundles, so rows of a per-key
+   * computation (rolling windows, resample chunks) would otherwise be written one small transaction
+   * each. Runners that bundle across keys (Flink, Dataflow) do not need it.
+   */
+  public UpsertBatches<T> withRegrouping(int groups) {
+    if (groups < 0) {
+      throw new IllegalArgumentException("groups must be 0 (none) or positive, got " + groups);
+    }
+    return new UpsertBatches<>(spec, table, batchSize, allowMerge, retryPolicy, deadLetter, groups);
   }
 
   /** PostgreSQL 15+ too writes batches with INSERT ... ON CONFLICT instead of MERGE (tests). */
   UpsertBatches<T> withoutMerge() {
-    return new UpsertBatches<>(spec, table, batchSize, false, retryPolicy, deadLetter);
+    return new UpsertBatches<>(spec, table, batchSize, false, retryPolicy, deadLetter, regroup);
   }
 
   public int batchSize() {
@@ -132,7 +157,22 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<T> rows) {
+  public PCollectionTuple expand(PCollection<T> input) {
+    PCollection<T> rows = input;
+    if (regroup > 0) {
+      int groups = regroup;
+      rows =
+          input
+              .apply(
+                  "Group " + table.name(),
+                  WithKeys.<Integer, T>of(r -> ThreadLocalRandom.current().nextInt(groups))
+                      .withKeyType(TypeDescriptors.integers()))
+              .setCoder(KvCoder.of(VarIntCoder.of(), input.getCoder()))
+              .apply("Regroup " + table.name(), GroupByKey.create())
+              .apply("Ungroup " + table.name(), Values.create())
+              .apply("Rows " + table.name(), Flatten.iterables())
+              .setCoder(input.getCoder());
+    }
     PCollectionTuple out =
         rows.apply(
             "Upsert " + table.name(),
