@@ -19,7 +19,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -266,13 +269,104 @@ abstract class ServerApiContract {
   }
 
   @Test
-  void qualityAndTablesNotThereYetAnswerPlainly() throws Exception {
-    JsonNode q = ok("/api/quality");
-    assertTrue(q.get("items").isArray());
-    JsonNode info = ok(seriesPath());
-    if (info.get("rolling_windows").size() == 0) {
-      status(404, seriesPath() + "/rolling?window=P7D");
+  void rollingStatisticsOfTheSeries() throws Exception {
+    // the 7-day trailing mean of Bitstamp's daily close on 2022-08-20, by a plain loop over the
+    // file
+    Instant at = Instant.parse("2022-08-20T00:00:00Z");
+    double sum = 0;
+    int n = 0;
+    for (String line :
+        Files.readAllLines(Path.of("testdata/bitcoin/Bitstamp_BTCUSD_d_cryptodatadownload.csv"))) {
+      String[] f = line.split(",");
+      if (f.length > 6 && f[0].matches("\\d+")) {
+        Instant ts = Instant.ofEpochSecond(Long.parseLong(f[0]));
+        if (ts.isAfter(at.minus(Duration.ofDays(7))) && !ts.isAfter(at)) {
+          sum += Double.parseDouble(f[6]);
+          n++;
+        }
+      }
     }
+    assertEquals(7, n);
+    JsonNode info = ok(seriesPath());
+    assertTrue(info.get("rolling_windows").toString().contains("P7D"), info.toString());
+    JsonNode rows =
+        ok(seriesPath()
+                + "/rolling?window=P7D&from="
+                + enc(at.toString())
+                + "&to="
+                + enc(at.toString()))
+            .get("items");
+    assertEquals(1, rows.size(), rows.toString());
+    assertEquals(n, rows.get(0).get("n").asLong());
+    assertEquals(sum / n, rows.get(0).get("mean").asDouble(), 1e-9);
+    assertEquals(400, get(seriesPath() + "/rolling?window=P7X").statusCode());
+  }
+
+  @Test
+  void resampledGridWithFilledCells() throws Exception {
+    // GDPC1 is quarterly: August 2010 lies between 2010-07-01 and 2010-10-01 (linear fill)
+    JsonNode obs =
+        JSON.readTree(Path.of("testdata/fred/GDPC1_obs_desc_limit60_2025-11-28.json").toFile())
+            .get("observations");
+    double jul = 0;
+    double oct = 0;
+    for (JsonNode o : obs) {
+      if (o.get("date").asText().equals("2010-07-01")) {
+        jul = o.get("value").asDouble();
+      }
+      if (o.get("date").asText().equals("2010-10-01")) {
+        oct = o.get("value").asDouble();
+      }
+    }
+    double expected = jul + (oct - jul) * 31.0 / 92.0;
+    JsonNode rows =
+        ok("/api/series/fred/GDPC1/resampled?every=P1M&from=2010-08-01T00:00:00Z&to=2010-08-01T00:00:00Z")
+            .get("items");
+    assertEquals(1, rows.size(), rows.toString());
+    assertTrue(rows.get(0).get("filled").asBoolean(), rows.toString());
+    assertEquals(expected, rows.get(0).get("value").asDouble(), 1e-6);
+  }
+
+  @Test
+  void observationsAsOfAVintage() throws Exception {
+    // PAYEMS March 2023: 155420 as published on 2023-05-05, revised to 155472 on 2023-07-18
+    String march = "&from=2023-03-01T00:00:00Z&to=2023-03-01T00:00:00Z";
+    String path = "/api/series/fred/PAYEMS/observations?";
+    assertEquals(
+        155420.0,
+        ok(path + "asOf=2023-05-10T00:00:00Z" + march)
+            .get("points")
+            .get(0)
+            .get("value")
+            .asDouble());
+    assertEquals(
+        155472.0,
+        ok(path + "asOf=2023-07-20T00:00:00Z" + march)
+            .get("points")
+            .get(0)
+            .get("value")
+            .asDouble());
+    assertEquals(
+        155472.0, ok(path + march.substring(1)).get("points").get(0).get("value").asDouble());
+    assertEquals(0, ok(path + "asOf=2023-05-01T00:00:00Z" + march).get("points").size());
+  }
+
+  @Test
+  void qualityResultsFailuresFirst() throws Exception {
+    JsonNode items = ok("/api/quality?limit=100").get("items");
+    assertThat(items.size(), greaterThan(10));
+    // the default config's warn checks that fail on real data come before every pass
+    assertEquals("fail", items.get(0).get("status").asText(), items.toString());
+    boolean seenPass = false;
+    for (JsonNode q : items) {
+      if (q.get("status").asText().equals("pass")) {
+        seenPass = true;
+      } else {
+        assertFalse(seenPass, "a failure after a pass: " + items);
+      }
+    }
+    assertTrue(seenPass);
+    assertTrue(items.toString().contains("\"check\":\"anomaly\""), items.toString());
   }
 
   @Test
