@@ -58,7 +58,7 @@ class AlertWebhookRunTest {
 
   @Test
   void aFailedRunPostsOnceAndASucceededOneNever() throws Exception {
-    try (WebhookReceiver hook = new WebhookReceiver().failing(1, 503)) {
+    try (WebhookReceiver hook = new WebhookReceiver()) {
       RunRecord ok = run(dir.resolve("lake"), "fine", hook.url());
       assertTrue(ok.succeeded(), ok.summary());
       assertEquals(List.of(), hook.requests(), "no alert for a run that succeeded");
@@ -67,10 +67,9 @@ class AlertWebhookRunTest {
       assertThrows(
           RuntimeException.class, () -> run(notADirectory.resolve("lake"), "broken", hook.url()));
       List<String> got = hook.requests();
-      // the receiver refused the first POST (503): the same alert again, and nothing more
-      assertEquals(2, got.size(), got.toString());
-      assertEquals(got.get(0), got.get(1));
-      String body = got.get(1).substring(got.get(1).indexOf('{'));
+      // exactly one alert (retries on 5xx are AlertWebhookTest's)
+      assertEquals(1, got.size(), got.toString());
+      String body = got.get(0).substring(got.get(0).indexOf('{'));
       JsonNode json = new ObjectMapper().readTree(body);
       assertEquals("broken", json.get("run_id").asText());
       assertEquals("failed", json.get("status").asText());
