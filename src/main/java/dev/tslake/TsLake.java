@@ -25,6 +25,7 @@ import dev.tslake.transform.CountElements;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
 import dev.tslake.warehouse.DeleteRows;
+import dev.tslake.warehouse.ReadNewestStored;
 import dev.tslake.warehouse.ReadSpanNeighbours;
 import dev.tslake.warehouse.ReadStoredObservations;
 import dev.tslake.warehouse.RecordRun;
@@ -43,6 +44,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.Pipeline;
@@ -544,6 +546,14 @@ public final class TsLake {
                     .apply("SumLakeFiles", Sum.longsGlobally())
                     .apply("LakeFilesView", View.asSingleton()));
     QualityChecks checks = QualityChecks.of(s.config, s.startedAt);
+    Set<String> freshness = QualityChecks.freshnessSources(s.config);
+    if (!freshness.isEmpty()) {
+      // a run that only revises old points: freshness still judges the series' newest point
+      checks =
+          checks.withNewestStored(
+              touchedSpans.apply(
+                  "ReadNewestStored", ReadNewestStored.from(s.warehouse, freshness)));
+    }
     if (checks.any()) {
       // declared checks on what the run sees: `current` (docs/checks.md)
       PCollection<CheckResult> results = current.apply("QualityChecks", checks);

@@ -9,8 +9,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
@@ -23,11 +25,15 @@ import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The sources' declared checks (config {@code checks}, docs/checks.md), evaluated per series on
@@ -46,7 +52,11 @@ public final class QualityChecks
   private final Map<String, List<String>> ids = new HashMap<>();
   private final long runStart;
 
-  private QualityChecks(PipelineConfig config, Instant runStart) {
+  /** Per series, the newest stored ts outside what the run reads back (freshness), or null. */
+  private final transient @Nullable PCollection<KV<String, Long>> newestStored;
+
+  private QualityChecks(
+      PipelineConfig config, Instant runStart, @Nullable PCollection<KV<String, Long>> newest) {
     for (SourceConfig s : config.sources) {
       if (!s.checks.isEmpty()) {
         checks.put(s.name, new ArrayList<>(s.checks));
@@ -54,11 +64,38 @@ public final class QualityChecks
       }
     }
     this.runStart = runStart.toEpochMilli();
+    this.newestStored = newest;
   }
 
   /** {@code runStart}: "now" for freshness checks (the run's start, so a rerun decides alike). */
   public static QualityChecks of(PipelineConfig config, Instant runStart) {
-    return new QualityChecks(config, runStart);
+    return new QualityChecks(config, runStart, null);
+  }
+
+  /**
+   * With, per series ({@code source + '\0' + series_id}), the newest stored timestamp beyond the
+   * span the run reads back: a {@code freshness} check then judges the series' newest point even
+   * when the run only revised old ones. Without it, freshness sees what the run sees.
+   */
+  public QualityChecks withNewestStored(PCollection<KV<String, Long>> newest) {
+    QualityChecks with =
+        new QualityChecks(new PipelineConfig(), Instant.ofEpochMilli(runStart), newest);
+    with.checks.putAll(checks);
+    with.ids.putAll(ids);
+    return with;
+  }
+
+  /** The sources with a {@code freshness} check. */
+  public static Set<String> freshnessSources(PipelineConfig config) {
+    Set<String> out = new HashSet<>();
+    for (SourceConfig s : config.sources) {
+      for (CheckSpec c : s.checks) {
+        if (CheckSpec.FRESHNESS.equals(c.type)) {
+          out.add(s.name);
+        }
+      }
+    }
+    return out;
   }
 
   /** Whether any source declares checks. */
@@ -90,9 +127,26 @@ public final class QualityChecks
             .apply("GroupBuckets", GroupByKey.create())
             .apply("TrailingWindowOutliers", ParDo.of(new AnomalyFn(checks)))
             .setCoder(keyedProfile);
-    return PCollectionList.of(profiles)
-        .and(anomalies)
-        .apply("AllProfiles", Flatten.pCollections())
+    PCollectionList<KV<String, SeriesProfile>> all = PCollectionList.of(profiles).and(anomalies);
+    if (newestStored != null) {
+      all =
+          all.and(
+              newestStored
+                  .apply(
+                      "NewestStoredProfiles",
+                      MapElements.into(
+                              TypeDescriptors.kvs(
+                                  TypeDescriptors.strings(),
+                                  TypeDescriptor.of(SeriesProfile.class)))
+                          .via(
+                              (KV<String, Long> kv) -> {
+                                SeriesProfile p = new SeriesProfile(0);
+                                p.maxTs = kv.getValue();
+                                return KV.of(kv.getKey(), p);
+                              }))
+                  .setCoder(keyedProfile));
+    }
+    return all.apply("AllProfiles", Flatten.pCollections())
         .setCoder(keyedProfile)
         .apply("MergeProfiles", Combine.perKey(new MergeFn()))
         .apply("Evaluate", ParDo.of(new EvaluateFn(checks, ids, runStart)));

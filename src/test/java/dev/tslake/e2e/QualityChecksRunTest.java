@@ -13,6 +13,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -112,6 +115,46 @@ class QualityChecksRunTest {
           + " {\"type\": \"gaps\", \"maxGap\": \"P2D\", \"severity\": \"error\"},"
           + " {\"type\": \"anomaly\", \"window\": \"P30D\", \"k\": 50, \"severity\": \"error\"},"
           + " {\"type\": \"min_rows\", \"min\": 100, \"severity\": \"error\"}]";
+
+  /**
+   * freshness judges the series' newest point, not the newest this run touched: a run that only
+   * revises a year-old point of a fresh series passes (the newest stored point is read back).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"duckdb", "postgres"})
+  void aRunRevisingOnlyOldPointsSeesTheSeriesFresh(String kind) throws IOException {
+    WarehouseSpec wh = warehouse(kind, "fresh");
+    Instant now = Instant.now().truncatedTo(ChronoUnit.HOURS);
+    StringBuilder recent = new StringBuilder("ts,series,value\n");
+    recent.append(now.minus(Duration.ofDays(365))).append(",S,1.0\n");
+    for (int d = 3; d >= 1; d--) {
+      recent.append(now.minus(Duration.ofDays(d))).append(",S,").append(d).append(".5\n");
+    }
+    Path first = Files.writeString(dir.resolve("recent.csv"), recent);
+    Path revision =
+        Files.writeString(
+            dir.resolve("revision.csv"),
+            "ts,series,value\n" + now.minus(Duration.ofDays(365)) + ",S,2.0\n");
+    String source =
+        "{\"sources\": [{\"name\": \"meter\", \"type\": \"csv\", \"windows\": [\"P1D\"],"
+            + " \"files\": [\"%s\"], \"timestampColumn\": \"ts\", \"seriesColumn\": \"series\","
+            + " \"valueColumns\": [\"value\"], \"checks\": [{\"type\": \"freshness\","
+            + " \"maxAge\": \"P7D\", \"severity\": \"error\"}]}]}";
+    Path c1 =
+        Files.writeString(dir.resolve("c1.json"), String.format(source, first.toAbsolutePath()));
+    Path c2 =
+        Files.writeString(dir.resolve("c2.json"), String.format(source, revision.toAbsolutePath()));
+    RunRecord r1 = run(wh, c1, "fresh-1");
+    assertEquals(RunRecord.SUCCEEDED, r1.status, r1.summary());
+    RunRecord r2 = run(wh, c2, "fresh-2");
+    assertEquals(RunRecord.SUCCEEDED, r2.status, r2.summary());
+    assertEquals(
+        List.of("fresh-2 | meter | S.value | freshness | pass"),
+        WarehouseDump.rows(
+            wh,
+            "SELECT run_id, source, series_id, \"check\", status FROM quality_results"
+                + " WHERE run_id = 'fresh-2'"));
+  }
 
   @ParameterizedTest
   @ValueSource(strings = {"duckdb", "postgres"})
