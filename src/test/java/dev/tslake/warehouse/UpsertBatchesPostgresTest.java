@@ -50,12 +50,13 @@ class UpsertBatchesPostgresTest {
           "aggregates",
               "INSERT INTO \"aggregates\" (\"source\", \"series_id\", \"window\","
                   + " \"window_start\", \"window_end\", \"n\", \"missing\", \"min\", \"max\", \"mean\","
-                  + " \"first\", \"last\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
+                  + " \"first\", \"last\", \"stddev\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                  + " ON CONFLICT"
                   + " (\"source\", \"series_id\", \"window\", \"window_start\") DO UPDATE SET"
                   + " \"window_end\" = EXCLUDED.\"window_end\", \"n\" = EXCLUDED.\"n\", \"missing\" ="
                   + " EXCLUDED.\"missing\", \"min\" = EXCLUDED.\"min\", \"max\" = EXCLUDED.\"max\","
                   + " \"mean\" = EXCLUDED.\"mean\", \"first\" = EXCLUDED.\"first\", \"last\" ="
-                  + " EXCLUDED.\"last\"",
+                  + " EXCLUDED.\"last\", \"stddev\" = EXCLUDED.\"stddev\"",
           "rejects",
               "INSERT INTO \"rejects\" (\"source\", \"origin\", \"locator\", \"series_id\","
                   + " \"ts\", \"value\", \"vintage\", \"stage\", \"reason\", \"run_id\") VALUES (?, ?, ?,"
@@ -82,7 +83,7 @@ class UpsertBatchesPostgresTest {
                   + " FROM observations ORDER BY source, series_id, ts",
           "aggregates",
               "SELECT source, series_id, \"window\", window_start, window_end, n, missing,"
-                  + " \"min\", \"max\", mean, \"first\", \"last\" FROM aggregates"
+                  + " \"min\", \"max\", mean, \"first\", \"last\", stddev FROM aggregates"
                   + " ORDER BY source, series_id, \"window\", window_start",
           "rejects",
               "SELECT source, origin, locator, series_id, ts, \"value\", vintage, stage, reason,"

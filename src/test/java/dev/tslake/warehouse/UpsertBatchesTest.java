@@ -231,7 +231,7 @@ class UpsertBatchesTest {
   void upsertSqlIsTheSameForBothDatabases() {
     String sql = Tables.aggregates().upsertSql(2);
     assertThat(sql, containsString("INSERT INTO \"aggregates\""));
-    assertThat(sql, containsString("VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?"));
+    assertThat(sql, containsString("VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?"));
     assertThat(
         sql,
         containsString("ON CONFLICT (\"source\", \"series_id\", \"window\", \"window_start\")"));
