@@ -169,8 +169,20 @@ class DashboardBrowserTest {
     search.sendKeys(query);
     String css =
         "#series-list button[data-source='" + source + "'][data-series-id='" + seriesId + "']";
-    browser.await(
-        WAIT, d -> query.equals(browser.script("return window.tslake.listQuery")) ? true : null);
+    try {
+      browser.await(
+          WAIT, d -> query.equals(browser.script("return window.tslake.listQuery")) ? true : null);
+    } catch (org.openqa.selenium.TimeoutException e) {
+      throw new AssertionError(
+          "the series list never showed the search "
+              + query
+              + "; page state: "
+              + browser.script(
+                  "return JSON.stringify({value: document.getElementById('series-search').value,"
+                      + " listQuery: window.tslake.listQuery, listed: window.tslake.listed,"
+                      + " errors: window.tslake.errors})"),
+          e);
+    }
     browser.driver().findElement(By.cssSelector(css)).click();
     String series = source + "/" + seriesId;
     return browser.await(

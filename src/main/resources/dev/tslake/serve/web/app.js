@@ -80,10 +80,13 @@
 
   // ---------- series picker ----------
   let searchTimer = null;
+  let listSeq = 0; // answers to older searches arrive late under load; only the newest may draw
   async function loadSeriesList() {
+    const my = ++listSeq;
     const q = $("series-search").value.trim();
     try {
       const body = await api("/series", { q: q, limit: 200 });
+      if (my !== listSeq) return [];
       const list = rows(body);
       const ul = $("series-list");
       ul.replaceChildren();
@@ -101,7 +104,7 @@
       state.listQuery = q;
       return list;
     } catch (e) {
-      showError("series", e);
+      if (my === listSeq) showError("series", e);
       return [];
     }
   }
