@@ -57,6 +57,14 @@ public interface RunOptions extends PipelineOptions {
   void setProgressSeconds(int value);
 
   @Description(
+      "Streaming runs: end the continuous sources (polled APIs, watched file globs) this long"
+          + " after launch, an ISO-8601 duration such as PT10M; the run then finishes by itself."
+          + " Unset: they run until the job is cancelled. Batch runs ignore it.")
+  String getStopAfter();
+
+  void setStopAfter(String value);
+
+  @Description(
       "URL to POST a JSON alert to when a run ends failed, incomplete or failed_checks (the body"
           + " has a Slack-compatible 'text' field). Retried; never part of the job graph, the logs"
           + " show its host only. Precedence: --alertWebhook, then TSLAKE_ALERT_WEBHOOK.")

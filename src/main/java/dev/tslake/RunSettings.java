@@ -70,6 +70,12 @@ public final class RunSettings implements Serializable {
   /** What the live sources fetch in this run, planned at launch (empty when none are live). */
   public final List<ApiRequest> requests;
 
+  /**
+   * Streaming runs: the continuous sources (polls, watched globs) end this long after the graph is
+   * built, so the run finishes by itself ({@code --stopAfter}); null: they run until cancelled.
+   */
+  public final java.time.@Nullable Duration stopAfter;
+
   private RunSettings(Builder b) {
     this.config = Objects.requireNonNull(b.config, "config");
     this.configName = b.configName == null ? "" : b.configName;
@@ -110,6 +116,31 @@ public final class RunSettings implements Serializable {
     }
     this.progressMillis = b.progressMillis;
     this.requests = List.copyOf(b.requests);
+    if (b.stopAfter != null && (b.stopAfter.isNegative() || b.stopAfter.isZero())) {
+      throw new IllegalArgumentException("--stopAfter must be positive, got " + b.stopAfter);
+    }
+    this.stopAfter = b.stopAfter;
+  }
+
+  /**
+   * {@code --stopAfter} as a duration: null when unset, an IllegalArgumentException naming the
+   * option when it is not a positive ISO-8601 duration.
+   */
+  public static java.time.@Nullable Duration parseStopAfter(@Nullable String text) {
+    if (text == null || text.isBlank()) {
+      return null;
+    }
+    java.time.Duration d;
+    try {
+      d = java.time.Duration.parse(text.trim().toUpperCase(java.util.Locale.ROOT));
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "--stopAfter '" + text + "' is not an ISO-8601 duration such as PT30S, PT10M or PT2H");
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("--stopAfter '" + text + "' must be positive");
+    }
+    return d;
   }
 
   /** The settings the options describe, with secrets from the process environment. */
@@ -154,6 +185,7 @@ public final class RunSettings implements Serializable {
         .replayDate(options.getReplayIngestDate())
         .dedupShards(options.getDedupShards())
         .progressMillis(options.getProgressSeconds() * 1000L)
+        .stopAfter(parseStopAfter(options.getStopAfter()))
         .build();
   }
 
@@ -241,7 +273,8 @@ public final class RunSettings implements Serializable {
         .replayDate(replayDate)
         .dedupShards(dedupShards)
         .progressMillis(progressMillis)
-        .requests(requests);
+        .requests(requests)
+        .stopAfter(stopAfter);
   }
 
   /**
@@ -270,6 +303,7 @@ public final class RunSettings implements Serializable {
     private int dedupShards = 64;
     private long progressMillis = 5000;
     private List<ApiRequest> requests = List.of();
+    private java.time.@Nullable Duration stopAfter;
 
     private Builder() {}
 
@@ -355,6 +389,12 @@ public final class RunSettings implements Serializable {
 
     public Builder requests(List<ApiRequest> value) {
       this.requests = value;
+      return this;
+    }
+
+    /** Null: continuous sources never end ({@code --stopAfter}). */
+    public Builder stopAfter(java.time.@Nullable Duration value) {
+      this.stopAfter = value;
       return this;
     }
 

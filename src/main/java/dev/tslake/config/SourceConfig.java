@@ -7,6 +7,7 @@ import java.io.Serializable;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Pattern;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -132,6 +133,19 @@ public final class SourceConfig implements Serializable {
   /** edgar: {@code taxonomy/tag} concepts; empty fetches whole companyfacts. */
   @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
   public List<String> concepts = new ArrayList<>();
+
+  /**
+   * Live sources, streaming runs only: fetch again every this long (an ISO-8601 duration such as
+   * {@code PT1M}, at least {@code PT1S}); each poll asks only for what is new since the last
+   * complete fetch. Batch runs ignore it.
+   */
+  public @Nullable String poll;
+
+  /**
+   * File sources, streaming runs only: list the {@code files} globs again every this long (an
+   * ISO-8601 duration such as {@code PT30S}) and read each new file once. Batch runs ignore it.
+   */
+  public @Nullable String watch;
 
   /** Requests per second to this API, across all workers of a run; a per-type default if unset. */
   public @Nullable Double maxRequestsPerSecond;
@@ -297,6 +311,27 @@ public final class SourceConfig implements Serializable {
             where + ": concept '" + concept + "' must be taxonomy/tag, e.g." + " us-gaap/Revenues");
       }
     }
+    if (poll != null) {
+      if (!isLive()) {
+        throw new ConfigException(
+            where
+                + ": 'poll' applies to live sources only (they fetch over HTTP); a source reading"
+                + " 'files' takes 'watch' instead");
+      }
+      java.time.Duration d = positiveDuration(where, "poll", poll);
+      if (d.compareTo(MIN_POLL) < 0) {
+        throw new ConfigException(where + ": poll '" + poll + "' is shorter than PT1S");
+      }
+    }
+    if (watch != null) {
+      if (isLive()) {
+        throw new ConfigException(
+            where
+                + ": 'watch' applies to sources reading 'files' only; a live source takes 'poll'"
+                + " instead");
+      }
+      positiveDuration(where, "watch", watch);
+    }
     if (maxRequestsPerSecond != null && !(maxRequestsPerSecond > 0)) {
       throw new ConfigException(where + ": maxRequestsPerSecond must be positive");
     }
@@ -382,6 +417,41 @@ public final class SourceConfig implements Serializable {
         throw new ConfigException(where + ": two checks have the id '" + id + "'");
       }
     }
+  }
+
+  private static final java.time.Duration MIN_POLL = java.time.Duration.ofSeconds(1);
+
+  /** {@link #poll} as a duration, or null when the source is not polled. */
+  public java.time.@Nullable Duration pollInterval() {
+    return poll == null ? null : java.time.Duration.parse(poll.trim().toUpperCase(Locale.ROOT));
+  }
+
+  /** {@link #watch} as a duration, or null when the source's files are not watched. */
+  public java.time.@Nullable Duration watchInterval() {
+    return watch == null ? null : java.time.Duration.parse(watch.trim().toUpperCase(Locale.ROOT));
+  }
+
+  /**
+   * Parses a positive ISO-8601 duration such as {@code PT1M}; a ConfigException naming {@code
+   * where} and {@code field} otherwise.
+   */
+  public static java.time.Duration positiveDuration(String where, String field, String text) {
+    java.time.Duration d;
+    try {
+      d = java.time.Duration.parse(text.trim().toUpperCase(Locale.ROOT));
+    } catch (RuntimeException e) {
+      throw new ConfigException(
+          where
+              + ": "
+              + field
+              + " '"
+              + text
+              + "' is not an ISO-8601 duration such as PT1S, PT1M or PT1H");
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw new ConfigException(where + ": " + field + " '" + text + "' must be positive");
+    }
+    return d;
   }
 
   /** Whether this source fetches over HTTP (it names what to fetch instead of files). */
