@@ -274,6 +274,105 @@ public final class FakeApiServer implements AutoCloseable {
     return jsonFile("/v1/bpi/currentprice.json", q -> true, file);
   }
 
+  // ---------------------------------------------------------------- moving data (polls)
+
+  /**
+   * A CoinDesk {@code currentprice} endpoint that moves like the real one (the price changes every
+   * second), deterministically: the n-th request (from 0) answers {@code updatedISO} = {@code
+   * start} plus n seconds and a USD rate of 100 + n. The handle lists what was served.
+   */
+  public Moving movingCoinDesk(java.time.Instant start) {
+    Moving m = new Moving();
+    route(
+        "/v1/bpi/currentprice.json",
+        r -> {
+          int n = m.requests.getAndIncrement();
+          String updated = start.plusSeconds(n).toString();
+          m.served.add(List.of(updated));
+          return Response.json(
+              200,
+              "{\"time\":{\"updatedISO\":\""
+                  + updated
+                  + "\"},\"bpi\":{\"USD\":{\"code\":\"USD\",\"rate_float\":"
+                  + (100 + n)
+                  + "}}}");
+        });
+    return m;
+  }
+
+  /**
+   * A FRED series that gains observations as it is asked: the k-th observations request (from 0)
+   * sees {@code initial + k / everyRequests} daily observations from {@code first} (value = the
+   * index), filtered by {@code observation_start} and paged like {@link #fredObservations}. Also
+   * serves its {@code /fred/series} metadata. The handle lists, per observations request, the
+   * {@code observation_start} asked (or null) and the dates served.
+   */
+  public Moving growingFredSeries(
+      String seriesId, java.time.LocalDate first, int initial, int everyRequests) {
+    Moving m = new Moving();
+    route(
+        "/fred/series",
+        q -> seriesId.equals(q.get("series_id")),
+        r ->
+            fredPreconditions(
+                r.query(),
+                Response.json(
+                    200,
+                    "{\"seriess\":[{\"id\":\""
+                        + seriesId
+                        + "\",\"title\":\"Growing "
+                        + seriesId
+                        + "\",\"frequency\":\"Daily\",\"frequency_short\":\"D\","
+                        + "\"units\":\"Index\",\"units_short\":\"Index\"}]}")));
+    route(
+        "/fred/series/observations",
+        q -> seriesId.equals(q.get("series_id")),
+        r -> {
+          if (blank(r.query().get("api_key"))) {
+            return Response.json(400, FRED_MISSING_API_KEY);
+          }
+          int k = m.requests.getAndIncrement();
+          int n = initial + k / everyRequests;
+          ObjectNode recorded = MAPPER.createObjectNode();
+          List<JsonNode> all = new ArrayList<>();
+          for (int i = 0; i < n; i++) {
+            ObjectNode o = MAPPER.createObjectNode();
+            o.put("realtime_start", "2026-01-01");
+            o.put("realtime_end", "9999-12-31");
+            o.put("date", first.plusDays(i).toString());
+            o.put("value", Integer.toString(i));
+            all.add(o);
+          }
+          Response page = fredPage(recorded, all, 100_000, r.query());
+          List<String> dates = new ArrayList<>();
+          String from = r.query().get("observation_start");
+          m.asked.add(from == null ? "" : from);
+          for (JsonNode o : MAPPER.readTree(page.body()).path("observations")) {
+            dates.add(o.path("date").asText());
+          }
+          m.served.add(dates);
+          return page;
+        });
+    return m;
+  }
+
+  /** What a moving endpoint served: per request, its items (snapshot times or dates). */
+  public static final class Moving {
+    private final AtomicInteger requests = new AtomicInteger();
+    private final List<List<String>> served = new CopyOnWriteArrayList<>();
+    private final List<String> asked = new CopyOnWriteArrayList<>();
+
+    /** Per request in arrival order, what it served. */
+    public List<List<String>> served() {
+      return List.copyOf(served);
+    }
+
+    /** FRED: per observations request, the {@code observation_start} asked ("" when none). */
+    public List<String> asked() {
+      return List.copyOf(asked);
+    }
+  }
+
   // ---------------------------------------------------------------- faults
 
   /** Injects {@code faults}, in order, into the next requests whose path starts with the prefix. */

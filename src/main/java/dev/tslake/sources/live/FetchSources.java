@@ -129,9 +129,47 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
     }
   }
 
-  static final class FetchFn extends DoFn<KV<String, Iterable<ApiRequest>>, RawRecord> {
-    private final PipelineConfig config;
-    private final ApiSettings api;
+  /** Requests per second for a source: its {@code maxRequestsPerSecond} or the type's default. */
+  static double rate(SourceConfig source) {
+    return source.maxRequestsPerSecond != null
+        ? source.maxRequestsPerSecond
+        : defaultRate(source.type);
+  }
+
+  /** Requests in flight for a source: its {@code maxConcurrentRequests} or the type's default. */
+  static int concurrency(SourceConfig source) {
+    return source.maxConcurrentRequests != null
+        ? source.maxConcurrentRequests
+        : defaultConcurrency(source.type);
+  }
+
+  /** The batch fetch: all of a source's planned requests, through one limiter for the run. */
+  static final class FetchFn extends FetchingFn<KV<String, Iterable<ApiRequest>>> {
+    FetchFn(PipelineConfig config, ApiSettings api) {
+      super(config, api);
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Iterable<ApiRequest>> group, MultiOutputReceiver out)
+        throws Exception {
+      SourceConfig source = config.source(group.getKey());
+      fetchAll(
+          source,
+          group.getValue(),
+          new RateLimiter(rate(source), concurrency(source)),
+          concurrency(source),
+          out);
+    }
+  }
+
+  /**
+   * What the batch fetch ({@link FetchFn}) and the polls ({@link PollSources}) share: the HTTP
+   * client, the secrets, the counters, and fetching and parsing a source's requests into {@link
+   * ReadSources#RAW}, {@link ReadSources#SERIES} and {@link #OUTCOMES}.
+   */
+  abstract static class FetchingFn<InT> extends DoFn<InT, RawRecord> {
+    final PipelineConfig config;
+    final ApiSettings api;
     private final Counter requestCount = Metrics.counter(METRICS, "requests");
     private final Counter retryCount = Metrics.counter(METRICS, "retries");
     private final Counter failureCount = Metrics.counter(METRICS, "failures");
@@ -139,7 +177,7 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
     private transient HttpClient client;
     private transient Secrets secrets;
 
-    FetchFn(PipelineConfig config, ApiSettings api) {
+    FetchingFn(PipelineConfig config, ApiSettings api) {
       this.config = config;
       this.api = api;
     }
@@ -150,24 +188,24 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
       secrets = api.secrets();
     }
 
-    @ProcessElement
-    public void process(@Element KV<String, Iterable<ApiRequest>> group, MultiOutputReceiver out)
+    /**
+     * Fetches {@code requests} of {@code source} through {@code limiter} with up to {@code
+     * concurrency} in flight, emitting each request's records, series and outcome in request order;
+     * returns the outcomes, one per request, in that order.
+     */
+    List<FetchOutcome> fetchAll(
+        SourceConfig source,
+        Iterable<ApiRequest> requests,
+        RateLimiter limiter,
+        int concurrency,
+        MultiOutputReceiver out)
         throws Exception {
-      SourceConfig source = config.source(group.getKey());
-      double rate =
-          source.maxRequestsPerSecond != null
-              ? source.maxRequestsPerSecond
-              : defaultRate(source.type);
-      int concurrency =
-          source.maxConcurrentRequests != null
-              ? source.maxConcurrentRequests
-              : defaultConcurrency(source.type);
-      RateLimiter limiter = new RateLimiter(rate, concurrency);
+      List<FetchOutcome> outcomes = new ArrayList<>();
       HttpFetcher fetcher = new HttpFetcher(client, api);
       ExecutorService pool = Executors.newFixedThreadPool(concurrency);
       try {
         List<Future<Fetched>> pending = new ArrayList<>();
-        for (ApiRequest r : group.getValue()) {
+        for (ApiRequest r : requests) {
           pending.add(pool.submit(() -> fetch(source, r, fetcher, limiter)));
         }
         // Beam receivers are not thread-safe: results are emitted from this thread, in order.
@@ -191,11 +229,13 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
           fetched.records.forEach(out.get(ReadSources.RAW)::output);
           fetched.series.forEach(out.get(ReadSources.SERIES)::output);
           out.get(OUTCOMES).output(fetched.outcome);
+          outcomes.add(fetched.outcome);
         }
       } finally {
         pool.shutdownNow();
         fetcher.flushMetrics(requestCount, retryCount, failureCount, latency);
       }
+      return outcomes;
     }
 
     /** Everything one request (and, for FRED, its further pages) produced. */

@@ -37,114 +37,125 @@ public final class RequestPlanner {
       boolean fullRefetch) {
     List<ApiRequest> out = new ArrayList<>();
     for (SourceConfig s : config.sources) {
-      if (!s.isLive()) {
-        continue;
+      if (s.isLive()) {
+        out.addAll(plan(s, api, completeThrough, fullRefetch));
       }
-      switch (s.type) {
-        case FRED:
-          for (String id : s.series) {
-            out.add(
-                new ApiRequest(
-                    s.name,
-                    ApiRequest.Kind.FRED_SERIES,
-                    api.fredBaseUrl + "/fred/series?series_id=" + enc(id) + "&file_type=json",
-                    id));
-            String start = s.observationStart;
-            LocalDate through = completeThrough.get(s.name + '\u0000' + id);
-            if (start == null && through != null && !fullRefetch) {
-              LocalDate from = through.plusDays(1);
-              if (s.lookback != null) {
-                from = from.minus(Period.parse(s.lookback));
-              }
-              start = from.toString();
-            }
-            out.add(
-                new ApiRequest(
-                    s.name,
-                    ApiRequest.Kind.FRED_OBSERVATIONS,
-                    api.fredBaseUrl
-                        + "/fred/series/observations?series_id="
-                        + enc(id)
-                        + "&file_type=json"
-                        + (start == null ? "" : "&observation_start=" + start)
-                        + (s.vintages ? ALL_VINTAGES : ""),
-                    id));
-          }
-          break;
-        case ALPHAVANTAGE:
-          for (String symbol : s.symbols) {
-            out.add(
-                new ApiRequest(
-                    s.name,
-                    ApiRequest.Kind.ALPHAVANTAGE,
-                    api.alphaVantageBaseUrl
-                        + "/query?function="
-                        + enc(s.function)
-                        + "&symbol="
-                        + enc(symbol)
-                        + "&outputsize="
-                        + enc(s.outputSize)
-                        + "&datatype=json",
-                    null));
-          }
-          break;
-        case CENSUS:
-          {
-            StringBuilder url =
-                new StringBuilder(api.censusBaseUrl)
-                    .append("/data/")
-                    .append(s.dataset.replaceAll("^/+", ""))
-                    .append("?get=")
-                    .append(enc(String.join(",", s.get)));
-            if (s.forGeography != null) {
-              url.append("&for=").append(enc(s.forGeography));
-            }
-            if (s.inGeography != null) {
-              url.append("&in=").append(enc(s.inGeography));
-            }
-            s.predicates.forEach(
-                (k, v) -> url.append('&').append(enc(k)).append('=').append(enc(v)));
-            out.add(new ApiRequest(s.name, ApiRequest.Kind.CENSUS, url.toString(), null));
-            break;
-          }
-        case EDGAR:
-          for (String cik : s.ciks) {
-            String cik10 = cik10(cik);
-            if (s.concepts.isEmpty()) {
-              out.add(
-                  new ApiRequest(
-                      s.name,
-                      ApiRequest.Kind.EDGAR,
-                      api.edgarBaseUrl + "/api/xbrl/companyfacts/CIK" + cik10 + ".json",
-                      null));
-            }
-            for (String concept : s.concepts) {
-              out.add(
-                  new ApiRequest(
-                      s.name,
-                      ApiRequest.Kind.EDGAR,
-                      api.edgarBaseUrl
-                          + "/api/xbrl/companyconcept/CIK"
-                          + cik10
-                          + "/"
-                          + concept
-                          + ".json",
-                      null));
-            }
-          }
-          break;
-        case COINDESK:
+    }
+    return out;
+  }
+
+  /**
+   * The requests of one live source, as {@link #plan(PipelineConfig, ApiSettings, Map, boolean)}.
+   */
+  public static List<ApiRequest> plan(
+      SourceConfig s,
+      ApiSettings api,
+      Map<String, LocalDate> completeThrough,
+      boolean fullRefetch) {
+    List<ApiRequest> out = new ArrayList<>();
+    switch (s.type) {
+      case FRED:
+        for (String id : s.series) {
           out.add(
               new ApiRequest(
                   s.name,
-                  ApiRequest.Kind.COINDESK,
-                  api.coindeskBaseUrl + "/v1/bpi/currentprice.json",
+                  ApiRequest.Kind.FRED_SERIES,
+                  api.fredBaseUrl + "/fred/series?series_id=" + enc(id) + "&file_type=json",
+                  id));
+          String start = s.observationStart;
+          LocalDate through = completeThrough.get(s.name + '\u0000' + id);
+          if (start == null && through != null && !fullRefetch) {
+            LocalDate from = through.plusDays(1);
+            if (s.lookback != null) {
+              from = from.minus(Period.parse(s.lookback));
+            }
+            start = from.toString();
+          }
+          out.add(
+              new ApiRequest(
+                  s.name,
+                  ApiRequest.Kind.FRED_OBSERVATIONS,
+                  api.fredBaseUrl
+                      + "/fred/series/observations?series_id="
+                      + enc(id)
+                      + "&file_type=json"
+                      + (start == null ? "" : "&observation_start=" + start)
+                      + (s.vintages ? ALL_VINTAGES : ""),
+                  id));
+        }
+        break;
+      case ALPHAVANTAGE:
+        for (String symbol : s.symbols) {
+          out.add(
+              new ApiRequest(
+                  s.name,
+                  ApiRequest.Kind.ALPHAVANTAGE,
+                  api.alphaVantageBaseUrl
+                      + "/query?function="
+                      + enc(s.function)
+                      + "&symbol="
+                      + enc(symbol)
+                      + "&outputsize="
+                      + enc(s.outputSize)
+                      + "&datatype=json",
                   null));
+        }
+        break;
+      case CENSUS:
+        {
+          StringBuilder url =
+              new StringBuilder(api.censusBaseUrl)
+                  .append("/data/")
+                  .append(s.dataset.replaceAll("^/+", ""))
+                  .append("?get=")
+                  .append(enc(String.join(",", s.get)));
+          if (s.forGeography != null) {
+            url.append("&for=").append(enc(s.forGeography));
+          }
+          if (s.inGeography != null) {
+            url.append("&in=").append(enc(s.inGeography));
+          }
+          s.predicates.forEach((k, v) -> url.append('&').append(enc(k)).append('=').append(enc(v)));
+          out.add(new ApiRequest(s.name, ApiRequest.Kind.CENSUS, url.toString(), null));
           break;
-        default:
-          throw new IllegalArgumentException(
-              "source '" + s.name + "': type " + s.type.id() + " cannot fetch live");
-      }
+        }
+      case EDGAR:
+        for (String cik : s.ciks) {
+          String cik10 = cik10(cik);
+          if (s.concepts.isEmpty()) {
+            out.add(
+                new ApiRequest(
+                    s.name,
+                    ApiRequest.Kind.EDGAR,
+                    api.edgarBaseUrl + "/api/xbrl/companyfacts/CIK" + cik10 + ".json",
+                    null));
+          }
+          for (String concept : s.concepts) {
+            out.add(
+                new ApiRequest(
+                    s.name,
+                    ApiRequest.Kind.EDGAR,
+                    api.edgarBaseUrl
+                        + "/api/xbrl/companyconcept/CIK"
+                        + cik10
+                        + "/"
+                        + concept
+                        + ".json",
+                    null));
+          }
+        }
+        break;
+      case COINDESK:
+        out.add(
+            new ApiRequest(
+                s.name,
+                ApiRequest.Kind.COINDESK,
+                api.coindeskBaseUrl + "/v1/bpi/currentprice.json",
+                null));
+        break;
+      default:
+        throw new IllegalArgumentException(
+            "source '" + s.name + "': type " + s.type.id() + " cannot fetch live");
     }
     return out;
   }
