@@ -65,6 +65,17 @@ public final class Launch {
     return settings.withRequests(requests);
   }
 
+  /**
+   * For a streaming run's {@code PollSources}: per "source\0series", the date through which earlier
+   * runs fetched each FRED series completely ({@code fetch_state}); empty with {@code
+   * --fullRefetch}. Call after {@link #prepare} (the warehouse schema exists).
+   */
+  public static java.util.Map<String, java.time.LocalDate> pollSeed(RunSettings settings) {
+    return settings.fullRefetch
+        ? java.util.Map.of()
+        : WarehouseQueries.fetchedThrough(settings.warehouse, settings.config);
+  }
+
   /** A replay needs raw files in the lake, for the date asked or any date. */
   static void checkSomethingToReplay(RunSettings s) {
     String partition =
