@@ -35,9 +35,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * WindowIntoAggregates (Window.into(SpecWindows) + Combine.perKey per window size) gives exactly
- * the rows of WindowedAggregates on the default config: Bitstamp's daily BTC/USD (P1W, P1M, P1Y),
- * with missing values and rows read back from the warehouse, plus monthly FRED-like points from
- * 1919 to 1975 (P1M, P3M, P1Y across the epoch).
+ * the rows the batch job computed before it (WindowedAggregatesReference) on the default config:
+ * Bitstamp's daily BTC/USD (P1W, P1M, P1Y), with missing values and rows read back from the
+ * warehouse, plus monthly FRED-like points from 1919 to 1975 (P1M, P3M, P1Y across the epoch).
  */
 @ExtendWith(TestPipelineExtension.class)
 class WindowIntoAggregatesTest {
@@ -98,7 +98,7 @@ class WindowIntoAggregatesTest {
   }
 
   @Test
-  void sameRowsAsWindowedAggregatesOnTheDefaultConfig(TestPipeline p) throws Exception {
+  void sameRowsAsBeforeOnTheDefaultConfig(TestPipeline p) throws Exception {
     PipelineConfig config = PipelineConfig.load(Path.of("testdata/tslake.json"));
     List<Observation> in = new ArrayList<>(bitstamp());
     in.addAll(fredAcrossTheEpoch());
@@ -107,7 +107,7 @@ class WindowIntoAggregatesTest {
 
     PCollection<String> today =
         observations
-            .apply("Today", WindowedAggregates.of(config))
+            .apply("Today", WindowedAggregatesReference.of(config))
             .apply(
                 "TodayText", MapElements.into(TypeDescriptors.strings()).via(Aggregate::toString));
     PCollection<String> windowFn =
