@@ -29,10 +29,12 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.windowing.AfterPane;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.Repeatedly;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -106,7 +108,13 @@ public final class WindowIntoAggregates
           triggering == null
               ? batch(forSize, size)
               : windowed(forSize, size)
-                  .apply("Global " + size, Window.<Aggregate>into(new GlobalWindows())));
+                  .apply(
+                      "Global " + size,
+                      // every pane goes on as it fires, also through a later grouping (the loads)
+                      Window.<Aggregate>into(new GlobalWindows())
+                          .triggering(Repeatedly.forever(AfterPane.elementCountAtLeast(1)))
+                          .discardingFiredPanes()
+                          .withAllowedLateness(Duration.ZERO)));
     }
     return PCollectionList.of(branches)
         .apply("AllSizes", Flatten.pCollections())

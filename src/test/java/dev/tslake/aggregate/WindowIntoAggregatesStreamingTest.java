@@ -340,6 +340,40 @@ class WindowIntoAggregatesStreamingTest {
   }
 
   @Test
+  void theWholeTransformPassesEveryPaneOnInTheGlobalWindow(TestPipeline p) {
+    Observation a = point(0, 1.0, 1);
+    Observation b = point(1, 2.0, 1);
+    Observation late = point(2, 4.0, 2);
+    Observation other = new Observation("other", "X", DAY, 1.0, 1L, "poll", "p1");
+    TestStream<Observation> events =
+        stream()
+            .advanceWatermarkTo(new Instant(DAY))
+            .addElements(at(a), at(other))
+            .advanceProcessingTime(EARLY.plus(Duration.standardSeconds(1)))
+            .addElements(at(b))
+            .advanceWatermarkTo(W.end().plus(Duration.standardMinutes(1)))
+            .addElements(at(late))
+            .advanceWatermarkToInfinity();
+    PipelineConfig config = new PipelineConfig();
+    config.sources = List.of(liveSource());
+    PCollection<Aggregate> out =
+        p.apply(events)
+            .apply(
+                WindowIntoAggregates.of(config)
+                    .withTriggering(Duration.standardSeconds(10), LATENESS));
+    // early, on time, late: each pane once, the last one the whole window; "other" not configured
+    PAssert.that(out).containsInAnyOrder(expected(a), expected(a, b), expected(a, b, late));
+    p.run().waitUntilFinish();
+  }
+
+  private static dev.tslake.config.SourceConfig liveSource() {
+    dev.tslake.config.SourceConfig s = new dev.tslake.config.SourceConfig();
+    s.name = "live";
+    s.windows = List.of(SIZE);
+    return s;
+  }
+
+  @Test
   void optionsAreIsoDurationsCheckedWithAClearError() {
     StreamingWindowOptions defaults = PipelineOptionsFactory.as(StreamingWindowOptions.class);
     AggregateTriggering t = AggregateTriggering.fromOptions(defaults);
