@@ -1,7 +1,7 @@
 package dev.tslake;
 
 import dev.tslake.aggregate.TouchedSpans;
-import dev.tslake.aggregate.WindowedAggregates;
+import dev.tslake.aggregate.WindowIntoAggregates;
 import dev.tslake.alert.AlertWebhook;
 import dev.tslake.alert.RunAlert;
 import dev.tslake.analytics.Resample;
@@ -470,7 +470,7 @@ public final class TsLake {
             UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
 
     PCollection<Aggregate> aggregates =
-        current.apply("WindowedAggregates", WindowedAggregates.of(s.config));
+        current.apply("WindowedAggregates", WindowIntoAggregates.of(s.config));
     PCollectionTuple loadedAggregates =
         aggregates.apply(
             "LoadAggregates",

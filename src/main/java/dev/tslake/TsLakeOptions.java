@@ -1,5 +1,6 @@
 package dev.tslake;
 
+import dev.tslake.aggregate.StreamingWindowOptions;
 import dev.tslake.lake.LakeOptions;
 import dev.tslake.secret.SecretsOptions;
 import dev.tslake.sources.live.ApiSourceOptions;
@@ -16,10 +17,17 @@ import dev.tslake.warehouse.WarehouseOptions;
  *       --s3UploadBufferSizeBytes}, {@code --SSEAlgorithm}, ...) are accepted too;
  *   <li>{@link WarehouseOptions}: JDBC URL, credentials, batch size;
  *   <li>{@link ApiSourceOptions}: base URLs, keys and HTTP behaviour of the live sources;
- *   <li>{@link SecretsOptions}: the secrets file workers read the password and keys from.
+ *   <li>{@link SecretsOptions}: the secrets file workers read the password and keys from;
+ *   <li>{@link StreamingWindowOptions}: early panes and allowed lateness of the aggregates in a
+ *       streaming run.
  * </ul>
  *
  * <p>{@code --help=dev.tslake.TsLakeOptions} lists them all, grouped by interface.
  */
 public interface TsLakeOptions
-    extends RunOptions, LakeOptions, WarehouseOptions, ApiSourceOptions, SecretsOptions {}
+    extends RunOptions,
+        LakeOptions,
+        WarehouseOptions,
+        ApiSourceOptions,
+        SecretsOptions,
+        StreamingWindowOptions {}

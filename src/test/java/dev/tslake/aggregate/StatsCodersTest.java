@@ -3,7 +3,6 @@ package dev.tslake.aggregate;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.tslake.aggregate.WindowedAggregates.WindowedStats;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,7 +93,7 @@ class StatsCodersTest {
     assertEquals(List.of(), fields(CoderUtils.clone(WindowedStats.CODER, new WindowedStats())));
 
     KvCoder<String, WindowedStats> kv = KvCoder.of(StringUtf8Coder.of(), WindowedStats.CODER);
-    KV<String, WindowedStats> keyed = KV.of(WindowedAggregates.key("PT1H", "s", "比特币"), w);
+    KV<String, WindowedStats> keyed = KV.of("PT1H\u0000s\u0000比特币", w);
     KV<String, WindowedStats> keyedBack = CoderUtils.clone(kv, keyed);
     assertEquals(keyed.getKey(), keyedBack.getKey());
     assertEquals(fields(w), fields(keyedBack.getValue()));

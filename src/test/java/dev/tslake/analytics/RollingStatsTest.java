@@ -252,7 +252,7 @@ class RollingStatsTest {
         .doubleValue();
   }
 
-  /** Two-pass, to 34 digits (the way WindowedAggregatesTest computes it). */
+  /** Two-pass, to 34 digits (the way WindowIntoAggregatesEdgesTest computes it). */
   private static Double exactStddev(double[] values) {
     if (values.length < 2) {
       return null;

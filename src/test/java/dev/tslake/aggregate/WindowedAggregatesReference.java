@@ -9,14 +9,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Consumer;
-import org.apache.beam.sdk.coders.BigEndianLongCoder;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.DelegateCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -27,8 +21,12 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * For every window size a source asks for, per series and window: n, missing, min, max, exact mean,
- * first and last by event time, and the window's bounds.
+ * Test reference: the aggregates as the batch job computed them before {@link WindowIntoAggregates}
+ * (windows from {@link WindowSpec#bounds} in a DoFn, not a WindowFn), kept to show that the job's
+ * rows did not change.
+ *
+ * <p>For every window size a source asks for, per series and window: n, missing, min, max, exact
+ * mean, first and last by event time, and the window's bounds.
  *
  * <p>Windows are fixed or calendar windows in UTC ({@link WindowSpec#bounds}), and the statistics
  * are a {@link Combine#perKey} per (window size, series) whose accumulator holds one {@link
@@ -38,16 +36,16 @@ import org.apache.beam.sdk.values.PCollection;
  * busy for over fifteen minutes instead of seconds; and Beam's FixedWindows and CalendarWindows
  * misplace observations before 1970 (see {@link WindowSpec#bounds}).
  */
-public final class WindowedAggregates
+final class WindowedAggregatesReference
     extends PTransform<PCollection<Observation>, PCollection<Aggregate>> {
   private final PipelineConfig config;
 
-  private WindowedAggregates(PipelineConfig config) {
+  private WindowedAggregatesReference(PipelineConfig config) {
     this.config = config;
   }
 
-  public static WindowedAggregates of(PipelineConfig config) {
-    return new WindowedAggregates(config);
+  public static WindowedAggregatesReference of(PipelineConfig config) {
+    return new WindowedAggregatesReference(config);
   }
 
   @Override
@@ -63,7 +61,7 @@ public final class WindowedAggregates
     return observations
         .apply("PartialStatsPerBundle", ParDo.of(new PartialStatsFn(windowsBySource)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), WindowedStats.CODER))
-        .apply("StatsPerWindow", Combine.perKey(new MergeStatsFn()))
+        .apply("StatsPerWindow", Combine.perKey(new WindowedStats.MergeFn()))
         .apply("ToAggregates", ParDo.of(new ToAggregatesFn()))
         .setCoder(Aggregate.coder());
   }
@@ -174,91 +172,6 @@ public final class WindowedAggregates
       }
       partials = new HashMap<>();
       buffered = 0;
-    }
-  }
-
-  /** Per window start: its end and the statistics of the points in it. */
-  static final class WindowedStats {
-    final TreeMap<Long, SeriesStats> stats = new TreeMap<>();
-    final Map<Long, Long> ends = new HashMap<>();
-
-    SeriesStats window(long start, long end) {
-      ends.putIfAbsent(start, end);
-      return stats.computeIfAbsent(start, s -> new SeriesStats());
-    }
-
-    void mergeFrom(WindowedStats other) {
-      for (Map.Entry<Long, SeriesStats> e : other.stats.entrySet()) {
-        window(e.getKey(), other.ends.get(e.getKey())).merge(e.getValue());
-      }
-    }
-
-    /** Window start to (end, statistics), in start order. */
-    Map<Long, KV<Long, SeriesStats>> toMap() {
-      Map<Long, KV<Long, SeriesStats>> m = new TreeMap<>();
-      for (Map.Entry<Long, SeriesStats> e : stats.entrySet()) {
-        m.put(e.getKey(), KV.of(ends.get(e.getKey()), e.getValue()));
-      }
-      return m;
-    }
-
-    static WindowedStats fromMap(Map<Long, KV<Long, SeriesStats>> m) {
-      WindowedStats w = new WindowedStats();
-      for (Map.Entry<Long, KV<Long, SeriesStats>> e : m.entrySet()) {
-        w.window(e.getKey(), e.getValue().getKey()).merge(e.getValue().getValue());
-      }
-      return w;
-    }
-
-    /** Beam's coders composed (low volume: one per series, window size and bundle). */
-    static final Coder<WindowedStats> CODER =
-        DelegateCoder.of(
-            MapCoder.of(
-                BigEndianLongCoder.of(), KvCoder.of(BigEndianLongCoder.of(), SeriesStats.coder())),
-            WindowedStats::toMap,
-            WindowedStats::fromMap);
-  }
-
-  /** Merges the partial statistics of one (window size, series). */
-  static final class MergeStatsFn
-      extends Combine.CombineFn<WindowedStats, WindowedStats, WindowedStats> {
-    @Override
-    public WindowedStats createAccumulator() {
-      return new WindowedStats();
-    }
-
-    @Override
-    public WindowedStats addInput(WindowedStats acc, WindowedStats partial) {
-      acc.mergeFrom(partial);
-      return acc;
-    }
-
-    @Override
-    public WindowedStats mergeAccumulators(Iterable<WindowedStats> accs) {
-      WindowedStats merged = null;
-      for (WindowedStats a : accs) {
-        if (merged == null) {
-          merged = a;
-        } else {
-          merged.mergeFrom(a);
-        }
-      }
-      return merged == null ? new WindowedStats() : merged;
-    }
-
-    @Override
-    public WindowedStats extractOutput(WindowedStats acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<WindowedStats> getAccumulatorCoder(CoderRegistry r, Coder<WindowedStats> in) {
-      return WindowedStats.CODER;
-    }
-
-    @Override
-    public Coder<WindowedStats> getDefaultOutputCoder(CoderRegistry r, Coder<WindowedStats> in) {
-      return WindowedStats.CODER;
     }
   }
 

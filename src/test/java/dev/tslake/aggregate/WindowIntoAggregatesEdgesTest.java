@@ -25,11 +25,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * WindowedAggregates at window edges: fixed windows (PT1H, P1D) aligned to the epoch, calendar
- * windows (P1W from Monday, P1M, P3M, P1Y) in UTC, start inclusive and end exclusive.
+ * WindowIntoAggregates (the batch job's aggregates) at window edges: fixed windows (PT1H, P1D)
+ * aligned to the epoch, calendar windows (P1W from Monday, P1M, P3M, P1Y) in UTC, start inclusive
+ * and end exclusive.
  */
 @ExtendWith(TestPipelineExtension.class)
-class WindowedAggregatesTest {
+class WindowIntoAggregatesEdgesTest {
 
   // ---------------------------------------------------------------- helpers
 
@@ -135,7 +136,7 @@ class WindowedAggregatesTest {
   private static PCollection<Aggregate> aggregate(
       TestPipeline p, PipelineConfig config, List<Observation> in) {
     return p.apply("Observations", Create.of(in).withCoder(Observation.Coder.of()))
-        .apply("Aggregate", WindowedAggregates.of(config));
+        .apply("Aggregate", WindowIntoAggregates.of(config));
   }
 
   // ---------------------------------------------------------------- (a) fixed hour
@@ -550,10 +551,10 @@ class WindowedAggregatesTest {
 
   /**
    * FAILS ON PURPOSE (bug in main code, see report): windows of timestamps before 1970 are wrong.
-   * Beam's FixedWindows and CalendarWindows, which WindowedAggregates uses to assign windows, round
-   * toward zero instead of down for instants before the epoch, so the assigned window does not even
-   * contain the observation. The default config aggregates FRED series that start in 1947-1959
-   * (HOUST 1959-, FEDFUNDS 1954-) with P3M and P1Y.
+   * Beam's FixedWindows and CalendarWindows, which SpecWindows replaces, round toward zero instead
+   * of down for instants before the epoch, so the assigned window does not even contain the
+   * observation. The default config aggregates FRED series that start in 1947-1959 (HOUST 1959-,
+   * FEDFUNDS 1954-) with P3M and P1Y.
    */
   @Test
   void windowsBeforeTheEpochContainTheirObservations(TestPipeline p) {
