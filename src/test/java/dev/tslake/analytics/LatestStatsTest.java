@@ -131,6 +131,7 @@ class LatestStatsTest {
       max = Math.max(max, r.getAttempted().getMax());
     }
     assertEquals(12, max);
+    spec.release();
   }
 
   @Test

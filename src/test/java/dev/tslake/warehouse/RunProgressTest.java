@@ -105,5 +105,6 @@ class RunProgressTest {
     assertEquals(RunRecord.RUNNING, row.status);
     assertNull(row.finishedAt);
     assertEquals(started, row.startedAt);
+    spec.release();
   }
 }
