@@ -39,11 +39,12 @@ import org.joda.time.Instant;
  *
  * <p>State is bounded: a stateful DoFn keyed by (source, series_id, ts) holds only the newest
  * observation seen for the key, and an event-time timer at {@code max(ts, element timestamp) +
- * allowedLateness} clears it once the watermark has passed that point. Event time, not processing
- * time: how long a point may still be revised is a property of the data (a point is final some time
- * after its timestamp), and the watermark makes the expiry reproducible under {@code TestStream}
- * and independent of how fast a backlog is replayed. State thus holds the keys of at most {@code
- * allowedLateness} of data, whatever the number of polls.
+ * allowedLateness} (of the record that filled the empty key) clears it once the watermark has
+ * passed that point. Event time, not processing time: how long a point may still be revised is a
+ * property of the data (a point is final some time after its timestamp), and the watermark makes
+ * the expiry reproducible under {@code TestStream} and independent of how fast a backlog is
+ * replayed. State thus holds the keys of at most {@code allowedLateness} of data, whatever the
+ * number of polls.
  *
  * <p>A record arriving after its key expired is emitted again (nothing remembers it): the warehouse
  * then decides, as {@code observations}' upsert replaces a stored row only when the incoming
