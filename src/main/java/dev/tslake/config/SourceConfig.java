@@ -34,6 +34,15 @@ public final class SourceConfig implements Serializable {
   @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
   public List<String> rolling = new ArrayList<>();
 
+  /**
+   * Trailing duration of the streaming {@code latest} statistics (a fixed ISO-8601 duration);
+   * {@link #DEFAULT_LATEST} when not set.
+   */
+  public String latest;
+
+  /** The {@code latest} trailing duration when a source sets none. */
+  public static final String DEFAULT_LATEST = "PT1H";
+
   /** Recorded payloads to read: paths or globs, local or any Beam filesystem. */
   @JsonAlias("path")
   @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
@@ -217,6 +226,26 @@ public final class SourceConfig implements Serializable {
   }
 
   /**
+   * The {@code latest} trailing duration: its text (upper case) and length in ms. Throws
+   * IllegalArgumentException on a duration that is not fixed and positive.
+   */
+  public java.util.Map.Entry<String, Long> latestTrailing() {
+    String text =
+        (latest == null ? DEFAULT_LATEST : latest).trim().toUpperCase(java.util.Locale.ROOT);
+    long ms;
+    try {
+      ms = java.time.Duration.parse(text).toMillis();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "latest '" + latest + "' is not a fixed ISO-8601 duration such as PT1H or P1D");
+    }
+    if (ms <= 0) {
+      throw new IllegalArgumentException("latest '" + latest + "' must be positive");
+    }
+    return java.util.Map.entry(text, ms);
+  }
+
+  /**
    * The rolling windows, each once: name (the configured text, upper case) to length in ms, in
    * config order. Throws IllegalArgumentException on a duration that is not fixed and positive.
    */
@@ -272,6 +301,11 @@ public final class SourceConfig implements Serializable {
     }
     try {
       rollingWindows();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(where + ": " + e.getMessage());
+    }
+    try {
+      latestTrailing();
     } catch (IllegalArgumentException e) {
       throw new ConfigException(where + ": " + e.getMessage());
     }

@@ -85,6 +85,35 @@ public final class LakePaths {
     return inputFileStem(zone, source, ingestDate, runId, inputPath) + ".csv";
   }
 
+  /** Starts the name of a streaming run's window file ({@link #windowFile}). */
+  public static final String WINDOW_MARK = "@w";
+
+  /**
+   * Relative path of the file holding one pane of one window of a streaming run's records for
+   * {@code source}: {@code <zone>/source=<source>/ingest_date=<UTC date of the window start>/
+   * run_id=<run>/@w<start>-<end>-p<pane>.csv}, times as {@code yyyyMMdd'T'HHmmss'Z'} (UTC). Unique
+   * per (run, window, pane), so a pane's file is written once and no other pane replaces it. No
+   * series or input file name can start with '@w' ('@' is always percent-encoded there).
+   */
+  public static String windowFile(
+      String zone, String source, String runId, long windowStart, long windowEnd, long pane) {
+    java.time.format.DateTimeFormatter stamp =
+        java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(java.time.ZoneOffset.UTC);
+    String date =
+        java.time.format.DateTimeFormatter.ISO_LOCAL_DATE
+            .withZone(java.time.ZoneOffset.UTC)
+            .format(java.time.Instant.ofEpochMilli(windowStart));
+    return runFolder(zone, source, date, runId)
+        + WINDOW_MARK
+        + stamp.format(java.time.Instant.ofEpochMilli(windowStart))
+        + "-"
+        + stamp.format(java.time.Instant.ofEpochMilli(windowEnd))
+        + "-p"
+        + pane
+        + ".csv";
+  }
+
   /** Marks the range index in the lake file of one range of a split input. */
   public static final String PART_MARK = "-part";
 

@@ -63,6 +63,16 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
         RawRecord::toCsvRow);
   }
 
+  /**
+   * Raw records of an unbounded run, one file per source, event-time window of {@code period} and
+   * pane: see {@link WriteWindowedToLake}.
+   */
+  public static WriteWindowedToLake rawWindowed(
+      String lakeRoot, String runId, org.joda.time.Duration period) {
+    return new WriteWindowedToLake(
+        lakeRoot, runId, period, WriteWindowedToLake.DEFAULT_ALLOWED_LATENESS);
+  }
+
   /** Rejected records, with stage and reason, under {@code rejected/}. */
   public static WriteToLake<Reject> rejected(String lakeRoot, String ingestDate, String runId) {
     return new WriteToLake<>(

@@ -2,6 +2,7 @@ package dev.tslake.warehouse;
 
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.CheckResult;
+import dev.tslake.model.LatestStat;
 import dev.tslake.model.Observation;
 import dev.tslake.model.Reject;
 import dev.tslake.model.Resampled;
@@ -36,6 +37,79 @@ public final class Tables {
   /** Every distinct vintage of every observation (key source, series_id, ts, vintage). */
   public static Table<Observation> observationVintages() {
     return new ObservationVintagesTable();
+  }
+
+  /** Streaming trailing statistics per series (key source, series_id); docs/warehouse.md. */
+  public static Table<LatestStat> latest() {
+    return new LatestTable();
+  }
+
+  /**
+   * {@code latest}: one row per series, the statistics of its trailing duration before its newest
+   * point. A row replaces the stored one only when it is not older: a later {@code as_of}, or the
+   * same {@code as_of} computed later ({@code updated_at}), so panes written out of order cannot
+   * step a series back.
+   */
+  static final class LatestTable extends Table<LatestStat> {
+    @Override
+    public String name() {
+      return "latest";
+    }
+
+    @Override
+    public List<String> columns() {
+      return List.of(
+          "source",
+          "series_id",
+          "trailing",
+          "as_of",
+          "n",
+          "mean",
+          "stddev",
+          "min",
+          "max",
+          "first",
+          "last",
+          "updated_at");
+    }
+
+    @Override
+    public List<String> keyColumns() {
+      return List.of("source", "series_id");
+    }
+
+    @Override
+    protected String replaceWhen(String incoming) {
+      return incoming
+          + ".\"as_of\" > \"latest\".\"as_of\" OR ("
+          + incoming
+          + ".\"as_of\" = \"latest\".\"as_of\" AND "
+          + incoming
+          + ".\"updated_at\" >= \"latest\".\"updated_at\")";
+    }
+
+    @Override
+    protected List<String> doubleColumns() {
+      return List.of("mean", "stddev", "min", "max", "first", "last");
+    }
+
+    @Override
+    public Object[] values(LatestStat s) {
+      return new Object[] {
+        s.source,
+        s.seriesId,
+        s.trailing,
+        Instant.ofEpochMilli(s.asOf),
+        s.n,
+        s.mean,
+        s.stddev,
+        s.min,
+        s.max,
+        s.first,
+        s.last,
+        Instant.ofEpochMilli(s.updatedAt)
+      };
+    }
   }
 
   public static Table<CheckResult> qualityResults(String runId) {

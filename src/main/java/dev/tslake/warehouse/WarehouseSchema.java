@@ -81,7 +81,16 @@ public final class WarehouseSchema {
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_passed BIGINT",
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_failed BIGINT",
           // warehouses created before aggregates had a standard deviation
-          "ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS stddev DOUBLE PRECISION");
+          "ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS stddev DOUBLE PRECISION",
+          // streaming: trailing statistics per series (analytics/LatestStats); "trailing" is
+          // reserved in PostgreSQL, so quoted
+          "CREATE TABLE IF NOT EXISTS latest ("
+              + " source TEXT NOT NULL, series_id TEXT NOT NULL, \"trailing\" TEXT NOT NULL,"
+              + " as_of TIMESTAMPTZ NOT NULL, n BIGINT NOT NULL, mean DOUBLE PRECISION,"
+              + " stddev DOUBLE PRECISION, \"min\" DOUBLE PRECISION, \"max\" DOUBLE PRECISION,"
+              + " \"first\" DOUBLE PRECISION, \"last\" DOUBLE PRECISION,"
+              + " updated_at TIMESTAMPTZ NOT NULL,"
+              + " PRIMARY KEY (source, series_id))");
 
   /**
    * The body of {@code as_of(at_time)}: per (source, series_id, ts), the row of the latest vintage

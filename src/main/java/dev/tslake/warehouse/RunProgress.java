@@ -1,0 +1,343 @@
+package dev.tslake.warehouse;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a streaming run's {@code pipeline_runs} row current: at most once per {@code interval}
+ * (default {@link #DEFAULT_INTERVAL}, PT1M) while counts arrive, and once more when the input ends,
+ * the row gets the cumulative counts with status {@code running} (finished_at stays null).
+ *
+ * <p>Only what has been committed is counted: rejects and observations as their loads report them
+ * written ({@link UpsertBatches#WRITTEN}), duplicates as the dedup supersedes them (never loaded),
+ * aggregates and series as written. {@code records_read} is {@code rejected + loaded + superseded},
+ * so every update satisfies the run's identity {@code read = rejected + loaded + superseded}. The
+ * counts are summed cumulatively in the state of one key (one row per run: few updates), and a
+ * processing-time timer writes the row; the interval is processing time because it paces the writes
+ * to the warehouse, whatever the event times of the data.
+ *
+ * <p>Outputs the {@link RunRecord} of each update written (for logs and tests).
+ */
+public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>> {
+  private static final Logger LOG = LoggerFactory.getLogger(RunProgress.class);
+
+  public static final Duration DEFAULT_INTERVAL = Duration.standardMinutes(1);
+
+  static final int REJECTED = 0;
+  static final int LOADED = 1;
+  static final int SUPERSEDED = 2;
+  static final int AGGREGATES = 3;
+  static final int SERIES = 4;
+  static final int COUNTERS = 5;
+
+  private final WarehouseSpec spec;
+  private final String runId;
+  private final java.time.Instant startedAt;
+  private final String runner;
+  private final String config;
+  private final Duration interval;
+  private final List<KV<Integer, PCollection<Long>>> inputs;
+
+  private RunProgress(
+      WarehouseSpec spec,
+      String runId,
+      java.time.Instant startedAt,
+      String runner,
+      String config,
+      Duration interval,
+      List<KV<Integer, PCollection<Long>>> inputs) {
+    this.spec = spec;
+    this.runId = runId;
+    this.startedAt = startedAt;
+    this.runner = runner;
+    this.config = config;
+    this.interval = interval;
+    this.inputs = inputs;
+  }
+
+  /** Updates run {@code runId}'s row (inserted with these fields if the run has none yet). */
+  public static RunProgress of(
+      WarehouseSpec spec, String runId, java.time.Instant startedAt, String runner, String config) {
+    return new RunProgress(
+        spec, runId, startedAt, runner, config, DEFAULT_INTERVAL, new ArrayList<>());
+  }
+
+  /** How often at most the row is written while counts arrive; positive. */
+  public RunProgress every(Duration every) {
+    if (every == null || !every.isLongerThan(Duration.ZERO)) {
+      throw new IllegalArgumentException("the update interval must be positive: " + every);
+    }
+    return new RunProgress(spec, runId, startedAt, runner, config, every, inputs);
+  }
+
+  private RunProgress with(int counter, PCollection<Long> counts) {
+    List<KV<Integer, PCollection<Long>>> more = new ArrayList<>(inputs);
+    more.add(KV.of(counter, counts));
+    return new RunProgress(spec, runId, startedAt, runner, config, interval, more);
+  }
+
+  /** Rejects written ({@code UpsertBatches.WRITTEN} of the rejects load). */
+  public RunProgress rejected(PCollection<Long> written) {
+    return with(REJECTED, written);
+  }
+
+  /** Observations written ({@code UpsertBatches.WRITTEN} of the observations load). */
+  public RunProgress loaded(PCollection<Long> written) {
+    return with(LOADED, written);
+  }
+
+  /** Records superseded by the dedup ({@code StreamingDedup.SUPERSEDED}). */
+  public RunProgress superseded(PCollection<Long> counts) {
+    return with(SUPERSEDED, counts);
+  }
+
+  /** Aggregates written. */
+  public RunProgress aggregates(PCollection<Long> written) {
+    return with(AGGREGATES, written);
+  }
+
+  /** Series rows written. */
+  public RunProgress series(PCollection<Long> written) {
+    return with(SERIES, written);
+  }
+
+  @Override
+  public PCollection<RunRecord> expand(PBegin begin) {
+    if (inputs.isEmpty()) {
+      throw new IllegalStateException("RunProgress needs at least one count to follow");
+    }
+    String runId = this.runId;
+    PCollectionList<KV<String, KV<Integer, Long>>> tagged =
+        PCollectionList.empty(begin.getPipeline());
+    String[] names = {"Rejected", "Loaded", "Superseded", "Aggregates", "Series"};
+    for (KV<Integer, PCollection<Long>> in : inputs) {
+      int counter = in.getKey();
+      tagged =
+          tagged.and(
+              in.getValue()
+                  .apply(
+                      "Global" + names[counter] + tagged.size(),
+                      Window.<Long>into(new GlobalWindows()))
+                  .apply(
+                      "Tag" + names[counter] + tagged.size(),
+                      MapElements.into(
+                              TypeDescriptors.kvs(
+                                  TypeDescriptors.strings(),
+                                  TypeDescriptors.kvs(
+                                      TypeDescriptors.integers(), TypeDescriptors.longs())))
+                          .via(n -> KV.of(runId, KV.of(counter, n))))
+                  .setCoder(
+                      KvCoder.of(
+                          org.apache.beam.sdk.coders.StringUtf8Coder.of(),
+                          KvCoder.of(VarIntCoder.of(), VarLongCoder.of()))));
+    }
+    return tagged
+        .apply("AllCounts", Flatten.pCollections())
+        .apply(
+            "UpdateRunRow",
+            ParDo.of(new UpdateFn(spec, runId, startedAt, runner, config, interval)))
+        .setCoder(SerializableCoder.of(TypeDescriptor.of(RunRecord.class)));
+  }
+
+  /** The row of cumulative {@code counts} (indexes as above). */
+  static RunRecord record(
+      String runId, java.time.Instant startedAt, String runner, String config, List<Long> counts) {
+    long rejected = counts.get(REJECTED);
+    long loaded = counts.get(LOADED);
+    long superseded = counts.get(SUPERSEDED);
+    long read = rejected + loaded + superseded;
+    return new RunRecord(
+            runId,
+            startedAt,
+            null,
+            runner,
+            config,
+            read,
+            rejected,
+            loaded,
+            superseded,
+            counts.get(AGGREGATES),
+            counts.get(SERIES))
+        .withStatus(
+            RunRecord.RUNNING,
+            "streaming, so far: " + accounting(read, rejected, loaded, superseded));
+  }
+
+  private static String accounting(long read, long rejected, long loaded, long superseded) {
+    return read
+        + " read = "
+        + rejected
+        + " rejected + "
+        + loaded
+        + " loaded + "
+        + superseded
+        + " superseded";
+  }
+
+  /** Writes the running row: counts, status running, finished_at null. */
+  static void write(WarehouseSpec spec, RunRecord run) throws SQLException {
+    try (Connection c = spec.open();
+        PreparedStatement st =
+            c.prepareStatement(
+                "INSERT INTO pipeline_runs (run_id, started_at, runner, config, records_read,"
+                    + " records_rejected, observations_loaded, duplicates_superseded,"
+                    + " aggregates_loaded, series_loaded, status, message)"
+                    + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id) DO UPDATE SET"
+                    + " finished_at = NULL, records_read = EXCLUDED.records_read,"
+                    + " records_rejected = EXCLUDED.records_rejected,"
+                    + " observations_loaded = EXCLUDED.observations_loaded,"
+                    + " duplicates_superseded = EXCLUDED.duplicates_superseded,"
+                    + " aggregates_loaded = EXCLUDED.aggregates_loaded,"
+                    + " series_loaded = EXCLUDED.series_loaded, status = EXCLUDED.status,"
+                    + " message = EXCLUDED.message")) {
+      st.setString(1, run.runId);
+      st.setObject(2, OffsetDateTime.ofInstant(run.startedAt, ZoneOffset.UTC));
+      st.setString(3, run.runner);
+      st.setString(4, run.config);
+      st.setLong(5, run.recordsRead);
+      st.setLong(6, run.recordsRejected);
+      st.setLong(7, run.observationsLoaded);
+      st.setLong(8, run.duplicatesSuperseded);
+      st.setLong(9, run.aggregatesLoaded);
+      st.setLong(10, run.seriesLoaded);
+      st.setString(11, run.status);
+      st.setString(12, RunRecord.clip(run.message));
+      st.executeUpdate();
+      c.commit();
+    }
+  }
+
+  static final class UpdateFn extends DoFn<KV<String, KV<Integer, Long>>, RunRecord> {
+    private final WarehouseSpec spec;
+    private final String runId;
+    private final java.time.Instant startedAt;
+    private final String runner;
+    private final String config;
+    private final Duration interval;
+
+    @StateId("counts")
+    private final StateSpec<ValueState<List<Long>>> countsSpec =
+        StateSpecs.value(ListCoder.of(VarLongCoder.of()));
+
+    /** True while an update is scheduled or counts arrived since the last one. */
+    @StateId("dirty")
+    private final StateSpec<ValueState<Boolean>> dirtySpec =
+        StateSpecs.value(org.apache.beam.sdk.coders.BooleanCoder.of());
+
+    @TimerId("update")
+    private final TimerSpec updateSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
+
+    @TimerId("end")
+    private final TimerSpec endSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    UpdateFn(
+        WarehouseSpec spec,
+        String runId,
+        java.time.Instant startedAt,
+        String runner,
+        String config,
+        Duration interval) {
+      this.spec = spec;
+      this.runId = runId;
+      this.startedAt = startedAt;
+      this.runner = runner;
+      this.config = config;
+      this.interval = interval;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, KV<Integer, Long>> element,
+        @Timestamp org.joda.time.Instant timestamp,
+        @StateId("counts") ValueState<List<Long>> countsState,
+        @StateId("dirty") ValueState<Boolean> dirty,
+        @TimerId("update") Timer update,
+        @TimerId("end") Timer end) {
+      @Nullable List<Long> stored = countsState.read();
+      List<Long> counts = new ArrayList<>();
+      for (int i = 0; i < COUNTERS; i++) {
+        counts.add(stored == null ? 0L : stored.get(i));
+      }
+      int counter = element.getValue().getKey();
+      counts.set(counter, counts.get(counter) + element.getValue().getValue());
+      countsState.write(counts);
+      if (stored == null) {
+        end.set(GlobalWindow.INSTANCE.maxTimestamp()); // the input ended: a last update
+      }
+      if (!Boolean.TRUE.equals(dirty.read())) {
+        dirty.write(true);
+        // the update is output at this element's time (held until then; counts carry no event time)
+        update.withOutputTimestamp(timestamp).offset(interval).setRelative();
+      }
+    }
+
+    @OnTimer("update")
+    public void onUpdate(
+        @StateId("counts") ValueState<List<Long>> countsState,
+        @StateId("dirty") ValueState<Boolean> dirty,
+        OutputReceiver<RunRecord> out)
+        throws SQLException {
+      flush(countsState, dirty, out);
+    }
+
+    @OnTimer("end")
+    public void onEnd(
+        @StateId("counts") ValueState<List<Long>> countsState,
+        @StateId("dirty") ValueState<Boolean> dirty,
+        OutputReceiver<RunRecord> out)
+        throws SQLException {
+      flush(countsState, dirty, out);
+    }
+
+    private void flush(
+        ValueState<List<Long>> countsState,
+        ValueState<Boolean> dirty,
+        OutputReceiver<RunRecord> out)
+        throws SQLException {
+      List<Long> counts = countsState.read();
+      if (counts == null || !Boolean.TRUE.equals(dirty.read())) {
+        return;
+      }
+      dirty.write(false);
+      RunRecord run = record(runId, startedAt, runner, config, counts);
+      write(spec, run);
+      LOG.info("run {}: {}", runId, run.message);
+      out.output(run);
+    }
+  }
+}

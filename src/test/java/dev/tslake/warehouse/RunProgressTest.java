@@ -1,0 +1,110 @@
+package dev.tslake.warehouse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tslake.testing.TestPipelineExtension;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.options.StreamingOptions;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.Filter;
+import org.apache.beam.sdk.transforms.Values;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** RunProgress: the running row, written per interval of TestStream processing time. */
+@ExtendWith(TestPipelineExtension.class)
+class RunProgressTest {
+  @TempDir Path tmp;
+
+  private static PCollection<Long> only(PCollection<KV<String, Long>> all, String name) {
+    return all.apply("Only" + name, Filter.by(kv -> kv.getKey().equals(name)))
+        .apply("Counts" + name, Values.create());
+  }
+
+  @Test
+  void rowAddsUpAtEveryUpdateAndGrows(TestPipeline p) throws Exception {
+    p.getOptions().as(StreamingOptions.class).setStreaming(true);
+    WarehouseSpec spec = new WarehouseSpec("jdbc:duckdb:" + tmp.resolve("w.duckdb"), null, null);
+    WarehouseSchema.ensure(spec);
+    Instant started = Instant.parse("2026-05-01T10:00:00Z");
+    RunRecord.started(spec, "stream-1", started, "DirectRunner", "c.yaml");
+
+    TestStream<KV<String, Long>> counts =
+        TestStream.create(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+            .addElements(KV.of("loaded", 10L), KV.of("superseded", 1L), KV.of("rejected", 2L))
+            .advanceProcessingTime(Duration.standardSeconds(2))
+            .addElements(KV.of("loaded", 5L), KV.of("series", 3L), KV.of("aggregates", 4L))
+            .addElements(KV.of("superseded", 1L))
+            .advanceProcessingTime(Duration.standardSeconds(2))
+            .addElements(KV.of("rejected", 1L), KV.of("loaded", 7L))
+            .advanceProcessingTime(Duration.standardSeconds(2))
+            .advanceWatermarkToInfinity();
+    PCollection<KV<String, Long>> all = p.apply(counts);
+    PCollection<RunRecord> updates =
+        p.apply(
+            RunProgress.of(spec, "stream-1", started, "DirectRunner", "c.yaml")
+                .every(Duration.standardSeconds(1))
+                .rejected(only(all, "rejected"))
+                .loaded(only(all, "loaded"))
+                .superseded(only(all, "superseded"))
+                .aggregates(only(all, "aggregates"))
+                .series(only(all, "series")));
+    PAssert.that(updates)
+        .satisfies(
+            rows -> {
+              List<RunRecord> sorted = new ArrayList<>();
+              rows.forEach(sorted::add);
+              sorted.sort(Comparator.comparingLong(r -> r.recordsRead));
+              assertTrue(sorted.size() >= 2, "updated more than once: " + sorted.size());
+              RunRecord previous = null;
+              for (RunRecord r : sorted) {
+                assertEquals(
+                    r.recordsRead,
+                    r.recordsRejected + r.observationsLoaded + r.duplicatesSuperseded);
+                assertEquals(RunRecord.RUNNING, r.status);
+                if (previous != null) {
+                  assertTrue(r.recordsRead > previous.recordsRead);
+                  assertTrue(r.recordsRejected >= previous.recordsRejected);
+                  assertTrue(r.observationsLoaded >= previous.observationsLoaded);
+                  assertTrue(r.duplicatesSuperseded >= previous.duplicatesSuperseded);
+                  assertTrue(r.aggregatesLoaded >= previous.aggregatesLoaded);
+                  assertTrue(r.seriesLoaded >= previous.seriesLoaded);
+                }
+                previous = r;
+              }
+              RunRecord last = sorted.get(sorted.size() - 1);
+              assertEquals(27, last.recordsRead);
+              assertEquals(3, last.recordsRejected);
+              assertEquals(22, last.observationsLoaded);
+              assertEquals(2, last.duplicatesSuperseded);
+              assertEquals(4, last.aggregatesLoaded);
+              assertEquals(3, last.seriesLoaded);
+              return null;
+            });
+    p.run().waitUntilFinish();
+
+    RunRecord row = RunRecord.read(spec, "stream-1");
+    assertEquals(27, row.recordsRead);
+    assertEquals(
+        row.recordsRead, row.recordsRejected + row.observationsLoaded + row.duplicatesSuperseded);
+    assertEquals(RunRecord.RUNNING, row.status);
+    assertNull(row.finishedAt);
+    assertEquals(started, row.startedAt);
+    spec.release();
+  }
+}
