@@ -67,10 +67,31 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
    * Raw records of an unbounded run, one file per source, event-time window of {@code period} and
    * pane: see {@link WriteWindowedToLake}.
    */
-  public static WriteWindowedToLake rawWindowed(
+  public static WriteWindowedToLake<RawRecord> rawWindowed(
       String lakeRoot, String runId, org.joda.time.Duration period) {
-    return new WriteWindowedToLake(
-        lakeRoot, runId, period, WriteWindowedToLake.DEFAULT_ALLOWED_LATENESS);
+    return new WriteWindowedToLake<>(
+        lakeRoot,
+        LakePaths.RAW,
+        runId,
+        period,
+        WriteWindowedToLake.DEFAULT_ALLOWED_LATENESS,
+        RawRecord.CSV_HEADER,
+        r -> r.source,
+        RawRecord::toCsvRow);
+  }
+
+  /** Rejected records of an unbounded run under {@code rejected/}, as {@link #rawWindowed}. */
+  public static WriteWindowedToLake<Reject> rejectedWindowed(
+      String lakeRoot, String runId, org.joda.time.Duration period) {
+    return new WriteWindowedToLake<>(
+        lakeRoot,
+        LakePaths.REJECTED,
+        runId,
+        period,
+        WriteWindowedToLake.DEFAULT_ALLOWED_LATENESS,
+        Reject.CSV_HEADER,
+        r -> r.record.source,
+        Reject::toCsvRow);
   }
 
   /** Rejected records, with stage and reason, under {@code rejected/}. */

@@ -6,6 +6,7 @@ import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
 import org.apache.beam.sdk.transforms.Contextful;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.windowing.AfterPane;
 import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
@@ -29,17 +30,29 @@ import org.joda.time.Duration;
  * (Beam's {@code droppedDueToLateness} counter): stamp raw records with their fetch time (which the
  * watermark of a polling source follows) so that none is late.
  */
-public final class WriteWindowedToLake
-    extends PTransform<PCollection<RawRecord>, WriteFilesResult<String>> {
+public final class WriteWindowedToLake<T>
+    extends PTransform<PCollection<T>, WriteFilesResult<String>> {
   /** Default lateness after which a window accepts no more records. */
   public static final Duration DEFAULT_ALLOWED_LATENESS = Duration.standardDays(1);
 
   private final String lakeRoot;
+  private final String zone;
   private final String runId;
   private final Duration period;
   private final Duration allowedLateness;
+  private final String[] header;
+  private final SerializableFunction<T, String> source;
+  private final SerializableFunction<T, String[]> toRow;
 
-  WriteWindowedToLake(String lakeRoot, String runId, Duration period, Duration allowedLateness) {
+  WriteWindowedToLake(
+      String lakeRoot,
+      String zone,
+      String runId,
+      Duration period,
+      Duration allowedLateness,
+      String[] header,
+      SerializableFunction<T, String> source,
+      SerializableFunction<T, String[]> toRow) {
     if (runId == null || runId.isBlank()) {
       throw new IllegalArgumentException("WriteWindowedToLake needs a run id");
     }
@@ -50,23 +63,31 @@ public final class WriteWindowedToLake
       throw new IllegalArgumentException("allowed lateness must not be negative");
     }
     this.lakeRoot = lakeRoot;
+    this.zone = zone;
     this.runId = runId;
     this.period = period;
     this.allowedLateness = allowedLateness;
+    this.header = header;
+    this.source = source;
+    this.toRow = toRow;
   }
 
   /** Records later than {@code lateness} after their window's end are dropped. */
-  public WriteWindowedToLake withAllowedLateness(Duration lateness) {
-    return new WriteWindowedToLake(lakeRoot, runId, period, lateness);
+  public WriteWindowedToLake<T> withAllowedLateness(Duration lateness) {
+    return new WriteWindowedToLake<>(
+        lakeRoot, zone, runId, period, lateness, header, source, toRow);
   }
 
   @Override
-  public WriteFilesResult<String> expand(PCollection<RawRecord> input) {
+  public WriteFilesResult<String> expand(PCollection<T> input) {
     String runId = this.runId;
+    String zone = this.zone;
+    String[] header = this.header;
+    SerializableFunction<T, String[]> toRow = this.toRow;
     return input
         .apply(
-            "WindowRaw",
-            Window.<RawRecord>into(FixedWindows.of(period))
+            "Window",
+            Window.<T>into(FixedWindows.of(period))
                 .triggering(
                     AfterWatermark.pastEndOfWindow()
                         .withLateFirings(AfterPane.elementCountAtLeast(1)))
@@ -74,18 +95,17 @@ public final class WriteWindowedToLake
                 .discardingFiredPanes())
         .apply(
             "WriteWindowedCsv",
-            FileIO.<String, RawRecord>writeDynamic()
-                .by(r -> r.source)
+            FileIO.<String, T>writeDynamic()
+                .by(source)
                 .withDestinationCoder(StringUtf8Coder.of())
-                .via(
-                    Contextful.fn(dest -> new CsvSink<>(RawRecord.CSV_HEADER, RawRecord::toCsvRow)))
+                .via(Contextful.fn(dest -> new CsvSink<>(header, toRow)))
                 .to(lakeRoot)
                 .withNaming(
                     source ->
                         (window, pane, numShards, shardIndex, compression) -> {
                           IntervalWindow w = (IntervalWindow) window;
                           return LakePaths.windowFile(
-                              LakePaths.RAW,
+                              zone,
                               source,
                               runId,
                               w.start().getMillis(),

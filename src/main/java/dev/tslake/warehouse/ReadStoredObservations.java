@@ -49,6 +49,32 @@ public final class ReadStoredObservations
     return new ReadStoredObservations(warehouse);
   }
 
+  /**
+   * The stored observations of one series in [lo, hi), marked {@link Observation#stored}, read on
+   * {@code connection} (one indexed range query).
+   */
+  public static java.util.List<Observation> readRange(
+      Connection connection, String source, String series, long lo, long hi) throws SQLException {
+    java.util.List<Observation> out = new java.util.ArrayList<>();
+    long from = Math.max(MIN_TS, lo);
+    long to = Math.min(MAX_TS, hi);
+    if (from >= to) {
+      return out;
+    }
+    try (PreparedStatement statement = connection.prepareStatement(QUERY)) {
+      statement.setString(1, source);
+      statement.setString(2, series);
+      statement.setObject(3, OffsetDateTime.ofInstant(Instant.ofEpochMilli(from), ZoneOffset.UTC));
+      statement.setObject(4, OffsetDateTime.ofInstant(Instant.ofEpochMilli(to), ZoneOffset.UTC));
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          out.add(ReadFn.row(source, series, rs));
+        }
+      }
+    }
+    return out;
+  }
+
   @Override
   public PCollection<Observation> expand(PCollection<KV<String, KV<Long, Long>>> spans) {
     return spans
@@ -98,24 +124,7 @@ public final class ReadStoredObservations
         long n = 0;
         try (ResultSet rs = statement.executeQuery()) {
           while (rs.next()) {
-            long ts = rs.getObject(1, OffsetDateTime.class).toInstant().toEpochMilli();
-            double v = rs.getDouble(2);
-            Double value = rs.wasNull() ? null : v;
-            OffsetDateTime vintage = rs.getObject(3, OffsetDateTime.class);
-            String origin = rs.getString(4);
-            String locator = rs.getString(5);
-            out.output(
-                new Observation(
-                    source,
-                    series,
-                    ts,
-                    value,
-                    vintage == null
-                        ? Observation.UNKNOWN_VINTAGE
-                        : vintage.toInstant().toEpochMilli(),
-                    origin == null ? "" : origin,
-                    locator == null ? "" : locator,
-                    true));
+            out.output(row(source, series, rs));
             n++;
           }
         }
@@ -133,6 +142,25 @@ public final class ReadStoredObservations
                 + e.getMessage(),
             e);
       }
+    }
+
+    /** The current row of a {@link #QUERY} result. */
+    static Observation row(String source, String series, ResultSet rs) throws SQLException {
+      long ts = rs.getObject(1, OffsetDateTime.class).toInstant().toEpochMilli();
+      double v = rs.getDouble(2);
+      Double value = rs.wasNull() ? null : v;
+      OffsetDateTime vintage = rs.getObject(3, OffsetDateTime.class);
+      String origin = rs.getString(4);
+      String locator = rs.getString(5);
+      return new Observation(
+          source,
+          series,
+          ts,
+          value,
+          vintage == null ? Observation.UNKNOWN_VINTAGE : vintage.toInstant().toEpochMilli(),
+          origin == null ? "" : origin,
+          locator == null ? "" : locator,
+          true);
     }
 
     @FinishBundle

@@ -30,6 +30,7 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
 
 /**
  * Batched, transactional upserts into one warehouse table: rows are buffered per bundle and each
@@ -70,6 +71,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
   private final RetryPolicy retryPolicy;
   private final @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter;
   private final int regroup;
+  private final boolean committed;
 
   private UpsertBatches(
       WarehouseSpec spec,
@@ -78,7 +80,8 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       boolean allowMerge,
       RetryPolicy retryPolicy,
       @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter,
-      int regroup) {
+      int regroup,
+      boolean committed) {
     this.spec = spec;
     this.table = table;
     this.batchSize = batchSize;
@@ -86,6 +89,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     this.retryPolicy = retryPolicy;
     this.deadLetter = deadLetter;
     this.regroup = regroup;
+    this.committed = committed;
   }
 
   /** Upserts into {@code table} of the warehouse {@code spec}, 1,000 rows a batch. */
@@ -93,7 +97,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     requireNonNull(spec, "spec");
     requireNonNull(table, "table");
     return new UpsertBatches<>(
-        spec, table, DEFAULT_BATCH_SIZE, true, BatchWriter.DEFAULT_RETRY, null, 0);
+        spec, table, DEFAULT_BATCH_SIZE, true, BatchWriter.DEFAULT_RETRY, null, 0, false);
   }
 
   /** Rows per batch (and per transaction); must be positive. */
@@ -101,13 +105,15 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     if (size <= 0) {
       throw new IllegalArgumentException("batch size must be positive, got " + size);
     }
-    return new UpsertBatches<>(spec, table, size, allowMerge, retryPolicy, deadLetter, regroup);
+    return new UpsertBatches<>(
+        spec, table, size, allowMerge, retryPolicy, deadLetter, regroup, committed);
   }
 
   /** Rows the database refuses become rejects instead of failing the run. */
   public UpsertBatches<T> withDeadLetter(SerializableFunction<KeyedFailure<T>, Reject> fn) {
     requireNonNull(fn, "dead letter function");
-    return new UpsertBatches<>(spec, table, batchSize, allowMerge, retryPolicy, fn, regroup);
+    return new UpsertBatches<>(
+        spec, table, batchSize, allowMerge, retryPolicy, fn, regroup, committed);
   }
 
   /**
@@ -115,7 +121,8 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
    */
   public UpsertBatches<T> withRetryPolicy(RetryPolicy policy) {
     requireNonNull(policy, "retry policy");
-    return new UpsertBatches<>(spec, table, batchSize, allowMerge, policy, deadLetter, regroup);
+    return new UpsertBatches<>(
+        spec, table, batchSize, allowMerge, policy, deadLetter, regroup, committed);
   }
 
   /**
@@ -129,12 +136,32 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     if (groups < 0) {
       throw new IllegalArgumentException("groups must be 0 (none) or positive, got " + groups);
     }
-    return new UpsertBatches<>(spec, table, batchSize, allowMerge, retryPolicy, deadLetter, groups);
+    return new UpsertBatches<>(
+        spec, table, batchSize, allowMerge, retryPolicy, deadLetter, groups, committed);
   }
 
   /** PostgreSQL 15+ too writes batches with INSERT ... ON CONFLICT instead of MERGE (tests). */
+  /**
+   * Also emits every row once its batch committed, under {@link #committed()} (failed rows
+   * excluded): a step fed from it reads the warehouse with those rows in it. Emitted in the global
+   * window, stamped with the end of the bundle's batch (bundles carry no event time here).
+   */
+  public UpsertBatches<T> withCommittedRows() {
+    return new UpsertBatches<>(
+        spec, table, batchSize, allowMerge, retryPolicy, deadLetter, regroup, true);
+  }
+
+  /** The tag of the committed rows ({@link #withCommittedRows()}). */
+  @SuppressWarnings("unchecked")
+  public static <T> TupleTag<T> committed() {
+    return (TupleTag<T>) COMMITTED;
+  }
+
+  private static final TupleTag<Object> COMMITTED = new TupleTag<>("UpsertBatches.committed");
+
   UpsertBatches<T> withoutMerge() {
-    return new UpsertBatches<>(spec, table, batchSize, false, retryPolicy, deadLetter, regroup);
+    return new UpsertBatches<>(
+        spec, table, batchSize, false, retryPolicy, deadLetter, regroup, committed);
   }
 
   public int batchSize() {
@@ -176,8 +203,16 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     PCollectionTuple out =
         rows.apply(
             "Upsert " + table.name(),
-            ParDo.of(new UpsertFn<>(this)).withOutputTags(WRITTEN, TupleTagList.of(FAILED)));
+            ParDo.of(new UpsertFn<>(this))
+                .withOutputTags(
+                    WRITTEN,
+                    committed
+                        ? TupleTagList.of(FAILED).and(UpsertBatches.<T>committed())
+                        : TupleTagList.of(FAILED)));
     out.get(WRITTEN).setCoder(VarLongCoder.of());
+    if (committed) {
+      out.get(UpsertBatches.<T>committed()).setCoder(input.getCoder());
+    }
     out.get(FAILED).setCoder(Reject.coder());
     return out;
   }
@@ -226,6 +261,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     private final RetryPolicy retryPolicy;
     private final @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter;
     private final Distribution batchMillis;
+    private final boolean committed;
     private transient BatchWriter<T> writer;
     private transient List<T> buffer;
 
@@ -237,6 +273,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       this.retryPolicy = t.retryPolicy;
       this.deadLetter = t.deadLetter;
       this.batchMillis = Metrics.distribution(UpsertBatches.class, table.name() + "_batch_ms");
+      this.committed = t.committed;
     }
 
     @Setup
@@ -261,10 +298,16 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     public void process(@Element T row, MultiOutputReceiver out) throws Exception {
       buffer.add(row);
       if (buffer.size() >= batchSize) {
+        List<T> batch = buffer;
         BatchWriter.Result<T> r = flush();
         out.get(WRITTEN).output(r.written);
         for (KeyedFailure<T> f : r.failures) {
           out.get(FAILED).output(deadLetter.apply(f));
+        }
+        if (committed) {
+          for (T done : committedRows(batch, r)) {
+            out.get(UpsertBatches.<T>committed()).output(done);
+          }
         }
       }
     }
@@ -274,8 +317,15 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       if (buffer.isEmpty()) {
         return;
       }
+      List<T> batch = buffer;
       BatchWriter.Result<T> r = flush();
       ctx.output(WRITTEN, r.written, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+      if (committed) {
+        Instant now = Instant.now();
+        for (T row : committedRows(batch, r)) {
+          ctx.output(UpsertBatches.<T>committed(), row, now, GlobalWindow.INSTANCE);
+        }
+      }
       for (KeyedFailure<T> f : r.failures) {
         ctx.output(
             FAILED,
@@ -290,6 +340,25 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       if (writer != null) {
         writer.close();
       }
+    }
+
+    /** The rows of {@code batch} the warehouse took (all but the refused ones). */
+    private static <T> List<T> committedRows(List<T> batch, BatchWriter.Result<T> r) {
+      if (r.failures.isEmpty()) {
+        return batch;
+      }
+      java.util.Set<T> refused =
+          java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      for (KeyedFailure<T> f : r.failures) {
+        refused.add(f.row);
+      }
+      List<T> out = new ArrayList<>(batch.size());
+      for (T row : batch) {
+        if (!refused.contains(row)) {
+          out.add(row);
+        }
+      }
+      return out;
     }
 
     private BatchWriter.Result<T> flush() throws Exception {
