@@ -1,16 +1,19 @@
 package dev.tslake.aggregate;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.BigEndianLongCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.DelegateCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.MapCoder;
+import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.transforms.Combine;
-import org.apache.beam.sdk.values.KV;
 
 /**
  * Per window start: its end and the {@link SeriesStats} of the points in it, for one series and
@@ -33,30 +36,82 @@ final class WindowedStats {
     }
   }
 
-  /** Window start to (end, statistics), in start order. */
-  Map<Long, KV<Long, SeriesStats>> toMap() {
-    Map<Long, KV<Long, SeriesStats>> m = new TreeMap<>();
-    for (Map.Entry<Long, SeriesStats> e : stats.entrySet()) {
-      m.put(e.getKey(), KV.of(ends.get(e.getKey()), e.getValue()));
-    }
-    return m;
-  }
+  /**
+   * Every window's start, end and statistics in start order, field by field (a {@code BigDecimal}
+   * as its scale and unscaled bytes). On the DirectRunner a key's grouped partials are encoded and
+   * decoded again for every bundle that adds to them (its copy-on-write state): Beam's composed
+   * coders (a map of schema rows, whose {@code BigDecimalCoder} formats a message per value) took
+   * about a fifth of the default job's CPU there.
+   */
+  static final Coder<WindowedStats> CODER = new WindowedStatsCoder();
 
-  static WindowedStats fromMap(Map<Long, KV<Long, SeriesStats>> m) {
-    WindowedStats w = new WindowedStats();
-    for (Map.Entry<Long, KV<Long, SeriesStats>> e : m.entrySet()) {
-      w.window(e.getKey(), e.getValue().getKey()).merge(e.getValue().getValue());
-    }
-    return w;
-  }
+  /** The binary form of {@link WindowedStats}; decoding gives back every field as encoded. */
+  static final class WindowedStatsCoder extends CustomCoder<WindowedStats> {
+    private static final long serialVersionUID = 1L;
 
-  /** Beam's coders composed (low volume: one per series, window size and bundle). */
-  static final Coder<WindowedStats> CODER =
-      DelegateCoder.of(
-          MapCoder.of(
-              BigEndianLongCoder.of(), KvCoder.of(BigEndianLongCoder.of(), SeriesStats.coder())),
-          WindowedStats::toMap,
-          WindowedStats::fromMap);
+    @Override
+    public void encode(WindowedStats w, OutputStream os) throws IOException {
+      DataOutputStream out = new DataOutputStream(os);
+      out.writeInt(w.stats.size());
+      for (Map.Entry<Long, SeriesStats> e : w.stats.entrySet()) {
+        SeriesStats s = e.getValue();
+        out.writeLong(e.getKey());
+        out.writeLong(w.ends.get(e.getKey()));
+        out.writeLong(s.n);
+        out.writeLong(s.missing);
+        out.writeDouble(s.min);
+        out.writeDouble(s.max);
+        writeDecimal(out, s.sum);
+        writeDecimal(out, s.sumSq);
+        out.writeLong(s.firstTs);
+        out.writeDouble(s.first);
+        out.writeLong(s.lastTs);
+        out.writeDouble(s.last);
+        out.writeBoolean(s.touched);
+      }
+      out.flush();
+    }
+
+    @Override
+    public WindowedStats decode(InputStream is) throws IOException {
+      DataInputStream in = new DataInputStream(is);
+      WindowedStats w = new WindowedStats();
+      int windows = in.readInt();
+      for (int i = 0; i < windows; i++) {
+        long start = in.readLong();
+        SeriesStats s = w.window(start, in.readLong());
+        s.n = in.readLong();
+        s.missing = in.readLong();
+        s.min = in.readDouble();
+        s.max = in.readDouble();
+        s.sum = readDecimal(in);
+        s.sumSq = readDecimal(in);
+        s.firstTs = in.readLong();
+        s.first = in.readDouble();
+        s.lastTs = in.readLong();
+        s.last = in.readDouble();
+        s.touched = in.readBoolean();
+      }
+      return w;
+    }
+
+    private static void writeDecimal(DataOutputStream out, BigDecimal d) throws IOException {
+      byte[] unscaled = d.unscaledValue().toByteArray();
+      out.writeInt(d.scale());
+      out.writeInt(unscaled.length);
+      out.write(unscaled);
+    }
+
+    private static BigDecimal readDecimal(DataInputStream in) throws IOException {
+      int scale = in.readInt();
+      byte[] unscaled = new byte[in.readInt()];
+      in.readFully(unscaled);
+      return new BigDecimal(new BigInteger(unscaled), scale);
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+  }
 
   /** Merges the partial statistics of one (window size, series). */
   static final class MergeFn
