@@ -65,6 +65,14 @@ public interface RunOptions extends PipelineOptions {
   void setStopAfter(String value);
 
   @Description(
+      "Streaming runs: how often at most the run's pipeline_runs row is updated with its"
+          + " cumulative counts while data arrives, an ISO-8601 duration (default PT1M).")
+  @Default.String("PT1M")
+  String getRunUpdatePeriod();
+
+  void setRunUpdatePeriod(String value);
+
+  @Description(
       "URL to POST a JSON alert to when a run ends failed, incomplete or failed_checks (the body"
           + " has a Slack-compatible 'text' field). Retried; never part of the job graph, the logs"
           + " show its host only. Precedence: --alertWebhook, then TSLAKE_ALERT_WEBHOOK.")

@@ -1,5 +1,6 @@
 package dev.tslake;
 
+import dev.tslake.aggregate.AggregateTriggering;
 import dev.tslake.aggregate.TouchedSpans;
 import dev.tslake.aggregate.WindowIntoAggregates;
 import dev.tslake.alert.AlertWebhook;
@@ -53,6 +54,7 @@ import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -279,9 +281,36 @@ public final class TsLake {
         : e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
+  /** Whether {@code --streaming=true} (Beam's {@link StreamingOptions}). */
+  static boolean streaming(TsLakeOptions options) {
+    return options.as(StreamingOptions.class).isStreaming();
+  }
+
+  /** The timing of a continuous run from its options; a clear error for a bad value. */
+  static ContinuousGraph.Timing timing(TsLakeOptions options) {
+    String text = options.getRunUpdatePeriod();
+    java.time.Duration every;
+    try {
+      every = java.time.Duration.parse(text == null ? "" : text.trim());
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "--runUpdatePeriod '" + text + "' is not an ISO-8601 duration such as PT1M or PT10S");
+    }
+    if (every.isZero() || every.isNegative()) {
+      throw new IllegalArgumentException("--runUpdatePeriod must be positive, got " + text);
+    }
+    return new ContinuousGraph.Timing(
+        AggregateTriggering.fromOptions(options), org.joda.time.Duration.millis(every.toMillis()));
+  }
+
   private static RunRecord runPrepared(TsLakeOptions options, RunSettings settings) {
     Pipeline pipeline = Pipeline.create(options);
-    buildPipeline(pipeline, settings);
+    boolean continuous = streaming(options);
+    if (continuous) {
+      ContinuousGraph.build(pipeline, settings, timing(options));
+    } else {
+      buildPipeline(pipeline, settings);
+    }
     PipelineResult result;
     PipelineResult.State state;
     try {
@@ -297,6 +326,9 @@ public final class TsLake {
       throw new IllegalStateException("run " + settings.runId + " ended " + state);
     }
     LakeHousekeeping.removeEmptyTempFolders(settings.lakeRoot);
+    if (continuous) {
+      finishContinuous(result, settings);
+    }
     RunRecord run;
     try {
       run = RunRecord.read(settings.warehouse, settings.runId);
@@ -349,6 +381,50 @@ public final class TsLake {
       }
     }
     return run;
+  }
+
+  /**
+   * A continuous run drained ({@code --stopAfter}): its row holds the committed counts; it ends
+   * {@code succeeded} when they account for every raw record read (Beam's counter), else {@code
+   * failed} with the difference.
+   */
+  static void finishContinuous(PipelineResult result, RunSettings s) {
+    long read = 0;
+    for (MetricResult<Long> c :
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(
+                        MetricNameFilter.named(
+                            ContinuousGraph.METRICS, ContinuousGraph.RECORDS_READ))
+                    .build())
+            .getCounters()) {
+      read += c.getAttempted();
+    }
+    try {
+      RunRecord row = RunRecord.read(s.warehouse, s.runId);
+      long accounted = row == null ? 0 : row.recordsRead;
+      boolean whole = row != null && accounted == read;
+      RunRecord.finish(
+          s.warehouse,
+          s.runId,
+          s.startedAt,
+          s.runner,
+          s.configName,
+          whole ? RunRecord.SUCCEEDED : RunRecord.FAILED,
+          whole
+              ? null
+              : "the run read "
+                  + read
+                  + " raw records but accounted for "
+                  + accounted
+                  + " (loaded, superseded or rejected)");
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "cannot finish run " + s.runId + " in " + s.warehouse.describe() + ": " + e.getMessage(),
+          e);
+    }
   }
 
   /** A counter of the live sources (attempted: the value every runner reports). */

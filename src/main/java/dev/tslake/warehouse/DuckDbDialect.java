@@ -186,8 +186,15 @@ public final class DuckDbDialect implements Dialect {
             connection.unwrap(DuckDBConnection.class).createAppender("temp", "main", staging)) {
           for (T row : batch) {
             appender.beginRow();
-            for (Object v : table.values(row)) {
-              append(appender, v);
+            Object[] values = table.values(row);
+            for (int i = 0; i < values.length; i++) {
+              try {
+                append(appender, values[i]);
+              } catch (ArithmeticException e) {
+                throw new SQLException(
+                    table.name() + "." + table.columns().get(i) + ": out of range: " + values[i],
+                    e);
+              }
             }
             appender.endRow();
           }

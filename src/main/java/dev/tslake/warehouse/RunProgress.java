@@ -152,7 +152,14 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
               in.getValue()
                   .apply(
                       "Global" + names[counter] + tagged.size(),
-                      Window.<Long>into(new GlobalWindows()))
+                      // one windowing for all inputs, whatever triggers they came with
+                      Window.<Long>into(new GlobalWindows())
+                          .triggering(
+                              org.apache.beam.sdk.transforms.windowing.Repeatedly.forever(
+                                  org.apache.beam.sdk.transforms.windowing.AfterPane
+                                      .elementCountAtLeast(1)))
+                          .discardingFiredPanes()
+                          .withAllowedLateness(org.joda.time.Duration.ZERO))
                   .apply(
                       "Tag" + names[counter] + tagged.size(),
                       MapElements.into(

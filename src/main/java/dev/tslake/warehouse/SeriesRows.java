@@ -76,7 +76,13 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
                             TypeDescriptors.strings(),
                             org.apache.beam.sdk.values.TypeDescriptor.of(SeriesInfo.class)))
                     .via((SeriesInfo s) -> KV.of(s.key(), s)))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), SeriesInfo.coder()));
+            .setCoder(
+                // not the schema coder: the DirectRunner's streaming state copies fail on its rows
+                // ("getters require withGetterTarget")
+                KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(SeriesInfo.class)))
+            // the most recently updated description per series (also gives all three inputs of
+            // the join the same triggering in a continuous run)
+            .apply("NewestInfo", Combine.perKey(SeriesRows::newest));
 
     TupleTag<Long> firstTag = new TupleTag<>();
     TupleTag<Long> lastTag = new TupleTag<>();
@@ -102,8 +108,20 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
                     int sep = key.indexOf('\u0000');
                     String source = key.substring(0, sep);
                     String series = key.substring(sep + 1);
-                    Long firstTs = kv.getValue().getOnly(firstTag, null);
-                    Long lastTs = kv.getValue().getOnly(lastTag, null);
+                    // one value each in batch; in a continuous run a pane may gather several
+                    Long firstTs = null;
+                    // (an empty pane of Min/Max gives their identity, which is no timestamp)
+                    for (Long t : kv.getValue().getAll(firstTag)) {
+                      if (t != Long.MAX_VALUE) {
+                        firstTs = firstTs == null ? t : Math.min(firstTs, t);
+                      }
+                    }
+                    Long lastTs = null;
+                    for (Long t : kv.getValue().getAll(lastTag)) {
+                      if (t != Long.MIN_VALUE) {
+                        lastTs = lastTs == null ? t : Math.max(lastTs, t);
+                      }
+                    }
                     SeriesInfo meta = null;
                     for (SeriesInfo i : kv.getValue().getAll(infoByKey)) {
                       // several metadata files may describe a series; keep the most recently
@@ -128,6 +146,17 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
                   }
                 }))
         .setCoder(SerializableCoder.of(SeriesRow.class));
+  }
+
+  /** The most recently updated of several descriptions of one series. */
+  static SeriesInfo newest(Iterable<SeriesInfo> infos) {
+    SeriesInfo meta = null;
+    for (SeriesInfo i : infos) {
+      if (meta == null || compare(i.lastUpdated, meta.lastUpdated) > 0) {
+        meta = i;
+      }
+    }
+    return meta;
   }
 
   /**

@@ -1,0 +1,226 @@
+package dev.tslake.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tslake.TsLake;
+import dev.tslake.TsLakeOptions;
+import dev.tslake.testing.AggregatesInvariant;
+import dev.tslake.testing.FakeApiServer;
+import dev.tslake.testing.WarehouseDump;
+import dev.tslake.warehouse.RunRecord;
+import dev.tslake.warehouse.WarehouseSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job with {@code --streaming=true} on the DirectRunner: a CoinDesk-like price that moves every
+ * second, a FRED series that gains an observation per poll and a watched folder that receives a
+ * file mid-run, polled every second until {@code --stopAfter}. Afterwards the warehouse holds every
+ * observation served once, each aggregate equals the statistics of its stored observations, each
+ * series has a {@code latest} row, the run's row accounts for every record read, and replaying the
+ * run's windowed lake files in batch into an empty warehouse gives the same observations and
+ * aggregates.
+ */
+class ContinuousRunTest {
+  private static final Map<String, List<String>> WINDOWS =
+      Map.of(
+          "btc", List.of("PT1M", "PT1H"), "fred", List.of("P1M"), "drops", List.of("P1D", "P1M"));
+
+  @TempDir Path dir;
+  private FakeApiServer server;
+  private final List<WarehouseSpec> ducks = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    server = FakeApiServer.start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    ducks.forEach(WarehouseSpec::release);
+  }
+
+  private WarehouseSpec duck(String name) {
+    WarehouseSpec spec =
+        new WarehouseSpec("jdbc:duckdb:" + dir.resolve(name + ".duckdb"), null, null);
+    ducks.add(spec);
+    return spec;
+  }
+
+  private static RunRecord run(List<String> args) {
+    TsLakeOptions options =
+        PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(TsLakeOptions.class);
+    return TsLake.run(options);
+  }
+
+  @Test
+  void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould() throws Exception {
+    FakeApiServer.Moving fred =
+        server.growingFredSeries("GROW", LocalDate.parse("2026-01-01"), 3, 1);
+    // the price's updated time starts now: its windows are on time, not late
+    FakeApiServer.Moving btc = server.movingCoinDesk(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+    Path watched = Files.createDirectories(dir.resolve("incoming"));
+    Files.writeString(
+        watched.resolve("first.csv"),
+        "ts,series,value\n2026-03-01 00:00:00,A,1.5\n2026-03-02 00:00:00,A,2.5\n"
+            + "2026-03-02 00:00:00,B,.\n2026-03-03 00:00:00,A,not-a-number\n");
+    Path config = dir.resolve("continuous.json");
+    Files.writeString(
+        config,
+        "{\"sources\":["
+            + "{\"name\":\"fred\",\"type\":\"fred\",\"series\":[\"GROW\"],\"poll\":\"PT1S\","
+            + "\"windows\":[\"P1M\"]},"
+            + "{\"name\":\"btc\",\"type\":\"coindesk\",\"poll\":\"PT1S\","
+            + "\"windows\":[\"PT1M\",\"PT1H\"]},"
+            + "{\"name\":\"drops\",\"type\":\"csv\",\"files\":[\""
+            + watched.toString().replace("\\", "/")
+            + "/*.csv\"],\"watch\":\"PT1S\",\"timestampColumn\":\"ts\","
+            + "\"timestampFormat\":\"yyyy-MM-dd HH:mm:ss\",\"timeZone\":\"UTC\","
+            + "\"seriesColumn\":\"series\",\"valueColumns\":[\"value\"],"
+            + "\"windows\":[\"P1D\",\"P1M\"]}]}");
+    WarehouseSpec wh = duck("continuous");
+    Path lake = dir.resolve("lake");
+
+    // a second file lands once the first one's rows are stored
+    AtomicReference<Throwable> dropFailed = new AtomicReference<>();
+    Thread dropper =
+        new Thread(
+            () -> {
+              try {
+                while (!firstFileStored(wh)) {
+                  Thread.sleep(200);
+                }
+                Path tmp = dir.resolve("second.tmp");
+                Files.writeString(
+                    tmp, "ts,series,value\n2026-03-04 00:00:00,A,4\n2026-03-05 00:00:00,C,5\n");
+                Files.move(tmp, watched.resolve("second.csv"), StandardCopyOption.ATOMIC_MOVE);
+              } catch (Throwable t) {
+                dropFailed.set(t);
+              }
+            });
+    dropper.setDaemon(true);
+
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--config=" + config,
+                "--lake=" + lake,
+                "--warehouseUrl=" + wh.url,
+                "--runId=continuous-1",
+                "--streaming=true",
+                "--stopAfter=PT12S",
+                "--earlyFiringPeriod=PT1S",
+                "--allowedLateness=PT5S",
+                "--runUpdatePeriod=PT1S",
+                "--fredBaseUrl=" + server.baseUrl(),
+                "--fredApiKey=continuous-test-key",
+                "--coindeskBaseUrl=" + server.baseUrl(),
+                "--enforceImmutability=false",
+                "--enforceEncodability=false"));
+    dropper.start();
+    RunRecord run = run(args);
+    dropper.join(5_000);
+    assertEquals(null, dropFailed.get());
+    assertTrue(Files.exists(watched.resolve("second.csv")), "the second file was dropped mid-run");
+
+    // every record read is accounted for, and the run says so
+    assertEquals(RunRecord.SUCCEEDED, run.status, run.summary());
+    assertTrue(run.balanced(), run.accountingMessage());
+    long fredServed = fred.served().stream().mapToLong(List::size).sum();
+    long btcServed = btc.served().size();
+    assertTrue(fredServed >= 4 && btcServed >= 3, fred.served() + " " + btc.served());
+    // csv: 4 + 2 rows; rejected: the non-numeric value (the "." is a missing value)
+    assertEquals(fredServed + btcServed + 6, run.recordsRead, run.summary());
+    assertEquals(1, run.recordsRejected, run.summary());
+
+    // every observation served is stored, once
+    List<String> fredStored =
+        WarehouseDump.rows(
+            wh,
+            "SELECT strftime(ts, '%Y-%m-%d') FROM observations WHERE source = 'fred'"
+                + " ORDER BY ts");
+    List<String> fredDates =
+        fred.served().stream().flatMap(List::stream).sorted().distinct().collect(toList());
+    assertEquals(fredDates, fredStored);
+    List<String> btcStored =
+        WarehouseDump.rows(
+            wh,
+            "SELECT strftime(ts, '%Y-%m-%dT%H:%M:%SZ') FROM observations WHERE source = 'btc'"
+                + " ORDER BY ts");
+    assertEquals(btc.served().stream().map(l -> l.get(0)).sorted().collect(toList()), btcStored);
+    assertEquals(
+        List.of(
+            "A.value|2026-03-01|1.5",
+            "A.value|2026-03-02|2.5",
+            "A.value|2026-03-04|4.0",
+            "B.value|2026-03-02|null",
+            "C.value|2026-03-05|5.0"),
+        WarehouseDump.rows(
+            wh,
+            "SELECT series_id || '|' || strftime(ts, '%Y-%m-%d') || '|' ||"
+                + " coalesce(CAST(\"value\" AS VARCHAR), 'null') FROM observations"
+                + " WHERE source = 'drops' ORDER BY 1"));
+
+    // each aggregate is its window's statistics; every observation lies in one per size
+    List<String> violations = AggregatesInvariant.violations(wh, WINDOWS);
+    assertEquals(List.of(), violations);
+
+    // a latest row per series
+    assertEquals(
+        List.of("btc|BTC-USD", "drops|A.value", "drops|B.value", "drops|C.value", "fred|GROW"),
+        WarehouseDump.rows(
+            wh, "SELECT source || '|' || series_id FROM latest ORDER BY source, series_id"));
+
+    // the lake holds the run's raw records in windowed files; replaying them in batch into an
+    // empty warehouse gives the same observations and aggregates
+    try (Stream<Path> files = Files.walk(lake.resolve("raw"))) {
+      List<Path> csv = files.filter(f -> f.toString().endsWith(".csv")).collect(toList());
+      assertTrue(csv.size() >= 3, "windowed raw files: " + csv);
+    }
+    WarehouseSpec replay = duck("replay");
+    RunRecord replayed =
+        run(
+            List.of(
+                "--config=" + config,
+                "--lake=" + lake,
+                "--warehouseUrl=" + replay.url,
+                "--runId=replay-1",
+                "--replayFromLake=true"));
+    assertEquals(RunRecord.SUCCEEDED, replayed.status, replayed.summary());
+    assertEquals(WarehouseDump.observations(wh), WarehouseDump.observations(replay));
+    assertEquals(WarehouseDump.aggregates(wh), WarehouseDump.aggregates(replay));
+  }
+
+  /** Whether the first watched file's rows are in the warehouse (false before its schema). */
+  private static boolean firstFileStored(WarehouseSpec wh) {
+    try {
+      return !WarehouseDump.rows(
+              wh,
+              "SELECT count(*) FROM observations WHERE source = 'drops' AND series_id = 'A.value'")
+          .equals(List.of("0"));
+    } catch (IllegalStateException notYet) {
+      return false;
+    }
+  }
+
+  private static <T> java.util.stream.Collector<T, ?, List<T>> toList() {
+    return Collectors.toList();
+  }
+}
