@@ -10,6 +10,7 @@ import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
 import dev.tslake.model.SeriesInfo;
+import dev.tslake.progress.Progress;
 import dev.tslake.sources.ReadSources;
 import dev.tslake.sources.WatchFiles;
 import dev.tslake.sources.live.PollSources;
@@ -113,7 +114,8 @@ public final class ContinuousGraph {
         PCollectionList.of(raws)
             .apply("AllRaw", Flatten.pCollections())
             .apply("CountRead", ParDo.of(new CountReadFn()))
-            .setCoder(RawRecord.Coder.of());
+            .setCoder(RawRecord.Coder.of())
+            .apply("ProgressRead", Progress.of(s.runId, 0, "read", s.progressMillis));
     Duration period = lakePeriod(s);
     raw.apply("WriteRawToLake", WriteToLake.rawWindowed(s.lakeRoot, s.runId, period));
 
@@ -124,7 +126,10 @@ public final class ContinuousGraph {
             .apply(
                 "StreamingDedup",
                 StreamingDedup.create().withAllowedLateness(timing.triggering.allowedLateness()));
-    PCollection<Observation> winners = deduped.get(StreamingDedup.LATEST);
+    PCollection<Observation> winners =
+        deduped
+            .get(StreamingDedup.LATEST)
+            .apply("ProgressDeduped", Progress.of(s.runId, 2, "deduped", s.progressMillis));
     PCollectionTuple loaded =
         winners.apply(
             "LoadObservations",
@@ -133,6 +138,9 @@ public final class ContinuousGraph {
                 .withDeadLetter(f -> new Reject("warehouse", f.reason, TsLake.asRawRecord(f.row)))
                 .withCommittedRows());
     PCollection<Observation> committed = loaded.get(UpsertBatches.committed());
+    loaded
+        .get(UpsertBatches.WRITTEN)
+        .apply("ProgressLoaded", Progress.summing(s.runId, 3, "loaded", s.progressMillis));
 
     PCollection<Reject> rejects =
         PCollectionList.of(validated.get(ValidateAndClean.REJECTED))
@@ -148,6 +156,8 @@ public final class ContinuousGraph {
         committed.apply(
             "ContinuousAggregates",
             ContinuousAggregates.of(s.config, s.warehouse, timing.triggering));
+    aggregates.apply(
+        "ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));
 
     PCollection<LatestStat> latest = committed.apply("LatestStats", LatestStats.of(s.config));
     latest.apply(

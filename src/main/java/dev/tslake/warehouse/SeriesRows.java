@@ -122,14 +122,8 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
                         lastTs = lastTs == null ? t : Math.max(lastTs, t);
                       }
                     }
-                    SeriesInfo meta = null;
-                    for (SeriesInfo i : kv.getValue().getAll(infoByKey)) {
-                      // several metadata files may describe a series; keep the most recently
-                      // updated
-                      if (meta == null || compare(i.lastUpdated, meta.lastUpdated) > 0) {
-                        meta = i;
-                      }
-                    }
+                    // several metadata files may describe a series: the most recently updated
+                    SeriesInfo meta = newest(kv.getValue().getAll(infoByKey));
                     String unit =
                         meta != null && meta.units != null ? meta.units : units.get(source);
                     out.output(
@@ -152,6 +146,9 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
   static SeriesInfo newest(Iterable<SeriesInfo> infos) {
     SeriesInfo meta = null;
     for (SeriesInfo i : infos) {
+      if (i == null) {
+        continue; // an empty pane's result in a continuous run
+      }
       if (meta == null || compare(i.lastUpdated, meta.lastUpdated) > 0) {
         meta = i;
       }

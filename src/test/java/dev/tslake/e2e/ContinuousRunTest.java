@@ -125,7 +125,7 @@ class ContinuousRunTest {
                 "--warehouseUrl=" + wh.url,
                 "--runId=continuous-1",
                 "--streaming=true",
-                "--stopAfter=PT12S",
+                "--stopAfter=PT20S",
                 "--earlyFiringPeriod=PT1S",
                 "--allowedLateness=PT5S",
                 "--runUpdatePeriod=PT1S",
