@@ -185,13 +185,24 @@ class DashboardBrowserTest {
     }
     browser.driver().findElement(By.cssSelector(css)).click();
     String series = source + "/" + seriesId;
-    return browser.await(
-        WAIT,
-        d ->
-            state(
-                "return window.tslake.series === arguments[0] && window.tslake.drawn"
-                    + " && window.tslake.candles.drawn ? window.tslake : null",
-                series));
+    try {
+      return browser.await(
+          WAIT,
+          d ->
+              state(
+                  "return window.tslake.series === arguments[0] && window.tslake.drawn"
+                      + " && window.tslake.candles.drawn ? window.tslake : null",
+                  series));
+    } catch (org.openqa.selenium.TimeoutException e) {
+      throw new AssertionError(
+          series
+              + " was not drawn; page state: "
+              + browser.script(
+                  "const t = window.tslake; return JSON.stringify({series: t.series, drawn:"
+                      + " t.drawn, points: t.points, candles: t.candles, errors: t.errors,"
+                      + " status: document.getElementById('status').textContent})"),
+          e);
+    }
   }
 
   @SuppressWarnings("unchecked")
