@@ -125,7 +125,10 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
                     SeriesInfo meta = null;
                     for (SeriesInfo i : kv.getValue().getAll(infoByKey)) {
                       // several metadata files may describe a series; keep the most recently
-                      // updated
+                      // updated (an empty pane of NewestInfo, in a continuous run, gives null)
+                      if (i == null) {
+                        continue;
+                      }
                       if (meta == null || compare(i.lastUpdated, meta.lastUpdated) > 0) {
                         meta = i;
                       }
@@ -152,6 +155,9 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
   static SeriesInfo newest(Iterable<SeriesInfo> infos) {
     SeriesInfo meta = null;
     for (SeriesInfo i : infos) {
+      if (i == null) {
+        continue;
+      }
       if (meta == null || compare(i.lastUpdated, meta.lastUpdated) > 0) {
         meta = i;
       }
