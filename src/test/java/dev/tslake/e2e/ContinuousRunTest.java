@@ -7,6 +7,7 @@ import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
 import dev.tslake.testing.AggregatesInvariant;
 import dev.tslake.testing.FakeApiServer;
+import dev.tslake.testing.PostgresSupport;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
@@ -25,6 +26,7 @@ import java.util.stream.Stream;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * observation served once, each aggregate equals the statistics of its stored observations, each
  * series has a {@code latest} row, the run's row accounts for every record read, and replaying the
  * run's windowed lake files in batch into an empty warehouse gives the same observations and
- * aggregates.
+ * aggregates. On DuckDB, and on PostgreSQL (tagged integration: it needs the server that {@code
+ * runners/postgres/start.sh} starts, and fails under CI without it).
  */
 class ContinuousRunTest {
   private static final Map<String, List<String>> WINDOWS =
@@ -45,6 +48,7 @@ class ContinuousRunTest {
   @TempDir Path dir;
   private FakeApiServer server;
   private final List<WarehouseSpec> ducks = new ArrayList<>();
+  private final List<String> schemas = new ArrayList<>();
 
   @BeforeEach
   void start() {
@@ -55,6 +59,27 @@ class ContinuousRunTest {
   void stop() {
     server.close();
     ducks.forEach(WarehouseSpec::release);
+    schemas.forEach(PostgresSupport::dropSchema);
+  }
+
+  /** A fresh, empty warehouse of the kind asked for. */
+  private WarehouseSpec warehouse(String kind, String name) {
+    if (kind.equals("postgres")) {
+      String url = PostgresSupport.freshSchemaUrl("continuous");
+      schemas.add(url);
+      return new WarehouseSpec(url, PostgresSupport.user(), PostgresSupport.password());
+    }
+    return duck(name);
+  }
+
+  /** The warehouse options of {@code wh}: its URL, and its credentials on PostgreSQL. */
+  private static List<String> warehouseArgs(WarehouseSpec wh) {
+    List<String> args = new ArrayList<>(List.of("--warehouseUrl=" + wh.url));
+    if (wh.url.startsWith("jdbc:postgresql:")) {
+      args.add("--warehouseUser=" + PostgresSupport.user());
+      args.add("--warehousePassword=" + PostgresSupport.password());
+    }
+    return args;
   }
 
   private WarehouseSpec duck(String name) {
@@ -71,7 +96,17 @@ class ContinuousRunTest {
   }
 
   @Test
-  void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould() throws Exception {
+  void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWouldOnDuckDb() throws Exception {
+    pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould("duckdb");
+  }
+
+  @Test
+  @Tag("integration")
+  void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWouldOnPostgres() throws Exception {
+    pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould("postgres");
+  }
+
+  private void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould(String kind) throws Exception {
     FakeApiServer.Moving fred =
         server.growingFredSeries("GROW", LocalDate.parse("2026-01-01"), 3, 1);
     // the price's updated time starts now: its windows are on time, not late
@@ -95,7 +130,7 @@ class ContinuousRunTest {
             + "\"timestampFormat\":\"yyyy-MM-dd HH:mm:ss\",\"timeZone\":\"UTC\","
             + "\"seriesColumn\":\"series\",\"valueColumns\":[\"value\"],"
             + "\"windows\":[\"P1D\",\"P1M\"]}]}");
-    WarehouseSpec wh = duck("continuous");
+    WarehouseSpec wh = warehouse(kind, "continuous");
     Path lake = dir.resolve("lake");
 
     // a second file lands once the first one's rows are stored
@@ -122,7 +157,6 @@ class ContinuousRunTest {
             List.of(
                 "--config=" + config,
                 "--lake=" + lake,
-                "--warehouseUrl=" + wh.url,
                 "--runId=continuous-1",
                 "--streaming=true",
                 "--stopAfter=PT20S",
@@ -134,6 +168,7 @@ class ContinuousRunTest {
                 "--coindeskBaseUrl=" + server.baseUrl(),
                 "--enforceImmutability=false",
                 "--enforceEncodability=false"));
+    args.addAll(warehouseArgs(wh));
     dropper.start();
     RunRecord run = run(args);
     dropper.join(5_000);
@@ -150,33 +185,29 @@ class ContinuousRunTest {
     assertEquals(fredServed + btcServed + 6, run.recordsRead, run.summary());
     assertEquals(1, run.recordsRejected, run.summary());
 
-    // every observation served is stored, once
+    // every observation served is stored, once (SQL that runs on both warehouses)
     List<String> fredStored =
-        WarehouseDump.rows(
-            wh,
-            "SELECT strftime(ts, '%Y-%m-%d') FROM observations WHERE source = 'fred'"
-                + " ORDER BY ts");
+        WarehouseDump.rows(wh, "SELECT ts FROM observations WHERE source = 'fred' ORDER BY ts")
+            .stream()
+            .map(ts -> ts.substring(0, 10))
+            .collect(toList());
     List<String> fredDates =
         fred.served().stream().flatMap(List::stream).sorted().distinct().collect(toList());
     assertEquals(fredDates, fredStored);
     List<String> btcStored =
-        WarehouseDump.rows(
-            wh,
-            "SELECT strftime(ts, '%Y-%m-%dT%H:%M:%SZ') FROM observations WHERE source = 'btc'"
-                + " ORDER BY ts");
+        WarehouseDump.rows(wh, "SELECT ts FROM observations WHERE source = 'btc' ORDER BY ts");
     assertEquals(btc.served().stream().map(l -> l.get(0)).sorted().collect(toList()), btcStored);
     assertEquals(
         List.of(
-            "A.value|2026-03-01|1.5",
-            "A.value|2026-03-02|2.5",
-            "A.value|2026-03-04|4.0",
-            "B.value|2026-03-02|null",
-            "C.value|2026-03-05|5.0"),
+            "A.value | 2026-03-01T00:00:00Z | 1.5",
+            "A.value | 2026-03-02T00:00:00Z | 2.5",
+            "A.value | 2026-03-04T00:00:00Z | 4.0",
+            "B.value | 2026-03-02T00:00:00Z | null",
+            "C.value | 2026-03-05T00:00:00Z | 5.0"),
         WarehouseDump.rows(
             wh,
-            "SELECT series_id || '|' || strftime(ts, '%Y-%m-%d') || '|' ||"
-                + " coalesce(CAST(\"value\" AS VARCHAR), 'null') FROM observations"
-                + " WHERE source = 'drops' ORDER BY 1"));
+            "SELECT series_id, ts, \"value\" FROM observations WHERE source = 'drops'"
+                + " ORDER BY series_id, ts"));
 
     // each aggregate is its window's statistics; every observation lies in one per size
     List<String> violations = AggregatesInvariant.violations(wh, WINDOWS);
@@ -194,15 +225,16 @@ class ContinuousRunTest {
       List<Path> csv = files.filter(f -> f.toString().endsWith(".csv")).collect(toList());
       assertTrue(csv.size() >= 3, "windowed raw files: " + csv);
     }
-    WarehouseSpec replay = duck("replay");
-    RunRecord replayed =
-        run(
+    WarehouseSpec replay = warehouse(kind, "replay");
+    List<String> replayArgs =
+        new ArrayList<>(
             List.of(
                 "--config=" + config,
                 "--lake=" + lake,
-                "--warehouseUrl=" + replay.url,
                 "--runId=replay-1",
                 "--replayFromLake=true"));
+    replayArgs.addAll(warehouseArgs(replay));
+    RunRecord replayed = run(replayArgs);
     assertEquals(RunRecord.SUCCEEDED, replayed.status, replayed.summary());
     assertEquals(WarehouseDump.observations(wh), WarehouseDump.observations(replay));
     assertEquals(WarehouseDump.aggregates(wh), WarehouseDump.aggregates(replay));
