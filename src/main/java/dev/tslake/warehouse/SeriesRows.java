@@ -122,14 +122,9 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
                         lastTs = lastTs == null ? t : Math.max(lastTs, t);
                       }
                     }
-                    SeriesInfo meta = null;
-                    for (SeriesInfo i : kv.getValue().getAll(infoByKey)) {
-                      // several metadata files may describe a series; keep the most recently
-                      // updated
-                      if (meta == null || compare(i.lastUpdated, meta.lastUpdated) > 0) {
-                        meta = i;
-                      }
-                    }
+                    // several metadata files may describe a series; keep the most recently
+                    // updated (in a continuous run a pane of NewestInfo may be empty: null)
+                    SeriesInfo meta = newest(kv.getValue().getAll(infoByKey));
                     String unit =
                         meta != null && meta.units != null ? meta.units : units.get(source);
                     out.output(
@@ -148,10 +143,16 @@ public final class SeriesRows extends PTransform<PCollectionTuple, PCollection<S
         .setCoder(SerializableCoder.of(SeriesRow.class));
   }
 
-  /** The most recently updated of several descriptions of one series. */
+  /**
+   * The most recently updated of several descriptions of one series; null entries (the result of
+   * combining an empty pane, in a continuous run) are skipped; null when there is none.
+   */
   static SeriesInfo newest(Iterable<SeriesInfo> infos) {
     SeriesInfo meta = null;
     for (SeriesInfo i : infos) {
+      if (i == null) {
+        continue;
+      }
       if (meta == null || compare(i.lastUpdated, meta.lastUpdated) > 0) {
         meta = i;
       }
