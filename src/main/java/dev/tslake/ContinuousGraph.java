@@ -117,7 +117,10 @@ public final class ContinuousGraph {
             .setCoder(RawRecord.Coder.of())
             .apply("ProgressRead", Progress.of(s.runId, 0, "read", s.progressMillis));
     Duration period = lakePeriod(s);
-    raw.apply("WriteRawToLake", WriteToLake.rawWindowed(s.lakeRoot, s.runId, period));
+    raw.apply(
+        "WriteRawToLake",
+        WriteToLake.rawWindowed(s.lakeRoot, s.runId, period)
+            .withAllowedLateness(lakeLateness(timing)));
 
     PCollectionTuple validated = raw.apply("ValidateAndClean", ValidateAndClean.of(s.config));
     PCollectionTuple deduped =
@@ -146,7 +149,10 @@ public final class ContinuousGraph {
         PCollectionList.of(validated.get(ValidateAndClean.REJECTED))
             .and(loaded.get(UpsertBatches.FAILED))
             .apply("AllRejects", Flatten.pCollections());
-    rejects.apply("WriteRejectedToLake", WriteToLake.rejectedWindowed(s.lakeRoot, s.runId, period));
+    rejects.apply(
+        "WriteRejectedToLake",
+        WriteToLake.rejectedWindowed(s.lakeRoot, s.runId, period)
+            .withAllowedLateness(lakeLateness(timing)));
     PCollectionTuple loadedRejects =
         rejects.apply(
             "LoadRejects",
@@ -198,6 +204,20 @@ public final class ContinuousGraph {
             Repeatedly.forever(AfterProcessingTime.pastFirstElementInPane().plusDelayOf(period)))
         .discardingFiredPanes()
         .withAllowedLateness(Duration.ZERO);
+  }
+
+  /**
+   * How long the windowed lake files of a period accept late records: the run's {@code
+   * --allowedLateness} (default PT1H), not {@link
+   * dev.tslake.lake.WriteWindowedToLake#DEFAULT_ALLOWED_LATENESS} (a day). Each period window (a
+   * second when a source polls every second) keeps its trigger state, watermark hold and
+   * garbage-collection timer per source until its end plus this lateness, so with a day the state
+   * of a continuous run grew with every poll for 24 hours (86,400 windows per source); with the
+   * run's lateness it is bounded by that much time. Raw records carry their fetch time, which the
+   * polling sources' watermark follows, so none is late in practice.
+   */
+  static Duration lakeLateness(Timing timing) {
+    return timing.triggering.allowedLateness();
   }
 
   /**

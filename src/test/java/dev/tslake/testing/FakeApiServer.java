@@ -288,7 +288,7 @@ public final class FakeApiServer implements AutoCloseable {
         r -> {
           int n = m.requests.getAndIncrement();
           String updated = start.plusSeconds(n).toString();
-          m.served.add(List.of(updated));
+          m.record(List.of(updated));
           return Response.json(
               200,
               "{\"time\":{\"updatedISO\":\""
@@ -346,11 +346,11 @@ public final class FakeApiServer implements AutoCloseable {
           Response page = fredPage(recorded, all, 100_000, r.query());
           List<String> dates = new ArrayList<>();
           String from = r.query().get("observation_start");
-          m.asked.add(from == null ? "" : from);
+          m.ask(from == null ? "" : from);
           for (JsonNode o : MAPPER.readTree(page.body()).path("observations")) {
             dates.add(o.path("date").asText());
           }
-          m.served.add(dates);
+          m.record(dates);
           return page;
         });
     return m;
@@ -361,6 +361,49 @@ public final class FakeApiServer implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private final List<List<String>> served = new CopyOnWriteArrayList<>();
     private final List<String> asked = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong servedItems =
+        new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.Set<String> distinct =
+        java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean summaryOnly;
+
+    /**
+     * From now on, keeps only the number of items served and the distinct items, not each request's
+     * list (for long runs: a soak test must not measure the fake's own record of what it served).
+     */
+    public Moving summaryOnly() {
+      summaryOnly = true;
+      return this;
+    }
+
+    private void record(List<String> items) {
+      servedItems.addAndGet(items.size());
+      distinct.addAll(items);
+      if (!summaryOnly) {
+        served.add(items);
+      }
+    }
+
+    private void ask(String from) {
+      if (!summaryOnly) {
+        asked.add(from);
+      }
+    }
+
+    /** How many items (snapshot times or dates) all requests served, repeats included. */
+    public long servedItems() {
+      return servedItems.get();
+    }
+
+    /** The distinct items served. */
+    public java.util.Set<String> distinctServed() {
+      return java.util.Set.copyOf(distinct);
+    }
+
+    /** How many requests were answered. */
+    public int requestCount() {
+      return requests.get();
+    }
 
     /** Per request in arrival order, what it served. */
     public List<List<String>> served() {

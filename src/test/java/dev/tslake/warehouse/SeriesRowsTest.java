@@ -110,4 +110,20 @@ class SeriesRowsTest {
             });
     p.run().waitUntilFinish();
   }
+
+  /**
+   * In a continuous run a pane of the per-series metadata combine may be empty, and combining
+   * nothing gives null: the join skips it (the soak test's first failure: an NPE).
+   */
+  @Test
+  void newestSkipsTheNullOfAnEmptyPane() {
+    SeriesInfo old =
+        new SeriesInfo("fred", "DGS2", "old", "Percent", "Daily", "NSA", "2022-01-01 10:00:00-06");
+    SeriesInfo recent =
+        new SeriesInfo("fred", "DGS2", "new", "Percent", "Daily", "NSA", "2022-12-09 15:25:09-06");
+    assertEquals(null, SeriesRows.newest(java.util.Arrays.asList((SeriesInfo) null)));
+    assertEquals(null, SeriesRows.newest(List.of()));
+    assertEquals(recent, SeriesRows.newest(java.util.Arrays.asList(null, old, null, recent)));
+    assertEquals(recent, SeriesRows.newest(java.util.Arrays.asList(recent, null, old)));
+  }
 }
