@@ -313,10 +313,14 @@ public final class TsLake {
     }
     PipelineResult result;
     PipelineResult.State state;
+    // Flink's local execution leaves its (closed) user-code class loader as the thread's context
+    // class loader: Beam's service lookups (FileSystems) in a later run would then fail
+    ClassLoader contextLoader = Thread.currentThread().getContextClassLoader();
     try {
       result = pipeline.run();
       state = result.waitUntilFinish();
     } finally {
+      Thread.currentThread().setContextClassLoader(contextLoader);
       String last = ProgressBoard.finish(settings.runId);
       if (last != null && settings.progressMillis > 0) {
         LOG.info(last);

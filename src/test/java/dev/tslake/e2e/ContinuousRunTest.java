@@ -25,17 +25,19 @@ import java.util.stream.Stream;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The job with {@code --streaming=true} on the DirectRunner: a CoinDesk-like price that moves every
- * second, a FRED series that gains an observation per poll and a watched folder that receives a
- * file mid-run, polled every second until {@code --stopAfter}. Afterwards the warehouse holds every
- * observation served once, each aggregate equals the statistics of its stored observations, each
- * series has a {@code latest} row, the run's row accounts for every record read, and replaying the
- * run's windowed lake files in batch into an empty warehouse gives the same observations and
- * aggregates.
+ * The job with {@code --streaming=true}, once per runner (the DirectRunner, and the FlinkRunner's
+ * local mini-cluster with parallelism 2 and checkpoints every 2 s): a CoinDesk-like price that
+ * moves every second, a FRED series that gains an observation per poll and a watched folder that
+ * receives a file mid-run, polled every second until {@code --stopAfter}. Afterwards the warehouse
+ * holds every observation served once, each aggregate equals the statistics of its stored
+ * observations, each series has a {@code latest} row, the run's row accounts for every record read,
+ * and replaying the run's windowed lake files in batch into an empty warehouse gives the same
+ * observations and aggregates.
  */
 class ContinuousRunTest {
   private static final Map<String, List<String>> WINDOWS =
@@ -70,8 +72,26 @@ class ContinuousRunTest {
     return TsLake.run(options);
   }
 
-  @Test
-  void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould() throws Exception {
+  /** The runner's own options for this scenario. */
+  static List<String> runnerArgs(String runner) {
+    switch (runner) {
+      case "DirectRunner":
+        return List.of("--enforceImmutability=false", "--enforceEncodability=false");
+      case "FlinkRunner":
+        // a local mini-cluster in this JVM; checkpoints as a cluster would take them
+        return List.of(
+            "--runner=FlinkRunner",
+            "--parallelism=2",
+            "--checkpointingInterval=2000",
+            "--shutdownSourcesAfterIdleMs=1000");
+      default:
+        throw new IllegalArgumentException(runner);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"DirectRunner", "FlinkRunner"})
+  void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould(String runner) throws Exception {
     FakeApiServer.Moving fred =
         server.growingFredSeries("GROW", LocalDate.parse("2026-01-01"), 3, 1);
     // the price's updated time starts now: its windows are on time, not late
@@ -131,9 +151,8 @@ class ContinuousRunTest {
                 "--runUpdatePeriod=PT1S",
                 "--fredBaseUrl=" + server.baseUrl(),
                 "--fredApiKey=continuous-test-key",
-                "--coindeskBaseUrl=" + server.baseUrl(),
-                "--enforceImmutability=false",
-                "--enforceEncodability=false"));
+                "--coindeskBaseUrl=" + server.baseUrl()));
+    args.addAll(runnerArgs(runner));
     dropper.start();
     RunRecord run = run(args);
     dropper.join(5_000);
