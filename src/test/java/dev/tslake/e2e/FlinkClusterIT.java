@@ -189,6 +189,11 @@ class FlinkClusterIT {
       submit.addAll(jobArgs(workDir.resolve("lake-continuous"), continuousSchema.url(), runId));
       submit.set(1, "--config=" + config);
       submit.removeIf(a -> a.startsWith("--ingestDate="));
+      // a key on the command line would travel inside the job: the TaskManager reads it here
+      Files.writeString(
+          workDir.resolve("secrets.properties"),
+          "fredApiKey=continuous-it-key\n",
+          java.nio.file.StandardOpenOption.APPEND);
       submit.addAll(
           List.of(
               "--jobName=" + name,
@@ -198,7 +203,6 @@ class FlinkClusterIT {
               "--allowedLateness=PT5S",
               "--runUpdatePeriod=PT1S",
               "--fredBaseUrl=" + server.baseUrl(),
-              "--fredApiKey=continuous-it-key",
               "--coindeskBaseUrl=" + server.baseUrl(),
               "--parallelism=2",
               "--checkpointingInterval=2000",
