@@ -195,7 +195,13 @@ public final class ContinuousGraph {
             .loaded(loaded.get(UpsertBatches.WRITTEN))
             .superseded(deduped.get(StreamingDedup.SUPERSEDED))
             .aggregates(aggregates)
-            .series(loadedSeries.get(UpsertBatches.WRITTEN)));
+            .series(loadedSeries.get(UpsertBatches.WRITTEN))
+            .read(
+                raw.apply(
+                    "CountReadInState",
+                    org.apache.beam.sdk.transforms.MapElements.into(
+                            org.apache.beam.sdk.values.TypeDescriptors.longs())
+                        .via((RawRecord r) -> 1L))));
   }
 
   private static <T> Window<T> everyPeriod(Duration period) {

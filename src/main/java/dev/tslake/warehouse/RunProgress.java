@@ -63,7 +63,8 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
   static final int SUPERSEDED = 2;
   static final int AGGREGATES = 3;
   static final int SERIES = 4;
-  static final int COUNTERS = 5;
+  static final int READ = 5;
+  static final int COUNTERS = 6;
 
   private final WarehouseSpec spec;
   private final String runId;
@@ -131,6 +132,17 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     return with(AGGREGATES, written);
   }
 
+  /**
+   * Raw records read (one count per record, e.g. 1 each): {@code records_read} is then this
+   * state-summed count instead of {@code rejected + loaded + superseded}, so the row's identity
+   * checks that every record read was accounted for. Counted in Beam state, it is exactly once
+   * where Beam counters are not: on Flink a restore from a checkpoint restarts the counters (Flink
+   * accumulators) of the restored task attempts, while state rolls back with the records it saw.
+   */
+  public RunProgress read(PCollection<Long> counts) {
+    return with(READ, counts);
+  }
+
   /** Series rows written. */
   public RunProgress series(PCollection<Long> written) {
     return with(SERIES, written);
@@ -144,7 +156,8 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     String runId = this.runId;
     PCollectionList<KV<String, KV<Integer, Long>>> tagged =
         PCollectionList.empty(begin.getPipeline());
-    String[] names = {"Rejected", "Loaded", "Superseded", "Aggregates", "Series"};
+    String[] names = {"Rejected", "Loaded", "Superseded", "Aggregates", "Series", "Read"};
+    boolean readCounted = inputs.stream().anyMatch(in -> in.getKey() == READ);
     for (KV<Integer, PCollection<Long>> in : inputs) {
       int counter = in.getKey();
       tagged =
@@ -177,17 +190,28 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
         .apply("AllCounts", Flatten.pCollections())
         .apply(
             "UpdateRunRow",
-            ParDo.of(new UpdateFn(spec, runId, startedAt, runner, config, interval)))
+            ParDo.of(new UpdateFn(spec, runId, startedAt, runner, config, interval, readCounted)))
         .setCoder(SerializableCoder.of(TypeDescriptor.of(RunRecord.class)));
   }
 
   /** The row of cumulative {@code counts} (indexes as above). */
   static RunRecord record(
       String runId, java.time.Instant startedAt, String runner, String config, List<Long> counts) {
+    return record(runId, startedAt, runner, config, counts, false);
+  }
+
+  /** As above; with {@code readCounted} records_read is the {@link #READ} count. */
+  static RunRecord record(
+      String runId,
+      java.time.Instant startedAt,
+      String runner,
+      String config,
+      List<Long> counts,
+      boolean readCounted) {
     long rejected = counts.get(REJECTED);
     long loaded = counts.get(LOADED);
     long superseded = counts.get(SUPERSEDED);
-    long read = rejected + loaded + superseded;
+    long read = readCounted ? counts.get(READ) : rejected + loaded + superseded;
     return new RunRecord(
             runId,
             startedAt,
@@ -256,6 +280,7 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     private final String runner;
     private final String config;
     private final Duration interval;
+    private final boolean readCounted;
 
     @StateId("counts")
     private final StateSpec<ValueState<List<Long>>> countsSpec =
@@ -278,13 +303,15 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
         java.time.Instant startedAt,
         String runner,
         String config,
-        Duration interval) {
+        Duration interval,
+        boolean readCounted) {
       this.spec = spec;
       this.runId = runId;
       this.startedAt = startedAt;
       this.runner = runner;
       this.config = config;
       this.interval = interval;
+      this.readCounted = readCounted;
     }
 
     @ProcessElement
@@ -298,7 +325,7 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
       @Nullable List<Long> stored = countsState.read();
       List<Long> counts = new ArrayList<>();
       for (int i = 0; i < COUNTERS; i++) {
-        counts.add(stored == null ? 0L : stored.get(i));
+        counts.add(stored == null || i >= stored.size() ? 0L : stored.get(i));
       }
       int counter = element.getValue().getKey();
       counts.set(counter, counts.get(counter) + element.getValue().getValue());
@@ -341,7 +368,7 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
         return;
       }
       dirty.write(false);
-      RunRecord run = record(runId, startedAt, runner, config, counts);
+      RunRecord run = record(runId, startedAt, runner, config, counts, readCounted);
       write(spec, run);
       LOG.info("run {}: {}", runId, run.message);
       out.output(run);

@@ -31,14 +31,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The job with {@code --streaming=true} on the DirectRunner: a CoinDesk-like price that moves every
- * second, a FRED series that gains an observation per poll and a watched folder that receives a
- * file mid-run, polled every second until {@code --stopAfter}. Afterwards the warehouse holds every
- * observation served once, each aggregate equals the statistics of its stored observations, each
- * series has a {@code latest} row, the run's row accounts for every record read, and replaying the
- * run's windowed lake files in batch into an empty warehouse gives the same observations and
- * aggregates. On DuckDB, and on PostgreSQL (tagged integration: it needs the server that {@code
- * runners/postgres/start.sh} starts, and fails under CI without it).
+ * The job with {@code --streaming=true}: a CoinDesk-like price that moves every second, a FRED
+ * series that gains an observation per poll and a watched folder that receives a file mid-run,
+ * polled every second until {@code --stopAfter}. Afterwards the warehouse holds every observation
+ * served once, each aggregate equals the statistics of its stored observations, each series has a
+ * {@code latest} row, the run's row accounts for every record read, and replaying the run's
+ * windowed lake files in batch into an empty warehouse gives the same observations and aggregates.
+ * On the DirectRunner with DuckDB and with PostgreSQL (tagged integration: it needs the server that
+ * {@code runners/postgres/start.sh} starts, and fails under CI without it), and on the
+ * FlinkRunner's local mini-cluster (parallelism 2, checkpoints every 2 s) with DuckDB.
  */
 class ContinuousRunTest {
   private static final Map<String, List<String>> WINDOWS =
@@ -95,18 +96,42 @@ class ContinuousRunTest {
     return TsLake.run(options);
   }
 
+  /** The runner's own options for this scenario. */
+  static List<String> runnerArgs(String runner) {
+    switch (runner) {
+      case "DirectRunner":
+        return List.of("--enforceImmutability=false", "--enforceEncodability=false");
+      case "FlinkRunner":
+        // a local mini-cluster in this JVM; checkpoints as a cluster would take them
+        return List.of(
+            "--runner=FlinkRunner",
+            "--parallelism=2",
+            "--checkpointingInterval=2000",
+            "--shutdownSourcesAfterIdleMs=1000");
+      default:
+        throw new IllegalArgumentException(runner);
+    }
+  }
+
   @Test
   void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWouldOnDuckDb() throws Exception {
-    pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould("duckdb");
+    pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould("duckdb", "DirectRunner");
   }
 
   @Test
   @Tag("integration")
   void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWouldOnPostgres() throws Exception {
-    pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould("postgres");
+    pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould("postgres", "DirectRunner");
   }
 
-  private void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould(String kind) throws Exception {
+  @Test
+  @Tag("integration")
+  void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWouldOnFlink() throws Exception {
+    pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould("duckdb", "FlinkRunner");
+  }
+
+  private void pollsAndWatchesUntilStopAfterAndStoresWhatBatchWould(String kind, String runner)
+      throws Exception {
     FakeApiServer.Moving fred =
         server.growingFredSeries("GROW", LocalDate.parse("2026-01-01"), 3, 1);
     // the price's updated time starts now: its windows are on time, not late
@@ -165,10 +190,9 @@ class ContinuousRunTest {
                 "--runUpdatePeriod=PT1S",
                 "--fredBaseUrl=" + server.baseUrl(),
                 "--fredApiKey=continuous-test-key",
-                "--coindeskBaseUrl=" + server.baseUrl(),
-                "--enforceImmutability=false",
-                "--enforceEncodability=false"));
+                "--coindeskBaseUrl=" + server.baseUrl()));
     args.addAll(warehouseArgs(wh));
+    args.addAll(runnerArgs(runner));
     dropper.start();
     RunRecord run = run(args);
     dropper.join(5_000);
