@@ -31,6 +31,7 @@ import dev.tslake.warehouse.ReadSpanNeighbours;
 import dev.tslake.warehouse.ReadStoredObservations;
 import dev.tslake.warehouse.RecordRun;
 import dev.tslake.warehouse.RunLock;
+import dev.tslake.warehouse.RunProgress;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.SeriesRow;
 import dev.tslake.warehouse.SeriesRows;
@@ -359,7 +360,7 @@ public final class TsLake {
       throw new IllegalStateException(
           "run " + settings.runId + " finished but never recorded how it ended");
     }
-    if (!run.balanced()) {
+    if (!run.settled()) {
       throw new IllegalStateException(
           "run "
               + settings.runId
@@ -415,7 +416,7 @@ public final class TsLake {
     }
     try {
       RunRecord row = RunRecord.read(s.warehouse, s.runId);
-      boolean whole = row != null && row.balanced();
+      boolean whole = row != null && row.settled() && !RunRecord.FAILED.equals(row.status);
       if (row != null && counted != row.recordsRead) {
         LOG.info(
             "run {}: Beam's counter says {} raw records read, the run's state {} (the state is"
@@ -431,20 +432,34 @@ public final class TsLake {
           s.runner,
           s.configName,
           whole ? RunRecord.SUCCEEDED : RunRecord.FAILED,
-          whole
-              ? null
-              : row == null
-                  ? "the run recorded no counts"
-                  : "the run read "
-                      + row.recordsRead
-                      + " raw records but accounted for "
-                      + (row.recordsRejected + row.observationsLoaded + row.duplicatesSuperseded)
-                      + " (loaded, superseded or rejected)");
+          whole ? null : continuousFailure(row));
     } catch (SQLException e) {
       throw new IllegalStateException(
           "cannot finish run " + s.runId + " in " + s.warehouse.describe() + ": " + e.getMessage(),
           e);
     }
+  }
+
+  /** Why a drained continuous run failed: its last row's accounting. */
+  static String continuousFailure(
+      @org.checkerframework.checker.nullness.qual.Nullable RunRecord row) {
+    if (row == null) {
+      return "the run recorded no counts";
+    }
+    if (RunRecord.FAILED.equals(row.status) && row.message != null) {
+      return row.message; // RunProgress found the accounting broken during the run
+    }
+    if (row.recordsInFlight < 0) {
+      return RunProgress.negative(row.recordsInFlight);
+    }
+    long accounted = row.recordsRejected + row.observationsLoaded + row.duplicatesSuperseded;
+    return "the run read "
+        + row.recordsRead
+        + " raw records but accounted for "
+        + accounted
+        + " (loaded, superseded or rejected): "
+        + (row.recordsRead - accounted)
+        + " still in flight when the input ended";
   }
 
   /** A counter of the live sources (attempted: the value every runner reports). */

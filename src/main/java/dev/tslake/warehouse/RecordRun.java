@@ -139,7 +139,7 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
 
   /** The run's status and message from its accounting and the live sources' outcomes. */
   static RunRecord outcome(RunRecord run, List<FetchOutcome> outcomes) {
-    if (!run.balanced()) {
+    if (!run.settled()) {
       return run.withStatus(
           RunRecord.FAILED,
           "run " + run.runId + " does not account for every record: " + run.accountingMessage());
@@ -230,7 +230,7 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
                         failedView == null ? List.of() : c.sideInput(failedView);
                     run = outcome(run, outcomes, failedChecks);
                     try (Connection conn = spec.open()) {
-                      if (run.balanced()) {
+                      if (run.settled()) {
                         advanceFetchState(conn, runId, outcomes);
                       }
                       run.insert(conn); // commits both
@@ -244,7 +244,7 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
                     }
                     LOG.info(
                         "recorded run {} in pipeline_runs: {}", runId, run.accountingMessage());
-                    if (!run.balanced()) {
+                    if (!run.settled()) {
                       throw new IllegalStateException(
                           "run "
                               + runId

@@ -45,11 +45,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Only what has been committed is counted: rejects and observations as their loads report them
  * written ({@link UpsertBatches#WRITTEN}), duplicates as the dedup supersedes them (never loaded),
- * aggregates and series as written. {@code records_read} is {@code rejected + loaded + superseded},
- * so every update satisfies the run's identity {@code read = rejected + loaded + superseded}. The
- * counts are summed cumulatively in the state of one key (one row per run: few updates), and a
+ * aggregates and series as written. With {@link #read} the raw records are counted as they are
+ * read, so at an update some are read but not yet rejected, loaded or superseded: {@code
+ * records_in_flight = read - rejected - loaded - superseded}, and every update satisfies {@code
+ * read = rejected + loaded + superseded + in_flight} with {@code in_flight >= 0}; when the input
+ * ends the last update has {@code in_flight = 0} (the launcher ends the run failed otherwise). A
+ * negative {@code in_flight} means an outcome was counted twice or before its read: a bug, so that
+ * update and every later one are written with status {@code failed} and the reason. Without {@link
+ * #read}, {@code records_read} is {@code rejected + loaded + superseded} and nothing is in flight.
+ * The counts are summed cumulatively in the state of one key (one row per run: few updates), and a
  * processing-time timer writes the row; the interval is processing time because it paces the writes
  * to the warehouse, whatever the event times of the data.
+ *
+ * <p>{@code aggregates_loaded} counts aggregate row writes: each pane of a window rewrites that
+ * window's row, so a window written by three panes counts three (distinct windows would need state
+ * per window for the life of the run, which a continuous run cannot bound).
  *
  * <p>Outputs the {@link RunRecord} of each update written (for logs and tests).
  */
@@ -200,7 +210,10 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     return record(runId, startedAt, runner, config, counts, false);
   }
 
-  /** As above; with {@code readCounted} records_read is the {@link #READ} count. */
+  /**
+   * As above; with {@code readCounted} records_read is the {@link #READ} count and the records not
+   * yet accounted for are in flight. A negative in_flight makes the row {@code failed}.
+   */
   static RunRecord record(
       String runId,
       java.time.Instant startedAt,
@@ -212,7 +225,9 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     long loaded = counts.get(LOADED);
     long superseded = counts.get(SUPERSEDED);
     long read = readCounted ? counts.get(READ) : rejected + loaded + superseded;
-    return new RunRecord(
+    long inFlight = read - rejected - loaded - superseded;
+    RunRecord run =
+        new RunRecord(
             runId,
             startedAt,
             null,
@@ -223,13 +238,24 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
             loaded,
             superseded,
             counts.get(AGGREGATES),
-            counts.get(SERIES))
-        .withStatus(
-            RunRecord.RUNNING,
-            "streaming, so far: " + accounting(read, rejected, loaded, superseded));
+            counts.get(SERIES),
+            inFlight);
+    String so = accounting(read, rejected, loaded, superseded, inFlight);
+    return inFlight < 0
+        ? run.withStatus(RunRecord.FAILED, negative(inFlight) + "; so far: " + so)
+        : run.withStatus(RunRecord.RUNNING, "streaming, so far: " + so);
   }
 
-  private static String accounting(long read, long rejected, long loaded, long superseded) {
+  /** The failure of a negative in_flight. */
+  public static String negative(long inFlight) {
+    return "records_in_flight "
+        + inFlight
+        + " is negative: an outcome was counted twice or before its read (a bug in the run's"
+        + " accounting)";
+  }
+
+  private static String accounting(
+      long read, long rejected, long loaded, long superseded, long inFlight) {
     return read
         + " read = "
         + rejected
@@ -237,7 +263,9 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
         + loaded
         + " loaded + "
         + superseded
-        + " superseded";
+        + " superseded + "
+        + inFlight
+        + " in flight";
   }
 
   /** Writes the running row: counts, status running, finished_at null. */
@@ -247,15 +275,16 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
             c.prepareStatement(
                 "INSERT INTO pipeline_runs (run_id, started_at, runner, config, records_read,"
                     + " records_rejected, observations_loaded, duplicates_superseded,"
-                    + " aggregates_loaded, series_loaded, status, message)"
-                    + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id) DO UPDATE SET"
+                    + " aggregates_loaded, series_loaded, status, message, records_in_flight)"
+                    + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id) DO UPDATE SET"
                     + " finished_at = NULL, records_read = EXCLUDED.records_read,"
                     + " records_rejected = EXCLUDED.records_rejected,"
                     + " observations_loaded = EXCLUDED.observations_loaded,"
                     + " duplicates_superseded = EXCLUDED.duplicates_superseded,"
                     + " aggregates_loaded = EXCLUDED.aggregates_loaded,"
                     + " series_loaded = EXCLUDED.series_loaded, status = EXCLUDED.status,"
-                    + " message = EXCLUDED.message")) {
+                    + " message = EXCLUDED.message,"
+                    + " records_in_flight = EXCLUDED.records_in_flight")) {
       st.setString(1, run.runId);
       st.setObject(2, OffsetDateTime.ofInstant(run.startedAt, ZoneOffset.UTC));
       st.setString(3, run.runner);
@@ -268,6 +297,7 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
       st.setLong(10, run.seriesLoaded);
       st.setString(11, run.status);
       st.setString(12, RunRecord.clip(run.message));
+      st.setLong(13, run.recordsInFlight);
       st.executeUpdate();
       c.commit();
     }
@@ -290,6 +320,11 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     @StateId("dirty")
     private final StateSpec<ValueState<Boolean>> dirtySpec =
         StateSpecs.value(org.apache.beam.sdk.coders.BooleanCoder.of());
+
+    /** The first negative in_flight's failure: every later update keeps the run failed. */
+    @StateId("broken")
+    private final StateSpec<ValueState<String>> brokenSpec =
+        StateSpecs.value(org.apache.beam.sdk.coders.StringUtf8Coder.of());
 
     @TimerId("update")
     private final TimerSpec updateSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
@@ -344,23 +379,26 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     public void onUpdate(
         @StateId("counts") ValueState<List<Long>> countsState,
         @StateId("dirty") ValueState<Boolean> dirty,
+        @StateId("broken") ValueState<String> broken,
         OutputReceiver<RunRecord> out)
         throws SQLException {
-      flush(countsState, dirty, out);
+      flush(countsState, dirty, broken, out);
     }
 
     @OnTimer("end")
     public void onEnd(
         @StateId("counts") ValueState<List<Long>> countsState,
         @StateId("dirty") ValueState<Boolean> dirty,
+        @StateId("broken") ValueState<String> broken,
         OutputReceiver<RunRecord> out)
         throws SQLException {
-      flush(countsState, dirty, out);
+      flush(countsState, dirty, broken, out);
     }
 
     private void flush(
         ValueState<List<Long>> countsState,
         ValueState<Boolean> dirty,
+        ValueState<String> broken,
         OutputReceiver<RunRecord> out)
         throws SQLException {
       List<Long> counts = countsState.read();
@@ -369,8 +407,21 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
       }
       dirty.write(false);
       RunRecord run = record(runId, startedAt, runner, config, counts, readCounted);
+      @Nullable String failure = broken.read();
+      if (failure == null && run.recordsInFlight < 0) {
+        failure = negative(run.recordsInFlight);
+        broken.write(failure);
+      }
+      if (failure != null && !RunRecord.FAILED.equals(run.status)) {
+        String so = run.message == null ? "" : run.message.replace("streaming, so far: ", "");
+        run = run.withStatus(RunRecord.FAILED, failure + "; so far: " + so);
+      }
       write(spec, run);
-      LOG.info("run {}: {}", runId, run.message);
+      if (RunRecord.FAILED.equals(run.status)) {
+        LOG.error("run {}: {}", runId, run.message);
+      } else {
+        LOG.info("run {}: {}", runId, run.message);
+      }
       out.output(run);
     }
   }

@@ -42,6 +42,14 @@ public final class RunRecord implements Serializable {
   public final long aggregatesLoaded;
   public final long seriesLoaded;
 
+  /**
+   * Records read but not yet rejected, loaded or superseded: {@code records_read - records_rejected
+   * - observations_loaded - duplicates_superseded} at an update of a streaming run ({@link
+   * RunProgress}); 0 in a finished batch run, and 0 when a continuous run ends succeeded. Negative
+   * only through a bug (an outcome counted twice or before its read).
+   */
+  public final long recordsInFlight;
+
   /** HTTP counts of the live sources; -1 when the run fetched nothing. */
   public final long httpRequests;
 
@@ -73,6 +81,35 @@ public final class RunRecord implements Serializable {
       long duplicatesSuperseded,
       long aggregatesLoaded,
       long seriesLoaded) {
+    this(
+        runId,
+        startedAt,
+        finishedAt,
+        runner,
+        config,
+        recordsRead,
+        recordsRejected,
+        observationsLoaded,
+        duplicatesSuperseded,
+        aggregatesLoaded,
+        seriesLoaded,
+        0);
+  }
+
+  /** As above, with records still in flight (a streaming run's update). */
+  public RunRecord(
+      String runId,
+      Instant startedAt,
+      @Nullable Instant finishedAt,
+      String runner,
+      String config,
+      long recordsRead,
+      long recordsRejected,
+      long observationsLoaded,
+      long duplicatesSuperseded,
+      long aggregatesLoaded,
+      long seriesLoaded,
+      long recordsInFlight) {
     this.runId = runId;
     this.startedAt = startedAt;
     this.finishedAt = finishedAt;
@@ -84,6 +121,7 @@ public final class RunRecord implements Serializable {
     this.duplicatesSuperseded = duplicatesSuperseded;
     this.aggregatesLoaded = aggregatesLoaded;
     this.seriesLoaded = seriesLoaded;
+    this.recordsInFlight = recordsInFlight;
     this.httpRequests = -1;
     this.httpRetries = -1;
     this.httpFailures = -1;
@@ -116,6 +154,7 @@ public final class RunRecord implements Serializable {
     this.duplicatesSuperseded = r.duplicatesSuperseded;
     this.aggregatesLoaded = r.aggregatesLoaded;
     this.seriesLoaded = r.seriesLoaded;
+    this.recordsInFlight = r.recordsInFlight;
     this.httpRequests = requests;
     this.httpRetries = retries;
     this.httpFailures = failures;
@@ -188,12 +227,29 @@ public final class RunRecord implements Serializable {
     }
   }
 
-  /** Every record read was rejected, loaded, or superseded by a later vintage. */
+  /**
+   * The run's identity holds: every record read was rejected, loaded, superseded by a later vintage
+   * or is still in flight ({@code records_in_flight >= 0}, only in a streaming run's updates). True
+   * at every update of a streaming run; see {@link #settled()} for a finished run.
+   */
   public boolean balanced() {
-    return recordsRead == recordsRejected + observationsLoaded + duplicatesSuperseded;
+    return recordsInFlight >= 0
+        && recordsRead
+            == recordsRejected + observationsLoaded + duplicatesSuperseded + recordsInFlight;
+  }
+
+  /** Balanced with nothing in flight: every record read is accounted for (a finished run). */
+  public boolean settled() {
+    return balanced() && recordsInFlight == 0;
   }
 
   public String accountingMessage() {
+    long unaccounted =
+        recordsRead
+            - recordsRejected
+            - observationsLoaded
+            - duplicatesSuperseded
+            - Math.max(0, recordsInFlight);
     return "records_read "
         + recordsRead
         + (balanced() ? " = " : " != ")
@@ -203,11 +259,13 @@ public final class RunRecord implements Serializable {
         + observationsLoaded
         + " + duplicates_superseded "
         + duplicatesSuperseded
+        + (recordsInFlight == 0 ? "" : " + records_in_flight " + recordsInFlight)
         + (balanced()
             ? ""
-            : " ("
-                + (recordsRead - recordsRejected - observationsLoaded - duplicatesSuperseded)
-                + " records unaccounted for)");
+            : recordsInFlight < 0
+                ? " (records_in_flight is negative: an outcome was counted twice or before its"
+                    + " read)"
+                : " (" + unaccounted + " records unaccounted for)");
   }
 
   public String summary() {
@@ -218,6 +276,7 @@ public final class RunRecord implements Serializable {
             String.format("  records rejected      %,12d", recordsRejected),
             String.format("  observations loaded   %,12d", observationsLoaded),
             String.format("  duplicates superseded %,12d", duplicatesSuperseded),
+            String.format("  records in flight     %,12d", recordsInFlight),
             String.format("  aggregates loaded     %,12d", aggregatesLoaded),
             String.format("  series loaded         %,12d", seriesLoaded),
             "  accounting: " + accountingMessage(),
@@ -360,14 +419,15 @@ public final class RunRecord implements Serializable {
         c.prepareStatement(
             "INSERT INTO pipeline_runs (run_id, started_at, finished_at, runner, config, records_read,"
                 + " records_rejected, observations_loaded, duplicates_superseded, aggregates_loaded,"
-                + " series_loaded, status, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                + " series_loaded, status, message, records_in_flight)"
+                + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 + " ON CONFLICT (run_id) DO UPDATE SET finished_at = EXCLUDED.finished_at,"
                 + " records_read = EXCLUDED.records_read, records_rejected = EXCLUDED.records_rejected,"
                 + " observations_loaded = EXCLUDED.observations_loaded,"
                 + " duplicates_superseded = EXCLUDED.duplicates_superseded,"
                 + " aggregates_loaded = EXCLUDED.aggregates_loaded,"
                 + " series_loaded = EXCLUDED.series_loaded, status = EXCLUDED.status,"
-                + " message = EXCLUDED.message")) {
+                + " message = EXCLUDED.message, records_in_flight = EXCLUDED.records_in_flight")) {
       st.setString(1, runId);
       st.setObject(2, OffsetDateTime.ofInstant(startedAt, java.time.ZoneOffset.UTC));
       st.setObject(3, OffsetDateTime.ofInstant(finishedAt, java.time.ZoneOffset.UTC));
@@ -379,8 +439,9 @@ public final class RunRecord implements Serializable {
       st.setLong(9, duplicatesSuperseded);
       st.setLong(10, aggregatesLoaded);
       st.setLong(11, seriesLoaded);
-      st.setString(12, status != null ? status : balanced() ? SUCCEEDED : FAILED);
+      st.setString(12, status != null ? status : settled() ? SUCCEEDED : FAILED);
       st.setString(13, clip(message != null ? message : accountingMessage()));
+      st.setLong(14, recordsInFlight);
       st.executeUpdate();
     }
     c.commit();
@@ -405,7 +466,8 @@ public final class RunRecord implements Serializable {
                 "SELECT run_id, started_at, finished_at, runner, config, records_read,"
                     + " records_rejected, observations_loaded, duplicates_superseded,"
                     + " aggregates_loaded, series_loaded, status, message, finished_at,"
-                    + " checks_passed, checks_failed FROM pipeline_runs WHERE run_id = ?")) {
+                    + " checks_passed, checks_failed, records_in_flight FROM pipeline_runs"
+                    + " WHERE run_id = ?")) {
       st.setString(1, runId);
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) {
@@ -415,6 +477,7 @@ public final class RunRecord implements Serializable {
         long passed = rs.getLong(15);
         boolean checked = !rs.wasNull();
         long failed = rs.getLong(16);
+        long inFlight = rs.getLong(17); // NULL (0) in rows written before the column existed
         RunRecord run =
             new RunRecord(
                     rs.getString(1),
@@ -427,7 +490,8 @@ public final class RunRecord implements Serializable {
                     rs.getLong(8),
                     rs.getLong(9),
                     rs.getLong(10),
-                    rs.getLong(11))
+                    rs.getLong(11),
+                    inFlight)
                 .withStatus(rs.getString(12), rs.getString(13));
         return checked ? run.withChecks(passed, failed, readCheckFailures(c, runId)) : run;
       } finally {

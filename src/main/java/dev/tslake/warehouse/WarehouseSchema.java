@@ -61,7 +61,7 @@ public final class WarehouseSchema {
               + " records_read BIGINT, records_rejected BIGINT, observations_loaded BIGINT,"
               + " duplicates_superseded BIGINT, aggregates_loaded BIGINT, series_loaded BIGINT,"
               + " status TEXT, message TEXT, http_requests BIGINT, http_retries BIGINT,"
-              + " http_failures BIGINT)",
+              + " http_failures BIGINT, records_in_flight BIGINT)",
           "CREATE TABLE IF NOT EXISTS fetch_state ("
               + " source TEXT NOT NULL, series_id TEXT NOT NULL, complete_through DATE NOT NULL,"
               + " run_id TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL,"
@@ -80,6 +80,8 @@ public final class WarehouseSchema {
               + " PRIMARY KEY (run_id, source, series_id, \"check\"))",
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_passed BIGINT",
           "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS checks_failed BIGINT",
+          // streaming runs' updates: records read but not yet rejected/loaded/superseded
+          "ALTER TABLE pipeline_runs ADD COLUMN IF NOT EXISTS records_in_flight BIGINT",
           // warehouses created before aggregates had a standard deviation
           "ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS stddev DOUBLE PRECISION",
           // streaming: trailing statistics per series (analytics/LatestStats); "trailing" is

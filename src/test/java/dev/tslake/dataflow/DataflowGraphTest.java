@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tslake.ContinuousGraph;
 import dev.tslake.RunSettings;
 import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
+import dev.tslake.aggregate.AggregateTriggering;
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.Reject;
 import dev.tslake.model.SeriesInfo;
@@ -245,5 +247,134 @@ class DataflowGraphTest {
     try (var files = Files.list(staging)) {
       return files.count();
     }
+  }
+
+  /**
+   * Issue 11: the continuous graph ({@code --streaming=true}) of a config with polled APIs
+   * (PeriodicImpulse) and a watched folder (Watch), translated by the DataflowRunner as a streaming
+   * job and written as a template without submitting: the job is a streaming job, the hot path is
+   * not Java-serialized and every key of a shuffle or of state is deterministically encoded, the
+   * stateful steps (dedup, window rewrites, the run's row) keep their state and timers, and no
+   * secret (API key, warehouse password from a secrets file) is in the job file.
+   */
+  @Test
+  void theContinuousJobTranslatesForDataflowStreaming(@TempDir Path dir) throws Exception {
+    Path incoming = Files.createDirectories(dir.resolve("incoming"));
+    Path config =
+        Files.writeString(
+            dir.resolve("continuous.json"),
+            "{\"sources\":["
+                + "{\"name\":\"fred\",\"type\":\"fred\",\"series\":[\"DGS2\"],\"poll\":\"PT1M\","
+                + "\"windows\":[\"P1M\"]},"
+                + "{\"name\":\"btc\",\"type\":\"coindesk\",\"poll\":\"PT1M\","
+                + "\"windows\":[\"PT1H\"]},"
+                + "{\"name\":\"drops\",\"type\":\"csv\",\"files\":[\""
+                + incoming.toString().replace("\\", "/")
+                + "/*.csv\"],\"watch\":\"PT30S\",\"timestampColumn\":\"ts\","
+                + "\"timestampFormat\":\"yyyy-MM-dd HH:mm:ss\",\"timeZone\":\"UTC\","
+                + "\"seriesColumn\":\"series\",\"valueColumns\":[\"value\"],"
+                + "\"windows\":[\"P1D\"]}]}");
+    String password = "pwSTREAMsecret4Rt";
+    String fredKey = "fredSTREAMsecret8Wq";
+    Path secrets =
+        Files.writeString(
+            dir.resolve("secrets.json"),
+            "{\"warehousePassword\":\""
+                + password
+                + "\",\"fredApiKey\":\""
+                + fredKey
+                + "\"}");
+    List<String> args = offlineArgs(dir);
+    args.removeIf(a -> a.startsWith("--config=") || a.startsWith("--runId="));
+    Path template = dir.resolve("tslake-streaming-template.json");
+    args.addAll(
+        List.of(
+            "--config=" + config,
+            "--runId=offline-streaming-test",
+            "--streaming=true",
+            // the polls' seed is the warehouse's fetch_state; offline there is no warehouse
+            "--fullRefetch=true",
+            "--secretsFile=" + secrets,
+            "--stagingLocation=" + dir.resolve("staging"),
+            "--filesToStage=" + Path.of("target/classes").toAbsolutePath(),
+            "--templateLocation=" + template));
+    TsLakeOptions options = options(args);
+    RunSettings s = RunSettings.from(options, Map.of());
+    assertEquals(password, s.warehouse.passwordRef().resolve());
+    Pipeline p = Pipeline.create(options);
+    ContinuousGraph.build(
+        p,
+        s,
+        new ContinuousGraph.Timing(
+            AggregateTriggering.fromOptions(options), org.joda.time.Duration.standardMinutes(1)));
+
+    // the portable graph: coders and state
+    RunnerApi.Pipeline proto = PipelineTranslation.toProto(p);
+    RunnerApi.Components c = proto.getComponents();
+    RehydratedComponents rehydrated = RehydratedComponents.forComponents(c);
+    List<String> serializable = new ArrayList<>();
+    for (RunnerApi.PCollection pc : c.getPcollectionsMap().values()) {
+      String coder = describeCoder(c, pc.getCoderId());
+      if (coder.contains("SerializableCoder") && hotPath(coder)) {
+        serializable.add(pc.getUniqueName() + ": " + coder);
+      }
+    }
+    assertEquals(List.of(), serializable);
+    Set<String> stateful = new TreeSet<>();
+    List<String> nondeterministic = new ArrayList<>();
+    for (RunnerApi.PTransform t : c.getTransformsMap().values()) {
+      String urn = t.getSpec().getUrn();
+      boolean keyed = urn.equals("beam:transform:group_by_key:v1");
+      if (urn.equals("beam:transform:pardo:v1")) {
+        RunnerApi.ParDoPayload pardo = RunnerApi.ParDoPayload.parseFrom(t.getSpec().getPayload());
+        if (pardo.getStateSpecsCount() > 0 || pardo.getTimerFamilySpecsCount() > 0) {
+          stateful.add(t.getUniqueName());
+          keyed = true;
+        }
+      }
+      if (!keyed) {
+        continue;
+      }
+      for (String input : t.getInputsMap().values()) {
+        Coder<?> coder = rehydrated.getCoder(c.getPcollectionsOrThrow(input).getCoderId());
+        if (coder instanceof org.apache.beam.sdk.coders.KvCoder) {
+          try {
+            ((org.apache.beam.sdk.coders.KvCoder<?, ?>) coder).getKeyCoder().verifyDeterministic();
+          } catch (Coder.NonDeterministicException e) {
+            nondeterministic.add(t.getUniqueName() + ": " + e.getMessage());
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), nondeterministic);
+    for (String step :
+        List.of("StreamingDedup", "ContinuousAggregates/RewriteWindows", "RunProgress/UpdateRunRow")) {
+      assertTrue(
+          stateful.stream().anyMatch(n -> n.startsWith(step)),
+          step + " has no state or timers: " + stateful);
+    }
+
+    // the runner's whole run() path, written as a template instead of submitted
+    PipelineResult result = p.run();
+    assertEquals("DataflowTemplateJob", result.getClass().getSimpleName());
+    String job = Files.readString(template);
+    Files.writeString(Path.of("target/dataflow-offline-streaming-template.json"), job);
+    com.fasterxml.jackson.databind.JsonNode tree =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(job);
+    assertEquals("JOB_TYPE_STREAMING", tree.path("type").asText(), "not a streaming job");
+    for (String step :
+        List.of(
+            "PollSources",
+            "WatchFiles",
+            "StreamingDedup",
+            "LoadObservations",
+            "ContinuousAggregates",
+            "LatestStats",
+            "RunProgress")) {
+      assertThat(step, job, containsString(step));
+    }
+    List<String> found = new ArrayList<>();
+    SecretsStayHomeTest.searchJson(tree, "template", Set.of(password, fredKey), found);
+    assertEquals(List.of(), found);
   }
 }

@@ -193,9 +193,53 @@ class ContinuousRunTest {
                 "--coindeskBaseUrl=" + server.baseUrl()));
     args.addAll(warehouseArgs(wh));
     args.addAll(runnerArgs(runner));
+    // issue 11: every update of the row the run writes while it runs balances, with the records
+    // read but not yet accounted for in flight
+    List<RunRecord> updates = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean running =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread watcher =
+        new Thread(
+            () -> {
+              while (running.get()) {
+                try {
+                  RunRecord row = RunRecord.read(wh, "continuous-1");
+                  if (row != null
+                      && RunRecord.RUNNING.equals(row.status)
+                      && row.recordsRead > 0
+                      && (updates.isEmpty() || !same(updates.get(updates.size() - 1), row))) {
+                    updates.add(row);
+                  }
+                  Thread.sleep(100);
+                } catch (InterruptedException e) {
+                  return;
+                } catch (Exception notYet) {
+                  // no table yet, or the warehouse busy: try again
+                }
+              }
+            });
+    watcher.setDaemon(true);
     dropper.start();
-    RunRecord run = run(args);
+    watcher.start();
+    RunRecord run;
+    try {
+      run = run(args);
+    } finally {
+      running.set(false);
+      watcher.join(10_000);
+    }
     dropper.join(5_000);
+    assertTrue(!updates.isEmpty(), "no running update of the row seen during the run");
+    for (RunRecord u : updates) {
+      assertTrue(u.recordsInFlight >= 0, u.accountingMessage());
+      assertEquals(
+          u.recordsRead,
+          u.recordsRejected + u.observationsLoaded + u.duplicatesSuperseded + u.recordsInFlight,
+          u.accountingMessage());
+      assertTrue(u.message.startsWith("streaming, so far:"), u.message);
+    }
+    assertEquals(0, run.recordsInFlight, run.summary());
+    assertTrue(run.settled(), run.accountingMessage());
     assertEquals(null, dropFailed.get());
     assertTrue(Files.exists(watched.resolve("second.csv")), "the second file was dropped mid-run");
 
@@ -262,6 +306,15 @@ class ContinuousRunTest {
     assertEquals(RunRecord.SUCCEEDED, replayed.status, replayed.summary());
     assertEquals(WarehouseDump.observations(wh), WarehouseDump.observations(replay));
     assertEquals(WarehouseDump.aggregates(wh), WarehouseDump.aggregates(replay));
+  }
+
+  /** Whether two reads of the run's row have the same counts. */
+  private static boolean same(RunRecord a, RunRecord b) {
+    return a.recordsRead == b.recordsRead
+        && a.recordsInFlight == b.recordsInFlight
+        && a.observationsLoaded == b.observationsLoaded
+        && a.recordsRejected == b.recordsRejected
+        && a.duplicatesSuperseded == b.duplicatesSuperseded;
   }
 
   /** Whether the first watched file's rows are in the warehouse (false before its schema). */

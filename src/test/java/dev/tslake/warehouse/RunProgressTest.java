@@ -107,4 +107,119 @@ class RunProgressTest {
     assertEquals(started, row.startedAt);
     spec.release();
   }
+
+  /**
+   * Issue 11: with the raw records counted as read, every update balances with the records not yet
+   * accounted for in flight ({@code read = rejected + loaded + superseded + in_flight}, in_flight
+   * >= 0), and the last one, once the input ended, has nothing in flight.
+   */
+  @Test
+  void everyUpdateBalancesWithRecordsInFlightAndTheLastHasNone(TestPipeline p) throws Exception {
+    p.getOptions().as(StreamingOptions.class).setStreaming(true);
+    WarehouseSpec spec = new WarehouseSpec("jdbc:duckdb:" + tmp.resolve("f.duckdb"), null, null);
+    WarehouseSchema.ensure(spec);
+    Instant started = Instant.parse("2026-05-01T10:00:00Z");
+    TestStream<KV<String, Long>> counts =
+        TestStream.create(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+            .addElements(KV.of("read", 10L))
+            .advanceProcessingTime(Duration.standardSeconds(2))
+            .addElements(KV.of("loaded", 6L), KV.of("rejected", 1L), KV.of("superseded", 1L))
+            .addElements(KV.of("read", 5L), KV.of("aggregates", 9L))
+            .advanceProcessingTime(Duration.standardSeconds(2))
+            .addElements(KV.of("loaded", 6L), KV.of("rejected", 1L))
+            .advanceProcessingTime(Duration.standardSeconds(2))
+            .advanceWatermarkToInfinity();
+    PCollection<KV<String, Long>> all = p.apply(counts);
+    PCollection<RunRecord> updates = p.apply(progress(spec, "flight-1", started, all));
+    PAssert.that(updates)
+        .satisfies(
+            rows -> {
+              List<RunRecord> sorted = new ArrayList<>();
+              rows.forEach(sorted::add);
+              sorted.sort(
+                  Comparator.comparingLong((RunRecord r) -> r.recordsRead)
+                      .thenComparingLong(r -> -r.recordsInFlight));
+              assertTrue(sorted.size() >= 2, "updated more than once: " + sorted.size());
+              assertTrue(
+                  sorted.stream().anyMatch(r -> r.recordsInFlight > 0),
+                  "no update saw records in flight: " + sorted.size());
+              for (RunRecord r : sorted) {
+                assertTrue(r.recordsInFlight >= 0, r.accountingMessage());
+                assertEquals(
+                    r.recordsRead,
+                    r.recordsRejected
+                        + r.observationsLoaded
+                        + r.duplicatesSuperseded
+                        + r.recordsInFlight);
+                assertTrue(r.balanced(), r.accountingMessage());
+                assertEquals(RunRecord.RUNNING, r.status, r.message);
+              }
+              RunRecord last = sorted.get(sorted.size() - 1);
+              assertEquals(15, last.recordsRead);
+              assertEquals(0, last.recordsInFlight, last.accountingMessage());
+              assertTrue(last.settled());
+              return null;
+            });
+    p.run().waitUntilFinish();
+
+    RunRecord row = RunRecord.read(spec, "flight-1");
+    assertEquals(15, row.recordsRead);
+    assertEquals(0, row.recordsInFlight);
+    assertTrue(row.settled(), row.accountingMessage());
+    assertEquals(RunRecord.RUNNING, row.status);
+    spec.release();
+  }
+
+  /**
+   * An outcome counted before its read (or twice) makes in_flight negative: a bug the run reports,
+   * and keeps reporting once the counts add up again.
+   */
+  @Test
+  void aNegativeInFlightFailsTheRowForGood(TestPipeline p) throws Exception {
+    p.getOptions().as(StreamingOptions.class).setStreaming(true);
+    WarehouseSpec spec = new WarehouseSpec("jdbc:duckdb:" + tmp.resolve("n.duckdb"), null, null);
+    WarehouseSchema.ensure(spec);
+    Instant started = Instant.parse("2026-05-01T10:00:00Z");
+    TestStream<KV<String, Long>> counts =
+        TestStream.create(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+            .addElements(KV.of("read", 2L), KV.of("loaded", 5L))
+            .advanceProcessingTime(Duration.standardSeconds(2))
+            .addElements(KV.of("read", 3L))
+            .advanceProcessingTime(Duration.standardSeconds(2))
+            .advanceWatermarkToInfinity();
+    PCollection<KV<String, Long>> all = p.apply(counts);
+    PCollection<RunRecord> updates = p.apply(progress(spec, "negative-1", started, all));
+    PAssert.that(updates)
+        .satisfies(
+            rows -> {
+              int negative = 0;
+              for (RunRecord r : rows) {
+                assertEquals(RunRecord.FAILED, r.status, r.message);
+                assertTrue(r.message.contains("records_in_flight -3 is negative"), r.message);
+                negative += r.recordsInFlight < 0 ? 1 : 0;
+              }
+              assertEquals(1, negative);
+              return null;
+            });
+    p.run().waitUntilFinish();
+
+    RunRecord row = RunRecord.read(spec, "negative-1");
+    assertEquals(5, row.recordsRead);
+    assertEquals(0, row.recordsInFlight);
+    assertEquals(RunRecord.FAILED, row.status);
+    assertTrue(row.message.contains("counted twice or before its read"), row.message);
+    spec.release();
+  }
+
+  private static RunProgress progress(
+      WarehouseSpec spec, String runId, Instant started, PCollection<KV<String, Long>> all) {
+    return RunProgress.of(spec, runId, started, "DirectRunner", "c.yaml")
+        .every(Duration.standardSeconds(1))
+        .rejected(only(all, "rejected"))
+        .loaded(only(all, "loaded"))
+        .superseded(only(all, "superseded"))
+        .aggregates(only(all, "aggregates"))
+        .series(only(all, "series"))
+        .read(only(all, "read"));
+  }
 }

@@ -37,4 +37,19 @@ class RunRecordTest {
     assertFalse(lost.balanced());
     assertThat(lost.accountingMessage(), containsString("3 records unaccounted for"));
   }
+
+  @Test
+  void recordsInFlightBalanceAnUpdateButDoNotSettleARun() {
+    RunRecord update =
+        new RunRecord("r", Instant.EPOCH, null, "DirectRunner", "c.json", 100, 2, 80, 8, 0, 0, 10);
+    assertTrue(update.balanced());
+    assertFalse(update.settled());
+    assertThat(update.accountingMessage(), containsString("+ records_in_flight 10"));
+    assertThat(update.summary(), containsString("records in flight               10"));
+    assertTrue(run(100, 2, 90, 8).settled());
+    RunRecord negative =
+        new RunRecord("r", Instant.EPOCH, null, "DirectRunner", "c.json", 100, 2, 90, 10, 0, 0, -2);
+    assertFalse(negative.balanced());
+    assertThat(negative.accountingMessage(), containsString("negative"));
+  }
 }
