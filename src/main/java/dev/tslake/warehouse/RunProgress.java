@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.state.StateSpec;
@@ -31,7 +30,6 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
-import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
@@ -201,7 +199,7 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
         .apply(
             "UpdateRunRow",
             ParDo.of(new UpdateFn(spec, runId, startedAt, runner, config, interval, readCounted)))
-        .setCoder(SerializableCoder.of(TypeDescriptor.of(RunRecord.class)));
+        .setCoder(RunRecord.Coder.of());
   }
 
   /** The row of cumulative {@code counts} (indexes as above). */

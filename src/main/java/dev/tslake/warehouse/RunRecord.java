@@ -499,4 +499,83 @@ public final class RunRecord implements Serializable {
       }
     }
   }
+
+  /**
+   * A stable coder (RunProgress's output of a streaming job): every field in a fixed order, not
+   * Java serialization, whose form changes with the class.
+   */
+  public static final class Coder extends org.apache.beam.sdk.coders.AtomicCoder<RunRecord> {
+    private static final Coder INSTANCE = new Coder();
+    private static final org.apache.beam.sdk.coders.StringUtf8Coder STRING =
+        org.apache.beam.sdk.coders.StringUtf8Coder.of();
+    private static final org.apache.beam.sdk.coders.Coder<@Nullable String> NULLABLE_STRING =
+        org.apache.beam.sdk.coders.NullableCoder.of(STRING);
+    private static final org.apache.beam.sdk.coders.VarLongCoder LONG =
+        org.apache.beam.sdk.coders.VarLongCoder.of();
+    private static final org.apache.beam.sdk.coders.ListCoder<String> STRINGS =
+        org.apache.beam.sdk.coders.ListCoder.of(STRING);
+
+    public static Coder of() {
+      return INSTANCE;
+    }
+
+    @Override
+    public void encode(RunRecord r, java.io.OutputStream out) throws java.io.IOException {
+      STRING.encode(r.runId, out);
+      LONG.encode(r.startedAt.getEpochSecond(), out);
+      LONG.encode((long) r.startedAt.getNano(), out);
+      LONG.encode(r.finishedAt == null ? -1L : 0L, out);
+      if (r.finishedAt != null) {
+        LONG.encode(r.finishedAt.getEpochSecond(), out);
+        LONG.encode((long) r.finishedAt.getNano(), out);
+      }
+      STRING.encode(r.runner, out);
+      STRING.encode(r.config, out);
+      for (long n :
+          new long[] {
+            r.recordsRead,
+            r.recordsRejected,
+            r.observationsLoaded,
+            r.duplicatesSuperseded,
+            r.aggregatesLoaded,
+            r.seriesLoaded,
+            r.recordsInFlight,
+            r.httpRequests,
+            r.httpRetries,
+            r.httpFailures,
+            r.checksPassed,
+            r.checksFailed
+          }) {
+        LONG.encode(n, out);
+      }
+      STRINGS.encode(r.checkFailures, out);
+      NULLABLE_STRING.encode(r.status, out);
+      NULLABLE_STRING.encode(r.message, out);
+    }
+
+    @Override
+    public RunRecord decode(java.io.InputStream in) throws java.io.IOException {
+      String runId = STRING.decode(in);
+      Instant started = Instant.ofEpochSecond(LONG.decode(in), LONG.decode(in));
+      Instant finished =
+          LONG.decode(in) < 0 ? null : Instant.ofEpochSecond(LONG.decode(in), LONG.decode(in));
+      String runner = STRING.decode(in);
+      String config = STRING.decode(in);
+      long[] n = new long[12];
+      for (int i = 0; i < n.length; i++) {
+        n[i] = LONG.decode(in);
+      }
+      java.util.List<String> failures = STRINGS.decode(in);
+      String status = NULLABLE_STRING.decode(in);
+      String message = NULLABLE_STRING.decode(in);
+      return new RunRecord(
+              runId, started, finished, runner, config, n[0], n[1], n[2], n[3], n[4], n[5], n[6])
+          .withHttp(n[7], n[8], n[9])
+          .withChecks(n[10], n[11], failures)
+          .withStatus(status, message);
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+  }
 }

@@ -279,11 +279,7 @@ class DataflowGraphTest {
     Path secrets =
         Files.writeString(
             dir.resolve("secrets.json"),
-            "{\"warehousePassword\":\""
-                + password
-                + "\",\"fredApiKey\":\""
-                + fredKey
-                + "\"}");
+            "{\"warehousePassword\":\"" + password + "\",\"fredApiKey\":\"" + fredKey + "\"}");
     List<String> args = offlineArgs(dir);
     args.removeIf(a -> a.startsWith("--config=") || a.startsWith("--runId="));
     Path template = dir.resolve("tslake-streaming-template.json");
@@ -348,7 +344,8 @@ class DataflowGraphTest {
     }
     assertEquals(List.of(), nondeterministic);
     for (String step :
-        List.of("StreamingDedup", "ContinuousAggregates/RewriteWindows", "RunProgress/UpdateRunRow")) {
+        List.of(
+            "StreamingDedup", "ContinuousAggregates/RewriteWindows", "RunProgress/UpdateRunRow")) {
       assertTrue(
           stateful.stream().anyMatch(n -> n.startsWith(step)),
           step + " has no state or timers: " + stateful);
@@ -373,6 +370,37 @@ class DataflowGraphTest {
             "RunProgress")) {
       assertThat(step, job, containsString(step));
     }
+    // Dataflow's own translation: the polls and the folder watch as splittable DoFns (their
+    // restrictions checkpointed by the service), the stateful steps with keyed state
+    Set<String> splittable = new TreeSet<>();
+    Set<String> keyedState = new TreeSet<>();
+    for (com.fasterxml.jackson.databind.JsonNode step : tree.path("steps")) {
+      com.fasterxml.jackson.databind.JsonNode props = step.path("properties");
+      String name = props.path("user_name").path("value").asText(props.path("user_name").asText());
+      if (step.path("kind").asText().equals("SplittableProcessKeyed")) {
+        splittable.add(name);
+      }
+      com.fasterxml.jackson.databind.JsonNode keyed = props.path("uses_keyed_state");
+      if (keyed.path("value").asText(keyed.asText()).equals("true")) {
+        keyedState.add(name);
+      }
+    }
+    for (String sdf :
+        List.of(
+            "PollSources/Poll-fred/PeriodicSequence", "PollSources/Poll-btc/PeriodicSequence")) {
+      assertTrue(
+          splittable.stream().anyMatch(n -> n.startsWith(sdf)), sdf + " not in " + splittable);
+    }
+    assertTrue(
+        splittable.stream().anyMatch(n -> n.startsWith("WatchFiles/") && n.contains("WatchGrowth")),
+        "the folder watch is not in " + splittable);
+    assertTrue(
+        keyedState.containsAll(
+            List.of(
+                "StreamingDedup/KeepNewestVintage",
+                "ContinuousAggregates/RewriteWindows",
+                "RunProgress/UpdateRunRow")),
+        "keyed state: " + keyedState);
     List<String> found = new ArrayList<>();
     SecretsStayHomeTest.searchJson(tree, "template", Set.of(password, fredKey), found);
     assertEquals(List.of(), found);

@@ -52,4 +52,30 @@ class RunRecordTest {
     assertFalse(negative.balanced());
     assertThat(negative.accountingMessage(), containsString("negative"));
   }
+
+  @Test
+  void theCoderKeepsEveryField() throws Exception {
+    RunRecord r =
+        new RunRecord(
+                "r",
+                Instant.parse("2026-01-02T03:04:05.123456789Z"),
+                null,
+                "DataflowRunner",
+                "c.json",
+                100,
+                2,
+                80,
+                8,
+                7,
+                3,
+                10)
+            .withHttp(5, 1, 0)
+            .withChecks(4, 1, java.util.List.of("warn a/b x"))
+            .withStatus(RunRecord.RUNNING, null);
+    RunRecord back = org.apache.beam.sdk.util.CoderUtils.clone(RunRecord.Coder.of(), r);
+    org.junit.jupiter.api.Assertions.assertEquals(r.summary(), back.summary());
+    org.junit.jupiter.api.Assertions.assertEquals(r.startedAt, back.startedAt);
+    org.junit.jupiter.api.Assertions.assertNull(back.finishedAt);
+    org.junit.jupiter.api.Assertions.assertEquals(10, back.recordsInFlight);
+  }
 }

@@ -280,6 +280,7 @@
           el("td", { class: "num" }, fmtInt(pick(r, "observations_loaded", "observationsLoaded"))),
           el("td", { class: "num" }, fmtInt(pick(r, "duplicates_superseded", "duplicatesSuperseded"))),
           el("td", { class: "num" }, fmtInt(pick(r, "records_rejected", "recordsRejected"))),
+          el("td", { class: "num" }, fmtInt(pick(r, "records_in_flight", "recordsInFlight"))),
           el("td", { class: "num" }, fmtInt(pick(r, "aggregates_loaded", "aggregatesLoaded"))));
         tr.addEventListener("click", () => loadRejects(id));
         tb.append(tr);
