@@ -230,6 +230,16 @@ class ContinuousRunTest {
     }
     dropper.join(5_000);
     assertTrue(!updates.isEmpty(), "no running update of the row seen during the run");
+    System.out.println(
+        "ContinuousRunTest "
+            + runner
+            + "/"
+            + kind
+            + ": "
+            + updates.size()
+            + " updates of the row seen during the run, at most "
+            + updates.stream().mapToLong(u -> u.recordsInFlight).max().orElse(0)
+            + " records in flight");
     for (RunRecord u : updates) {
       assertTrue(u.recordsInFlight >= 0, u.accountingMessage());
       assertEquals(
