@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -145,6 +146,8 @@ public final class ContinuousAggregates
     return PCollectionList.of(rewrites)
         .apply("AllRewrites", Flatten.pCollections())
         .setCoder(kvCoder)
+        .apply("BySeries", ParDo.of(new BySeriesFn()))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()))
         .apply("RewriteWindows", ParDo.of(new RewriteFn(warehouse)))
         .setCoder(VarLongCoder.of());
   }
@@ -213,11 +216,41 @@ public final class ContinuousAggregates
   }
 
   /**
-   * Reads the stored observations of a window, computes its row as the batch path does ({@link
-   * SeriesStats}) and upserts it, one window key at a time (a stateful step: the runner never
-   * processes one key on two threads at once). The state is cleared at once, so none is kept.
+   * A rewrite request keyed by its series ({@code source NUL series}), the window ({@code size NUL
+   * start NUL end}) as the value: the rewrite step is keyed by series, so a series' rewrites run in
+   * turn and the requests of a bundle are batched.
    */
-  static final class RewriteFn extends DoFn<KV<String, Long>, Long> {
+  static final class BySeriesFn extends DoFn<KV<String, Long>, KV<String, String>> {
+    @ProcessElement
+    public void process(@Element KV<String, Long> request, OutputReceiver<KV<String, String>> out) {
+      String key = request.getKey();
+      int first = key.indexOf('\u0000');
+      int second = key.indexOf('\u0000', first + 1);
+      out.output(KV.of(key.substring(0, second), key.substring(second + 1)));
+    }
+  }
+
+  /** A window of a series to rewrite: size, [start, end). */
+  record WindowRequest(String size, long start, long end) {
+    static WindowRequest parse(String text) {
+      String[] k = text.split("\u0000", -1);
+      return new WindowRequest(k[0], Long.parseLong(k[1]), Long.parseLong(k[2]));
+    }
+  }
+
+  /**
+   * Reads the stored observations of each requested window, computes its row as the batch path does
+   * ({@link SeriesStats}) and upserts it.
+   *
+   * <p>Keyed by series (a stateful step: the runner never processes one key on two threads at once,
+   * and a key's next bundle starts after this one finished), so two rewrites of one window never
+   * overtake each other. The requests of a bundle are collected and done when the bundle finishes:
+   * a window asked for twice is read once, the windows of a series are read with one query per run
+   * of adjacent or overlapping windows, on one connection, and all rows are written as one batch. A
+   * backfill of years of daily points is thus a few batches, not one transaction per window. The
+   * state is cleared at once, so none is kept; the buffer lives only for the bundle.
+   */
+  static final class RewriteFn extends DoFn<KV<String, String>, Long> {
     private final WarehouseSpec warehouse;
     private final Counter rewritten = Metrics.counter(ContinuousAggregates.class, "rewritten");
 
@@ -225,6 +258,9 @@ public final class ContinuousAggregates
     private final StateSpec<ValueState<Long>> turn = StateSpecs.value(VarLongCoder.of());
 
     private transient BatchWriter<Aggregate> writer;
+    private transient Map<String, TreeSet<String>> pending;
+    private transient Instant earliest;
+    private transient BoundedWindow window;
 
     RewriteFn(WarehouseSpec warehouse) {
       this.warehouse = warehouse;
@@ -235,25 +271,107 @@ public final class ContinuousAggregates
       writer = new BatchWriter<>(warehouse, Tables.aggregates(), true, false);
     }
 
+    @StartBundle
+    public void startBundle() {
+      pending = new TreeMap<>();
+      earliest = null;
+      window = null;
+    }
+
     @ProcessElement
     public void process(
-        @Element KV<String, Long> request,
-        @StateId("turn") ValueState<Long> turn,
-        OutputReceiver<Long> out)
-        throws Exception {
+        @Element KV<String, String> request,
+        @Timestamp Instant timestamp,
+        BoundedWindow inWindow,
+        @StateId("turn") ValueState<Long> turn) {
       turn.write(1L);
-      String[] k = request.getKey().split("\u0000", -1);
-      String source = k[0];
-      String series = k[1];
-      String size = k[2];
-      long start = Long.parseLong(k[3]);
-      long end = Long.parseLong(k[4]);
-      List<Observation> stored;
+      turn.clear();
+      pending.computeIfAbsent(request.getKey(), k -> new TreeSet<>()).add(request.getValue());
+      if (earliest == null || timestamp.isBefore(earliest)) {
+        earliest = timestamp;
+      }
+      window = inWindow;
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) throws Exception {
+      if (pending.isEmpty()) {
+        return;
+      }
+      List<Aggregate> rows = new ArrayList<>();
       try (Connection c = warehouse.open()) {
-        stored = ReadStoredObservations.readRange(c, source, series, start, end);
+        for (Map.Entry<String, TreeSet<String>> e : pending.entrySet()) {
+          String[] k = e.getKey().split("\u0000", -1);
+          List<WindowRequest> windows = new ArrayList<>();
+          for (String w : e.getValue()) {
+            windows.add(WindowRequest.parse(w));
+          }
+          rows.addAll(rewrite(c, k[0], k[1], windows));
+        }
         if (!c.getAutoCommit()) {
           c.rollback(); // read only
         }
+      }
+      pending = new TreeMap<>();
+      long written = 0;
+      if (!rows.isEmpty()) {
+        BatchWriter.Result<Aggregate> r = writer.write(rows);
+        written = r.written;
+        rewritten.inc(r.written);
+      }
+      if (written > 0) {
+        context.output(written, earliest, window);
+      }
+    }
+
+    /** The rows of the windows of one series, from its stored observations. */
+    private List<Aggregate> rewrite(
+        Connection c, String source, String series, List<WindowRequest> windows)
+        throws SQLException {
+      windows.sort((a, b) -> Long.compare(a.start(), b.start()));
+      List<Aggregate> rows = new ArrayList<>();
+      int i = 0;
+      while (i < windows.size()) {
+        // a run of windows that overlap or touch: one query for all of them
+        long lo = windows.get(i).start();
+        long hi = windows.get(i).end();
+        int j = i + 1;
+        while (j < windows.size() && windows.get(j).start() <= hi) {
+          hi = Math.max(hi, windows.get(j).end());
+          j++;
+        }
+        List<Observation> stored = read(c, source, series, lo, hi);
+        stored.sort((a, b) -> Long.compare(a.ts, b.ts));
+        long[] ts = new long[stored.size()];
+        for (int n = 0; n < ts.length; n++) {
+          ts[n] = stored.get(n).ts;
+        }
+        for (WindowRequest w : windows.subList(i, j)) {
+          SeriesStats s = new SeriesStats();
+          int from = lowerBound(ts, w.start());
+          int n = from;
+          for (; n < ts.length && ts[n] < w.end(); n++) {
+            Observation o = stored.get(n);
+            s.add(o.ts, o.value, true);
+          }
+          if (n == from) {
+            continue; // nothing stored in the window (yet)
+          }
+          Aggregate row =
+              WindowIntoAggregates.toAggregate(source, series, w.size(), w.start(), w.end(), s);
+          if (row != null) {
+            rows.add(row);
+          }
+        }
+        i = j;
+      }
+      return rows;
+    }
+
+    private List<Observation> read(Connection c, String source, String series, long lo, long hi)
+        throws SQLException {
+      try {
+        return ReadStoredObservations.readRange(c, source, series, lo, hi);
       } catch (SQLException e) {
         throw new SQLException(
             "cannot read the stored observations of "
@@ -261,30 +379,30 @@ public final class ContinuousAggregates
                 + "/"
                 + series
                 + " in ["
-                + Instant.ofEpochMilli(start)
+                + Instant.ofEpochMilli(lo)
                 + ", "
-                + Instant.ofEpochMilli(end)
+                + Instant.ofEpochMilli(hi)
                 + ") from "
                 + warehouse.describe()
                 + ": "
                 + e.getMessage(),
             e);
       }
-      turn.clear();
-      if (stored.isEmpty()) {
-        return;
+    }
+
+    /** The first index whose timestamp is at least {@code t} (ts sorted ascending). */
+    static int lowerBound(long[] ts, long t) {
+      int lo = 0;
+      int hi = ts.length;
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (ts[mid] < t) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
       }
-      SeriesStats s = new SeriesStats();
-      for (Observation o : stored) {
-        s.add(o.ts, o.value, true);
-      }
-      Aggregate row = WindowIntoAggregates.toAggregate(source, series, size, start, end, s);
-      if (row == null) {
-        return;
-      }
-      BatchWriter.Result<Aggregate> r = writer.write(List.of(row));
-      rewritten.inc(r.written);
-      out.output(r.written);
+      return lo;
     }
 
     @Teardown
