@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.apache.beam.sdk.coders.IterableCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -27,6 +28,7 @@ import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
@@ -93,8 +95,12 @@ public final class ContinuousAggregates
         sourcesBySize.computeIfAbsent(w.text(), k -> new HashSet<>()).add(s.name);
       }
     }
-    List<PCollection<KV<String, Long>>> rewrites = new ArrayList<>();
     KvCoder<String, Long> kvCoder = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
+    KvCoder<String, String> tailCoder = KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of());
+    KvCoder<String, Iterable<String>> requestCoder =
+        KvCoder.of(StringUtf8Coder.of(), IterableCoder.of(StringUtf8Coder.of()));
+    List<PCollection<KV<String, Iterable<String>>>> rewrites = new ArrayList<>();
+    List<PCollection<KV<String, String>>> tooLate = new ArrayList<>();
     for (Map.Entry<String, HashSet<String>> e : sourcesBySize.entrySet()) {
       String size = e.getKey();
       HashSet<String> sources = e.getValue();
@@ -112,42 +118,47 @@ public final class ContinuousAggregates
               .setCoder(kvCoder)
               .apply("PanePoints " + size, Sum.longsPerKey())
               .apply("PaneWindow " + size, ParDo.of(new WindowKeyFn(size)))
-              .setCoder(kvCoder)
+              .setCoder(requestCoder)
               .apply(
                   "Unwindowed " + size,
-                  Window.<KV<String, Long>>into(new GlobalWindows())
+                  Window.<KV<String, Iterable<String>>>into(new GlobalWindows())
                       .triggering(Repeatedly.forever(AfterPane.elementCountAtLeast(1)))
                       .discardingFiredPanes()
                       .withAllowedLateness(Duration.ZERO)));
       // points too late for their window: recomputed on a processing-time period
-      rewrites.add(
+      tooLate.add(
           forSize
               .apply(
                   "TooLate " + size,
                   ParDo.of(new TooLateFn(size, triggering.allowedLateness(), margin())))
-              .setCoder(kvCoder)
-              .apply(
-                  "EveryPeriod " + size,
-                  Window.<KV<String, Long>>into(new GlobalWindows())
-                      .triggering(
-                          Repeatedly.forever(
-                              AfterProcessingTime.pastFirstElementInPane()
-                                  .plusDelayOf(triggering.earlyPeriod())))
-                      .discardingFiredPanes()
-                      .withAllowedLateness(Duration.ZERO))
-              .apply("LatePoints " + size, Sum.longsPerKey())
-              .apply(
-                  "LateUnwindowed " + size,
-                  Window.<KV<String, Long>>into(new GlobalWindows())
-                      .triggering(Repeatedly.forever(AfterPane.elementCountAtLeast(1)))
-                      .discardingFiredPanes()
-                      .withAllowedLateness(Duration.ZERO)));
+              .setCoder(tailCoder));
     }
+    // the too-late windows of a period, grouped by series: a backfill of years of points is one
+    // request per series and period, rewritten as a batch
+    rewrites.add(
+        PCollectionList.of(tooLate)
+            .apply("AllTooLate", Flatten.pCollections())
+            .setCoder(tailCoder)
+            .apply(
+                "EveryPeriod",
+                Window.<KV<String, String>>into(new GlobalWindows())
+                    .triggering(
+                        Repeatedly.forever(
+                            AfterProcessingTime.pastFirstElementInPane()
+                                .plusDelayOf(triggering.earlyPeriod())))
+                    .discardingFiredPanes()
+                    .withAllowedLateness(Duration.ZERO))
+            .apply("LateWindows", GroupByKey.create())
+            .setCoder(requestCoder)
+            .apply(
+                "LateUnwindowed",
+                Window.<KV<String, Iterable<String>>>into(new GlobalWindows())
+                    .triggering(Repeatedly.forever(AfterPane.elementCountAtLeast(1)))
+                    .discardingFiredPanes()
+                    .withAllowedLateness(Duration.ZERO)));
     return PCollectionList.of(rewrites)
         .apply("AllRewrites", Flatten.pCollections())
-        .setCoder(kvCoder)
-        .apply("BySeries", ParDo.of(new BySeriesFn()))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()))
+        .setCoder(requestCoder)
         .apply("RewriteWindows", ParDo.of(new RewriteFn(warehouse)))
         .setCoder(VarLongCoder.of());
   }
@@ -167,7 +178,7 @@ public final class ContinuousAggregates
   }
 
   /** A pane of a series' window becomes a request to rewrite that window's row. */
-  static final class WindowKeyFn extends DoFn<KV<String, Long>, KV<String, Long>> {
+  static final class WindowKeyFn extends DoFn<KV<String, Long>, KV<String, Iterable<String>>> {
     private final String size;
 
     WindowKeyFn(String size) {
@@ -176,10 +187,13 @@ public final class ContinuousAggregates
 
     @ProcessElement
     public void process(
-        @Element KV<String, Long> kv, BoundedWindow window, OutputReceiver<KV<String, Long>> out) {
+        @Element KV<String, Long> kv,
+        BoundedWindow window,
+        OutputReceiver<KV<String, Iterable<String>>> out) {
       IntervalWindow w = (IntervalWindow) window;
       out.output(
-          KV.of(windowKey(kv.getKey(), size, w.start().getMillis(), w.end().getMillis()), 1L));
+          KV.of(
+              kv.getKey(), List.of(windowTail(size, w.start().getMillis(), w.end().getMillis()))));
     }
   }
 
@@ -187,7 +201,7 @@ public final class ContinuousAggregates
    * Points whose window expired (end + allowed lateness) before now + margin: the window may drop
    * them, so their window is rewritten by the recompute path as well.
    */
-  static final class TooLateFn extends DoFn<Observation, KV<String, Long>> {
+  static final class TooLateFn extends DoFn<Observation, KV<String, String>> {
     private final WindowSpec spec;
     private final String size;
     private final long latenessMillis;
@@ -201,33 +215,18 @@ public final class ContinuousAggregates
     }
 
     @ProcessElement
-    public void process(@Element Observation o, OutputReceiver<KV<String, Long>> out) {
+    public void process(@Element Observation o, OutputReceiver<KV<String, String>> out) {
       long[] b = spec.bounds(o.ts);
       if (b[1] + latenessMillis <= Instant.now().getMillis() + marginMillis) {
         out.output(
-            KV.of(windowKey(WindowIntoAggregates.key(o.source, o.seriesId), size, b[0], b[1]), 1L));
+            KV.of(WindowIntoAggregates.key(o.source, o.seriesId), windowTail(size, b[0], b[1])));
       }
     }
   }
 
-  /** source NUL series NUL size NUL start NUL end. */
-  static String windowKey(String seriesKey, String size, long start, long end) {
-    return seriesKey + '\u0000' + size + '\u0000' + start + '\u0000' + end;
-  }
-
-  /**
-   * A rewrite request keyed by its series ({@code source NUL series}), the window ({@code size NUL
-   * start NUL end}) as the value: the rewrite step is keyed by series, so a series' rewrites run in
-   * turn and the requests of a bundle are batched.
-   */
-  static final class BySeriesFn extends DoFn<KV<String, Long>, KV<String, String>> {
-    @ProcessElement
-    public void process(@Element KV<String, Long> request, OutputReceiver<KV<String, String>> out) {
-      String key = request.getKey();
-      int first = key.indexOf('\u0000');
-      int second = key.indexOf('\u0000', first + 1);
-      out.output(KV.of(key.substring(0, second), key.substring(second + 1)));
-    }
+  /** A window of a series: size NUL start NUL end. */
+  static String windowTail(String size, long start, long end) {
+    return size + '\u0000' + start + '\u0000' + end;
   }
 
   /** A window of a series to rewrite: size, [start, end). */
@@ -250,7 +249,7 @@ public final class ContinuousAggregates
    * backfill of years of daily points is thus a few batches, not one transaction per window. The
    * state is cleared at once, so none is kept; the buffer lives only for the bundle.
    */
-  static final class RewriteFn extends DoFn<KV<String, String>, Long> {
+  static final class RewriteFn extends DoFn<KV<String, Iterable<String>>, Long> {
     private final WarehouseSpec warehouse;
     private final Counter rewritten = Metrics.counter(ContinuousAggregates.class, "rewritten");
 
@@ -280,13 +279,16 @@ public final class ContinuousAggregates
 
     @ProcessElement
     public void process(
-        @Element KV<String, String> request,
+        @Element KV<String, Iterable<String>> request,
         @Timestamp Instant timestamp,
         BoundedWindow inWindow,
         @StateId("turn") ValueState<Long> turn) {
       turn.write(1L);
       turn.clear();
-      pending.computeIfAbsent(request.getKey(), k -> new TreeSet<>()).add(request.getValue());
+      TreeSet<String> windows = pending.computeIfAbsent(request.getKey(), k -> new TreeSet<>());
+      for (String w : request.getValue()) {
+        windows.add(w);
+      }
       if (earliest == null || timestamp.isBefore(earliest)) {
         earliest = timestamp;
       }
