@@ -16,6 +16,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.beam.sdk.coders.IterableCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -26,6 +28,7 @@ import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
@@ -92,8 +95,12 @@ public final class ContinuousAggregates
         sourcesBySize.computeIfAbsent(w.text(), k -> new HashSet<>()).add(s.name);
       }
     }
-    List<PCollection<KV<String, Long>>> rewrites = new ArrayList<>();
     KvCoder<String, Long> kvCoder = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
+    KvCoder<String, String> tailCoder = KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of());
+    KvCoder<String, Iterable<String>> requestCoder =
+        KvCoder.of(StringUtf8Coder.of(), IterableCoder.of(StringUtf8Coder.of()));
+    List<PCollection<KV<String, Iterable<String>>>> rewrites = new ArrayList<>();
+    List<PCollection<KV<String, String>>> tooLate = new ArrayList<>();
     for (Map.Entry<String, HashSet<String>> e : sourcesBySize.entrySet()) {
       String size = e.getKey();
       HashSet<String> sources = e.getValue();
@@ -111,40 +118,47 @@ public final class ContinuousAggregates
               .setCoder(kvCoder)
               .apply("PanePoints " + size, Sum.longsPerKey())
               .apply("PaneWindow " + size, ParDo.of(new WindowKeyFn(size)))
-              .setCoder(kvCoder)
+              .setCoder(requestCoder)
               .apply(
                   "Unwindowed " + size,
-                  Window.<KV<String, Long>>into(new GlobalWindows())
+                  Window.<KV<String, Iterable<String>>>into(new GlobalWindows())
                       .triggering(Repeatedly.forever(AfterPane.elementCountAtLeast(1)))
                       .discardingFiredPanes()
                       .withAllowedLateness(Duration.ZERO)));
       // points too late for their window: recomputed on a processing-time period
-      rewrites.add(
+      tooLate.add(
           forSize
               .apply(
                   "TooLate " + size,
                   ParDo.of(new TooLateFn(size, triggering.allowedLateness(), margin())))
-              .setCoder(kvCoder)
-              .apply(
-                  "EveryPeriod " + size,
-                  Window.<KV<String, Long>>into(new GlobalWindows())
-                      .triggering(
-                          Repeatedly.forever(
-                              AfterProcessingTime.pastFirstElementInPane()
-                                  .plusDelayOf(triggering.earlyPeriod())))
-                      .discardingFiredPanes()
-                      .withAllowedLateness(Duration.ZERO))
-              .apply("LatePoints " + size, Sum.longsPerKey())
-              .apply(
-                  "LateUnwindowed " + size,
-                  Window.<KV<String, Long>>into(new GlobalWindows())
-                      .triggering(Repeatedly.forever(AfterPane.elementCountAtLeast(1)))
-                      .discardingFiredPanes()
-                      .withAllowedLateness(Duration.ZERO)));
+              .setCoder(tailCoder));
     }
+    // the too-late windows of a period, grouped by series: a backfill of years of points is one
+    // request per series and period, rewritten as a batch
+    rewrites.add(
+        PCollectionList.of(tooLate)
+            .apply("AllTooLate", Flatten.pCollections())
+            .setCoder(tailCoder)
+            .apply(
+                "EveryPeriod",
+                Window.<KV<String, String>>into(new GlobalWindows())
+                    .triggering(
+                        Repeatedly.forever(
+                            AfterProcessingTime.pastFirstElementInPane()
+                                .plusDelayOf(triggering.earlyPeriod())))
+                    .discardingFiredPanes()
+                    .withAllowedLateness(Duration.ZERO))
+            .apply("LateWindows", GroupByKey.create())
+            .setCoder(requestCoder)
+            .apply(
+                "LateUnwindowed",
+                Window.<KV<String, Iterable<String>>>into(new GlobalWindows())
+                    .triggering(Repeatedly.forever(AfterPane.elementCountAtLeast(1)))
+                    .discardingFiredPanes()
+                    .withAllowedLateness(Duration.ZERO)));
     return PCollectionList.of(rewrites)
         .apply("AllRewrites", Flatten.pCollections())
-        .setCoder(kvCoder)
+        .setCoder(requestCoder)
         .apply("RewriteWindows", ParDo.of(new RewriteFn(warehouse)))
         .setCoder(VarLongCoder.of());
   }
@@ -164,7 +178,7 @@ public final class ContinuousAggregates
   }
 
   /** A pane of a series' window becomes a request to rewrite that window's row. */
-  static final class WindowKeyFn extends DoFn<KV<String, Long>, KV<String, Long>> {
+  static final class WindowKeyFn extends DoFn<KV<String, Long>, KV<String, Iterable<String>>> {
     private final String size;
 
     WindowKeyFn(String size) {
@@ -173,10 +187,13 @@ public final class ContinuousAggregates
 
     @ProcessElement
     public void process(
-        @Element KV<String, Long> kv, BoundedWindow window, OutputReceiver<KV<String, Long>> out) {
+        @Element KV<String, Long> kv,
+        BoundedWindow window,
+        OutputReceiver<KV<String, Iterable<String>>> out) {
       IntervalWindow w = (IntervalWindow) window;
       out.output(
-          KV.of(windowKey(kv.getKey(), size, w.start().getMillis(), w.end().getMillis()), 1L));
+          KV.of(
+              kv.getKey(), List.of(windowTail(size, w.start().getMillis(), w.end().getMillis()))));
     }
   }
 
@@ -184,7 +201,7 @@ public final class ContinuousAggregates
    * Points whose window expired (end + allowed lateness) before now + margin: the window may drop
    * them, so their window is rewritten by the recompute path as well.
    */
-  static final class TooLateFn extends DoFn<Observation, KV<String, Long>> {
+  static final class TooLateFn extends DoFn<Observation, KV<String, String>> {
     private final WindowSpec spec;
     private final String size;
     private final long latenessMillis;
@@ -198,26 +215,41 @@ public final class ContinuousAggregates
     }
 
     @ProcessElement
-    public void process(@Element Observation o, OutputReceiver<KV<String, Long>> out) {
+    public void process(@Element Observation o, OutputReceiver<KV<String, String>> out) {
       long[] b = spec.bounds(o.ts);
       if (b[1] + latenessMillis <= Instant.now().getMillis() + marginMillis) {
         out.output(
-            KV.of(windowKey(WindowIntoAggregates.key(o.source, o.seriesId), size, b[0], b[1]), 1L));
+            KV.of(WindowIntoAggregates.key(o.source, o.seriesId), windowTail(size, b[0], b[1])));
       }
     }
   }
 
-  /** source NUL series NUL size NUL start NUL end. */
-  static String windowKey(String seriesKey, String size, long start, long end) {
-    return seriesKey + '\u0000' + size + '\u0000' + start + '\u0000' + end;
+  /** A window of a series: size NUL start NUL end. */
+  static String windowTail(String size, long start, long end) {
+    return size + '\u0000' + start + '\u0000' + end;
+  }
+
+  /** A window of a series to rewrite: size, [start, end). */
+  record WindowRequest(String size, long start, long end) {
+    static WindowRequest parse(String text) {
+      String[] k = text.split("\u0000", -1);
+      return new WindowRequest(k[0], Long.parseLong(k[1]), Long.parseLong(k[2]));
+    }
   }
 
   /**
-   * Reads the stored observations of a window, computes its row as the batch path does ({@link
-   * SeriesStats}) and upserts it, one window key at a time (a stateful step: the runner never
-   * processes one key on two threads at once). The state is cleared at once, so none is kept.
+   * Reads the stored observations of each requested window, computes its row as the batch path does
+   * ({@link SeriesStats}) and upserts it.
+   *
+   * <p>Keyed by series (a stateful step: the runner never processes one key on two threads at once,
+   * and a key's next bundle starts after this one finished), so two rewrites of one window never
+   * overtake each other. The requests of a bundle are collected and done when the bundle finishes:
+   * a window asked for twice is read once, the windows of a series are read with one query per run
+   * of adjacent or overlapping windows, on one connection, and all rows are written as one batch. A
+   * backfill of years of daily points is thus a few batches, not one transaction per window. The
+   * state is cleared at once, so none is kept; the buffer lives only for the bundle.
    */
-  static final class RewriteFn extends DoFn<KV<String, Long>, Long> {
+  static final class RewriteFn extends DoFn<KV<String, Iterable<String>>, Long> {
     private final WarehouseSpec warehouse;
     private final Counter rewritten = Metrics.counter(ContinuousAggregates.class, "rewritten");
 
@@ -225,6 +257,9 @@ public final class ContinuousAggregates
     private final StateSpec<ValueState<Long>> turn = StateSpecs.value(VarLongCoder.of());
 
     private transient BatchWriter<Aggregate> writer;
+    private transient Map<String, TreeSet<String>> pending;
+    private transient Instant earliest;
+    private transient BoundedWindow window;
 
     RewriteFn(WarehouseSpec warehouse) {
       this.warehouse = warehouse;
@@ -235,25 +270,110 @@ public final class ContinuousAggregates
       writer = new BatchWriter<>(warehouse, Tables.aggregates(), true, false);
     }
 
+    @StartBundle
+    public void startBundle() {
+      pending = new TreeMap<>();
+      earliest = null;
+      window = null;
+    }
+
     @ProcessElement
     public void process(
-        @Element KV<String, Long> request,
-        @StateId("turn") ValueState<Long> turn,
-        OutputReceiver<Long> out)
-        throws Exception {
+        @Element KV<String, Iterable<String>> request,
+        @Timestamp Instant timestamp,
+        BoundedWindow inWindow,
+        @StateId("turn") ValueState<Long> turn) {
       turn.write(1L);
-      String[] k = request.getKey().split("\u0000", -1);
-      String source = k[0];
-      String series = k[1];
-      String size = k[2];
-      long start = Long.parseLong(k[3]);
-      long end = Long.parseLong(k[4]);
-      List<Observation> stored;
+      turn.clear();
+      TreeSet<String> windows = pending.computeIfAbsent(request.getKey(), k -> new TreeSet<>());
+      for (String w : request.getValue()) {
+        windows.add(w);
+      }
+      if (earliest == null || timestamp.isBefore(earliest)) {
+        earliest = timestamp;
+      }
+      window = inWindow;
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) throws Exception {
+      if (pending.isEmpty()) {
+        return;
+      }
+      List<Aggregate> rows = new ArrayList<>();
       try (Connection c = warehouse.open()) {
-        stored = ReadStoredObservations.readRange(c, source, series, start, end);
+        for (Map.Entry<String, TreeSet<String>> e : pending.entrySet()) {
+          String[] k = e.getKey().split("\u0000", -1);
+          List<WindowRequest> windows = new ArrayList<>();
+          for (String w : e.getValue()) {
+            windows.add(WindowRequest.parse(w));
+          }
+          rows.addAll(rewrite(c, k[0], k[1], windows));
+        }
         if (!c.getAutoCommit()) {
           c.rollback(); // read only
         }
+      }
+      pending = new TreeMap<>();
+      long written = 0;
+      if (!rows.isEmpty()) {
+        BatchWriter.Result<Aggregate> r = writer.write(rows);
+        written = r.written;
+        rewritten.inc(r.written);
+      }
+      if (written > 0) {
+        context.output(written, earliest, window);
+      }
+    }
+
+    /** The rows of the windows of one series, from its stored observations. */
+    private List<Aggregate> rewrite(
+        Connection c, String source, String series, List<WindowRequest> windows)
+        throws SQLException {
+      windows.sort((a, b) -> Long.compare(a.start(), b.start()));
+      List<Aggregate> rows = new ArrayList<>();
+      int i = 0;
+      while (i < windows.size()) {
+        // a run of windows that overlap or touch: one query for all of them
+        long lo = windows.get(i).start();
+        long hi = windows.get(i).end();
+        int j = i + 1;
+        while (j < windows.size() && windows.get(j).start() <= hi) {
+          hi = Math.max(hi, windows.get(j).end());
+          j++;
+        }
+        List<Observation> stored = read(c, source, series, lo, hi);
+        stored.sort((a, b) -> Long.compare(a.ts, b.ts));
+        long[] ts = new long[stored.size()];
+        for (int n = 0; n < ts.length; n++) {
+          ts[n] = stored.get(n).ts;
+        }
+        for (WindowRequest w : windows.subList(i, j)) {
+          SeriesStats s = new SeriesStats();
+          int from = lowerBound(ts, w.start());
+          int n = from;
+          for (; n < ts.length && ts[n] < w.end(); n++) {
+            Observation o = stored.get(n);
+            s.add(o.ts, o.value, true);
+          }
+          if (n == from) {
+            continue; // nothing stored in the window (yet)
+          }
+          Aggregate row =
+              WindowIntoAggregates.toAggregate(source, series, w.size(), w.start(), w.end(), s);
+          if (row != null) {
+            rows.add(row);
+          }
+        }
+        i = j;
+      }
+      return rows;
+    }
+
+    private List<Observation> read(Connection c, String source, String series, long lo, long hi)
+        throws SQLException {
+      try {
+        return ReadStoredObservations.readRange(c, source, series, lo, hi);
       } catch (SQLException e) {
         throw new SQLException(
             "cannot read the stored observations of "
@@ -261,30 +381,30 @@ public final class ContinuousAggregates
                 + "/"
                 + series
                 + " in ["
-                + Instant.ofEpochMilli(start)
+                + Instant.ofEpochMilli(lo)
                 + ", "
-                + Instant.ofEpochMilli(end)
+                + Instant.ofEpochMilli(hi)
                 + ") from "
                 + warehouse.describe()
                 + ": "
                 + e.getMessage(),
             e);
       }
-      turn.clear();
-      if (stored.isEmpty()) {
-        return;
+    }
+
+    /** The first index whose timestamp is at least {@code t} (ts sorted ascending). */
+    static int lowerBound(long[] ts, long t) {
+      int lo = 0;
+      int hi = ts.length;
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (ts[mid] < t) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
       }
-      SeriesStats s = new SeriesStats();
-      for (Observation o : stored) {
-        s.add(o.ts, o.value, true);
-      }
-      Aggregate row = WindowIntoAggregates.toAggregate(source, series, size, start, end, s);
-      if (row == null) {
-        return;
-      }
-      BatchWriter.Result<Aggregate> r = writer.write(List.of(row));
-      rewritten.inc(r.written);
-      out.output(r.written);
+      return lo;
     }
 
     @Teardown
