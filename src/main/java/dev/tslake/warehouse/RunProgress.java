@@ -47,11 +47,15 @@ import org.slf4j.LoggerFactory;
  * read, so at an update some are read but not yet rejected, loaded or superseded: {@code
  * records_in_flight = read - rejected - loaded - superseded}, and every update satisfies {@code
  * read = rejected + loaded + superseded + in_flight} with {@code in_flight >= 0}; when the input
- * ends the last update has {@code in_flight = 0} (the launcher ends the run failed otherwise). A
- * negative {@code in_flight} means an outcome was counted twice or before its read: a bug, so that
- * update and every later one are written with status {@code failed} and the reason. Without {@link
- * #read}, {@code records_read} is {@code rejected + loaded + superseded} and nothing is in flight.
- * The counts are summed cumulatively in the state of one key (one row per run: few updates), and a
+ * ends the last update has {@code in_flight = 0} (the launcher ends the run failed otherwise). The
+ * counts reach this step by separate paths (a record's read count by a short one, its outcome's by
+ * a long one), and no runner promises their order: an update whose in_flight would be negative is
+ * not written (the row would claim an outcome for a record it has not read yet); the next count to
+ * arrive, at the latest the read count on its way, brings the next update. When the input has ended
+ * every count has arrived, so a negative in_flight then means an outcome was counted twice: a bug,
+ * and that last update is written with status {@code failed} and the reason. Without {@link #read},
+ * {@code records_read} is {@code rejected + loaded + superseded} and nothing is in flight. The
+ * counts are summed cumulatively in the state of one key (one row per run: few updates), and a
  * processing-time timer writes the row; the interval is processing time because it paces the writes
  * to the warehouse, whatever the event times of the data.
  *
@@ -248,8 +252,8 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
   public static String negative(long inFlight) {
     return "records_in_flight "
         + inFlight
-        + " is negative: an outcome was counted twice or before its read (a bug in the run's"
-        + " accounting)";
+        + " is negative once the input ended: an outcome was counted twice or without its read"
+        + " (a bug in the run's accounting)";
   }
 
   private static String accounting(
@@ -319,7 +323,7 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     private final StateSpec<ValueState<Boolean>> dirtySpec =
         StateSpecs.value(org.apache.beam.sdk.coders.BooleanCoder.of());
 
-    /** The first negative in_flight's failure: every later update keeps the run failed. */
+    /** The failure of the last update (a negative in_flight once the input ended). */
     @StateId("broken")
     private final StateSpec<ValueState<String>> brokenSpec =
         StateSpecs.value(org.apache.beam.sdk.coders.StringUtf8Coder.of());
@@ -380,7 +384,7 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
         @StateId("broken") ValueState<String> broken,
         OutputReceiver<RunRecord> out)
         throws SQLException {
-      flush(countsState, dirty, broken, out);
+      flush(countsState, dirty, broken, out, false);
     }
 
     @OnTimer("end")
@@ -390,14 +394,15 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
         @StateId("broken") ValueState<String> broken,
         OutputReceiver<RunRecord> out)
         throws SQLException {
-      flush(countsState, dirty, broken, out);
+      flush(countsState, dirty, broken, out, true);
     }
 
     private void flush(
         ValueState<List<Long>> countsState,
         ValueState<Boolean> dirty,
         ValueState<String> broken,
-        OutputReceiver<RunRecord> out)
+        OutputReceiver<RunRecord> out,
+        boolean inputEnded)
         throws SQLException {
       List<Long> counts = countsState.read();
       if (counts == null || !Boolean.TRUE.equals(dirty.read())) {
@@ -405,6 +410,15 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
       }
       dirty.write(false);
       RunRecord run = record(runId, startedAt, runner, config, counts, readCounted);
+      if (run.recordsInFlight < 0 && !inputEnded) {
+        // an outcome's count overtook its read count: not a state to publish; the read count is
+        // on its way and its arrival arms the next update
+        LOG.info(
+            "run {}: update held back, {} outcomes counted before their reads arrived",
+            runId,
+            -run.recordsInFlight);
+        return;
+      }
       @Nullable String failure = broken.read();
       if (failure == null && run.recordsInFlight < 0) {
         failure = negative(run.recordsInFlight);
