@@ -53,8 +53,9 @@ import org.joda.time.Duration;
  * log in 3 minutes), which kept that task's mailbox busy so it never took a checkpoint barrier: no
  * checkpoint of a continuous job completed while its sources ran.
  *
- * <p>With {@code stopAfter} the ticks end that long after the graph was built, so the stream ends
- * and the run finishes; without it the globs are listed until the job is cancelled.
+ * <p>With {@code stopAfter} each glob is listed once per interval for that long after its first
+ * listing (no catching up: a job that starts late lists no burst of missed ticks), then the stream
+ * ends and the run finishes; without it the globs are listed until the job is cancelled.
  */
 public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
   private final PipelineConfig config;
@@ -93,7 +94,10 @@ public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
       Duration interval = Duration.millis(s.watchInterval().toMillis());
       for (int i = 0; i < entries.size(); i++) {
         FileEntry entry = entries.get(i);
-        PeriodicImpulse ticks = PeriodicImpulse.create().startAt(start).withInterval(interval);
+        // one listing per interval from the first one, no burst of missed ticks when the job
+        // starts late: a glob is watched for stopAfter after its first listing
+        PeriodicImpulse ticks =
+            PeriodicImpulse.create().startAt(start).withInterval(interval).catchUpToNow(false);
         if (stopAfter != null) {
           ticks = ticks.stopAt(start.plus(Duration.millis(stopAfter.toMillis())));
         }

@@ -64,7 +64,7 @@ class WatchFilesTest {
             + "\"seriesId\":\"s\",\"watch\":\"PT1S\"}]}");
     p.getOptions().as(StreamingOptions.class).setStreaming(true);
     PCollectionTuple out =
-        p.apply("Watch", WatchFiles.of(PipelineConfig.load(config), Duration.ofSeconds(30)));
+        p.apply("Watch", WatchFiles.of(PipelineConfig.load(config), Duration.ofSeconds(12)));
     out.get(ReadSources.RAW).apply("Collect", ParDo.of(new Collect()));
 
     // b.csv appears once a.csv has been read: mid-run, whatever the machine's speed
