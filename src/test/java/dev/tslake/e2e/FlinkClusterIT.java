@@ -173,6 +173,15 @@ class FlinkClusterIT {
     assertSameRows("aggregates", aggregates, WarehouseDump.aggregates(onCluster));
   }
 
+  /**
+   * Issue 11: a continuous job (FRED growing series, a moving CoinDesk price, a watched folder;
+   * checkpoints every 2 s, unaligned) on the session cluster; once a file dropped before the kill
+   * is stored and a checkpoint completed after that, with >= 20 s of the run left, the TaskManager
+   * is killed with SIGKILL and a replacement started by start-cluster.sh --taskmanager; a second
+   * file lands after the kill. The job must go RUNNING -> RESTARTING, restore and drain; what a
+   * restore keeps and what it may lose (the current price during the outage) is in docs/running.md,
+   * "Continuous runs on Flink", and asserted here exactly as written there.
+   */
   @Test
   void continuousJobSurvivesAKilledTaskManager() throws Exception {
     try (FakeApiServer server = FakeApiServer.start()) {
