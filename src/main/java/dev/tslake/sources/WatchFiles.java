@@ -49,9 +49,9 @@ import org.joda.time.Duration;
  *
  * <p>Not {@code FileIO.match().continuously} (Beam's {@code Watch}): on the Flink runner (Beam
  * 2.62, Flink 1.19) its splittable DoFn re-polled in a tight loop instead of waiting its interval
- * (the TaskManager logged ~5,000 "will resume polling in 1000 ms" lines a second, growing, 1 GB of
- * log in 3 minutes), which kept that task's mailbox busy so it never took a checkpoint barrier: no
- * checkpoint of a continuous job completed while its sources ran.
+ * and logged each round (~5,000 "will resume polling in 1000 ms" lines a second, 1 GB of
+ * TaskManager log in 3 minutes). The {@code PeriodicImpulse} ticks spin there too (silently), and
+ * no checkpoint completes while they run: docs/running.md, "Continuous runs on Flink".
  *
  * <p>With {@code stopAfter} each glob is listed once per interval for that long after its first
  * listing (no catching up: a job that starts late lists no burst of missed ticks), then the stream
