@@ -113,11 +113,15 @@ LOGPROPS=(-Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.da
 # the TaskManagers registered before (ids): --taskmanager waits for a new one
 before="$(curl -s --max-time 2 "$REST_URL/taskmanagers" | grep -o '"id":"[^"]*"' || true)"
 $TM_ONLY || log "starting JobManager (REST $REST_URL, RPC 127.0.0.1:$RPC_PORT)"
-$TM_ONLY || setsid "$JAVA" -Xms512m -Xmx1g "${OPENS[@]}" "${LOGPROPS[@]}" \
-  -Dlog.file="$LOG_DIR/jobmanager.log" -cp "$CP" \
-  org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint --configDir "$CONF_DIR" \
-  > "$LOG_DIR/jobmanager.log" 2>&1 < /dev/null &
-$TM_ONLY || echo $! > "$JM_PID"
+# (a plain `cmd &`, not `$TM_ONLY || cmd &`: that backgrounds a subshell, $! was the subshell's
+# pid, not the JVM's, and stop-cluster.sh left the JobManager running)
+if ! $TM_ONLY; then
+  setsid "$JAVA" -Xms512m -Xmx1g "${OPENS[@]}" "${LOGPROPS[@]}" \
+    -Dlog.file="$LOG_DIR/jobmanager.log" -cp "$CP" \
+    org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint --configDir "$CONF_DIR" \
+    > "$LOG_DIR/jobmanager.log" 2>&1 < /dev/null &
+  echo $! > "$JM_PID"
+fi
 
 log "starting TaskManager ($SLOTS slots)"
 # heap = framework.heap + task.heap; direct = framework.off-heap + task.off-heap + network

@@ -12,7 +12,7 @@ import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.state.StateSpec;
@@ -23,7 +23,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Watch;
+import org.apache.beam.sdk.transforms.PeriodicImpulse;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -34,23 +34,28 @@ import org.joda.time.Duration;
 
 /**
  * The unbounded counterpart of {@link ReadSources}, for streaming runs: the {@code files} globs of
- * every file source with a {@code watch} interval are listed again at that interval ({@code
- * FileIO.match().continuously}), and each new file is read once, by the same readers as a batch run
- * ({@link ReadSources.ParseFileFn}, {@link ReadSources.ReadParquetFn}; whole files, no {@code
- * splitBytes} ranges, no input markers), into {@link ReadSources#RAW} and {@link
- * ReadSources#SERIES}.
+ * every file source with a {@code watch} interval are listed again at that interval (a {@link
+ * PeriodicImpulse} per pattern, {@code FileSystems.match} on each tick), and each new file is read
+ * once, by the same readers as a batch run ({@link ReadSources.ParseFileFn}, {@link
+ * ReadSources.ReadParquetFn}; whole files, no {@code splitBytes} ranges, no input markers), into
+ * {@link ReadSources#RAW} and {@link ReadSources#SERIES}.
  *
- * <p>Once per file: {@link Watch} keeps the names each pattern has matched in its own state and
- * emits a name the first time it appears (a file rewritten under the same name is not read again);
- * a file matched by two patterns of one source is then dropped the second time by a step keyed by
- * source and path. Both are Beam state, checkpointed with the job on Flink: a job restored from a
- * checkpoint or savepoint neither re-reads the files seen before it nor misses the ones that
- * appeared since (the next listing finds them). A job started afresh (no checkpoint) reads every
- * matching file again, as a batch run would.
+ * <p>Once per file: a step keyed by source and path ({@link OnceFn}) keeps, in Beam state, the
+ * files it has passed and drops every later listing of them (a file rewritten under the same name
+ * is not read again; a file matched by two patterns is read once). That state is checkpointed with
+ * the job on Flink: a job restored from a checkpoint neither re-reads the files it had passed
+ * before that checkpoint nor misses the ones that appeared since (the next listing finds them). A
+ * job started afresh (no checkpoint) reads every matching file again, as a batch run would.
  *
- * <p>With {@code stopAfter} each pattern stops being watched that long after its first listing
- * ({@code Watch.Growth.afterTotalOf}), so the stream ends and the run finishes; without it the
- * globs are watched until the job is cancelled.
+ * <p>Not {@code FileIO.match().continuously} (Beam's {@code Watch}): on the Flink runner (Beam
+ * 2.62, Flink 1.19) its splittable DoFn re-polled in a tight loop instead of waiting its interval
+ * and logged each round (~5,000 "will resume polling in 1000 ms" lines a second, 1 GB of
+ * TaskManager log in 3 minutes). The {@code PeriodicImpulse} ticks spin there too (silently), and
+ * no checkpoint completes while they run: docs/running.md, "Continuous runs on Flink".
+ *
+ * <p>With {@code stopAfter} each glob is listed once per interval for that long after its first
+ * listing (no catching up: a job that starts late lists no burst of missed ticks), then the stream
+ * ends and the run finishes; without it the globs are listed until the job is cancelled.
  */
 public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
   private final PipelineConfig config;
@@ -81,6 +86,7 @@ public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
   public PCollectionTuple expand(PBegin begin) {
     PCollectionList<RawRecord> raw = PCollectionList.empty(begin.getPipeline());
     PCollectionList<SeriesInfo> series = PCollectionList.empty(begin.getPipeline());
+    org.joda.time.Instant start = org.joda.time.Instant.now();
     for (SourceConfig s : watched(config)) {
       PCollectionList<KV<String, FileTask>> found = PCollectionList.empty(begin.getPipeline());
       List<FileEntry> entries = new ArrayList<>(s.files);
@@ -88,22 +94,20 @@ public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
       Duration interval = Duration.millis(s.watchInterval().toMillis());
       for (int i = 0; i < entries.size(); i++) {
         FileEntry entry = entries.get(i);
-        FileIO.Match match =
-            FileIO.match()
-                .filepattern(entry.path)
-                .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW)
-                .continuously(
-                    interval,
-                    stopAfter == null
-                        ? Watch.Growth.never()
-                        : Watch.Growth.afterTotalOf(Duration.millis(stopAfter.toMillis())));
+        // one listing per interval from the first one, no burst of missed ticks when the job
+        // starts late: a glob is watched for stopAfter after its first listing
+        PeriodicImpulse ticks =
+            PeriodicImpulse.create().startAt(start).withInterval(interval).catchUpToNow(false);
+        if (stopAfter != null) {
+          ticks = ticks.stopAt(start.plus(Duration.millis(stopAfter.toMillis())));
+        }
         found =
             found.and(
                 begin
-                    .apply("Watch-" + s.name + "-" + i, match)
+                    .apply("Watch-" + s.name + "-" + i, ticks)
                     .apply(
-                        "Task-" + s.name + "-" + i,
-                        ParDo.of(new ToTaskFn(s, entry.seriesId, entry.vintage)))
+                        "List-" + s.name + "-" + i,
+                        ParDo.of(new ListFn(s, entry.path, entry.seriesId, entry.vintage)))
                     .setCoder(
                         KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(FileTask.class))));
       }
@@ -131,6 +135,32 @@ public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
     return PCollectionTuple.of(
             ReadSources.RAW, raw.apply("AllWatchedRecords", Flatten.pCollections()))
         .and(ReadSources.SERIES, series.apply("AllWatchedSeries", Flatten.pCollections()));
+  }
+
+  /**
+   * Lists one pattern on each tick ({@code FileSystems.match}, an empty match allowed) and makes a
+   * task of every file found, keyed by source and path; {@link OnceFn} passes each key once.
+   */
+  static final class ListFn extends DoFn<org.joda.time.Instant, KV<String, FileTask>> {
+    private final String pattern;
+    private final ToTaskFn toTask;
+
+    ListFn(
+        SourceConfig source, String pattern, @Nullable String seriesId, @Nullable String vintage) {
+      this.pattern = pattern;
+      this.toTask = new ToTaskFn(source, seriesId, vintage);
+    }
+
+    @ProcessElement
+    public void process(OutputReceiver<KV<String, FileTask>> out) throws java.io.IOException {
+      MatchResult match = FileSystems.match(pattern, EmptyMatchTreatment.ALLOW);
+      if (match.status() == MatchResult.Status.NOT_FOUND) {
+        return;
+      }
+      for (MatchResult.Metadata file : match.metadata()) {
+        toTask.process(file, out);
+      }
+    }
   }
 
   /** A matched file as the task a batch run would make of it, keyed by source and path. */

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
+import dev.tslake.testing.AggregatesInvariant;
+import dev.tslake.testing.FakeApiServer;
 import dev.tslake.testing.PostgresSupport;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
@@ -23,7 +25,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -52,6 +58,9 @@ class FlinkClusterIT {
   private static final String INGEST_DATE = "2026-11-20";
   private static final Duration START_TIMEOUT = Duration.ofMinutes(4);
   private static final Duration JOB_TIMEOUT = Duration.ofMinutes(10);
+  // long enough on a loaded machine: the launcher builds the graph (the sources start) a minute or
+  // more before the job's tasks run, and the kill needs a checkpoint after before.csv plus 20 s
+  private static final Duration STOP_AFTER = Duration.ofMinutes(5);
 
   private final Path root = Path.of("").toAbsolutePath();
   private final Path workDir = root.resolve("target/flink-cluster/it");
@@ -63,6 +72,7 @@ class FlinkClusterIT {
   private int restPort;
   private PostgresSupport.TestSchema clusterSchema;
   private PostgresSupport.TestSchema directSchema;
+  private PostgresSupport.TestSchema continuousSchema;
 
   @BeforeAll
   void startCluster() throws Exception {
@@ -79,6 +89,7 @@ class FlinkClusterIT {
     run("start-cluster", START_TIMEOUT, List.of(script("start-cluster.sh")));
     clusterSchema = PostgresSupport.freshSchema("flink_cluster");
     directSchema = PostgresSupport.freshSchema("flink_direct");
+    continuousSchema = PostgresSupport.freshSchema("flink_continuous");
   }
 
   @AfterAll
@@ -86,6 +97,17 @@ class FlinkClusterIT {
     try {
       if (clusterStarted) {
         run("stop-cluster", Duration.ofMinutes(1), List.of(script("stop-cluster.sh")));
+        // no JobManager or TaskManager of this cluster (a replacement included) may outlive it
+        String conf = workDir.resolve("cluster/conf").toString();
+        List<ProcessHandle> left =
+            ProcessHandle.allProcesses()
+                .filter(ph -> ph.info().commandLine().orElse("").contains(conf))
+                .toList();
+        left.forEach(ProcessHandle::destroyForcibly);
+        assertEquals(
+            List.of(),
+            left.stream().map(ph -> ph.pid() + " " + ph.info().command().orElse("")).toList(),
+            "cluster JVMs still running after stop-cluster.sh");
       }
     } finally {
       if (clusterSchema != null) {
@@ -93,6 +115,9 @@ class FlinkClusterIT {
       }
       if (directSchema != null) {
         directSchema.close();
+      }
+      if (continuousSchema != null) {
+        continuousSchema.close();
       }
     }
   }
@@ -146,6 +171,326 @@ class FlinkClusterIT {
     assertFalse(aggregates.isEmpty(), "the DirectRunner run loaded no aggregates");
     assertSameRows("observations", observations, WarehouseDump.observations(onCluster));
     assertSameRows("aggregates", aggregates, WarehouseDump.aggregates(onCluster));
+  }
+
+  /**
+   * Issue 11: a continuous job (FRED growing series, a moving CoinDesk price, a watched folder;
+   * checkpoints every 2 s) on the session cluster; once a file dropped before the kill is stored
+   * and a checkpoint completed after that, with >= 20 s of the run left, the TaskManager is killed
+   * with SIGKILL and a replacement started by start-cluster.sh --taskmanager; a second file lands
+   * after the kill. The job must go RUNNING -> RESTARTING, restore and drain; what a restore keeps
+   * and what it may lose (the current price during the outage) is in docs/running.md, "Continuous
+   * runs on Flink", and asserted here exactly as written there.
+   */
+  @Test
+  @org.junit.jupiter.api.Disabled(
+      "h11h: no checkpoint completes while the sources run: the PeriodicImpulse splittable DoFns"
+          + " spin at 100% on the Flink runner and never take the barrier (aligned or unaligned);"
+          + " docs/running.md, 'Continuous runs on Flink'")
+  void continuousJobSurvivesAKilledTaskManager() throws Exception {
+    try (FakeApiServer server = FakeApiServer.start()) {
+      FakeApiServer.Moving fred =
+          server.growingFredSeries("GROW", LocalDate.parse("2026-01-01"), 3, 1);
+      FakeApiServer.Moving btc =
+          server.movingCoinDesk(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+      Path watched = Files.createDirectories(workDir.resolve("incoming-" + token));
+      Path config = workDir.resolve("continuous.json");
+      Files.writeString(
+          config,
+          "{\"sources\":["
+              + "{\"name\":\"fred\",\"type\":\"fred\",\"series\":[\"GROW\"],\"poll\":\"PT1S\","
+              + "\"windows\":[\"P1M\"]},"
+              + "{\"name\":\"btc\",\"type\":\"coindesk\",\"poll\":\"PT1S\","
+              + "\"windows\":[\"PT1M\",\"PT1H\"]},"
+              + "{\"name\":\"drops\",\"type\":\"csv\",\"files\":[\""
+              + watched.toString().replace("\\", "/")
+              + "/*.csv\"],\"watch\":\"PT1S\",\"timestampColumn\":\"ts\","
+              + "\"timestampFormat\":\"yyyy-MM-dd HH:mm:ss\",\"timeZone\":\"UTC\","
+              + "\"seriesColumn\":\"series\",\"valueColumns\":[\"value\"],"
+              + "\"windows\":[\"P1M\"]}]}");
+      String runId = "flink-continuous-" + token;
+      String name = jobName + "-continuous";
+      List<String> submit = new ArrayList<>(List.of(script("submit.sh")));
+      submit.addAll(jobArgs(workDir.resolve("lake-continuous"), continuousSchema.url(), runId));
+      submit.set(1, "--config=" + config);
+      submit.removeIf(a -> a.startsWith("--ingestDate="));
+      Files.writeString(
+          workDir.resolve("secrets.properties"),
+          "fredApiKey=continuous-it-key\n",
+          java.nio.file.StandardOpenOption.APPEND);
+      submit.addAll(
+          List.of(
+              "--jobName=" + name,
+              "--streaming=true",
+              "--stopAfter=" + STOP_AFTER,
+              "--earlyFiringPeriod=PT1S",
+              "--allowedLateness=PT5S",
+              "--runUpdatePeriod=PT1S",
+              "--fredBaseUrl=" + server.baseUrl(),
+              "--coindeskBaseUrl=" + server.baseUrl(),
+              "--parallelism=2",
+              "--checkpointingInterval=2000",
+              "--shutdownSourcesAfterIdleMs=1000",
+              "--numberOfExecutionRetries=5",
+              "--executionRetryDelay=2000",
+              "--stateBackend=filesystem",
+              "--stateBackendStoragePath=" + workDir.resolve("checkpoints").toUri()));
+      Path log = workDir.resolve("submit-continuous.log");
+      ProcessBuilder pb =
+          new ProcessBuilder(submit)
+              .directory(root.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile());
+      pb.environment().putAll(clusterEnv);
+      pb.environment().put("FLINK_MASTER", "127.0.0.1:" + restPort);
+      Instant launched = Instant.now();
+      Process launcher = pb.start();
+      String jid;
+      Instant checkpointBeforeKill;
+      Instant killedAt;
+      try {
+        jid = waitForJob(name, launcher, log);
+        // a file lands before the kill; wait until it is stored and a checkpoint has completed
+        // after that (so the restored job has it in its state)
+        dropFile(watched, "before.csv", LocalDate.parse("2025-01-01"));
+        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+        long lastPrint = 0;
+        WarehouseSpec wh0 =
+            new WarehouseSpec(
+                continuousSchema.url(), PostgresSupport.user(), PostgresSupport.password());
+        Instant storedAt = null;
+        while (true) {
+          if (storedAt == null && dropsStored(wh0) >= FILE_ROWS) {
+            storedAt = Instant.now();
+          }
+          Instant latest = latestCompletedTrigger(jid);
+          if (storedAt != null && latest != null && latest.isAfter(storedAt)) {
+            checkpointBeforeKill = latest;
+            break;
+          }
+          if (System.nanoTime() - lastPrint > 5_000_000_000L) {
+            lastPrint = System.nanoTime();
+            System.out.println("[kill-it] " + checkpointDiagnosis(jid));
+          }
+          assertTrue(launcher.isAlive(), "the launcher ended early:\n" + tail(read(log)));
+          assertTrue(
+              System.nanoTime() < deadline,
+              "before.csv stored at "
+                  + storedAt
+                  + ", but no checkpoint completed after it: "
+                  + checkpointDiagnosis(jid));
+          Thread.sleep(500);
+        }
+        System.out.println("[kill-it] before the kill: " + checkpointDiagnosis(jid));
+        // the sources end STOP_AFTER after the launcher built the graph: >= 20 s must be left
+        Duration left = Duration.between(Instant.now(), launched.plus(STOP_AFTER));
+        assertTrue(
+            left.compareTo(Duration.ofSeconds(20)) >= 0,
+            "only " + left + " of the run left at the kill: it would not land mid-run");
+
+        Path tmPid = workDir.resolve("cluster/taskmanager.pid");
+        long pid = Long.parseLong(Files.readString(tmPid).trim());
+        ProcessHandle tm = ProcessHandle.of(pid).orElseThrow();
+        killedAt = Instant.now();
+        System.out.printf(
+            "[kill-it] kill -9 TaskManager %d at %s (%s of the run left; last completed"
+                + " checkpoint triggered %s)%n",
+            pid, killedAt, left, checkpointBeforeKill);
+        new ProcessBuilder("kill", "-9", Long.toString(pid)).inheritIO().start().waitFor();
+        tm.onExit().get(60, TimeUnit.SECONDS);
+        run(
+            "start-taskmanager",
+            START_TIMEOUT,
+            List.of(script("start-cluster.sh"), "--taskmanager"));
+        dropFile(watched, "after.csv", LocalDate.parse("2025-06-01"));
+
+        assertTrue(
+            launcher.waitFor(JOB_TIMEOUT.toSeconds(), TimeUnit.SECONDS),
+            "the continuous job did not end:\n" + tail(read(log)));
+        assertEquals(0, launcher.exitValue(), "launcher:\n" + tail(read(log)));
+      } finally {
+        launcher.destroyForcibly();
+      }
+      JsonNode job = jobOverview(name);
+      assertEquals("FINISHED", job.path("state").asText(), job.toString());
+      String jmLog = read(workDir.resolve("cluster/log/jobmanager.log"));
+      assertTrue(
+          jmLog.contains("(" + jid + ") switched from state RUNNING to RESTARTING"),
+          "the job should have restarted after the kill: " + job);
+      JsonNode counts = get("/jobs/" + jid + "/checkpoints").path("counts");
+      assertTrue(counts.path("restored").asInt() >= 1, "restored from a checkpoint: " + counts);
+
+      WarehouseSpec wh =
+          new WarehouseSpec(
+              continuousSchema.url(), PostgresSupport.user(), PostgresSupport.password());
+      // FRED: every date served is stored, once (what the outage served is served again)
+      List<String> fredStored =
+          WarehouseDump.rows(
+              wh,
+              "SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM observations"
+                  + " WHERE source = 'fred' ORDER BY ts");
+      List<String> fredDates =
+          fred.served().stream().flatMap(List::stream).sorted().distinct().toList();
+      assertEquals(fredDates, fredStored);
+
+      // btc: a current price, no history. Stored at most once each; every price served outside
+      // the outage (last completed checkpoint before the kill .. kill; after the kill only the
+      // restored job polls) is stored; one served inside it may be lost (docs/running.md)
+      List<String> btcStored =
+          WarehouseDump.rows(
+              wh,
+              "SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                  + " FROM observations WHERE source = 'btc' ORDER BY ts");
+      assertEquals(btcStored.size(), new HashSet<>(btcStored).size(), "btc stored twice");
+      List<List<String>> btcServed = btc.served();
+      List<Instant> btcAt = btc.servedAt();
+      List<String> mustHave = new ArrayList<>();
+      List<String> mayLack = new ArrayList<>();
+      for (int i = 0; i < btcServed.size(); i++) {
+        boolean outage =
+            !btcAt.get(i).isBefore(checkpointBeforeKill) && !btcAt.get(i).isAfter(killedAt);
+        (outage ? mayLack : mustHave).add(btcServed.get(i).get(0));
+      }
+      List<String> missing = new ArrayList<>(mustHave);
+      missing.removeAll(btcStored);
+      assertEquals(List.of(), missing, "btc prices served outside the outage, not stored");
+      List<String> unknown = new ArrayList<>(btcStored);
+      unknown.removeAll(mustHave);
+      unknown.removeAll(mayLack);
+      assertEquals(List.of(), unknown, "btc prices stored but never served");
+      long afterKill = btcAt.stream().filter(t -> t.isAfter(killedAt)).count();
+      assertTrue(afterKill >= 3, "the restored job polled btc " + afterKill + " times");
+
+      // each watched file, before and after the kill, stored
+      assertEquals(2L * FILE_ROWS, dropsStored(wh), "rows of before.csv and after.csv");
+
+      List<String> violations =
+          AggregatesInvariant.violations(
+              wh,
+              Map.of(
+                  "btc", List.of("PT1M", "PT1H"), "fred", List.of("P1M"), "drops", List.of("P1M")));
+      assertEquals(List.of(), violations);
+
+      // the run's row: succeeded, balanced; records_read counts what the restored job's state
+      // holds: everything served outside the outage and each file once, at most what was served
+      RunRecord row = RunRecord.read(wh, runId);
+      assertEquals(RunRecord.SUCCEEDED, row.status, row.summary());
+      assertTrue(row.balanced(), row.accountingMessage());
+      long outside = 2L * FILE_ROWS;
+      long all = 2L * FILE_ROWS;
+      for (FakeApiServer.Moving m : List.of(fred, btc)) {
+        List<List<String>> served = m.served();
+        List<Instant> at = m.servedAt();
+        for (int i = 0; i < served.size(); i++) {
+          all += served.get(i).size();
+          if (at.get(i).isBefore(checkpointBeforeKill) || at.get(i).isAfter(killedAt)) {
+            outside += served.get(i).size();
+          }
+        }
+      }
+      long slack = all - outside;
+      System.out.printf(
+          "[kill-it] run %s; records served outside the outage %d, inside %d; stored fred %d,"
+              + " btc %d (%d served in the outage, %d of them stored)%n",
+          row.summary(),
+          outside,
+          slack,
+          fredStored.size(),
+          btcStored.size(),
+          mayLack.size(),
+          mayLack.stream().filter(btcStored::contains).count());
+      // a file read twice would add FILE_ROWS: more than the outage's slack, so it would show
+      assertTrue(slack < FILE_ROWS, "outage slack " + slack + " hides a file read twice");
+      assertTrue(
+          row.recordsRead >= outside && row.recordsRead <= all,
+          row.summary() + ": records_read outside [" + outside + ", " + all + "]");
+    }
+  }
+
+  private static final int FILE_ROWS = 300;
+
+  /** Writes FILE_ROWS daily rows from {@code first} into the watched folder, atomically. */
+  private void dropFile(Path watched, String name, LocalDate first) throws IOException {
+    StringBuilder csv = new StringBuilder("ts,series,value\n");
+    for (int i = 0; i < FILE_ROWS; i++) {
+      csv.append(first.plusDays(i))
+          .append(" 00:00:00,")
+          .append(name.replace(".csv", ""))
+          .append(',')
+          .append(i)
+          .append('\n');
+    }
+    Path tmp = watched.resolveSibling(name + ".tmp");
+    Files.writeString(tmp, csv.toString());
+    Files.move(tmp, watched.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static long dropsStored(WarehouseSpec wh) {
+    try {
+      return Long.parseLong(
+          WarehouseDump.rows(wh, "SELECT count(*) FROM observations WHERE source = 'drops'")
+              .get(0));
+    } catch (Exception | AssertionError e) {
+      return 0; // no table yet
+    }
+  }
+
+  /** When the job's latest completed checkpoint was triggered, or null if none completed. */
+  private Instant latestCompletedTrigger(String jid) throws Exception {
+    JsonNode c = get("/jobs/" + jid + "/checkpoints").path("latest").path("completed");
+    return c.isMissingNode() || c.isNull()
+        ? null
+        : Instant.ofEpochMilli(c.path("trigger_timestamp").asLong());
+  }
+
+  private String checkpointDiagnosis(String jid) throws Exception {
+    JsonNode cps = get("/jobs/" + jid + "/checkpoints");
+    StringBuilder b = new StringBuilder();
+    b.append(Instant.now()).append(" counts=").append(cps.path("counts"));
+    b.append(" latestFailed=").append(cps.path("latest").path("failed").path("failure_message"));
+    JsonNode hist = cps.path("history");
+    if (hist.size() > 0) {
+      b.append(" last=")
+          .append(hist.get(0).path("status"))
+          .append("/")
+          .append(hist.get(0).path("num_acknowledged_subtasks"))
+          .append("of")
+          .append(hist.get(0).path("num_subtasks"));
+    }
+    JsonNode job = get("/jobs/" + jid);
+    b.append(" vertices:");
+    for (JsonNode v : job.path("vertices")) {
+      b.append(" [")
+          .append(
+              v.path("name").asText().replaceAll("\\s+", " "),
+              0,
+              Math.min(60, v.path("name").asText().length()))
+          .append(" ")
+          .append(v.path("status").asText())
+          .append(" ")
+          .append(v.path("tasks"))
+          .append("]");
+    }
+    return b.toString();
+  }
+
+  private String waitForJob(String name, Process launcher, Path log) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+    while (true) {
+      for (JsonNode job : get("/jobs/overview").path("jobs")) {
+        if (name.equals(job.path("name").asText())
+            && "RUNNING".equals(job.path("state").asText())) {
+          return job.path("jid").asText();
+        }
+      }
+      assertTrue(launcher.isAlive(), "the launcher ended before the job ran:\n" + tail(read(log)));
+      assertTrue(System.nanoTime() < deadline, "job " + name + " never ran:\n" + tail(read(log)));
+      Thread.sleep(500);
+    }
+  }
+
+  private long completedCheckpoints(String jid) throws Exception {
+    return get("/jobs/" + jid + "/checkpoints").path("counts").path("completed").asLong();
   }
 
   private JsonNode get(String path) throws IOException, InterruptedException {

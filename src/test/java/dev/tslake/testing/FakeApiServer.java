@@ -361,6 +361,7 @@ public final class FakeApiServer implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private final List<List<String>> served = new CopyOnWriteArrayList<>();
     private final List<String> asked = new CopyOnWriteArrayList<>();
+    private final List<java.time.Instant> servedAt = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong servedItems =
         new java.util.concurrent.atomic.AtomicLong();
     private final java.util.Set<String> distinct =
@@ -376,10 +377,11 @@ public final class FakeApiServer implements AutoCloseable {
       return this;
     }
 
-    private void record(List<String> items) {
+    private synchronized void record(List<String> items) {
       servedItems.addAndGet(items.size());
       distinct.addAll(items);
       if (!summaryOnly) {
+        servedAt.add(java.time.Instant.now());
         served.add(items);
       }
     }
@@ -408,6 +410,11 @@ public final class FakeApiServer implements AutoCloseable {
     /** Per request in arrival order, what it served. */
     public List<List<String>> served() {
       return List.copyOf(served);
+    }
+
+    /** Per request in arrival order, when it was answered (wall clock; same order as served). */
+    public List<java.time.Instant> servedAt() {
+      return List.copyOf(servedAt);
     }
 
     /** FRED: per observations request, the {@code observation_start} asked ("" when none). */
