@@ -3,9 +3,15 @@ package dev.tslake.warehouse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -15,13 +21,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * PostgreSQL: a new connection per worker thread. Each batch is COPYed into a session-temporary
- * staging table, then written by one statement, in one transaction. On PostgreSQL 15+ that
- * statement is a {@code MERGE}, which inserts new keys without {@code ON CONFLICT}'s speculative
- * insertion and leaves unchanged rows alone (not even locked); older servers get {@code INSERT ...
- * SELECT ... ON CONFLICT}. MERGE fails with a unique violation (23505) when another transaction
- * inserts one of the batch's keys meanwhile; the batch is then written again with the ON CONFLICT
- * statement ({@link Loader#isMergeConflict}).
+ * PostgreSQL: a new connection per worker thread. A batch none of whose keys can be stored yet (the
+ * table holds no row in the batch's key ranges, one index probe per series) is COPYed straight into
+ * the table, as a bulk load would. Any other batch is COPYed into a session-temporary staging
+ * table, then written by one statement, in one transaction. On PostgreSQL 15+ that statement is a
+ * {@code MERGE}, which inserts new keys without {@code ON CONFLICT}'s speculative insertion and
+ * leaves unchanged rows alone (not even locked); older servers get {@code INSERT ... SELECT ... ON
+ * CONFLICT}. MERGE fails with a unique violation (23505) when another transaction inserts one of
+ * the batch's keys meanwhile; the batch is then written again with the ON CONFLICT statement
+ * ({@link Loader#isMergeConflict}).
  */
 public final class PostgresDialect implements Dialect {
   public static final PostgresDialect INSTANCE = new PostgresDialect();
@@ -36,6 +44,11 @@ public final class PostgresDialect implements Dialect {
    * any one statement of a load (a batch's MERGE, a read-back of stored observations).
    */
   public static final int SOCKET_TIMEOUT_SECONDS = 300;
+
+  /**
+   * Most key ranges one batch's emptiness check looks at; a batch with more goes through staging.
+   */
+  static final int MAX_RANGES = 256;
 
   /** Characters of CSV sent per COPY message. */
   static final int COPY_CHUNK = 1 << 16;
@@ -94,12 +107,22 @@ public final class PostgresDialect implements Dialect {
     private final Table<T> table;
     private final boolean merge;
     private final StringBuilder chunk = new StringBuilder(COPY_CHUNK + 4096);
+    private final int[] keyIndexes;
     private boolean stagingReady;
+    private long directBatches;
+    private long directRows;
+    private long mergedBatches;
+    private long mergedRows;
+    private long checkNanos;
+    private long directCopyNanos;
+    private long stageCopyNanos;
+    private long mergeNanos;
 
     CopyLoader(Connection connection, Table<T> table, boolean merge) {
       this.connection = connection;
       this.table = table;
       this.merge = merge;
+      this.keyIndexes = table.keyColumns().stream().mapToInt(table.columns()::indexOf).toArray();
     }
 
     @Override
@@ -118,7 +141,130 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
+    public long directBatches() {
+      return directBatches;
+    }
+
+    @Override
+    public String timings() {
+      if (directBatches + mergedBatches == 0) {
+        return "";
+      }
+      return String.format(
+          java.util.Locale.ROOT,
+          "%d batches straight into the table (%d rows, range checks %.1f s, COPY %.1f s),"
+              + " %d through staging (%d rows, COPY %.1f s, MERGE/upsert %.1f s)",
+          directBatches,
+          directRows,
+          checkNanos / 1e9,
+          directCopyNanos / 1e9,
+          mergedBatches,
+          mergedRows,
+          stageCopyNanos / 1e9,
+          mergeNanos / 1e9);
+    }
+
+    @Override
     public long write(List<T> batch, boolean viaMerge) throws SQLException {
+      if (viaMerge && !batch.isEmpty()) {
+        long t0 = System.nanoTime();
+        boolean empty = keyRangesEmpty(batch);
+        long t1 = System.nanoTime();
+        checkNanos += t1 - t0;
+        if (empty) {
+          // None of the batch's keys can be stored (each lies in a range the table has nothing
+          // in): COPY straight into the table, as a plain bulk load does. A key inserted
+          // meanwhile by another transaction makes the COPY fail with a unique violation, and
+          // BatchWriter writes the batch again with ON CONFLICT, as after a MERGE.
+          copyIn(table.name(), batch);
+          connection.commit();
+          directCopyNanos += System.nanoTime() - t1;
+          directBatches++;
+          directRows += batch.size();
+          return batch.size();
+        }
+      }
+      return writeThroughStaging(batch, viaMerge);
+    }
+
+    /**
+     * Whether the table holds no row in any of the batch's key ranges: the batch's rows grouped by
+     * all key columns but the last, and per group the last column's lowest and highest value. One
+     * index probe per group. False (so: the staging path) when a key is null, the groups are too
+     * many, or the last key column is not a time or a number (whose order Java and PostgreSQL agree
+     * on).
+     */
+    private boolean keyRangesEmpty(List<T> batch) throws SQLException {
+      int width = keyIndexes.length;
+      Map<List<Object>, Object[]> ranges = new LinkedHashMap<>();
+      for (T row : batch) {
+        Object[] values = table.values(row);
+        Object[] prefix = new Object[width - 1];
+        for (int k = 0; k < width - 1; k++) {
+          prefix[k] = values[keyIndexes[k]];
+          if (prefix[k] == null) {
+            return false;
+          }
+        }
+        Object last = values[keyIndexes[width - 1]];
+        if (!(last instanceof Instant) && !(last instanceof Long)) {
+          return false;
+        }
+        Object[] range = ranges.get(Arrays.asList(prefix));
+        if (range == null) {
+          if (ranges.size() == MAX_RANGES) {
+            return false;
+          }
+          ranges.put(Arrays.asList(prefix), new Object[] {last, last});
+        } else {
+          if (compare(last, range[0]) < 0) {
+            range[0] = last;
+          }
+          if (compare(last, range[1]) > 0) {
+            range[1] = last;
+          }
+        }
+      }
+      StringBuilder sql = new StringBuilder("SELECT ");
+      String probe = rangeProbe();
+      for (int i = 0; i < ranges.size(); i++) {
+        sql.append(i == 0 ? "" : " OR ").append(probe);
+      }
+      try (PreparedStatement st = connection.prepareStatement(sql.toString())) {
+        int at = 1;
+        for (Map.Entry<List<Object>, Object[]> e : ranges.entrySet()) {
+          for (Object v : e.getKey()) {
+            Table.bindValue(st, at++, v);
+          }
+          Table.bindValue(st, at++, e.getValue()[0]);
+          Table.bindValue(st, at++, e.getValue()[1]);
+        }
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          return !rs.getBoolean(1);
+        }
+      }
+    }
+
+    /** EXISTS (a stored row with this key prefix and the last key column in [?, ?]). */
+    private String rangeProbe() {
+      List<String> keys = table.keyColumns();
+      StringBuilder p = new StringBuilder("EXISTS (SELECT 1 FROM ").append(Table.q(table.name()));
+      p.append(" WHERE ");
+      for (int k = 0; k < keys.size() - 1; k++) {
+        p.append(Table.q(keys.get(k))).append(" = ? AND ");
+      }
+      p.append(Table.q(keys.get(keys.size() - 1))).append(" BETWEEN ? AND ?)");
+      return p.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static int compare(Object a, Object b) {
+      return ((Comparable<Object>) a).compareTo(b);
+    }
+
+    /** COPY into the staging table, then one MERGE or INSERT ... SELECT ... ON CONFLICT. */
+    private long writeThroughStaging(List<T> batch, boolean viaMerge) throws SQLException {
       String staging = stagingTable();
       if (!stagingReady) {
         try (Statement st = connection.createStatement()) {
@@ -140,13 +286,19 @@ public final class PostgresDialect implements Dialect {
         connection.commit();
         stagingReady = true;
       }
+      long t0 = System.nanoTime();
       copyIn(staging, batch);
+      long t1 = System.nanoTime();
       long changed;
       try (Statement st = connection.createStatement()) {
         changed =
             st.executeUpdate(viaMerge ? table.mergeFromSql(staging) : table.upsertFromSql(staging));
       }
       connection.commit();
+      stageCopyNanos += t1 - t0;
+      mergeNanos += System.nanoTime() - t1;
+      mergedBatches++;
+      mergedRows += batch.size();
       return changed;
     }
 
