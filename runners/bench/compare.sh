@@ -18,6 +18,7 @@ peers=${2:-"psql duckdb+pg"}
 shift $(($# < 2 ? $# : 2)) || true
 extra=("$@")
 
+mkdir -p target/bench
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 runners/postgres/start.sh >/dev/null
 
@@ -51,7 +52,7 @@ checksum() { # table-qualifier, where
 declare -a names walls rsss notes
 peer_ck=""
 if [ "${COMPARE_PEERS:-1}" != 0 ]; then
-  out=$(target/peers/run_peers.sh "$data" $peers)
+  out=$(target/peers/run_peers.sh "$root/$data" $peers)
   echo "$out" | sed 's/^/  peers| /'
   while read -r p _ obs agg wall _ _ rss ck; do
     case "$p" in peer | expected:* | logs:* | "") continue ;; esac

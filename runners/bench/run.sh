@@ -6,7 +6,8 @@
 #   runners/bench/run.sh [rows=1000000] [runner=FlinkRunner|DirectRunner] [series=100] [extra job options...]
 #
 # BENCH_DATA=file.csv runs on that file instead of a generated one (rows is then only a label),
-# BENCH_SCHEMA names the PostgreSQL schema (default bench_<runner>, dropped and made anew).
+# BENCH_SCHEMA names the PostgreSQL schema (default bench_<runner>, dropped and made anew),
+# BENCH_JAVA_OPTS adds JVM options (e.g. -Dtslake.pg.directCopy=false).
 #
 # Needs PostgreSQL (runners/postgres/start.sh is run first). Results are appended to
 # target/bench/results.tsv.
@@ -61,7 +62,7 @@ fi
 log="target/bench/run-$runner-$rows.log"
 set +e
 /usr/bin/time -v -o target/bench/time.txt \
-  java -Xmx"$heap" -cp "$cp" dev.tslake.TsLake \
+  java -Xmx"$heap" ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.tslake.TsLake \
     --runner="$runner" "${runner_opts[@]}" \
     --config="$config" --lake="$lake" \
     --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=$schema" \
