@@ -7,7 +7,8 @@
 #
 # BENCH_DATA=file.csv runs on that file instead of a generated one (rows is then only a label),
 # BENCH_SCHEMA names the PostgreSQL schema (default bench_<runner>, dropped and made anew),
-# BENCH_JAVA_OPTS adds JVM options (e.g. -Dtslake.pg.directCopy=false).
+# BENCH_JAVA_OPTS adds JVM options (e.g. -Dtslake.pg.directCopy=false), BENCH_TS_FORMAT sets the
+# source's timestampFormat (default iso).
 #
 # Needs PostgreSQL (runners/postgres/start.sh is run first). Results are appended to
 # target/bench/results.tsv.
@@ -41,7 +42,7 @@ fi
 config="target/bench/bench.json"
 cat > "$config" <<JSON
 {"sources": [{"name": "bench", "type": "csv", "windows": ["PT1H", "P1D"],
-  "files": ["$(pwd)/$data"], "timestampColumn": "ts", "timestampFormat": "iso",
+  "files": ["$(pwd)/$data"], "timestampColumn": "ts", "timestampFormat": "${BENCH_TS_FORMAT:-iso}",
   "seriesColumn": "series_id", "valueColumns": ["value"], "splitBytes": ${BENCH_SPLIT_BYTES:-33554432}}]}
 JSON
 
