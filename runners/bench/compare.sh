@@ -65,6 +65,10 @@ if [ "${COMPARE_PEERS:-1}" != 0 ]; then
   done <<<"$out"
 fi
 
+# the peer's checksum of this file, kept for runs of tslake alone (COMPARE_PEERS=0)
+ckfile="target/bench/peer-checksum-$rows.txt"
+if [ -n "$peer_ck" ]; then echo "$peer_ck" >"$ckfile"; elif [ -s "$ckfile" ]; then peer_ck=$(cat "$ckfile"); fi
+
 if [ "${COMPARE_TSLAKE:-1}" != 0 ]; then
   schema=bench_compare
   set +e
