@@ -57,7 +57,22 @@ public final class PostgresDialect implements Dialect {
   static final boolean DIRECT_COPY =
       Boolean.parseBoolean(System.getProperty("tslake.pg.directCopy", "true"));
 
-  /** Characters of CSV sent per COPY message. */
+  /**
+   * {@code -Dtslake.pg.copyFormat=csv} COPYs batches as CSV text instead of PostgreSQL's binary
+   * format (for before/after measurements; results are the same either way).
+   */
+  static final boolean BINARY_COPY =
+      !"csv".equalsIgnoreCase(System.getProperty("tslake.pg.copyFormat", "binary"));
+
+  /** Seconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01 UTC. */
+  static final long PG_EPOCH_SECONDS = 946_684_800L;
+
+  /** The binary COPY header: signature, flags, header extension length. */
+  static final byte[] BINARY_HEADER = {
+    'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0
+  };
+
+  /** Characters of CSV (or bytes of binary COPY) sent per COPY message. */
   static final int COPY_CHUNK = 1 << 16;
 
   private static final Logger LOG = LoggerFactory.getLogger(PostgresDialect.class);
@@ -114,6 +129,7 @@ public final class PostgresDialect implements Dialect {
     private final Table<T> table;
     private final boolean merge;
     private final StringBuilder chunk = new StringBuilder(COPY_CHUNK + 4096);
+    private final BinaryBuffer binary = new BinaryBuffer(COPY_CHUNK + 4096);
     private final int[] keyIndexes;
     private boolean stagingReady;
     private long directBatches;
@@ -309,25 +325,42 @@ public final class PostgresDialect implements Dialect {
       return changed;
     }
 
-    /**
-     * Streams the batch as CSV into the staging table, about {@link #COPY_CHUNK} chars a message.
-     */
-    private void copyIn(String staging, List<T> batch) throws SQLException {
+    /** Streams the batch into {@code target} by COPY, binary or CSV ({@link #BINARY_COPY}). */
+    private void copyIn(String target, List<T> batch) throws SQLException {
       String cols = table.columns().stream().map(Table::q).collect(Collectors.joining(", "));
       CopyIn copy =
           connection
               .unwrap(PGConnection.class)
               .getCopyAPI()
-              .copyIn("COPY " + Table.q(staging) + " (" + cols + ") FROM STDIN (FORMAT csv)");
+              .copyIn(
+                  "COPY "
+                      + Table.q(target)
+                      + " ("
+                      + cols
+                      + ") FROM STDIN "
+                      + (BINARY_COPY ? "(FORMAT binary)" : "(FORMAT csv)"));
       try {
-        chunk.setLength(0);
-        for (T row : batch) {
-          table.appendCopyRow(chunk, row);
-          if (chunk.length() >= COPY_CHUNK) {
-            send(copy);
+        if (BINARY_COPY) {
+          binary.reset();
+          binary.write(BINARY_HEADER, 0, BINARY_HEADER.length);
+          for (T row : batch) {
+            appendBinaryRow(row);
+            if (binary.size() >= COPY_CHUNK) {
+              sendBinary(copy);
+            }
           }
+          binary.writeShort(-1);
+          sendBinary(copy);
+        } else {
+          chunk.setLength(0);
+          for (T row : batch) {
+            table.appendCopyRow(chunk, row);
+            if (chunk.length() >= COPY_CHUNK) {
+              send(copy);
+            }
+          }
+          send(copy);
         }
-        send(copy);
         copy.endCopy();
       } finally {
         if (copy.isActive()) {
@@ -340,6 +373,50 @@ public final class PostgresDialect implements Dialect {
       }
     }
 
+    /**
+     * One row in PostgreSQL's binary COPY format: String as text (UTF-8), Instant as timestamptz
+     * (microseconds since 2000-01-01 UTC), Double as float8, Long as int8, Boolean as bool: the
+     * types of every warehouse table's columns ({@link WarehouseSchema}).
+     */
+    private void appendBinaryRow(T row) {
+      Object[] values = table.values(row);
+      binary.writeShort(values.length);
+      for (Object v : values) {
+        if (v == null) {
+          binary.writeInt(-1);
+        } else if (v instanceof String) {
+          byte[] b = ((String) v).getBytes(StandardCharsets.UTF_8);
+          binary.writeInt(b.length);
+          binary.write(b, 0, b.length);
+        } else if (v instanceof Instant) {
+          Instant t = (Instant) v;
+          binary.writeInt(8);
+          binary.writeLong(
+              (t.getEpochSecond() - PG_EPOCH_SECONDS) * 1_000_000L + t.getNano() / 1000);
+        } else if (v instanceof Double) {
+          binary.writeInt(8);
+          binary.writeLong(Double.doubleToRawLongBits((Double) v));
+        } else if (v instanceof Long) {
+          binary.writeInt(8);
+          binary.writeLong((Long) v);
+        } else if (v instanceof Boolean) {
+          binary.writeInt(1);
+          binary.write((Boolean) v ? 1 : 0);
+        } else {
+          throw new IllegalArgumentException(
+              table.name() + ": no binary COPY encoding for " + v.getClass().getName());
+        }
+      }
+    }
+
+    private void sendBinary(CopyIn copy) throws SQLException {
+      if (binary.size() == 0) {
+        return;
+      }
+      copy.writeToCopy(binary.buffer(), 0, binary.size());
+      binary.reset();
+    }
+
     private void send(CopyIn copy) throws SQLException {
       if (chunk.length() == 0) {
         return;
@@ -347,6 +424,64 @@ public final class PostgresDialect implements Dialect {
       byte[] bytes = chunk.toString().getBytes(StandardCharsets.UTF_8);
       copy.writeToCopy(bytes, 0, bytes.length);
       chunk.setLength(0);
+    }
+  }
+
+  /** A growable byte buffer with big-endian writes and no copy to send it. */
+  static final class BinaryBuffer {
+    private byte[] buf;
+    private int size;
+
+    BinaryBuffer(int capacity) {
+      buf = new byte[capacity];
+    }
+
+    void reset() {
+      size = 0;
+    }
+
+    int size() {
+      return size;
+    }
+
+    byte[] buffer() {
+      return buf;
+    }
+
+    private void ensure(int more) {
+      if (size + more > buf.length) {
+        buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
+      }
+    }
+
+    void write(int b) {
+      ensure(1);
+      buf[size++] = (byte) b;
+    }
+
+    void write(byte[] b, int off, int len) {
+      ensure(len);
+      System.arraycopy(b, off, buf, size, len);
+      size += len;
+    }
+
+    void writeShort(int v) {
+      ensure(2);
+      buf[size++] = (byte) (v >>> 8);
+      buf[size++] = (byte) v;
+    }
+
+    void writeInt(int v) {
+      ensure(4);
+      buf[size++] = (byte) (v >>> 24);
+      buf[size++] = (byte) (v >>> 16);
+      buf[size++] = (byte) (v >>> 8);
+      buf[size++] = (byte) v;
+    }
+
+    void writeLong(long v) {
+      writeInt((int) (v >>> 32));
+      writeInt((int) v);
     }
   }
 }
