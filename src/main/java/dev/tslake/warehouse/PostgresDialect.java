@@ -21,15 +21,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * PostgreSQL: a new connection per worker thread. A batch none of whose keys can be stored yet (the
- * table holds no row in the batch's key ranges, one index probe per series) is COPYed straight into
- * the table, as a bulk load would. Any other batch is COPYed into a session-temporary staging
- * table, then written by one statement, in one transaction. On PostgreSQL 15+ that statement is a
- * {@code MERGE}, which inserts new keys without {@code ON CONFLICT}'s speculative insertion and
- * leaves unchanged rows alone (not even locked); older servers get {@code INSERT ... SELECT ... ON
- * CONFLICT}. MERGE fails with a unique violation (23505) when another transaction inserts one of
- * the batch's keys meanwhile; the batch is then written again with the ON CONFLICT statement
- * ({@link Loader#isMergeConflict}).
+ * PostgreSQL: a new connection per worker thread. A batch none of whose keys is stored yet (the
+ * table holds no row in the batch's key ranges, one index probe per series; failing that, none of
+ * its keys, one probe per key) is COPYed straight into the table, as a bulk load would. Any other
+ * batch is COPYed into a session-temporary staging table, then written by one statement, in one
+ * transaction. On PostgreSQL 15+ that statement is a {@code MERGE}, which inserts new keys without
+ * {@code ON CONFLICT}'s speculative insertion and leaves unchanged rows alone (not even locked);
+ * older servers get {@code INSERT ... SELECT ... ON CONFLICT}. MERGE fails with a unique violation
+ * (23505) when another transaction inserts one of the batch's keys meanwhile; the batch is then
+ * written again with the ON CONFLICT statement ({@link Loader#isMergeConflict}).
  */
 public final class PostgresDialect implements Dialect {
   public static final PostgresDialect INSTANCE = new PostgresDialect();
@@ -191,7 +191,7 @@ public final class PostgresDialect implements Dialect {
     public long write(List<T> batch, boolean viaMerge) throws SQLException {
       if (viaMerge && DIRECT_COPY && !batch.isEmpty()) {
         long t0 = System.nanoTime();
-        boolean empty = keyRangesEmpty(batch);
+        boolean empty = keyRangesEmpty(batch) || noKeyStored(batch);
         long t1 = System.nanoTime();
         checkNanos += t1 - t0;
         if (empty) {
@@ -208,6 +208,68 @@ public final class PostgresDialect implements Dialect {
         }
       }
       return writeThroughStaging(batch, viaMerge);
+    }
+
+    /**
+     * Whether the table holds none of the batch's keys: one statement, the keys as one array per
+     * key column, one primary-key probe per key (stopping at the first found). For batches whose
+     * key ranges interleave with stored rows: with several writers each gets every other key of a
+     * series, so its ranges hold the other writers' rows though none of its own keys.
+     */
+    private boolean noKeyStored(List<T> batch) throws SQLException {
+      List<String> keys = table.keyColumns();
+      int width = keyIndexes.length;
+      Object[][] columns = new Object[width][batch.size()];
+      String[] types = new String[width];
+      for (int r = 0; r < batch.size(); r++) {
+        Object[] values = table.values(batch.get(r));
+        for (int k = 0; k < width; k++) {
+          Object v = values[keyIndexes[k]];
+          String type =
+              v instanceof String
+                  ? "text"
+                  : v instanceof Instant ? "timestamptz" : v instanceof Long ? "int8" : null;
+          if (type == null || (types[k] != null && !types[k].equals(type))) {
+            return false;
+          }
+          types[k] = type;
+          columns[k][r] = v instanceof Instant ? v.toString() : v;
+        }
+      }
+      StringBuilder sql = new StringBuilder("SELECT EXISTS (SELECT 1 FROM unnest(");
+      StringBuilder on = new StringBuilder();
+      for (int k = 0; k < width; k++) {
+        sql.append(k == 0 ? "" : ", ")
+            .append("CAST(? AS text[])")
+            .append(types[k].equals("text") ? "" : "::" + types[k] + "[]");
+        on.append(k == 0 ? "" : " AND ")
+            .append("t.")
+            .append(Table.q(keys.get(k)))
+            .append(" = k.c")
+            .append(k);
+      }
+      sql.append(") AS k(");
+      for (int k = 0; k < width; k++) {
+        sql.append(k == 0 ? "" : ", ").append("c").append(k);
+      }
+      sql.append(") WHERE EXISTS (SELECT 1 FROM ")
+          .append(Table.q(table.name()))
+          .append(" t WHERE ")
+          .append(on)
+          .append("))");
+      try (PreparedStatement st = connection.prepareStatement(sql.toString())) {
+        for (int k = 0; k < width; k++) {
+          String[] text = new String[batch.size()];
+          for (int r = 0; r < text.length; r++) {
+            text[r] = String.valueOf(columns[k][r]);
+          }
+          st.setArray(k + 1, connection.createArrayOf("text", text));
+        }
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          return !rs.getBoolean(1);
+        }
+      }
     }
 
     /**

@@ -685,6 +685,18 @@ class UpsertBatchesPostgresTest {
     loadTheOldWay(old, Tables.observations(), mixed);
     assertSameRows(dump(old), dump(direct), "mixed batch");
     assertTrue(observation(direct, 603).contains("revised 603"), observation(direct, 603));
+
+    // new keys between stored ones (as two writers get every other key of a series): the
+    // ranges hold rows, the keys do not, so the batch still goes straight in
+    List<Observation> between = new ArrayList<>();
+    for (int i = 0; i < 90; i++) {
+      between.add(
+          new Observation(
+              "src", "S" + (i % 3), T0 + i * HOUR + HOUR / 2, i * 0.5, V1, "half.csv", "h " + i));
+    }
+    assertEquals(1, loadCountingDirect(direct, Tables.observations(), between, 1000));
+    loadTheOldWay(old, Tables.observations(), between);
+    assertSameRows(dump(old), dump(direct), "keys between stored ones");
   }
 
   @Test
