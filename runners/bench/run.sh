@@ -5,6 +5,11 @@
 #
 #   runners/bench/run.sh [rows=1000000] [runner=FlinkRunner|DirectRunner] [series=100] [extra job options...]
 #
+# BENCH_DATA=file.csv runs on that file instead of a generated one (rows is then only a label),
+# BENCH_SCHEMA names the PostgreSQL schema (default bench_<runner>, dropped and made anew),
+# BENCH_JAVA_OPTS adds JVM options (e.g. -Dtslake.pg.directCopy=false), BENCH_TS_FORMAT sets the
+# source's timestampFormat (default iso).
+#
 # Needs PostgreSQL (runners/postgres/start.sh is run first). Results are appended to
 # target/bench/results.tsv.
 set -euo pipefail
@@ -23,8 +28,12 @@ mvn -q -B compile dependency:build-classpath -Dmdep.outputFile=target/classpath.
 cp="target/classes:$(cat target/classpath.txt)"
 
 mkdir -p target/bench
-data="target/bench/observations-${rows}-${series}.csv"
-if [ ! -s "$data" ]; then
+# BENCH_DATA: an existing observations CSV (e.g. the peers' gen.py file, runners/bench/compare.sh)
+data=${BENCH_DATA:-"target/bench/observations-${rows}-${series}.csv"}
+if [ -n "${BENCH_DATA:-}" ]; then
+  [ -s "$data" ] || { echo "BENCH_DATA $data is missing or empty"; exit 2; }
+  data=$(realpath --relative-to="$(pwd)" "$data")
+elif [ ! -s "$data" ]; then
   echo "generating $data"
   java -cp "$cp" dev.tslake.bench.GenerateObservations "$rows" "$series" "$data.tmp" 42
   mv "$data.tmp" "$data"
@@ -33,11 +42,11 @@ fi
 config="target/bench/bench.json"
 cat > "$config" <<JSON
 {"sources": [{"name": "bench", "type": "csv", "windows": ["PT1H", "P1D"],
-  "files": ["$(pwd)/$data"], "timestampColumn": "ts", "timestampFormat": "iso",
+  "files": ["$(pwd)/$data"], "timestampColumn": "ts", "timestampFormat": "${BENCH_TS_FORMAT:-iso}",
   "seriesColumn": "series_id", "valueColumns": ["value"], "splitBytes": ${BENCH_SPLIT_BYTES:-33554432}}]}
 JSON
 
-schema="bench_$(echo "$runner" | tr 'A-Z' 'a-z')"
+schema=${BENCH_SCHEMA:-"bench_$(echo "$runner" | tr 'A-Z' 'a-z')"}
 PGPASSWORD=tslake psql -q -h 127.0.0.1 -U tslake -d tslake \
   -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema;"
 lake="target/bench/lake-$runner"
@@ -54,7 +63,7 @@ fi
 log="target/bench/run-$runner-$rows.log"
 set +e
 /usr/bin/time -v -o target/bench/time.txt \
-  java -Xmx"$heap" -cp "$cp" dev.tslake.TsLake \
+  java -Xmx"$heap" ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.tslake.TsLake \
     --runner="$runner" "${runner_opts[@]}" \
     --config="$config" --lake="$lake" \
     --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=$schema" \

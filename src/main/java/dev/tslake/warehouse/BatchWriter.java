@@ -162,6 +162,11 @@ public final class BatchWriter<T> implements AutoCloseable {
     return loader != null && loader.usesMerge();
   }
 
+  /** Batches the current loader wrote straight into the table (tests). */
+  long directBatches() {
+    return loader == null ? 0 : loader.directBatches();
+  }
+
   /** The current connection (tests). */
   Connection connection() {
     return connection;
@@ -355,6 +360,9 @@ public final class BatchWriter<T> implements AutoCloseable {
   public void close() {
     if (connection == null) {
       return;
+    }
+    if (loader != null && !loader.timings().isEmpty()) {
+      LOG.info("{}: {}", table.name(), loader.timings());
     }
     try {
       connection.close();

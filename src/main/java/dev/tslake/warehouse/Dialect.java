@@ -81,5 +81,15 @@ public interface Dialect extends Serializable {
     default boolean isMergeConflict(SQLException e) {
       return false;
     }
+
+    /** Batches written straight into the table, bypassing staging and MERGE (tests). */
+    default long directBatches() {
+      return 0;
+    }
+
+    /** Where this loader's time went, for the log when its writer closes; empty if nothing. */
+    default String timings() {
+      return "";
+    }
   }
 }

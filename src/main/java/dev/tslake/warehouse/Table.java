@@ -33,21 +33,24 @@ public abstract class Table<T> implements Serializable {
   public void bind(PreparedStatement st, int base, T row) throws SQLException {
     Object[] values = values(row);
     for (int i = 0; i < values.length; i++) {
-      Object v = values[i];
-      int at = base + i + 1;
-      if (v == null) {
-        st.setObject(at, null);
-      } else if (v instanceof Instant) {
-        st.setObject(at, OffsetDateTime.ofInstant((Instant) v, ZoneOffset.UTC));
-      } else if (v instanceof Double) {
-        st.setDouble(at, (Double) v);
-      } else if (v instanceof Long) {
-        st.setLong(at, (Long) v);
-      } else if (v instanceof Boolean) {
-        st.setBoolean(at, (Boolean) v);
-      } else {
-        st.setString(at, (String) v);
-      }
+      bindValue(st, base + i + 1, values[i]);
+    }
+  }
+
+  /** Binds one value of {@link #values} (String, Long, Double, Boolean, Instant or null). */
+  static void bindValue(PreparedStatement st, int at, @Nullable Object v) throws SQLException {
+    if (v == null) {
+      st.setObject(at, null);
+    } else if (v instanceof Instant) {
+      st.setObject(at, OffsetDateTime.ofInstant((Instant) v, ZoneOffset.UTC));
+    } else if (v instanceof Double) {
+      st.setDouble(at, (Double) v);
+    } else if (v instanceof Long) {
+      st.setLong(at, (Long) v);
+    } else if (v instanceof Boolean) {
+      st.setBoolean(at, (Boolean) v);
+    } else {
+      st.setString(at, (String) v);
     }
   }
 

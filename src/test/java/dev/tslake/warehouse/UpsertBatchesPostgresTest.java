@@ -635,6 +635,70 @@ class UpsertBatchesPostgresTest {
     return out;
   }
 
+  /** Writes {@code rows} in batches of {@code batch}; returns the batches copied straight in. */
+  static <T> long loadCountingDirect(WarehouseSpec spec, Table<T> table, List<T> rows, int batch)
+      throws Exception {
+    Counts counts = new Counts();
+    try (BatchWriter<T> w = writer(spec, table, true, counts)) {
+      for (int from = 0; from < rows.size(); from += batch) {
+        Result<T> r = w.write(rows.subList(from, Math.min(rows.size(), from + batch)));
+        assertEquals(List.of(), r.failures);
+      }
+      assertEquals(0, counts.rowByRowBatches);
+      assertEquals(0, counts.mergeFallbacks);
+      return w.directBatches();
+    }
+  }
+
+  @Test
+  void batchesIntoEmptyKeyRangesAreCopiedStraightInWithTheSameResults() throws Exception {
+    WarehouseSpec direct = freshWarehouse("upsert_direct");
+    WarehouseSpec old = freshWarehouse("upsert_direct_old");
+    // run 1 into empty tables: every batch goes straight in
+    assertEquals(7, loadCountingDirect(direct, Tables.observations(), observationsRun1(), 97));
+    assertEquals(2, loadCountingDirect(direct, Tables.aggregates(), aggregatesRun1(), 97));
+    loadTheOldWay(old, Tables.observations(), observationsRun1());
+    loadTheOldWay(old, Tables.aggregates(), aggregatesRun1());
+    assertSameRows(dump(old), dump(direct), "run 1");
+
+    // run 2: batches over stored keys merge, the ones past them (new hours) go straight in
+    long straight = loadCountingDirect(direct, Tables.observations(), observationsRun2(), 97);
+    assertTrue(straight >= 1 && straight < 9, "direct batches of run 2: " + straight);
+    loadCountingDirect(direct, Tables.aggregates(), aggregatesRun2(), 97);
+    loadTheOldWay(old, Tables.observations(), observationsRun2());
+    loadTheOldWay(old, Tables.aggregates(), aggregatesRun2());
+    assertSameRows(dump(old), dump(direct), "run 2");
+
+    // rerun: every range holds rows, so nothing is copied straight in and no tuple is rewritten
+    Map<String, List<String>> before = tupleVersions(direct);
+    assertEquals(0, loadCountingDirect(direct, Tables.observations(), observationsRun2(), 97));
+    assertEquals(0, loadCountingDirect(direct, Tables.aggregates(), aggregatesRun2(), 97));
+    assertEquals(before, tupleVersions(direct));
+
+    // one batch of new keys and a single stored one (a newer vintage of it): it must merge
+    List<Observation> mixed = new ArrayList<>();
+    for (int i = 900; i < 960; i++) {
+      mixed.add(obs(i, i * 1.5, V1, "run3.csv", "line " + i));
+    }
+    mixed.add(obs(903 - 300, 7.0, V2 + HOUR, "run3.csv", "revised 603"));
+    assertEquals(0, loadCountingDirect(direct, Tables.observations(), mixed, 1000));
+    loadTheOldWay(old, Tables.observations(), mixed);
+    assertSameRows(dump(old), dump(direct), "mixed batch");
+    assertTrue(observation(direct, 603).contains("revised 603"), observation(direct, 603));
+
+    // new keys between stored ones (as two writers get every other key of a series): the
+    // ranges hold rows, the keys do not, so the batch still goes straight in
+    List<Observation> between = new ArrayList<>();
+    for (int i = 0; i < 90; i++) {
+      between.add(
+          new Observation(
+              "src", "S" + (i % 3), T0 + i * HOUR + HOUR / 2, i * 0.5, V1, "half.csv", "h " + i));
+    }
+    assertEquals(1, loadCountingDirect(direct, Tables.observations(), between, 1000));
+    loadTheOldWay(old, Tables.observations(), between);
+    assertSameRows(dump(old), dump(direct), "keys between stored ones");
+  }
+
   @Test
   void anOlderVintageNeverOverwritesANewerOneAndIsNotEvenWritten() throws Exception {
     for (boolean allowMerge : List.of(true, false)) {
