@@ -21,15 +21,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * PostgreSQL: a new connection per worker thread. A batch none of whose keys is stored yet (the
- * table holds no row in the batch's key ranges, one index probe per series; failing that, none of
- * its keys, one probe per key) is COPYed straight into the table, as a bulk load would. Any other
- * batch is COPYed into a session-temporary staging table, then written by one statement, in one
- * transaction. On PostgreSQL 15+ that statement is a {@code MERGE}, which inserts new keys without
- * {@code ON CONFLICT}'s speculative insertion and leaves unchanged rows alone (not even locked);
- * older servers get {@code INSERT ... SELECT ... ON CONFLICT}. MERGE fails with a unique violation
- * (23505) when another transaction inserts one of the batch's keys meanwhile; the batch is then
- * written again with the ON CONFLICT statement ({@link Loader#isMergeConflict}).
+ * PostgreSQL: a new connection per worker thread. A batch none of whose keys is stored yet is
+ * COPYed straight into the table, as a bulk load would. A batch run decides that without a query:
+ * every key lies outside its series' time range stored at launch ({@link StoredKeyRanges}, read
+ * once by the launcher). Without that snapshot (streaming runs, direct users of {@link
+ * BatchWriter}) the table is asked per batch: no row in the batch's key ranges, one index probe per
+ * series; failing that, none of its keys, one probe per key. A key inserted meanwhile (another run,
+ * or a retry of a batch that committed) fails the COPY on the primary key, and the batch is written
+ * again with ON CONFLICT. Any other batch is COPYed into a session-temporary staging table, then
+ * written by one statement, in one transaction. On PostgreSQL 15+ that statement is a {@code
+ * MERGE}, which inserts new keys without {@code ON CONFLICT}'s speculative insertion and leaves
+ * unchanged rows alone (not even locked); older servers get {@code INSERT ... SELECT ... ON
+ * CONFLICT}. MERGE fails with a unique violation (23505) when another transaction inserts one of
+ * the batch's keys meanwhile; the batch is then written again with the ON CONFLICT statement
+ * ({@link Loader#isMergeConflict}).
  */
 public final class PostgresDialect implements Dialect {
   public static final PostgresDialect INSTANCE = new PostgresDialect();
