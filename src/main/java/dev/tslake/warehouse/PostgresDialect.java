@@ -63,6 +63,14 @@ public final class PostgresDialect implements Dialect {
       Boolean.parseBoolean(System.getProperty("tslake.pg.directCopy", "true"));
 
   /**
+   * {@code -Dtslake.pg.launchRanges=false}: a batch run too decides per batch (range and key
+   * probes) instead of from the launch snapshot ({@link StoredKeyRanges}), for before/after
+   * measurements; results are the same either way.
+   */
+  static final boolean LAUNCH_RANGES =
+      Boolean.parseBoolean(System.getProperty("tslake.pg.launchRanges", "true"));
+
+  /**
    * {@code -Dtslake.pg.copyFormat=csv} COPYs batches as CSV text instead of PostgreSQL's binary
    * format (for before/after measurements; results are the same either way).
    */
@@ -126,7 +134,7 @@ public final class PostgresDialect implements Dialect {
 
   @Override
   public boolean wantsStoredKeyRanges() {
-    return DIRECT_COPY;
+    return DIRECT_COPY && LAUNCH_RANGES;
   }
 
   private Object readResolve() {
