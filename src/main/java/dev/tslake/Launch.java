@@ -5,12 +5,16 @@ import dev.tslake.lake.LakePaths;
 import dev.tslake.lake.S3Lake;
 import dev.tslake.sources.live.ApiRequest;
 import dev.tslake.sources.live.RequestPlanner;
+import dev.tslake.warehouse.StoredKeyRanges;
 import dev.tslake.warehouse.WarehouseQueries;
 import dev.tslake.warehouse.WarehouseSchema;
 import java.io.IOException;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The launch step of a run: everything outside the graph that the job configures, checks or reads
@@ -26,13 +30,18 @@ import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
  *   <li>the warehouse schema is created when missing;
  *   <li>the live sources' requests are planned, incremental FRED fetches after the date through
  *       which earlier runs fetched each series completely ({@code fetch_state}), less the source's
- *       {@code lookback}.
+ *       {@code lookback};
+ *   <li>a batch run on PostgreSQL reads what {@code observations} holds for its sources (per series
+ *       the stored time range, {@link StoredKeyRanges}): the writers COPY a batch outside it
+ *       straight into the table instead of probing the table per batch.
  * </ol>
  *
  * Failures are {@link IllegalArgumentException}s (or {@link IllegalStateException}s for the
  * warehouse) naming the option or resource at fault.
  */
 public final class Launch {
+  private static final Logger LOG = LoggerFactory.getLogger(Launch.class);
+
   private Launch() {}
 
   /** Prepares the run; returns the settings with the planned requests. */
@@ -53,6 +62,19 @@ public final class Launch {
       }
     }
     WarehouseSchema.ensure(settings.warehouse);
+    if (!TsLake.streaming(options) && settings.warehouse.dialect.wantsStoredKeyRanges()) {
+      // a streaming run may write a key twice (a later vintage), so it keeps the per-batch probes
+      long t0 = System.nanoTime();
+      StoredKeyRanges stored =
+          StoredKeyRanges.read(
+              settings.warehouse,
+              settings.config.sources.stream().map(src -> src.name).collect(Collectors.toList()));
+      LOG.info(
+          "observations at launch: {} series stored ({} ms)",
+          stored.series(),
+          (System.nanoTime() - t0) / 1_000_000);
+      settings = settings.withStoredAtLaunch(stored);
+    }
     if (!live) {
       return settings;
     }

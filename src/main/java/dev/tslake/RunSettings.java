@@ -76,6 +76,12 @@ public final class RunSettings implements Serializable {
    */
   public final java.time.@Nullable Duration stopAfter;
 
+  /**
+   * What {@code observations} held for the run's sources when the run was launched (a batch run on
+   * PostgreSQL; {@link dev.tslake.warehouse.StoredKeyRanges}); null: not read.
+   */
+  public final dev.tslake.warehouse.@Nullable StoredKeyRanges storedAtLaunch;
+
   private RunSettings(Builder b) {
     this.config = Objects.requireNonNull(b.config, "config");
     this.configName = b.configName == null ? "" : b.configName;
@@ -120,6 +126,7 @@ public final class RunSettings implements Serializable {
       throw new IllegalArgumentException("--stopAfter must be positive, got " + b.stopAfter);
     }
     this.stopAfter = b.stopAfter;
+    this.storedAtLaunch = b.storedAtLaunch;
   }
 
   /**
@@ -256,6 +263,11 @@ public final class RunSettings implements Serializable {
     return toBuilder().requests(planned).build();
   }
 
+  /** These settings with what the warehouse held at launch. */
+  public RunSettings withStoredAtLaunch(dev.tslake.warehouse.@Nullable StoredKeyRanges ranges) {
+    return toBuilder().storedAtLaunch(ranges).build();
+  }
+
   public Builder toBuilder() {
     return builder()
         .config(config)
@@ -274,7 +286,8 @@ public final class RunSettings implements Serializable {
         .dedupShards(dedupShards)
         .progressMillis(progressMillis)
         .requests(requests)
-        .stopAfter(stopAfter);
+        .stopAfter(stopAfter)
+        .storedAtLaunch(storedAtLaunch);
   }
 
   /**
@@ -304,8 +317,14 @@ public final class RunSettings implements Serializable {
     private long progressMillis = 5000;
     private List<ApiRequest> requests = List.of();
     private java.time.@Nullable Duration stopAfter;
+    private dev.tslake.warehouse.@Nullable StoredKeyRanges storedAtLaunch;
 
     private Builder() {}
+
+    public Builder storedAtLaunch(dev.tslake.warehouse.@Nullable StoredKeyRanges value) {
+      this.storedAtLaunch = value;
+      return this;
+    }
 
     public Builder config(PipelineConfig value) {
       this.config = value;

@@ -553,6 +553,7 @@ public final class TsLake {
             "LoadObservations",
             UpsertBatches.into(s.warehouse, Tables.observations())
                 .withBatchSize(s.batchSize)
+                .withStoredAtLaunch(s.storedAtLaunch)
                 .withDeadLetter(f -> new Reject("warehouse", f.reason, asRawRecord(f.row))));
 
     loadedObservations
@@ -564,7 +565,8 @@ public final class TsLake {
         .apply(
             "LoadObservationVintages",
             UpsertBatches.into(s.warehouse, Tables.observationVintages())
-                .withBatchSize(s.batchSize));
+                .withBatchSize(s.batchSize)
+                .withStoredAtLaunch(s.storedAtLaunch));
 
     PCollection<Reject> rejects =
         PCollectionList.of(validated.get(ValidateAndClean.REJECTED))

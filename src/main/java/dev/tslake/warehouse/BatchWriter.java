@@ -90,6 +90,7 @@ public final class BatchWriter<T> implements AutoCloseable {
   private @Nullable Connection connection;
   private Dialect.@Nullable Loader<T> loader;
   private boolean suspect;
+  private @Nullable StoredKeyRanges storedAtLaunch;
 
   /**
    * With the default retries and no listener. {@code isolateFailures}: a row the database refuses
@@ -162,6 +163,18 @@ public final class BatchWriter<T> implements AutoCloseable {
     return loader != null && loader.usesMerge();
   }
 
+  /**
+   * What the table held when the run was launched ({@link StoredKeyRanges}), for every connection
+   * of this writer; this writer's loader may then skip the MERGE of a batch outside it.
+   */
+  public BatchWriter<T> storedAtLaunch(@Nullable StoredKeyRanges ranges) {
+    storedAtLaunch = ranges;
+    if (ranges != null && loader != null) {
+      loader.storedAtLaunch(ranges);
+    }
+    return this;
+  }
+
   /** Batches the current loader wrote straight into the table (tests). */
   long directBatches() {
     return loader == null ? 0 : loader.directBatches();
@@ -178,6 +191,9 @@ public final class BatchWriter<T> implements AutoCloseable {
     Connection c = spec.open();
     connection = c;
     loader = spec.dialect.loader(c, table, allowMerge);
+    if (storedAtLaunch != null) {
+      loader.storedAtLaunch(storedAtLaunch);
+    }
     suspect = false;
   }
 

@@ -59,6 +59,14 @@ public interface Dialect extends Serializable {
     return TransientSqlErrors.INSTANCE;
   }
 
+  /**
+   * Whether the launcher should read {@link StoredKeyRanges} for the writers (PostgreSQL's direct
+   * COPY path, unless disabled).
+   */
+  default boolean wantsStoredKeyRanges() {
+    return false;
+  }
+
   /** Loads batches of one table over {@code connection}, which it owns from now on. */
   <T> Loader<T> loader(Connection connection, Table<T> table, boolean allowMerge)
       throws SQLException;
@@ -76,6 +84,13 @@ public interface Dialect extends Serializable {
      * #usesMerge}. Returns the rows the database inserted or updated, as it reports them.
      */
     long write(List<T> batch, boolean viaMerge) throws SQLException;
+
+    /**
+     * What the table held at launch ({@code observations}' and {@code observation_vintages}' rows
+     * are keyed by source, series_id, ts): a batch none of whose keys lies in a stored range may
+     * skip the MERGE. Ignored by default.
+     */
+    default void storedAtLaunch(StoredKeyRanges ranges) {}
 
     /** Whether {@code e}, from a MERGE, means: write the batch again with ON CONFLICT. */
     default boolean isMergeConflict(SQLException e) {

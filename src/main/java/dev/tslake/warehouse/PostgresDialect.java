@@ -21,15 +21,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * PostgreSQL: a new connection per worker thread. A batch none of whose keys is stored yet (the
- * table holds no row in the batch's key ranges, one index probe per series; failing that, none of
- * its keys, one probe per key) is COPYed straight into the table, as a bulk load would. Any other
- * batch is COPYed into a session-temporary staging table, then written by one statement, in one
- * transaction. On PostgreSQL 15+ that statement is a {@code MERGE}, which inserts new keys without
- * {@code ON CONFLICT}'s speculative insertion and leaves unchanged rows alone (not even locked);
- * older servers get {@code INSERT ... SELECT ... ON CONFLICT}. MERGE fails with a unique violation
- * (23505) when another transaction inserts one of the batch's keys meanwhile; the batch is then
- * written again with the ON CONFLICT statement ({@link Loader#isMergeConflict}).
+ * PostgreSQL: a new connection per worker thread. A batch none of whose keys is stored yet is
+ * COPYed straight into the table, as a bulk load would. A batch run decides that without a query:
+ * every key lies outside its series' time range stored at launch ({@link StoredKeyRanges}, read
+ * once by the launcher). Without that snapshot (streaming runs, direct users of {@link
+ * BatchWriter}) the table is asked per batch: no row in the batch's key ranges, one index probe per
+ * series; failing that, none of its keys, one probe per key. A key inserted meanwhile (another run,
+ * or a retry of a batch that committed) fails the COPY on the primary key, and the batch is written
+ * again with ON CONFLICT. Any other batch is COPYed into a session-temporary staging table, then
+ * written by one statement, in one transaction. On PostgreSQL 15+ that statement is a {@code
+ * MERGE}, which inserts new keys without {@code ON CONFLICT}'s speculative insertion and leaves
+ * unchanged rows alone (not even locked); older servers get {@code INSERT ... SELECT ... ON
+ * CONFLICT}. MERGE fails with a unique violation (23505) when another transaction inserts one of
+ * the batch's keys meanwhile; the batch is then written again with the ON CONFLICT statement
+ * ({@link Loader#isMergeConflict}).
  */
 public final class PostgresDialect implements Dialect {
   public static final PostgresDialect INSTANCE = new PostgresDialect();
@@ -56,6 +61,14 @@ public final class PostgresDialect implements Dialect {
    */
   static final boolean DIRECT_COPY =
       Boolean.parseBoolean(System.getProperty("tslake.pg.directCopy", "true"));
+
+  /**
+   * {@code -Dtslake.pg.launchRanges=false}: a batch run too decides per batch (range and key
+   * probes) instead of from the launch snapshot ({@link StoredKeyRanges}), for before/after
+   * measurements; results are the same either way.
+   */
+  static final boolean LAUNCH_RANGES =
+      Boolean.parseBoolean(System.getProperty("tslake.pg.launchRanges", "true"));
 
   /**
    * {@code -Dtslake.pg.copyFormat=csv} COPYs batches as CSV text instead of PostgreSQL's binary
@@ -119,6 +132,11 @@ public final class PostgresDialect implements Dialect {
     return new CopyLoader<>(connection, table, merge);
   }
 
+  @Override
+  public boolean wantsStoredKeyRanges() {
+    return DIRECT_COPY && LAUNCH_RANGES;
+  }
+
   private Object readResolve() {
     return INSTANCE;
   }
@@ -132,6 +150,10 @@ public final class PostgresDialect implements Dialect {
     private final BinaryBuffer binary = new BinaryBuffer(COPY_CHUNK + 4096);
     private final int[] keyIndexes;
     private boolean stagingReady;
+    private @Nullable StoredKeyRanges launchRanges;
+    private int sourceAt = -1;
+    private int seriesAt = -1;
+    private int tsAt = -1;
     private long directBatches;
     private long directRows;
     private long mergedBatches;
@@ -169,16 +191,48 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
+    public void storedAtLaunch(StoredKeyRanges ranges) {
+      List<String> cols = table.columns();
+      List<String> keys = table.keyColumns();
+      if (keys.contains("source") && keys.contains("series_id") && keys.contains("ts")) {
+        launchRanges = ranges;
+        sourceAt = cols.indexOf("source");
+        seriesAt = cols.indexOf("series_id");
+        tsAt = cols.indexOf("ts");
+      }
+    }
+
+    /**
+     * Whether every key of the batch lies outside its series' range stored at launch (no query).
+     */
+    private boolean outsideLaunchRanges(List<T> batch) {
+      for (T row : batch) {
+        Object[] values = table.values(row);
+        Object source = values[sourceAt];
+        Object series = values[seriesAt];
+        Object ts = values[tsAt];
+        if (!(source instanceof String)
+            || !(series instanceof String)
+            || !(ts instanceof Instant)
+            || launchRanges.mayBeStored((String) source, (String) series, (Instant) ts)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    @Override
     public String timings() {
       if (directBatches + mergedBatches == 0) {
         return "";
       }
       return String.format(
           java.util.Locale.ROOT,
-          "%d batches straight into the table (%d rows, range checks %.1f s, COPY %.1f s),"
+          "%d batches straight into the table (%d rows, %s %.1f s, COPY %.1f s),"
               + " %d through staging (%d rows, COPY %.1f s, MERGE/upsert %.1f s)",
           directBatches,
           directRows,
+          launchRanges != null ? "launch-range checks" : "range/key probes",
           checkNanos / 1e9,
           directCopyNanos / 1e9,
           mergedBatches,
@@ -191,7 +245,12 @@ public final class PostgresDialect implements Dialect {
     public long write(List<T> batch, boolean viaMerge) throws SQLException {
       if (viaMerge && DIRECT_COPY && !batch.isEmpty()) {
         long t0 = System.nanoTime();
-        boolean empty = keyRangesEmpty(batch) || noKeyStored(batch);
+        // With the launch snapshot, no query: a key outside its series' stored range can only be
+        // in the table if another run inserted it or this batch committed before (a retry).
+        boolean empty =
+            launchRanges != null
+                ? outsideLaunchRanges(batch)
+                : keyRangesEmpty(batch) || noKeyStored(batch);
         long t1 = System.nanoTime();
         checkNanos += t1 - t0;
         if (empty) {

@@ -72,6 +72,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
   private final @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter;
   private final int regroup;
   private final boolean committed;
+  private final @Nullable StoredKeyRanges storedAtLaunch;
 
   private UpsertBatches(
       WarehouseSpec spec,
@@ -81,7 +82,8 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       RetryPolicy retryPolicy,
       @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter,
       int regroup,
-      boolean committed) {
+      boolean committed,
+      @Nullable StoredKeyRanges storedAtLaunch) {
     this.spec = spec;
     this.table = table;
     this.batchSize = batchSize;
@@ -90,6 +92,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     this.deadLetter = deadLetter;
     this.regroup = regroup;
     this.committed = committed;
+    this.storedAtLaunch = storedAtLaunch;
   }
 
   /** Upserts into {@code table} of the warehouse {@code spec}, 1,000 rows a batch. */
@@ -97,7 +100,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     requireNonNull(spec, "spec");
     requireNonNull(table, "table");
     return new UpsertBatches<>(
-        spec, table, DEFAULT_BATCH_SIZE, true, BatchWriter.DEFAULT_RETRY, null, 0, false);
+        spec, table, DEFAULT_BATCH_SIZE, true, BatchWriter.DEFAULT_RETRY, null, 0, false, null);
   }
 
   /** Rows per batch (and per transaction); must be positive. */
@@ -106,14 +109,14 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       throw new IllegalArgumentException("batch size must be positive, got " + size);
     }
     return new UpsertBatches<>(
-        spec, table, size, allowMerge, retryPolicy, deadLetter, regroup, committed);
+        spec, table, size, allowMerge, retryPolicy, deadLetter, regroup, committed, storedAtLaunch);
   }
 
   /** Rows the database refuses become rejects instead of failing the run. */
   public UpsertBatches<T> withDeadLetter(SerializableFunction<KeyedFailure<T>, Reject> fn) {
     requireNonNull(fn, "dead letter function");
     return new UpsertBatches<>(
-        spec, table, batchSize, allowMerge, retryPolicy, fn, regroup, committed);
+        spec, table, batchSize, allowMerge, retryPolicy, fn, regroup, committed, storedAtLaunch);
   }
 
   /**
@@ -122,7 +125,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
   public UpsertBatches<T> withRetryPolicy(RetryPolicy policy) {
     requireNonNull(policy, "retry policy");
     return new UpsertBatches<>(
-        spec, table, batchSize, allowMerge, policy, deadLetter, regroup, committed);
+        spec, table, batchSize, allowMerge, policy, deadLetter, regroup, committed, storedAtLaunch);
   }
 
   /**
@@ -137,7 +140,15 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       throw new IllegalArgumentException("groups must be 0 (none) or positive, got " + groups);
     }
     return new UpsertBatches<>(
-        spec, table, batchSize, allowMerge, retryPolicy, deadLetter, groups, committed);
+        spec,
+        table,
+        batchSize,
+        allowMerge,
+        retryPolicy,
+        deadLetter,
+        groups,
+        committed,
+        storedAtLaunch);
   }
 
   /** PostgreSQL 15+ too writes batches with INSERT ... ON CONFLICT instead of MERGE (tests). */
@@ -148,7 +159,17 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
    */
   public UpsertBatches<T> withCommittedRows() {
     return new UpsertBatches<>(
-        spec, table, batchSize, allowMerge, retryPolicy, deadLetter, regroup, true);
+        spec, table, batchSize, allowMerge, retryPolicy, deadLetter, regroup, true, storedAtLaunch);
+  }
+
+  /**
+   * What the table held when the run was launched (a batch run's {@code observations} and {@code
+   * observation_vintages}): on PostgreSQL a batch outside it is COPYed straight into the table, no
+   * probe, no MERGE. Null: the loader decides per batch, as before.
+   */
+  public UpsertBatches<T> withStoredAtLaunch(@Nullable StoredKeyRanges ranges) {
+    return new UpsertBatches<>(
+        spec, table, batchSize, allowMerge, retryPolicy, deadLetter, regroup, committed, ranges);
   }
 
   /** The tag of the committed rows ({@link #withCommittedRows()}). */
@@ -161,7 +182,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
 
   UpsertBatches<T> withoutMerge() {
     return new UpsertBatches<>(
-        spec, table, batchSize, false, retryPolicy, deadLetter, regroup, committed);
+        spec, table, batchSize, false, retryPolicy, deadLetter, regroup, committed, storedAtLaunch);
   }
 
   public int batchSize() {
@@ -262,6 +283,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     private final @Nullable SerializableFunction<KeyedFailure<T>, Reject> deadLetter;
     private final Distribution batchMillis;
     private final boolean committed;
+    private final @Nullable StoredKeyRanges storedAtLaunch;
     private transient BatchWriter<T> writer;
     private transient List<T> buffer;
 
@@ -274,6 +296,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
       this.deadLetter = t.deadLetter;
       this.batchMillis = Metrics.distribution(UpsertBatches.class, table.name() + "_batch_ms");
       this.committed = t.committed;
+      this.storedAtLaunch = t.storedAtLaunch;
     }
 
     @Setup
@@ -287,6 +310,7 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
               retryPolicy,
               Sleeper.DEFAULT,
               new MetricsListener(table.name()));
+      writer.storedAtLaunch(storedAtLaunch);
     }
 
     @StartBundle

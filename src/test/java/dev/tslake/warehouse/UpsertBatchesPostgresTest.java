@@ -638,8 +638,19 @@ class UpsertBatchesPostgresTest {
   /** Writes {@code rows} in batches of {@code batch}; returns the batches copied straight in. */
   static <T> long loadCountingDirect(WarehouseSpec spec, Table<T> table, List<T> rows, int batch)
       throws Exception {
+    return loadCountingDirect(spec, table, rows, batch, null);
+  }
+
+  /** As above, deciding from what the table held at launch when {@code launch} is not null. */
+  static <T> long loadCountingDirect(
+      WarehouseSpec spec,
+      Table<T> table,
+      List<T> rows,
+      int batch,
+      @org.checkerframework.checker.nullness.qual.Nullable StoredKeyRanges launch)
+      throws Exception {
     Counts counts = new Counts();
-    try (BatchWriter<T> w = writer(spec, table, true, counts)) {
+    try (BatchWriter<T> w = writer(spec, table, true, counts).storedAtLaunch(launch)) {
       for (int from = 0; from < rows.size(); from += batch) {
         Result<T> r = w.write(rows.subList(from, Math.min(rows.size(), from + batch)));
         assertEquals(List.of(), r.failures);
@@ -700,6 +711,65 @@ class UpsertBatchesPostgresTest {
   }
 
   @Test
+  void withTheLaunchSnapshotOnlyBatchesOutsideTheStoredRangesGoStraightInAndARetryIsIdempotent()
+      throws Exception {
+    WarehouseSpec spec = freshWarehouse("launch_ranges");
+    WarehouseSpec old = freshWarehouse("launch_ranges_old");
+    // stored before launch: every other hour of the middle of each series
+    List<Observation> before = new ArrayList<>();
+    for (int i = 300; i < 600; i += 2) {
+      before.add(obs(i, i * 1.0, V1, "pre.csv", "line " + i));
+    }
+    loadTheOldWay(spec, Tables.observations(), before);
+    loadTheOldWay(old, Tables.observations(), before);
+    StoredKeyRanges launch = StoredKeyRanges.read(spec, List.of("src", "other"));
+    assertEquals(3, launch.series());
+    assertEquals(0, StoredKeyRanges.read(spec, List.of("other")).series());
+
+    // keys before and after the stored ranges: straight in, no probe
+    List<Observation> outside = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      outside.add(obs(i, i * 0.5, V1, "run.csv", "line " + i));
+    }
+    for (int i = 600; i < 900; i++) {
+      outside.add(obs(i, i * 0.5, V1, "run.csv", "line " + i));
+    }
+    assertEquals(6, loadCountingDirect(spec, Tables.observations(), outside, 100, launch));
+    loadTheOldWay(old, Tables.observations(), outside);
+    assertSameRows(dump(old), dump(spec), "outside the stored ranges");
+
+    // new keys between the stored ones, and stored keys again (newer and older vintages): inside
+    // a stored range, so MERGE, which keeps the newest vintage
+    List<Observation> inside = new ArrayList<>();
+    for (int i = 301; i < 600; i += 2) {
+      inside.add(obs(i, i * 0.5, V1, "run.csv", "line " + i));
+    }
+    for (int i = 400; i < 500; i += 2) {
+      inside.add(obs(i, -i * 1.0, i % 4 == 0 ? V2 : V0, "revised.csv", "line " + i));
+    }
+    assertEquals(0, loadCountingDirect(spec, Tables.observations(), inside, 100, launch));
+    loadTheOldWay(old, Tables.observations(), inside);
+    assertSameRows(dump(old), dump(spec), "inside the stored ranges");
+    assertTrue(observation(spec, 400).contains("revised.csv"), observation(spec, 400));
+    assertTrue(observation(spec, 402).contains("pre.csv"), observation(spec, 402));
+
+    // a retry of a batch that committed (its acknowledgement lost): the COPY meets its own keys,
+    // the batch is written again with ON CONFLICT and nothing changes
+    Map<String, List<String>> versions = tupleVersions(spec);
+    Counts counts = new Counts();
+    try (BatchWriter<Observation> w =
+        writer(spec, Tables.observations(), true, counts).storedAtLaunch(launch)) {
+      Result<Observation> r = w.write(outside.subList(0, 100));
+      assertEquals(100L, r.written);
+      assertEquals(List.of(), r.failures);
+    }
+    assertEquals(1, counts.mergeFallbacks, "the COPY met the committed keys once");
+    assertEquals(0, counts.rowByRowBatches);
+    assertEquals(stripXmax(versions), stripXmax(tupleVersions(spec)));
+    assertSameRows(dump(old), dump(spec), "after the retry");
+  }
+
+  @Test
   void anOlderVintageNeverOverwritesANewerOneAndIsNotEvenWritten() throws Exception {
     for (boolean allowMerge : List.of(true, false)) {
       WarehouseSpec spec = freshWarehouse(allowMerge ? "vintage_merge" : "vintage_conflict");
@@ -722,6 +792,18 @@ class UpsertBatchesPostgresTest {
 
   @Test
   void mergeMeetingAConcurrentInsertRetriesTheBatchWithOnConflict() throws Exception {
+    concurrentInsertRetriesTheBatchWithOnConflict(null);
+  }
+
+  /** The launch snapshot saw nothing; another run inserts one of the batch's keys meanwhile. */
+  @Test
+  void aDirectCopyDecidedAtLaunchMeetingAConcurrentInsertRetriesWithOnConflict() throws Exception {
+    concurrentInsertRetriesTheBatchWithOnConflict(StoredKeyRanges.none());
+  }
+
+  private void concurrentInsertRetriesTheBatchWithOnConflict(
+      @org.checkerframework.checker.nullness.qual.Nullable StoredKeyRanges launch)
+      throws Exception {
     WarehouseSpec spec = freshWarehouse("merge_race");
     List<Observation> batch = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
@@ -729,7 +811,8 @@ class UpsertBatchesPostgresTest {
     }
     Observation rival = obs(123, -5.0, V1, "rival.csv", "line 123");
     Counts counts = new Counts();
-    try (BatchWriter<Observation> w = writer(spec, Tables.observations(), true, counts);
+    try (BatchWriter<Observation> w =
+            writer(spec, Tables.observations(), true, counts).storedAtLaunch(launch);
         Connection other = spec.open()) {
       assertTrue(w.usesMerge());
       int writerPid;
@@ -776,6 +859,7 @@ class UpsertBatchesPostgresTest {
       assertEquals(200L, r.written);
       assertEquals(List.of(), r.failures);
       assertEquals(1, counts.mergeFallbacks, "MERGE met the concurrent insert once");
+      assertEquals(0, w.directBatches(), "the batch was written with ON CONFLICT in the end");
       assertEquals(
           0, counts.rowByRowBatches, "ON CONFLICT wrote the batch; no row-by-row isolation");
     }

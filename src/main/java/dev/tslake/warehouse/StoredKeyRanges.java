@@ -1,0 +1,100 @@
+package dev.tslake.warehouse;
+
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What {@code observations} held when the run was launched: per (source, series_id) of the run's
+ * sources, the lowest and highest stored {@code ts}. Read once by the launcher ({@link #read}) and
+ * handed to the writers, so a PostgreSQL batch none of whose keys lies within its series' stored
+ * range is COPYed straight into the table without asking the database per batch. Within one batch
+ * run the dedup writes each key once, so a key outside these ranges can only be in the table if
+ * another run inserted it meanwhile, or if the batch is a retry of one that committed: then the
+ * COPY fails on the primary key and the batch is written again with {@code ON CONFLICT}. A wrong
+ * guess costs time, never rows.
+ */
+public final class StoredKeyRanges implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** source + '\0' + series_id -> {lowest, highest} stored ts in microseconds since 1970. */
+  private final HashMap<String, long[]> ranges;
+
+  StoredKeyRanges(Map<String, long[]> ranges) {
+    this.ranges = new HashMap<>(ranges);
+  }
+
+  /** Nothing stored (tests). */
+  public static StoredKeyRanges none() {
+    return new StoredKeyRanges(Map.of());
+  }
+
+  /** Series with stored observations. */
+  public int series() {
+    return ranges.size();
+  }
+
+  /** Whether {@code observations} held, at launch, a row of this series at or around {@code ts}. */
+  boolean mayBeStored(String source, String seriesId, Instant ts) {
+    long[] r = ranges.get(source + '\u0000' + seriesId);
+    if (r == null) {
+      return false;
+    }
+    long micros = ts.getEpochSecond() * 1_000_000L + ts.getNano() / 1000;
+    return micros >= r[0] && micros <= r[1];
+  }
+
+  /**
+   * Per series of {@code sources}, the stored [min ts, max ts] of {@code observations}: one index
+   * skip-scan over the primary key (source, series_id, ts) per source, then two index probes per
+   * series, so it costs per series, not per row. PostgreSQL only.
+   */
+  public static StoredKeyRanges read(WarehouseSpec warehouse, Collection<String> sources) {
+    String sql =
+        "WITH RECURSIVE s(series_id) AS ("
+            + " (SELECT series_id FROM observations WHERE source = ? ORDER BY series_id LIMIT 1)"
+            + " UNION ALL SELECT (SELECT o.series_id FROM observations o WHERE o.source = ?"
+            + " AND o.series_id > s.series_id ORDER BY o.series_id LIMIT 1) FROM s"
+            + " WHERE s.series_id IS NOT NULL)"
+            + " SELECT s.series_id,"
+            + " (SELECT CAST(EXTRACT(EPOCH FROM o.ts) * 1000000 AS BIGINT) FROM observations o"
+            + " WHERE o.source = ? AND o.series_id = s.series_id ORDER BY o.ts LIMIT 1),"
+            + " (SELECT CAST(EXTRACT(EPOCH FROM o.ts) * 1000000 AS BIGINT) FROM observations o"
+            + " WHERE o.source = ? AND o.series_id = s.series_id ORDER BY o.ts DESC LIMIT 1)"
+            + " FROM s WHERE s.series_id IS NOT NULL";
+    Map<String, long[]> out = new HashMap<>();
+    try (Connection c = warehouse.open();
+        PreparedStatement st = c.prepareStatement(sql)) {
+      for (String source : sources) {
+        for (int i = 1; i <= 4; i++) {
+          st.setString(i, source);
+        }
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            out.put(source + '\u0000' + rs.getString(1), new long[] {rs.getLong(2), rs.getLong(3)});
+          }
+        }
+      }
+      c.rollback();
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "cannot read the stored observations' time ranges from "
+              + warehouse.describe()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    return new StoredKeyRanges(out);
+  }
+
+  @Override
+  public String toString() {
+    return "StoredKeyRanges(" + ranges.size() + " series)";
+  }
+}
