@@ -32,14 +32,16 @@ import org.joda.time.Instant;
  * reader's {@link Mark}; the Direct and Dataflow runners read it natively too.
  *
  * <ul>
- *   <li>Ticks: the first at once; then each {@code period} after the previous one. A reader that
- *       fell more than a period behind (a job restored after an outage) does not replay the ticks
- *       it missed: it ticks once, at the current time, and goes on from there.
+ *   <li>Ticks: the first at once (by a reader that has not ticked yet, even after {@code stopAt},
+ *       so a job slower to start than its stop still ticks once); then each {@code period} after
+ *       the previous one. A reader that fell more than a period behind (a job restored after an
+ *       outage) does not replay the ticks it missed: it ticks once, at the current time, and goes
+ *       on from there.
  *   <li>Watermark: the last tick, advancing with the clock while idle up to just before the next
  *       tick is due (nothing earlier can come).
- *   <li>Stop: once the clock reaches {@code stopAt}, {@code advance()} returns false and the
- *       watermark is {@link BoundedWindow#TIMESTAMP_MAX_VALUE}, so every runner finishes the
- *       source.
+ *   <li>Stop: once the clock reaches {@code stopAt} (and the first tick was read), {@code
+ *       advance()} returns false and the watermark is {@link BoundedWindow#TIMESTAMP_MAX_VALUE}, so
+ *       every runner finishes the source.
  *   <li>One split; the checkpoint mark holds the last tick, so a restored reader resumes after it.
  * </ul>
  */
@@ -212,23 +214,25 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
     @Override
     public boolean advance() {
       Instant now = source.clock.now();
+      if (last == null && !stopped) {
+        // the first tick, even when the reader starts after the stop (a job that took longer
+        // than stopAfter to start still polls once, as when it was ticked from the build time)
+        last = now;
+        current = now;
+        return true;
+      }
       if (stopped || (source.stopAt != null && !now.isBefore(source.stopAt))) {
         stopped = true;
         current = null;
         return false;
       }
-      Instant tick;
-      if (last == null) {
-        tick = now;
-      } else {
-        Instant next = last.plus(source.period);
-        if (now.isBefore(next)) {
-          return false; // current stays the last tick, as the contract allows
-        }
-        // one period late at most: the tick that was due; later than that: one tick now, the
-        // missed ones are not replayed
-        tick = now.isBefore(next.plus(source.period)) ? next : now;
+      Instant next = last.plus(source.period);
+      if (now.isBefore(next)) {
+        return false; // current stays the last tick, as the contract allows
       }
+      // one period late at most: the tick that was due; later than that: one tick now, the
+      // missed ones are not replayed
+      Instant tick = now.isBefore(next.plus(source.period)) ? next : now;
       last = tick;
       current = tick;
       return true;

@@ -137,10 +137,16 @@ class TicksTest {
     assertFalse(r.advance(), "stays stopped");
     assertEquals(BoundedWindow.TIMESTAMP_MAX_VALUE, r.getWatermark());
 
-    // a reader created after the stop emits nothing at all
+    // a reader first started after the stop ticks once (the job still polls once), then stops
     Ticks.Reader late = ticks().stoppingAt(stop).createReader(options, null);
-    assertFalse(late.start());
+    assertTrue(late.start());
+    assertEquals(stop.plus(Duration.standardHours(1)), late.getCurrent());
+    assertFalse(late.advance());
     assertEquals(BoundedWindow.TIMESTAMP_MAX_VALUE, late.getWatermark());
+    // a restored one (it had ticked) does not
+    Ticks.Reader restored = ticks().stoppingAt(stop).createReader(options, new Ticks.Mark(T0));
+    assertFalse(restored.start());
+    assertEquals(BoundedWindow.TIMESTAMP_MAX_VALUE, restored.getWatermark());
   }
 
   @Test
