@@ -21,8 +21,9 @@ import org.joda.time.Instant;
 
 /**
  * A clock's ticks as an unbounded source: one element per {@code period} (the element and its
- * timestamp are the tick's wall-clock time), the first at once, until an optional {@code stopAt}.
- * What the continuous sources ({@code PollSources}, {@link WatchFiles}) are driven by.
+ * timestamp are the tick's wall-clock time), the first at once, until an optional stop (an instant,
+ * or a duration after the first tick). What the continuous sources ({@code PollSources}, {@link
+ * WatchFiles}) are driven by.
  *
  * <p>Not Beam's {@code PeriodicImpulse}: on the Flink runner (Beam 2.62, Flink 1.19) that
  * splittable DoFn kept its subtask busy and the subtask never acknowledged a checkpoint barrier, so
@@ -42,7 +43,8 @@ import org.joda.time.Instant;
  *   <li>Stop: once the clock reaches {@code stopAt} (and the first tick was read), {@code
  *       advance()} returns false and the watermark is {@link BoundedWindow#TIMESTAMP_MAX_VALUE}, so
  *       every runner finishes the source.
- *   <li>One split; the checkpoint mark holds the last tick, so a restored reader resumes after it.
+ *   <li>One split; the checkpoint mark holds the last tick (and the stop instant), so a restored
+ *       reader resumes after it.
  * </ul>
  */
 public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
@@ -63,30 +65,42 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
 
   private final Duration period;
   private final @Nullable Instant stopAt;
+  private final @Nullable Duration stopAfter;
   private final Clock clock;
 
-  private Ticks(Duration period, @Nullable Instant stopAt, Clock clock) {
+  private Ticks(
+      Duration period, @Nullable Instant stopAt, @Nullable Duration stopAfter, Clock clock) {
     if (!period.isLongerThan(Duration.ZERO)) {
       throw new IllegalArgumentException("tick period must be positive, got " + period);
     }
     this.period = period;
     this.stopAt = stopAt;
+    this.stopAfter = stopAfter;
     this.clock = clock;
   }
 
   /** Ticks every {@code period} by the wall clock, forever. */
   public static Ticks every(Duration period) {
-    return new Ticks(period, null, WallClock.INSTANCE);
+    return new Ticks(period, null, null, WallClock.INSTANCE);
   }
 
   /** The same ticks, ending at {@code stopAt} (null: never). */
   public Ticks stoppingAt(@Nullable Instant stopAt) {
-    return new Ticks(period, stopAt, clock);
+    return new Ticks(period, stopAt, null, clock);
+  }
+
+  /**
+   * The same ticks, ending {@code stopAfter} after the first one (null: never): the stop instant is
+   * fixed at the first tick and kept in the checkpoint mark, so a restore does not move it, and a
+   * job slow to start still ticks for that long.
+   */
+  public Ticks stoppingAfter(@Nullable Duration stopAfter) {
+    return new Ticks(period, null, stopAfter, clock);
   }
 
   /** The same ticks by another clock (tests). */
   public Ticks withClock(Clock clock) {
-    return new Ticks(period, stopAt, clock);
+    return new Ticks(period, stopAt, stopAfter, clock);
   }
 
   /** The source as a transform. */
@@ -109,7 +123,12 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
 
   @Override
   public Reader createReader(PipelineOptions options, @Nullable Mark checkpointMark) {
-    return new Reader(this, checkpointMark == null ? null : checkpointMark.lastTick);
+    return checkpointMark == null
+        ? new Reader(this, null, stopAt)
+        : new Reader(
+            this,
+            checkpointMark.lastTick,
+            checkpointMark.stopAt != null ? checkpointMark.stopAt : stopAt);
   }
 
   @Override
@@ -127,6 +146,7 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
     return o instanceof Ticks t
         && period.equals(t.period)
         && Objects.equals(stopAt, t.stopAt)
+        && Objects.equals(stopAfter, t.stopAfter)
         && clock.equals(t.clock);
   }
 
@@ -137,19 +157,36 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
 
   @Override
   public String toString() {
-    return "Ticks{every " + period + (stopAt == null ? "" : ", until " + stopAt) + "}";
+    return "Ticks{every "
+        + period
+        + (stopAt == null ? "" : ", until " + stopAt)
+        + (stopAfter == null ? "" : ", for " + stopAfter)
+        + "}";
   }
 
-  /** The last tick a reader emitted (null: none yet); nothing to acknowledge. */
+  /**
+   * The last tick a reader emitted (null: none yet) and its stop instant (null: none, or not fixed
+   * yet); nothing to acknowledge.
+   */
   public static final class Mark implements UnboundedSource.CheckpointMark, Serializable {
     private final @Nullable Instant lastTick;
+    private final @Nullable Instant stopAt;
 
     public Mark(@Nullable Instant lastTick) {
+      this(lastTick, null);
+    }
+
+    public Mark(@Nullable Instant lastTick, @Nullable Instant stopAt) {
       this.lastTick = lastTick;
+      this.stopAt = stopAt;
     }
 
     public @Nullable Instant lastTick() {
       return lastTick;
+    }
+
+    public @Nullable Instant stopAt() {
+      return stopAt;
     }
 
     @Override
@@ -157,21 +194,23 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
 
     @Override
     public boolean equals(@Nullable Object o) {
-      return o instanceof Mark m && Objects.equals(lastTick, m.lastTick);
+      return o instanceof Mark m
+          && Objects.equals(lastTick, m.lastTick)
+          && Objects.equals(stopAt, m.stopAt);
     }
 
     @Override
     public int hashCode() {
-      return Objects.hashCode(lastTick);
+      return Objects.hash(lastTick, stopAt);
     }
 
     @Override
     public String toString() {
-      return "Mark{" + lastTick + "}";
+      return "Mark{" + lastTick + (stopAt == null ? "" : ", stop " + stopAt) + "}";
     }
   }
 
-  /** {@link Mark} as a nullable {@link InstantCoder}. */
+  /** {@link Mark} as two nullable {@link InstantCoder}s. */
   public static final class MarkCoder extends AtomicCoder<Mark> {
     static final MarkCoder INSTANCE = new MarkCoder();
     private static final Coder<@Nullable Instant> LAST = NullableCoder.of(InstantCoder.of());
@@ -183,11 +222,13 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
     @Override
     public void encode(Mark value, OutputStream out) throws IOException {
       LAST.encode(value.lastTick, out);
+      LAST.encode(value.stopAt, out);
     }
 
     @Override
     public Mark decode(InputStream in) throws IOException {
-      return new Mark(LAST.decode(in));
+      Instant last = LAST.decode(in);
+      return new Mark(last, LAST.decode(in));
     }
 
     @Override
@@ -198,12 +239,14 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
   public static final class Reader extends UnboundedSource.UnboundedReader<Instant> {
     private final Ticks source;
     private @Nullable Instant last;
+    private @Nullable Instant stopAt;
     private @Nullable Instant current;
     private boolean stopped;
 
-    Reader(Ticks source, @Nullable Instant last) {
+    Reader(Ticks source, @Nullable Instant last, @Nullable Instant stopAt) {
       this.source = source;
       this.last = last;
+      this.stopAt = stopAt;
     }
 
     @Override
@@ -219,9 +262,12 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
         // than stopAfter to start still polls once, as when it was ticked from the build time)
         last = now;
         current = now;
+        if (stopAt == null && source.stopAfter != null) {
+          stopAt = now.plus(source.stopAfter);
+        }
         return true;
       }
-      if (stopped || (source.stopAt != null && !now.isBefore(source.stopAt))) {
+      if (stopped || (stopAt != null && !now.isBefore(stopAt))) {
         stopped = true;
         current = null;
         return false;
@@ -268,7 +314,7 @@ public final class Ticks extends UnboundedSource<Instant, Ticks.Mark> {
 
     @Override
     public Mark getCheckpointMark() {
-      return new Mark(last);
+      return new Mark(last, stopAt);
     }
 
     @Override

@@ -53,7 +53,7 @@ import org.joda.time.Duration;
  * and no checkpoint completed while they ran: hence {@link Ticks}, a native unbounded source.
  *
  * <p>With {@code stopAfter} each glob is listed at once, then once per interval until {@code
- * stopAfter} after the graph was built (no catching up: a job restored after an outage lists once,
+ * stopAfter} after that first listing (no catching up: a job restored after an outage lists once,
  * not once per missed interval), then the stream ends and the run finishes; without it the globs
  * are listed until the job is cancelled.
  */
@@ -86,7 +86,6 @@ public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
   public PCollectionTuple expand(PBegin begin) {
     PCollectionList<RawRecord> raw = PCollectionList.empty(begin.getPipeline());
     PCollectionList<SeriesInfo> series = PCollectionList.empty(begin.getPipeline());
-    org.joda.time.Instant start = org.joda.time.Instant.now();
     for (SourceConfig s : watched(config)) {
       PCollectionList<KV<String, FileTask>> found = PCollectionList.empty(begin.getPipeline());
       List<FileEntry> entries = new ArrayList<>(s.files);
@@ -97,8 +96,7 @@ public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
         // one listing at once, then one per interval; no burst of missed ticks after an outage
         Ticks ticks =
             Ticks.every(interval)
-                .stoppingAt(
-                    stopAfter == null ? null : start.plus(Duration.millis(stopAfter.toMillis())));
+                .stoppingAfter(stopAfter == null ? null : Duration.millis(stopAfter.toMillis()));
         found =
             found.and(
                 begin

@@ -183,10 +183,6 @@ class FlinkClusterIT {
    * runs on Flink", and asserted here exactly as written there.
    */
   @Test
-  @org.junit.jupiter.api.Disabled(
-      "h11h: no checkpoint completes while the sources run: the PeriodicImpulse splittable DoFns"
-          + " spin at 100% on the Flink runner and never take the barrier (aligned or unaligned);"
-          + " docs/running.md, 'Continuous runs on Flink'")
   void continuousJobSurvivesAKilledTaskManager() throws Exception {
     try (FakeApiServer server = FakeApiServer.start()) {
       FakeApiServer.Moving fred =

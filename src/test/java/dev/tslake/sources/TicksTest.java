@@ -150,6 +150,33 @@ class TicksTest {
   }
 
   @Test
+  void stopAfterCountsFromTheFirstTickAndTheMarkKeepsTheStop() throws Exception {
+    Ticks source = ticks().stoppingAfter(Duration.standardSeconds(25));
+    Instant first = T0.plus(Duration.standardMinutes(3)); // a slow start
+    at(first);
+    Ticks.Reader r = source.createReader(options, null);
+    assertTrue(r.start());
+    assertEquals(first, r.getCurrent());
+    at(first.plus(PERIOD));
+    assertTrue(r.advance());
+    Ticks.Mark mark = r.getCheckpointMark();
+    assertEquals(
+        new Ticks.Mark(first.plus(PERIOD), first.plus(Duration.standardSeconds(25))), mark);
+    CoderProperties.coderDecodeEncodeEqual(source.getCheckpointMarkCoder(), mark);
+    at(first.plus(Duration.standardSeconds(20)));
+    assertTrue(r.advance());
+    at(first.plus(Duration.standardSeconds(25)));
+    assertFalse(r.advance());
+    assertEquals(BoundedWindow.TIMESTAMP_MAX_VALUE, r.getWatermark());
+
+    // restored later: the stop is the mark's, not 25 s after the restore
+    at(first.plus(Duration.standardMinutes(1)));
+    Ticks.Reader restored = source.createReader(options, mark);
+    assertFalse(restored.start());
+    assertEquals(BoundedWindow.TIMESTAMP_MAX_VALUE, restored.getWatermark());
+  }
+
+  @Test
   void theMarkRoundTripsAndARestoredReaderResumesAfterItsLastTick() throws Exception {
     Ticks source = ticks();
     SerializableUtils.ensureSerializable(source);

@@ -47,11 +47,11 @@ import org.joda.time.Instant;
  * FetchSources.FetchingFn}).
  *
  * <p>One {@link Ticks} source per polled source (the first tick at once, then one per {@code poll}
- * interval, no burst of missed ticks after an outage; ending {@code stopAfter} after the graph was
- * built when set, so the run then finishes by itself) ticks a stateful step keyed by the source
- * name. Its state holds, per FRED series, the newest observation date of the last complete fetch
- * (seeded from {@code fetch_state} at launch, advanced only by a complete fetch): a poll asks FRED
- * for observations from the day after it, less the source's {@code lookback}. A failed fetch yields
+ * interval, no burst of missed ticks after an outage; ending {@code stopAfter} after its first tick
+ * when set, so the run then finishes by itself) ticks a stateful step keyed by the source name. Its
+ * state holds, per FRED series, the newest observation date of the last complete fetch (seeded from
+ * {@code fetch_state} at launch, advanced only by a complete fetch): a poll asks FRED for
+ * observations from the day after it, less the source's {@code lookback}. A failed fetch yields
  * rejected records and a failed outcome, leaves the state as it was, and the next poll asks again.
  * A series' metadata ({@code /fred/series}) is fetched until it succeeds once. Rate limits hold
  * across polls: each worker keeps one {@link RateLimiter} per source for the life of the JVM, not
@@ -77,7 +77,7 @@ public final class PollSources extends PTransform<PBegin, PCollectionTuple> {
   /**
    * @param completeThrough per "source\0series", as {@link RequestPlanner#plan}: the warehouse's
    *     {@code fetch_state} ({@code WarehouseQueries.fetchedThrough}); empty for a full refetch
-   * @param stopAfter the polls end this long after the graph is built; null: never
+   * @param stopAfter the polls of a source end this long after its first one; null: never
    */
   public static PollSources of(
       PipelineConfig config,
@@ -100,15 +100,12 @@ public final class PollSources extends PTransform<PBegin, PCollectionTuple> {
 
   @Override
   public PCollectionTuple expand(PBegin begin) {
-    Instant start = Instant.now();
     PCollectionList<KV<String, Instant>> ticks = PCollectionList.empty(begin.getPipeline());
     for (SourceConfig s : polled(config)) {
       Ticks impulse =
           Ticks.every(org.joda.time.Duration.millis(s.pollInterval().toMillis()))
-              .stoppingAt(
-                  stopAfter == null
-                      ? null
-                      : start.plus(org.joda.time.Duration.millis(stopAfter.toMillis())));
+              .stoppingAfter(
+                  stopAfter == null ? null : org.joda.time.Duration.millis(stopAfter.toMillis()));
       String name = s.name;
       ticks =
           ticks.and(

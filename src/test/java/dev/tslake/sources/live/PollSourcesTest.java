@@ -128,8 +128,8 @@ class PollSourcesTest {
             "{\"name\":\"fred\",\"type\":\"fred\",\"series\":[\"GROW\"],\"poll\":\"PT1S\"},"
                 + "{\"name\":\"btc\",\"type\":\"coindesk\",\"poll\":\"PT1S\","
                 + "\"maxRequestsPerSecond\":0.5}");
-    // polls come one a second from the first (no catch-up of ticks the run started too late for),
-    // and stopAfter counts from the graph's build: 8 s leave several polls to a slow start
+    // polls come one a second from the first for stopAfter, with no catch-up of late ticks: 8 s
+    // leave several polls to a busy machine
     collect(
         streaming(p).apply("Poll", PollSources.of(config, api(), Map.of(), Duration.ofSeconds(8))));
     PipelineResult.State state = p.run().waitUntilFinish();
