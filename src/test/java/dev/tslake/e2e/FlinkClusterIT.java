@@ -278,7 +278,8 @@ class FlinkClusterIT {
           Thread.sleep(500);
         }
         System.out.println("[kill-it] before the kill: " + checkpointDiagnosis(jid));
-        // the sources end STOP_AFTER after the launcher built the graph: >= 20 s must be left
+        // the sources end STOP_AFTER after their first tick, which is after the launcher built the
+        // graph: >= 20 s left by this lower bound
         Duration left = Duration.between(Instant.now(), launched.plus(STOP_AFTER));
         assertTrue(
             left.compareTo(Duration.ofSeconds(20)) >= 0,
