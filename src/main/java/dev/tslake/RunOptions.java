@@ -58,7 +58,7 @@ public interface RunOptions extends PipelineOptions {
 
   @Description(
       "Streaming runs: end the continuous sources (polled APIs, watched file globs) this long"
-          + " after launch, an ISO-8601 duration such as PT10M; the run then finishes by itself."
+          + " after their first poll or listing, an ISO-8601 duration such as PT10M; the run then finishes by itself."
           + " Unset: they run until the job is cancelled. Batch runs ignore it.")
   String getStopAfter();
 

@@ -71,8 +71,9 @@ public final class RunSettings implements Serializable {
   public final List<ApiRequest> requests;
 
   /**
-   * Streaming runs: the continuous sources (polls, watched globs) end this long after the graph is
-   * built, so the run finishes by itself ({@code --stopAfter}); null: they run until cancelled.
+   * Streaming runs: the continuous sources (polls, watched globs) end this long after their first
+   * tick (each source its own: a slow start does not eat the run), so the run finishes by itself
+   * ({@code --stopAfter}); null: they run until cancelled.
    */
   public final java.time.@Nullable Duration stopAfter;
 

@@ -23,7 +23,6 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.PeriodicImpulse;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -35,7 +34,7 @@ import org.joda.time.Duration;
 /**
  * The unbounded counterpart of {@link ReadSources}, for streaming runs: the {@code files} globs of
  * every file source with a {@code watch} interval are listed again at that interval (a {@link
- * PeriodicImpulse} per pattern, {@code FileSystems.match} on each tick), and each new file is read
+ * Ticks} source per pattern, {@code FileSystems.match} on each tick), and each new file is read
  * once, by the same readers as a batch run ({@link ReadSources.ParseFileFn}, {@link
  * ReadSources.ReadParquetFn}; whole files, no {@code splitBytes} ranges, no input markers), into
  * {@link ReadSources#RAW} and {@link ReadSources#SERIES}.
@@ -50,12 +49,13 @@ import org.joda.time.Duration;
  * <p>Not {@code FileIO.match().continuously} (Beam's {@code Watch}): on the Flink runner (Beam
  * 2.62, Flink 1.19) its splittable DoFn re-polled in a tight loop instead of waiting its interval
  * and logged each round (~5,000 "will resume polling in 1000 ms" lines a second, 1 GB of
- * TaskManager log in 3 minutes). The {@code PeriodicImpulse} ticks spin there too (silently), and
- * no checkpoint completes while they run: docs/running.md, "Continuous runs on Flink".
+ * TaskManager log in 3 minutes). Beam's {@code PeriodicImpulse} ticks spun there too (silently),
+ * and no checkpoint completed while they ran: hence {@link Ticks}, a native unbounded source.
  *
- * <p>With {@code stopAfter} each glob is listed once per interval for that long after its first
- * listing (no catching up: a job that starts late lists no burst of missed ticks), then the stream
- * ends and the run finishes; without it the globs are listed until the job is cancelled.
+ * <p>With {@code stopAfter} each glob is listed at once, then once per interval until {@code
+ * stopAfter} after that first listing (no catching up: a job restored after an outage lists once,
+ * not once per missed interval), then the stream ends and the run finishes; without it the globs
+ * are listed until the job is cancelled.
  */
 public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
   private final PipelineConfig config;
@@ -86,7 +86,6 @@ public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
   public PCollectionTuple expand(PBegin begin) {
     PCollectionList<RawRecord> raw = PCollectionList.empty(begin.getPipeline());
     PCollectionList<SeriesInfo> series = PCollectionList.empty(begin.getPipeline());
-    org.joda.time.Instant start = org.joda.time.Instant.now();
     for (SourceConfig s : watched(config)) {
       PCollectionList<KV<String, FileTask>> found = PCollectionList.empty(begin.getPipeline());
       List<FileEntry> entries = new ArrayList<>(s.files);
@@ -94,17 +93,14 @@ public final class WatchFiles extends PTransform<PBegin, PCollectionTuple> {
       Duration interval = Duration.millis(s.watchInterval().toMillis());
       for (int i = 0; i < entries.size(); i++) {
         FileEntry entry = entries.get(i);
-        // one listing per interval from the first one, no burst of missed ticks when the job
-        // starts late: a glob is watched for stopAfter after its first listing
-        PeriodicImpulse ticks =
-            PeriodicImpulse.create().startAt(start).withInterval(interval).catchUpToNow(false);
-        if (stopAfter != null) {
-          ticks = ticks.stopAt(start.plus(Duration.millis(stopAfter.toMillis())));
-        }
+        // one listing at once, then one per interval; no burst of missed ticks after an outage
+        Ticks ticks =
+            Ticks.every(interval)
+                .stoppingAfter(stopAfter == null ? null : Duration.millis(stopAfter.toMillis()));
         found =
             found.and(
                 begin
-                    .apply("Watch-" + s.name + "-" + i, ticks)
+                    .apply("Watch-" + s.name + "-" + i, ticks.read())
                     .apply(
                         "List-" + s.name + "-" + i,
                         ParDo.of(new ListFn(s, entry.path, entry.seriesId, entry.vintage)))

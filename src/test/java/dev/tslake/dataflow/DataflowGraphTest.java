@@ -250,12 +250,13 @@ class DataflowGraphTest {
   }
 
   /**
-   * Issue 11: the continuous graph ({@code --streaming=true}) of a config with polled APIs
-   * (PeriodicImpulse) and a watched folder (Watch), translated by the DataflowRunner as a streaming
-   * job and written as a template without submitting: the job is a streaming job, the hot path is
-   * not Java-serialized and every key of a shuffle or of state is deterministically encoded, the
-   * stateful steps (dedup, window rewrites, the run's row) keep their state and timers, and no
-   * secret (API key, warehouse password from a secrets file) is in the job file.
+   * Issue 11: the continuous graph ({@code --streaming=true}) of a config with polled APIs and a
+   * watched folder (both ticked by the {@code Ticks} unbounded source), translated by the
+   * DataflowRunner as a streaming job and written as a template without submitting: the job is a
+   * streaming job, the hot path is not Java-serialized and every key of a shuffle or of state is
+   * deterministically encoded, the stateful steps (dedup, window rewrites, the run's row) keep
+   * their state and timers, and no secret (API key, warehouse password from a secrets file) is in
+   * the job file.
    */
   @Test
   void theContinuousJobTranslatesForDataflowStreaming(@TempDir Path dir) throws Exception {
@@ -370,9 +371,11 @@ class DataflowGraphTest {
             "RunProgress")) {
       assertThat(step, job, containsString(step));
     }
-    // Dataflow's own translation: the polls and the folder watch as splittable DoFns (their
-    // restrictions checkpointed by the service), the stateful steps with keyed state
+    // Dataflow's own translation: the polls' and the folder watch's ticks as native unbounded
+    // reads (their checkpoint marks kept by the service), no splittable DoFn, the stateful steps
+    // with keyed state
     Set<String> splittable = new TreeSet<>();
+    Set<String> reads = new TreeSet<>();
     Set<String> keyedState = new TreeSet<>();
     for (com.fasterxml.jackson.databind.JsonNode step : tree.path("steps")) {
       com.fasterxml.jackson.databind.JsonNode props = step.path("properties");
@@ -380,20 +383,21 @@ class DataflowGraphTest {
       if (step.path("kind").asText().equals("SplittableProcessKeyed")) {
         splittable.add(name);
       }
+      if (step.path("kind").asText().equals("ParallelRead")) {
+        reads.add(name);
+      }
       com.fasterxml.jackson.databind.JsonNode keyed = props.path("uses_keyed_state");
       if (keyed.path("value").asText(keyed.asText()).equals("true")) {
         keyedState.add(name);
       }
     }
-    for (String sdf :
-        List.of(
-            "PollSources/Poll-fred/PeriodicSequence", "PollSources/Poll-btc/PeriodicSequence")) {
+    assertEquals(Set.of(), splittable);
+    for (String read :
+        List.of("PollSources/Poll-fred/", "PollSources/Poll-btc/", "WatchFiles/Watch-drops-0/")) {
       assertTrue(
-          splittable.stream().anyMatch(n -> n.startsWith(sdf)), sdf + " not in " + splittable);
+          reads.stream().anyMatch(n -> n.startsWith(read) && n.contains("UnboundedRead")),
+          read + " not an unbounded read in " + reads);
     }
-    assertTrue(
-        splittable.stream().anyMatch(n -> n.startsWith("WatchFiles/") && n.contains("WatchGrowth")),
-        "the folder watch is not in " + splittable);
     assertTrue(
         keyedState.containsAll(
             List.of(

@@ -6,6 +6,7 @@ import dev.tslake.model.FetchOutcome;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.SeriesInfo;
 import dev.tslake.sources.ReadSources;
+import dev.tslake.sources.Ticks;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,7 +27,6 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.PeriodicImpulse;
 import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
@@ -46,15 +46,16 @@ import org.joda.time.Instant;
  * outcome per request per poll) with the same fetch and parse code ({@link
  * FetchSources.FetchingFn}).
  *
- * <p>One {@link PeriodicImpulse} per polled source (starting when the graph is built, ending {@code
- * stopAfter} later when set, so the run then finishes by itself) ticks a stateful step keyed by the
- * source name. Its state holds, per FRED series, the newest observation date of the last complete
- * fetch (seeded from {@code fetch_state} at launch, advanced only by a complete fetch): a poll asks
- * FRED for observations from the day after it, less the source's {@code lookback}. A failed fetch
- * yields rejected records and a failed outcome, leaves the state as it was, and the next poll asks
- * again. A series' metadata ({@code /fred/series}) is fetched until it succeeds once. Rate limits
- * hold across polls: each worker keeps one {@link RateLimiter} per source for the life of the JVM,
- * not one per poll; the polls of a source run one after the other (one key).
+ * <p>One {@link Ticks} source per polled source (the first tick at once, then one per {@code poll}
+ * interval, no burst of missed ticks after an outage; ending {@code stopAfter} after its first tick
+ * when set, so the run then finishes by itself) ticks a stateful step keyed by the source name. Its
+ * state holds, per FRED series, the newest observation date of the last complete fetch (seeded from
+ * {@code fetch_state} at launch, advanced only by a complete fetch): a poll asks FRED for
+ * observations from the day after it, less the source's {@code lookback}. A failed fetch yields
+ * rejected records and a failed outcome, leaves the state as it was, and the next poll asks again.
+ * A series' metadata ({@code /fred/series}) is fetched until it succeeds once. Rate limits hold
+ * across polls: each worker keeps one {@link RateLimiter} per source for the life of the JVM, not
+ * one per poll; the polls of a source run one after the other (one key).
  */
 public final class PollSources extends PTransform<PBegin, PCollectionTuple> {
   private final PipelineConfig config;
@@ -76,7 +77,7 @@ public final class PollSources extends PTransform<PBegin, PCollectionTuple> {
   /**
    * @param completeThrough per "source\0series", as {@link RequestPlanner#plan}: the warehouse's
    *     {@code fetch_state} ({@code WarehouseQueries.fetchedThrough}); empty for a full refetch
-   * @param stopAfter the polls end this long after the graph is built; null: never
+   * @param stopAfter the polls of a source end this long after its first one; null: never
    */
   public static PollSources of(
       PipelineConfig config,
@@ -99,21 +100,17 @@ public final class PollSources extends PTransform<PBegin, PCollectionTuple> {
 
   @Override
   public PCollectionTuple expand(PBegin begin) {
-    Instant start = Instant.now();
     PCollectionList<KV<String, Instant>> ticks = PCollectionList.empty(begin.getPipeline());
     for (SourceConfig s : polled(config)) {
-      PeriodicImpulse impulse =
-          PeriodicImpulse.create()
-              .startAt(start)
-              .withInterval(org.joda.time.Duration.millis(s.pollInterval().toMillis()));
-      if (stopAfter != null) {
-        impulse = impulse.stopAt(start.plus(org.joda.time.Duration.millis(stopAfter.toMillis())));
-      }
+      Ticks impulse =
+          Ticks.every(org.joda.time.Duration.millis(s.pollInterval().toMillis()))
+              .stoppingAfter(
+                  stopAfter == null ? null : org.joda.time.Duration.millis(stopAfter.toMillis()));
       String name = s.name;
       ticks =
           ticks.and(
               begin
-                  .apply("Poll-" + name, impulse)
+                  .apply("Poll-" + name, impulse.read())
                   .apply(
                       "Key-" + name,
                       MapElements.into(

@@ -128,8 +128,10 @@ class PollSourcesTest {
             "{\"name\":\"fred\",\"type\":\"fred\",\"series\":[\"GROW\"],\"poll\":\"PT1S\"},"
                 + "{\"name\":\"btc\",\"type\":\"coindesk\",\"poll\":\"PT1S\","
                 + "\"maxRequestsPerSecond\":0.5}");
+    // polls come one a second from the first for stopAfter, with no catch-up of late ticks: 8 s
+    // leave several polls to a busy machine
     collect(
-        streaming(p).apply("Poll", PollSources.of(config, api(), Map.of(), Duration.ofSeconds(3))));
+        streaming(p).apply("Poll", PollSources.of(config, api(), Map.of(), Duration.ofSeconds(8))));
     PipelineResult.State state = p.run().waitUntilFinish();
     assertEquals(PipelineResult.State.DONE, state);
 
@@ -217,7 +219,7 @@ class PollSourcesTest {
                     config,
                     api(),
                     Map.of("fred\u0000GROW", LocalDate.parse("2026-01-01")),
-                    Duration.ofSeconds(3))));
+                    Duration.ofSeconds(8))));
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
     // the first poll failed for good (2 attempts, both 500): a reject and a failed outcome
     assertTrue(OUTCOMES.stream().anyMatch(o -> !o.complete), OUTCOMES.toString());
