@@ -2,7 +2,6 @@ package dev.tslake.warehouse;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -10,6 +9,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
@@ -83,7 +83,12 @@ public final class DuckDbDialect implements Dialect {
       DuckDBConnection base = INSTANCES.get(url);
       if (base == null || base.isClosed()) {
         try {
-          base = (DuckDBConnection) DriverManager.getConnection(url);
+          // the driver itself, not DriverManager (see PostgresDialect.open: a second job on a
+          // Flink TaskManager gets "No suitable driver" from DriverManager)
+          base = (DuckDBConnection) new org.duckdb.DuckDBDriver().connect(url, new Properties());
+          if (base == null) {
+            throw new SQLException("not a DuckDB JDBC URL: " + url);
+          }
         } catch (SQLException e) {
           throw isLockConflict(e) ? inUse(url, e) : e;
         }

@@ -2,7 +2,6 @@ package dev.tslake.warehouse;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -118,7 +117,14 @@ public final class PostgresDialect implements Dialect {
     props.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
     props.setProperty("tcpKeepAlive", "true");
     try {
-      return DriverManager.getConnection(url, props);
+      // the driver itself, not DriverManager: on a Flink TaskManager that already ran a job,
+      // DriverManager holds the pgjdbc Driver registered by that job's class loader and refuses
+      // it to this job's ("No suitable driver"), and this job's Driver class is never initialized
+      Connection c = new org.postgresql.Driver().connect(url, props);
+      if (c == null) {
+        throw new SQLException("not a PostgreSQL JDBC URL", "08001");
+      }
+      return c;
     } catch (SQLException e) {
       throw new SQLException(
           "cannot connect to warehouse " + described + ": " + e.getMessage(), e.getSQLState(), e);
