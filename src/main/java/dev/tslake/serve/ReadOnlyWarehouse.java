@@ -46,7 +46,24 @@ final class ReadOnlyWarehouse implements AutoCloseable {
     return spec.describe();
   }
 
+  /**
+   * DuckDB reads of this process, one at a time: DuckDB (1.4) attaching the same file for two
+   * connects at once fails one of them ("Unique file handle conflict: Cannot attach ... already
+   * attached"), which the dashboard's parallel requests hit (DashboardBrowserTest, CI run 21). Each
+   * read opens, queries and closes in a few milliseconds, so a queue costs little.
+   */
+  private static final Object DUCKDB_READS = new Object();
+
   <T> T read(Work<T> work) {
+    if (duckdb) {
+      synchronized (DUCKDB_READS) {
+        return readOnce(work);
+      }
+    }
+    return readOnce(work);
+  }
+
+  private <T> T readOnce(Work<T> work) {
     Connection c = borrow();
     boolean reuse = false;
     try {
