@@ -11,12 +11,12 @@ import dev.tslake.TsLake;
 import dev.tslake.TsLakeOptions;
 import dev.tslake.testing.AggregatesInvariant;
 import dev.tslake.testing.FakeApiServer;
+import dev.tslake.testing.FreePorts;
 import dev.tslake.testing.PostgresSupport;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -79,14 +79,27 @@ class FlinkClusterIT {
     PostgresSupport.requireServer();
     bundledJar(); // fail early, with the reason, if `package` did not run
     Files.createDirectories(workDir);
-    restPort = freePort();
-    clusterEnv =
-        Map.of(
-            "FLINK_REST_PORT", Integer.toString(restPort),
-            "FLINK_RPC_PORT", Integer.toString(freePort()),
-            "FLINK_CLUSTER_DIR", workDir.resolve("cluster").toString());
     clusterStarted = true; // from here on, @AfterAll stops whatever was started
-    run("start-cluster", START_TIMEOUT, List.of(script("start-cluster.sh")));
+    // a port is chosen before the JobManager binds it, so another process can take it in between:
+    // on that one failure (and only that one) stop what started and try again with new ports
+    for (int attempt = 1; ; attempt++) {
+      restPort = freePort();
+      clusterEnv =
+          Map.of(
+              "FLINK_REST_PORT", Integer.toString(restPort),
+              "FLINK_RPC_PORT", Integer.toString(freePort()),
+              "FLINK_CLUSTER_DIR", workDir.resolve("cluster").toString());
+      try {
+        run("start-cluster", START_TIMEOUT, List.of(script("start-cluster.sh")));
+        break;
+      } catch (AssertionError failed) {
+        if (attempt == 3 || !String.valueOf(failed.getMessage()).contains("BindException")) {
+          throw failed;
+        }
+        System.err.println("[FlinkClusterIT] port taken, starting again: " + failed.getMessage());
+        run("stop-cluster", Duration.ofMinutes(1), List.of(script("stop-cluster.sh")));
+      }
+    }
     clusterSchema = PostgresSupport.freshSchema("flink_cluster");
     directSchema = PostgresSupport.freshSchema("flink_direct");
     continuousSchema = PostgresSupport.freshSchema("flink_continuous");
@@ -618,9 +631,7 @@ class FlinkClusterIT {
     return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 60), lines.length));
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
+  private static int freePort() {
+    return FreePorts.pick();
   }
 }
