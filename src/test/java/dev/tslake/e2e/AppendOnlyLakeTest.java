@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tslake.TsLake;
-import dev.tslake.TsLakeOptions;
+import dev.tslake.testing.BatchRuns;
 import dev.tslake.testing.FaultyFileSystem;
+import dev.tslake.testing.TestWarehouses;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
@@ -23,10 +23,9 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -47,38 +46,12 @@ class AppendOnlyLakeTest {
   private static final String DATE = "2026-01-01";
 
   @TempDir Path dir;
-  private final List<WarehouseSpec> ducks = new ArrayList<>();
 
-  @AfterEach
-  void cleanUp() {
-    ducks.forEach(WarehouseSpec::release);
-  }
-
-  private WarehouseSpec duck(String name) {
-    WarehouseSpec spec =
-        new WarehouseSpec("jdbc:duckdb:" + dir.resolve(name + ".duckdb"), null, null);
-    ducks.add(spec);
-    return spec;
-  }
+  @RegisterExtension final TestWarehouses warehouses = new TestWarehouses("appendonly");
 
   private static RunRecord run(
       WarehouseSpec wh, String lake, Path config, String runId, String date, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--config=" + config,
-                "--lake=" + lake,
-                "--warehouseUrl=" + wh.url,
-                "--runId=" + runId,
-                "--ingestDate=" + date,
-                "--enforceImmutability=false",
-                "--enforceEncodability=false"));
-    args.addAll(List.of(extra));
-    TsLakeOptions options =
-        PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(TsLakeOptions.class);
-    RunRecord r = TsLake.run(options);
-    assertTrue(r.balanced(), r.accountingMessage());
-    return r;
+    return BatchRuns.run(wh, lake, config, runId, date, extra);
   }
 
   /**
@@ -152,7 +125,7 @@ class AppendOnlyLakeTest {
     Path export = dir.resolve("in/export.csv");
     Path lake = dir.resolve("lake");
     Path config = config(export);
-    WarehouseSpec wh = duck("runs");
+    WarehouseSpec wh = warehouses.duckdb("runs");
 
     export(export, l -> day(l) <= 15, "01");
     RunRecord morning = run(wh, lake.toString(), config, "morning", DATE);
@@ -187,7 +160,7 @@ class AppendOnlyLakeTest {
     assertEquals(
         eveningRaw.size() + ofRun(after, "rejected", "evening").size(), lakeFiles(wh, "evening"));
 
-    WarehouseSpec replay = duck("replay");
+    WarehouseSpec replay = warehouses.duckdb("replay");
     RunRecord replayed =
         run(replay, lake.toString(), config, "replay", "2026-01-03", "--replayFromLake=true");
     assertEquals(morning.recordsRead + evening.recordsRead, replayed.recordsRead);
@@ -205,7 +178,7 @@ class AppendOnlyLakeTest {
   void aLakeWriteThatFailsFailsTheRunWhichIsNeverRecordedAsSucceeded() throws IOException {
     Path export = dir.resolve("in/export.csv");
     export(export, l -> day(l) <= 15, "01");
-    WarehouseSpec wh = duck("broken");
+    WarehouseSpec wh = warehouses.duckdb("broken");
     // faulty:// is read-only: every lake write fails
     String lake = FaultyFileSystem.spec(dir.resolve("read-only-lake"));
     assertThrows(RuntimeException.class, () -> run(wh, lake, config(export), "broken", DATE));

@@ -2,11 +2,10 @@ package dev.tslake.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tslake.TsLake;
-import dev.tslake.TsLakeOptions;
+import dev.tslake.testing.BatchRuns;
 import dev.tslake.testing.PostgresSupport;
+import dev.tslake.testing.TestWarehouses;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
@@ -23,10 +22,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,25 +39,15 @@ class ConcurrentRunsTest {
       Path.of("testdata/bitcoin/Bitstamp_BTCUSD_d_cryptodatadownload.csv");
 
   @TempDir Path dir;
-  private final List<String> schemas = new ArrayList<>();
 
-  @AfterEach
-  void cleanUp() {
-    schemas.forEach(PostgresSupport::dropSchema);
-  }
-
-  private WarehouseSpec warehouse() {
-    String url = PostgresSupport.freshSchemaUrl("concurrent");
-    schemas.add(url);
-    return new WarehouseSpec(url, PostgresSupport.user(), PostgresSupport.password());
-  }
+  @RegisterExtension final TestWarehouses warehouses = new TestWarehouses("concurrent");
 
   @Test
   void twoRunsAtOnceEqualTwoRunsInSequence() throws Exception {
     Path odd = config("odd", part("odd.csv", l -> day(l) % 2 == 1));
     Path even = config("even", part("even.csv", l -> day(l) % 2 == 0));
 
-    WarehouseSpec concurrent = warehouse();
+    WarehouseSpec concurrent = warehouses.postgres();
     CompletableFuture<RunRecord> oddRun =
         CompletableFuture.supplyAsync(() -> run(concurrent, odd, "con-odd", "2026-02-01"));
     CompletableFuture<RunRecord> evenRun =
@@ -86,7 +74,7 @@ class ConcurrentRunsTest {
     assertFalse(interleaved.get(), "both runs wrote observations while both were running");
 
     // the same two runs one after the other, in the order the concurrent ones finished
-    WarehouseSpec sequential = warehouse();
+    WarehouseSpec sequential = warehouses.postgres();
     if (finished.isEmpty() || finished.get(0).equals("odd")) {
       run(sequential, odd, "seq-odd", "2026-02-01");
       run(sequential, even, "seq-even", "2026-02-02");
@@ -119,21 +107,7 @@ class ConcurrentRunsTest {
   }
 
   private RunRecord run(WarehouseSpec wh, Path config, String runId, String date) {
-    String[] args = {
-      "--config=" + config,
-      "--lake=" + dir.resolve("lake"),
-      "--warehouseUrl=" + wh.url,
-      "--warehouseUser=" + PostgresSupport.user(),
-      "--warehousePassword=" + PostgresSupport.password(),
-      "--runId=" + runId,
-      "--ingestDate=" + date,
-      "--enforceImmutability=false",
-      "--enforceEncodability=false"
-    };
-    TsLakeOptions options = PipelineOptionsFactory.fromArgs(args).as(TsLakeOptions.class);
-    RunRecord r = TsLake.run(options);
-    assertTrue(r.balanced(), r.accountingMessage());
-    return r;
+    return BatchRuns.run(wh, dir.resolve("lake"), config, runId, date);
   }
 
   private Path part(String name, Predicate<String> keep) throws IOException {

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tslake.TsLake;
-import dev.tslake.TsLakeOptions;
-import dev.tslake.testing.PostgresSupport;
+import dev.tslake.testing.BatchRuns;
+import dev.tslake.testing.TestWarehouses;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
@@ -18,10 +18,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,47 +36,11 @@ class QualityChecksRunTest {
       Path.of("testdata/bitcoin/Bitstamp_BTCUSD_d_cryptodatadownload.csv");
 
   @TempDir Path dir;
-  private final List<String> schemas = new ArrayList<>();
-  private final List<WarehouseSpec> ducks = new ArrayList<>();
 
-  @AfterEach
-  void cleanUp() {
-    ducks.forEach(WarehouseSpec::release);
-    schemas.forEach(PostgresSupport::dropSchema);
-  }
-
-  private WarehouseSpec warehouse(String kind, String name) {
-    if (kind.equals("postgres")) {
-      String url = PostgresSupport.freshSchemaUrl("checks");
-      schemas.add(url);
-      return new WarehouseSpec(url, PostgresSupport.user(), PostgresSupport.password());
-    }
-    WarehouseSpec spec =
-        new WarehouseSpec("jdbc:duckdb:" + dir.resolve(name + ".duckdb"), null, null);
-    ducks.add(spec);
-    return spec;
-  }
+  @RegisterExtension final TestWarehouses warehouses = new TestWarehouses("checks");
 
   private RunRecord run(WarehouseSpec wh, Path config, String runId) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--config=" + config,
-                "--lake=" + dir.resolve("lake"),
-                "--warehouseUrl=" + wh.url,
-                "--runId=" + runId,
-                "--ingestDate=2026-01-01",
-                "--enforceImmutability=false",
-                "--enforceEncodability=false"));
-    if (wh.url.startsWith("jdbc:postgresql:")) {
-      args.add("--warehouseUser=" + PostgresSupport.user());
-      args.add("--warehousePassword=" + PostgresSupport.password());
-    }
-    TsLakeOptions options =
-        PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(TsLakeOptions.class);
-    RunRecord r = TsLake.run(options);
-    assertTrue(r.balanced(), r.accountingMessage());
-    return r;
+    return BatchRuns.run(wh, dir.resolve("lake"), config, runId, "2026-01-01");
   }
 
   /** Bitstamp's closes with the given checks. */
@@ -123,7 +86,7 @@ class QualityChecksRunTest {
   @ParameterizedTest
   @ValueSource(strings = {"duckdb", "postgres"})
   void aRunRevisingOnlyOldPointsSeesTheSeriesFresh(String kind) throws IOException {
-    WarehouseSpec wh = warehouse(kind, "fresh");
+    WarehouseSpec wh = warehouses.of(kind, "fresh");
     Instant now = Instant.now().truncatedTo(ChronoUnit.HOURS);
     StringBuilder recent = new StringBuilder("ts,series,value\n");
     recent.append(now.minus(Duration.ofDays(365))).append(",S,1.0\n");
@@ -159,7 +122,7 @@ class QualityChecksRunTest {
   @ParameterizedTest
   @ValueSource(strings = {"duckdb", "postgres"})
   void aFailedErrorCheckLoadsTheDataAndEndsFailedChecks(String kind) throws IOException {
-    WarehouseSpec wh = warehouse(kind, "fail");
+    WarehouseSpec wh = warehouses.of(kind, "fail");
     RunRecord r = run(wh, config("error", String.format(CHECKS, "error")), "checks-error");
     assertEquals(RunRecord.FAILED_CHECKS, r.status, r.summary());
     assertEquals(3, TsLake.exitCode(r));
@@ -226,8 +189,8 @@ class QualityChecksRunTest {
   @Test
   void duckDbAndPostgresHoldTheSameResults() throws IOException {
     Path config = config("same", String.format(CHECKS, "warn"));
-    WarehouseSpec duck = warehouse("duckdb", "same");
-    WarehouseSpec pg = warehouse("postgres", "same");
+    WarehouseSpec duck = warehouses.of("duckdb", "same");
+    WarehouseSpec pg = warehouses.of("postgres", "same");
     run(duck, config, "same-run");
     run(pg, config, "same-run");
     String sql =
@@ -278,10 +241,10 @@ class QualityChecksRunTest {
     long cut = java.time.Instant.parse("2019-01-01T00:00:00Z").getEpochSecond();
     Path before = bitstampPart("before.csv", t -> t < cut);
     Path after = bitstampPart("after.csv", t -> t >= cut);
-    WarehouseSpec split = warehouse("duckdb", "split");
+    WarehouseSpec split = warehouses.of("duckdb", "split");
     run(split, anomalyConfig("before", before), "before");
     run(split, anomalyConfig("after", after), "after");
-    WarehouseSpec once = warehouse("duckdb", "once");
+    WarehouseSpec once = warehouses.of("duckdb", "once");
     run(once, anomalyConfig("all", BITSTAMP), "all");
     String sql = "SELECT sum(observed) FROM quality_results";
     List<String> total = WarehouseDump.rows(once, sql);

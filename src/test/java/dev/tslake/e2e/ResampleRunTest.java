@@ -7,9 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tslake.TsLake;
-import dev.tslake.TsLakeOptions;
-import dev.tslake.testing.PostgresSupport;
+import dev.tslake.testing.BatchRuns;
+import dev.tslake.testing.TestWarehouses;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
@@ -26,9 +25,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -47,46 +45,12 @@ class ResampleRunTest {
   private static final long GAP_DAYS = 3;
 
   @TempDir Path dir;
-  private final List<String> schemas = new ArrayList<>();
-  private final List<WarehouseSpec> ducks = new ArrayList<>();
 
-  @AfterEach
-  void cleanUp() {
-    ducks.forEach(WarehouseSpec::release);
-    schemas.forEach(PostgresSupport::dropSchema);
-  }
-
-  private WarehouseSpec warehouse(String kind, String name) {
-    if (kind.equals("postgres")) {
-      String url = PostgresSupport.freshSchemaUrl("resample");
-      schemas.add(url);
-      return new WarehouseSpec(url, PostgresSupport.user(), PostgresSupport.password());
-    }
-    WarehouseSpec spec =
-        new WarehouseSpec("jdbc:duckdb:" + dir.resolve(name + ".duckdb"), null, null);
-    ducks.add(spec);
-    return spec;
-  }
+  @RegisterExtension final TestWarehouses warehouses = new TestWarehouses("resample");
 
   private void run(WarehouseSpec wh, Path config, String runId) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--config=" + config,
-                "--lake=" + dir.resolve("lake-" + runId),
-                "--warehouseUrl=" + wh.url,
-                "--runId=" + runId,
-                "--ingestDate=2026-01-01",
-                "--enforceImmutability=false",
-                "--enforceEncodability=false"));
-    if (wh.url.startsWith("jdbc:postgresql:")) {
-      args.add("--warehouseUser=" + PostgresSupport.user());
-      args.add("--warehousePassword=" + PostgresSupport.password());
-    }
-    RunRecord r =
-        TsLake.run(
-            PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(TsLakeOptions.class));
-    assertTrue(r.succeeded() && r.balanced(), r.summary());
+    RunRecord r = BatchRuns.run(wh, dir.resolve("lake-" + runId), config, runId, "2026-01-01");
+    assertTrue(r.succeeded(), r.summary());
   }
 
   /** One source per fill mode over the same files, daily grid, and a weekly grid. */
@@ -221,7 +185,7 @@ class ResampleRunTest {
   @ParameterizedTest
   @ValueSource(strings = {"duckdb", "postgres"})
   void fourFillModesOnRealGaps(String kind) throws IOException {
-    WarehouseSpec wh = warehouse(kind, "modes");
+    WarehouseSpec wh = warehouses.of(kind, "modes");
     run(wh, config("modes", List.of(OIL)), "modes");
     for (String fill : FILLS) {
       List<String> got = resampled(wh, "oil_" + fill);
@@ -259,7 +223,7 @@ class ResampleRunTest {
   @ParameterizedTest
   @ValueSource(strings = {"duckdb"})
   void aWeekCellTakesItsLastObservedValueByTime(String kind) throws IOException {
-    WarehouseSpec wh = warehouse(kind, "weeks");
+    WarehouseSpec wh = warehouses.of(kind, "weeks");
     run(wh, config("weeks", List.of(OIL)), "weeks");
     TreeMap<LocalDate, Double> obs = oil();
     List<String> expected = new ArrayList<>();
@@ -281,7 +245,7 @@ class ResampleRunTest {
   @ParameterizedTest
   @ValueSource(strings = {"duckdb"})
   void imputedValuesNeverEnterObservationsOrAggregates(String kind) throws IOException {
-    WarehouseSpec wh = warehouse(kind, "apart");
+    WarehouseSpec wh = warehouses.of(kind, "apart");
     run(wh, config("apart", List.of(OIL)), "apart");
     TreeMap<LocalDate, Double> obs = oil();
     for (String fill : FILLS) {
@@ -316,17 +280,17 @@ class ResampleRunTest {
   @ParameterizedTest
   @ValueSource(strings = {"duckdb", "postgres"})
   void splitRunsGiveWhatOneRunGives(String kind) throws IOException {
-    WarehouseSpec once = warehouse(kind, "once");
+    WarehouseSpec once = warehouses.of(kind, "once");
     run(once, config("once", List.of(OIL)), "once");
 
     // late halves of months first, then the early halves
-    WarehouseSpec halves = warehouse(kind, "halves");
+    WarehouseSpec halves = warehouses.of(kind, "halves");
     run(halves, config("h2", List.of(part("late", d -> d.getDayOfMonth() > 15))), "h2");
     run(halves, config("h1", List.of(part("early", d -> d.getDayOfMonth() <= 15))), "h1");
     assertEquals(all(once), all(halves));
 
     // November, then September (a month's stretch without observations between), then October
-    WarehouseSpec months = warehouse(kind, "months");
+    WarehouseSpec months = warehouses.of(kind, "months");
     run(months, config("m11", List.of(part("nov", d -> d.getMonthValue() == 11))), "m11");
     run(months, config("m09", List.of(part("sep", d -> d.getMonthValue() == 9))), "m09");
     List<String> gap = resampled(months, "oil_linear");

@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tslake.TsLake;
-import dev.tslake.TsLakeOptions;
 import dev.tslake.testing.AggregatesInvariant;
-import dev.tslake.testing.PostgresSupport;
+import dev.tslake.testing.BatchRuns;
 import dev.tslake.testing.RollingInvariant;
+import dev.tslake.testing.TestWarehouses;
 import dev.tslake.testing.WarehouseDump;
-import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,10 +20,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -48,46 +45,11 @@ class RollingRunAfterRunTest {
   private static final String MISSING_DAY = "2022-03-20";
 
   @TempDir Path dir;
-  private final List<String> schemas = new ArrayList<>();
-  private final List<WarehouseSpec> ducks = new ArrayList<>();
 
-  @AfterEach
-  void cleanUp() {
-    ducks.forEach(WarehouseSpec::release);
-    schemas.forEach(PostgresSupport::dropSchema);
-  }
-
-  private WarehouseSpec warehouse(String kind, String name) {
-    if (kind.equals("postgres")) {
-      String url = PostgresSupport.freshSchemaUrl("rolling");
-      schemas.add(url);
-      return new WarehouseSpec(url, PostgresSupport.user(), PostgresSupport.password());
-    }
-    WarehouseSpec spec =
-        new WarehouseSpec("jdbc:duckdb:" + dir.resolve(name + ".duckdb"), null, null);
-    ducks.add(spec);
-    return spec;
-  }
+  @RegisterExtension final TestWarehouses warehouses = new TestWarehouses("rolling");
 
   private void run(WarehouseSpec wh, String lake, Path config, String runId) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--config=" + config,
-                "--lake=" + dir.resolve(lake),
-                "--warehouseUrl=" + wh.url,
-                "--runId=" + runId,
-                "--ingestDate=2026-01-01",
-                "--enforceImmutability=false",
-                "--enforceEncodability=false"));
-    if (wh.url.startsWith("jdbc:postgresql:")) {
-      args.add("--warehouseUser=" + PostgresSupport.user());
-      args.add("--warehousePassword=" + PostgresSupport.password());
-    }
-    TsLakeOptions options =
-        PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(TsLakeOptions.class);
-    RunRecord r = TsLake.run(options);
-    assertTrue(r.balanced(), r.accountingMessage());
+    BatchRuns.run(wh, dir.resolve(lake), config, runId, "2026-01-01");
   }
 
   private static void assertConsistent(WarehouseSpec wh, String when) {
@@ -174,7 +136,7 @@ class RollingRunAfterRunTest {
     Path first = part("first.csv", l -> Integer.parseInt(date(l).substring(8)) <= 15);
     Path second = part("second.csv", l -> Integer.parseInt(date(l).substring(8)) > 15);
     Path revision = revision();
-    WarehouseSpec wh = warehouse(kind, "split");
+    WarehouseSpec wh = warehouses.of(kind, "split");
     run(wh, "lake", config("c1", List.of(first), null), "r1");
     assertConsistent(wh, "after the first half");
     run(wh, "lake", config("c2", List.of(second), null), "r2");
@@ -205,7 +167,7 @@ class RollingRunAfterRunTest {
                 + MISSING_DAY
                 + " 00:00:00+00'"));
 
-    WarehouseSpec once = warehouse(kind, "once");
+    WarehouseSpec once = warehouses.of(kind, "once");
     run(once, "lake-once", config("all", List.of(first, second), revision), "once");
     assertEquals(WarehouseDump.rolling(once), WarehouseDump.rolling(wh));
     assertEquals(WarehouseDump.aggregates(once), WarehouseDump.aggregates(wh));
@@ -215,8 +177,8 @@ class RollingRunAfterRunTest {
   void duckDbAndPostgresHoldTheSameRollingAndAggregates() throws IOException {
     Path all = part("all.csv", l -> true);
     Path config = config("all", List.of(all), revision());
-    WarehouseSpec duck = warehouse("duckdb", "duck");
-    WarehouseSpec pg = warehouse("postgres", "pg");
+    WarehouseSpec duck = warehouses.of("duckdb", "duck");
+    WarehouseSpec pg = warehouses.of("postgres", "pg");
     run(duck, "lake-duck", config, "duck");
     run(pg, "lake-pg", config, "pg");
     List<String> rolling = WarehouseDump.rolling(duck);

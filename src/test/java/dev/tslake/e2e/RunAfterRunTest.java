@@ -3,10 +3,9 @@ package dev.tslake.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tslake.TsLake;
-import dev.tslake.TsLakeOptions;
 import dev.tslake.testing.AggregatesInvariant;
-import dev.tslake.testing.PostgresSupport;
+import dev.tslake.testing.BatchRuns;
+import dev.tslake.testing.TestWarehouses;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
@@ -18,9 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -43,50 +41,12 @@ class RunAfterRunTest {
       Map.of("bitstamp", List.of("P1W", "P1M", "P1Y"), "fred", List.of("P1M", "P3M", "P1Y"));
 
   @TempDir Path dir;
-  private final List<String> schemas = new ArrayList<>();
-  private final List<WarehouseSpec> ducks = new ArrayList<>();
 
-  @AfterEach
-  void cleanUp() {
-    ducks.forEach(WarehouseSpec::release);
-    schemas.forEach(PostgresSupport::dropSchema);
-  }
-
-  /** A fresh, empty warehouse of the kind asked for. */
-  private WarehouseSpec warehouse(String kind, String name) {
-    if (kind.equals("postgres")) {
-      String url = PostgresSupport.freshSchemaUrl("runafterrun");
-      schemas.add(url);
-      return new WarehouseSpec(url, PostgresSupport.user(), PostgresSupport.password());
-    }
-    WarehouseSpec spec =
-        new WarehouseSpec("jdbc:duckdb:" + dir.resolve(name + ".duckdb"), null, null);
-    ducks.add(spec);
-    return spec;
-  }
+  @RegisterExtension final TestWarehouses warehouses = new TestWarehouses("runafterrun");
 
   private RunRecord run(
       WarehouseSpec wh, Path lake, Path config, String runId, String date, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--config=" + config,
-                "--lake=" + lake,
-                "--warehouseUrl=" + wh.url,
-                "--runId=" + runId,
-                "--ingestDate=" + date,
-                "--enforceImmutability=false",
-                "--enforceEncodability=false"));
-    if (wh.url.startsWith("jdbc:postgresql:")) {
-      args.add("--warehouseUser=" + PostgresSupport.user());
-      args.add("--warehousePassword=" + PostgresSupport.password());
-    }
-    args.addAll(List.of(extra));
-    TsLakeOptions options =
-        PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(TsLakeOptions.class);
-    RunRecord r = TsLake.run(options);
-    assertTrue(r.balanced(), r.accountingMessage());
-    return r;
+    return BatchRuns.run(wh, lake, config, runId, date, extra);
   }
 
   private void assertConsistent(WarehouseSpec wh, String when) {
@@ -168,13 +128,13 @@ class RunAfterRunTest {
   void inputsSplitAcrossRunsGiveWholeWindows(String kind) throws IOException {
     Path first = bitstampPart("first-half.csv", l -> day(l) <= 15);
     Path second = bitstampPart("second-half.csv", l -> day(l) > 15);
-    WarehouseSpec wh = warehouse(kind, "split");
+    WarehouseSpec wh = warehouses.of(kind, "split");
     run(wh, dir.resolve("lake"), bitstampConfig("c1", first), "split-1", "2026-01-01");
     assertConsistent(wh, "after the first half");
     run(wh, dir.resolve("lake"), bitstampConfig("c2", second), "split-2", "2026-01-02");
     assertConsistent(wh, "after the second half");
 
-    WarehouseSpec once = warehouse(kind, "once");
+    WarehouseSpec once = warehouses.of(kind, "once");
     run(once, dir.resolve("lake-once"), bitstampConfig("c12", first, second), "once", "2026-01-01");
     assertSameWarehouse(once, wh);
   }
@@ -182,7 +142,7 @@ class RunAfterRunTest {
   @ParameterizedTest
   @ValueSource(strings = {"duckdb", "postgres"})
   void anOlderVintageArrivingLateChangesNothing(String kind) throws IOException {
-    WarehouseSpec wh = warehouse(kind, "vintage");
+    WarehouseSpec wh = warehouses.of(kind, "vintage");
     run(
         wh,
         dir.resolve("lake"),
@@ -209,7 +169,7 @@ class RunAfterRunTest {
   @ParameterizedTest
   @ValueSource(strings = {"duckdb", "postgres"})
   void aRevisionArrivingLaterRewritesItsWindows(String kind) throws IOException {
-    WarehouseSpec wh = warehouse(kind, "revision");
+    WarehouseSpec wh = warehouses.of(kind, "revision");
     run(
         wh,
         dir.resolve("lake"),
@@ -227,7 +187,7 @@ class RunAfterRunTest {
     // the July vintage revised recent months: their windows changed
     assertTrue(!before.equals(WarehouseDump.aggregates(wh)), "no aggregate changed");
 
-    WarehouseSpec once = warehouse(kind, "revision-once");
+    WarehouseSpec once = warehouses.of(kind, "revision-once");
     run(
         once,
         dir.resolve("lake-once"),
@@ -245,7 +205,7 @@ class RunAfterRunTest {
   void theLakeKeepsEveryRunAndReplaysIntoTheSameWarehouse(String kind) throws IOException {
     // a daily export rewritten in place: the same path holds other rows at each run of the day
     Path export = dir.resolve("in/export.csv");
-    WarehouseSpec wh = warehouse(kind, "rewritten");
+    WarehouseSpec wh = warehouses.of(kind, "rewritten");
     Path config = bitstampConfig("export", export);
     Files.createDirectories(export.getParent());
     Files.copy(bitstampPart("a.csv", l -> day(l) <= 15), export);
@@ -257,7 +217,7 @@ class RunAfterRunTest {
     run(wh, dir.resolve("lake"), config, "evening", "2026-01-01");
     assertConsistent(wh, "after both runs");
 
-    WarehouseSpec replay = warehouse(kind, "replay");
+    WarehouseSpec replay = warehouses.of(kind, "replay");
     run(replay, dir.resolve("lake"), config, "replay", "2026-01-03", "--replayFromLake=true");
     assertSameWarehouse(wh, replay);
   }
@@ -267,7 +227,7 @@ class RunAfterRunTest {
   void replayingOneIngestDateKeepsWindowsWhole(String kind) throws IOException {
     Path first = bitstampPart("first-half.csv", l -> day(l) <= 15);
     Path second = bitstampPart("second-half.csv", l -> day(l) > 15);
-    WarehouseSpec wh = warehouse(kind, "replay-one");
+    WarehouseSpec wh = warehouses.of(kind, "replay-one");
     Path lake = dir.resolve("lake");
     run(wh, lake, bitstampConfig("c1", first), "d1", "2026-01-01");
     run(wh, lake, bitstampConfig("c2", second), "d2", "2026-01-02");

@@ -7,10 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tslake.TsLake;
-import dev.tslake.TsLakeOptions;
+import dev.tslake.testing.BatchRuns;
 import dev.tslake.testing.FakeApiServer;
-import dev.tslake.testing.PostgresSupport;
+import dev.tslake.testing.TestWarehouses;
 import dev.tslake.testing.WarehouseDump;
 import dev.tslake.warehouse.RunRecord;
 import dev.tslake.warehouse.WarehouseSpec;
@@ -22,9 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -45,49 +43,12 @@ class VintageHistoryTest {
   private static final String FRED_KEY = "fredkey-0123456789abcdef0123456789abcdef";
 
   @TempDir Path dir;
-  private final List<String> schemas = new ArrayList<>();
-  private final List<WarehouseSpec> ducks = new ArrayList<>();
 
-  @AfterEach
-  void cleanUp() {
-    ducks.forEach(WarehouseSpec::release);
-    schemas.forEach(PostgresSupport::dropSchema);
-  }
-
-  private WarehouseSpec warehouse(String kind, String name) {
-    if (kind.equals("postgres")) {
-      String url = PostgresSupport.freshSchemaUrl("vintages");
-      schemas.add(url);
-      return new WarehouseSpec(url, PostgresSupport.user(), PostgresSupport.password());
-    }
-    WarehouseSpec spec =
-        new WarehouseSpec("jdbc:duckdb:" + dir.resolve(name + ".duckdb"), null, null);
-    ducks.add(spec);
-    return spec;
-  }
+  @RegisterExtension final TestWarehouses warehouses = new TestWarehouses("vintages");
 
   private RunRecord run(
       WarehouseSpec wh, Path lake, Path config, String runId, String date, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--config=" + config,
-                "--lake=" + lake,
-                "--warehouseUrl=" + wh.url,
-                "--runId=" + runId,
-                "--ingestDate=" + date,
-                "--enforceImmutability=false",
-                "--enforceEncodability=false"));
-    if (wh.url.startsWith("jdbc:postgresql:")) {
-      args.add("--warehouseUser=" + PostgresSupport.user());
-      args.add("--warehousePassword=" + PostgresSupport.password());
-    }
-    args.addAll(List.of(extra));
-    TsLakeOptions options =
-        PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(TsLakeOptions.class);
-    RunRecord r = TsLake.run(options);
-    assertTrue(r.balanced(), r.accountingMessage());
-    return r;
+    return BatchRuns.run(wh, lake, config, runId, date, extra);
   }
 
   private Path fredConfig(String name, String... files) throws IOException {
@@ -161,7 +122,7 @@ class VintageHistoryTest {
   @ParameterizedTest
   @ValueSource(strings = {"duckdb", "postgres"})
   void everyVintageIsKeptAndAsOfSeesNoRevisionBeforeItsPublication(String kind) throws IOException {
-    WarehouseSpec wh = warehouse(kind, "both");
+    WarehouseSpec wh = warehouses.of(kind, "both");
     Path config = fredConfig("both", MAY, JULY);
     run(wh, dir.resolve("lake"), config, "both", "2026-01-01");
 
@@ -203,18 +164,18 @@ class VintageHistoryTest {
   @ValueSource(strings = {"duckdb", "postgres"})
   void runsInAnyOrderAndAReplayOfTheLakeGiveTheSameHistory(String kind) throws IOException {
     // the newer vintage first, the older one arriving late: history still gets both
-    WarehouseSpec wh = warehouse(kind, "split");
+    WarehouseSpec wh = warehouses.of(kind, "split");
     Path lake = dir.resolve("lake");
     run(wh, lake, fredConfig("july", JULY), "july", "2026-01-01");
     run(wh, lake, fredConfig("may", MAY), "may", "2026-01-02");
     assertPayemsAsOf(wh);
 
-    WarehouseSpec once = warehouse(kind, "once");
+    WarehouseSpec once = warehouses.of(kind, "once");
     run(once, dir.resolve("lake-once"), fredConfig("both", MAY, JULY), "once", "2026-01-01");
     assertEquals(vintages(once), vintages(wh));
 
     // the whole lake replayed into an empty warehouse reproduces the history
-    WarehouseSpec replay = warehouse(kind, "replay");
+    WarehouseSpec replay = warehouses.of(kind, "replay");
     run(
         replay,
         lake,
@@ -292,7 +253,7 @@ class VintageHistoryTest {
               "live",
               "{\"sources\": [{\"name\": \"fred\", \"type\": \"fred\", \"windows\": [\"P1M\"],"
                   + " \"series\": [\"PAYEMS\"], \"vintages\": true}]}");
-      WarehouseSpec wh = warehouse(kind, "live");
+      WarehouseSpec wh = warehouses.of(kind, "live");
       RunRecord r =
           run(
               wh,
