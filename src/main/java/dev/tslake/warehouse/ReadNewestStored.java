@@ -1,6 +1,5 @@
 package dev.tslake.warehouse;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -18,7 +17,6 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * For each read-back span [lo, hi) of a series of the given sources, the newest stored observation
@@ -58,8 +56,9 @@ public final class ReadNewestStored
   static final class ReadFn extends DoFn<KV<String, KV<Long, Long>>, KV<String, Long>> {
     private final WarehouseSpec warehouse;
     private final Set<String> sources;
-    private transient @Nullable Connection connection;
-    private transient @Nullable PreparedStatement newest;
+    private static final int FETCH_SIZE = 0;
+    private static final String[] SQL = {NEWEST};
+    private transient BundleQueries queries;
 
     ReadFn(WarehouseSpec warehouse, Set<String> sources) {
       this.warehouse = warehouse;
@@ -79,10 +78,7 @@ public final class ReadNewestStored
       }
       String series = key.substring(sep + 1);
       try {
-        if (connection == null) {
-          connection = warehouse.open();
-          newest = connection.prepareStatement(NEWEST);
-        }
+        PreparedStatement newest = queries.statement(0);
         newest.setString(1, source);
         newest.setString(2, series);
         newest.setObject(
@@ -96,45 +92,25 @@ public final class ReadNewestStored
           }
         }
       } catch (SQLException e) {
-        close();
-        throw new SQLException(
-            "cannot read the newest stored observation of "
-                + source
-                + "/"
-                + series
-                + " from "
-                + warehouse.describe()
-                + ": "
-                + e.getMessage(),
-            e);
+        throw queries.failed("the newest stored observation of " + source + "/" + series, e);
       }
+    }
+
+    @Setup
+    public void setup() {
+      queries = new BundleQueries(warehouse, FETCH_SIZE, SQL);
     }
 
     @FinishBundle
     public void finishBundle() {
-      close();
+      queries.close();
     }
 
     @Teardown
     public void teardown() {
-      close();
-    }
-
-    private void close() {
-      if (connection != null) {
-        try {
-          connection.rollback();
-        } catch (SQLException ignored) {
-          // read-only
-        }
-        try {
-          connection.close();
-        } catch (SQLException ignored) {
-          // closing anyway
-        }
+      if (queries != null) {
+        queries.close();
       }
-      connection = null;
-      newest = null;
     }
   }
 }

@@ -1,7 +1,6 @@
 package dev.tslake.warehouse;
 
 import dev.tslake.model.SpanContext;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -61,9 +60,9 @@ public final class ReadSpanNeighbours
   static final class ReadFn extends DoFn<KV<String, KV<Long, Long>>, KV<String, SpanContext>> {
     private final WarehouseSpec warehouse;
     private final Set<String> sources;
-    private transient @Nullable Connection connection;
-    private transient @Nullable PreparedStatement before;
-    private transient @Nullable PreparedStatement after;
+    private static final int FETCH_SIZE = 0;
+    private static final String[] SQL = {BEFORE, AFTER};
+    private transient BundleQueries queries;
 
     ReadFn(WarehouseSpec warehouse, Set<String> sources) {
       this.warehouse = warehouse;
@@ -84,11 +83,8 @@ public final class ReadSpanNeighbours
       long lo = span.getValue().getKey();
       long hi = span.getValue().getValue();
       try {
-        if (connection == null) {
-          connection = warehouse.open();
-          before = connection.prepareStatement(BEFORE);
-          after = connection.prepareStatement(AFTER);
-        }
+        PreparedStatement before = queries.statement(0);
+        PreparedStatement after = queries.statement(1);
         Long b =
             lo <= ReadStoredObservations.MIN_TS
                 ? null
@@ -99,17 +95,7 @@ public final class ReadSpanNeighbours
                 : nearest(after, source, series, Math.max(hi, ReadStoredObservations.MIN_TS));
         out.output(KV.of(key, new SpanContext(lo, hi, b, a)));
       } catch (SQLException e) {
-        close();
-        throw new SQLException(
-            "cannot read the observations around the span of "
-                + source
-                + "/"
-                + series
-                + " from "
-                + warehouse.describe()
-                + ": "
-                + e.getMessage(),
-            e);
+        throw queries.failed("the observations around the span of " + source + "/" + series, e);
       }
     }
 
@@ -123,32 +109,21 @@ public final class ReadSpanNeighbours
       }
     }
 
+    @Setup
+    public void setup() {
+      queries = new BundleQueries(warehouse, FETCH_SIZE, SQL);
+    }
+
     @FinishBundle
     public void finishBundle() {
-      close();
+      queries.close();
     }
 
     @Teardown
     public void teardown() {
-      close();
-    }
-
-    private void close() {
-      if (connection != null) {
-        try {
-          connection.rollback();
-        } catch (SQLException ignored) {
-          // read-only
-        }
-        try {
-          connection.close();
-        } catch (SQLException ignored) {
-          // closing anyway
-        }
+      if (queries != null) {
+        queries.close();
       }
-      connection = null;
-      before = null;
-      after = null;
     }
   }
 }

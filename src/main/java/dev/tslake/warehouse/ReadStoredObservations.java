@@ -86,17 +86,12 @@ public final class ReadStoredObservations
   static final class ReadFn extends DoFn<KV<String, KV<Long, Long>>, Observation> {
     private final WarehouseSpec warehouse;
     private final Counter read = Metrics.counter(ReadStoredObservations.class, "storedRead");
-    private transient Connection connection;
-    private transient PreparedStatement statement;
+    private static final int FETCH_SIZE = 10_000;
+    private static final String[] SQL = {QUERY};
+    private transient BundleQueries queries;
 
     ReadFn(WarehouseSpec warehouse) {
       this.warehouse = warehouse;
-    }
-
-    @StartBundle
-    public void startBundle() {
-      connection = null;
-      statement = null;
     }
 
     @ProcessElement
@@ -112,11 +107,7 @@ public final class ReadStoredObservations
         return;
       }
       try {
-        if (statement == null) {
-          connection = warehouse.open();
-          statement = connection.prepareStatement(QUERY);
-          statement.setFetchSize(10_000);
-        }
+        PreparedStatement statement = queries.statement(0);
         statement.setString(1, source);
         statement.setString(2, series);
         statement.setObject(3, OffsetDateTime.ofInstant(Instant.ofEpochMilli(lo), ZoneOffset.UTC));
@@ -130,17 +121,7 @@ public final class ReadStoredObservations
         }
         read.inc(n);
       } catch (SQLException e) {
-        close();
-        throw new SQLException(
-            "cannot read the stored observations of "
-                + source
-                + "/"
-                + series
-                + " from "
-                + warehouse.describe()
-                + ": "
-                + e.getMessage(),
-            e);
+        throw queries.failed("the stored observations of " + source + "/" + series, e);
       }
     }
 
@@ -163,31 +144,21 @@ public final class ReadStoredObservations
           true);
     }
 
+    @Setup
+    public void setup() {
+      queries = new BundleQueries(warehouse, FETCH_SIZE, SQL);
+    }
+
     @FinishBundle
     public void finishBundle() {
-      close();
+      queries.close();
     }
 
     @Teardown
     public void teardown() {
-      close();
-    }
-
-    private void close() {
-      if (connection != null) {
-        try {
-          connection.rollback();
-        } catch (SQLException ignored) {
-          // read-only: nothing to undo
-        }
-        try {
-          connection.close();
-        } catch (SQLException ignored) {
-          // closing anyway
-        }
+      if (queries != null) {
+        queries.close();
       }
-      connection = null;
-      statement = null;
     }
   }
 }

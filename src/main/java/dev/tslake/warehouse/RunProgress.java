@@ -323,11 +323,6 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     private final StateSpec<ValueState<Boolean>> dirtySpec =
         StateSpecs.value(org.apache.beam.sdk.coders.BooleanCoder.of());
 
-    /** The failure of the last update (a negative in_flight once the input ended). */
-    @StateId("broken")
-    private final StateSpec<ValueState<String>> brokenSpec =
-        StateSpecs.value(org.apache.beam.sdk.coders.StringUtf8Coder.of());
-
     @TimerId("update")
     private final TimerSpec updateSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
@@ -381,26 +376,23 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
     public void onUpdate(
         @StateId("counts") ValueState<List<Long>> countsState,
         @StateId("dirty") ValueState<Boolean> dirty,
-        @StateId("broken") ValueState<String> broken,
         OutputReceiver<RunRecord> out)
         throws SQLException {
-      flush(countsState, dirty, broken, out, false);
+      flush(countsState, dirty, out, false);
     }
 
     @OnTimer("end")
     public void onEnd(
         @StateId("counts") ValueState<List<Long>> countsState,
         @StateId("dirty") ValueState<Boolean> dirty,
-        @StateId("broken") ValueState<String> broken,
         OutputReceiver<RunRecord> out)
         throws SQLException {
-      flush(countsState, dirty, broken, out, true);
+      flush(countsState, dirty, out, true);
     }
 
     private void flush(
         ValueState<List<Long>> countsState,
         ValueState<Boolean> dirty,
-        ValueState<String> broken,
         OutputReceiver<RunRecord> out,
         boolean inputEnded)
         throws SQLException {
@@ -419,12 +411,11 @@ public final class RunProgress extends PTransform<PBegin, PCollection<RunRecord>
             -run.recordsInFlight);
         return;
       }
-      @Nullable String failure = broken.read();
-      if (failure == null && run.recordsInFlight < 0) {
-        failure = negative(run.recordsInFlight);
-        broken.write(failure);
-      }
-      if (failure != null && !RunRecord.FAILED.equals(run.status)) {
+      // the input ended with more outcomes than reads: the counts are wrong, the run failed (this
+      // is
+      // the last update: the end timer fires once, at the end of the global window)
+      if (run.recordsInFlight < 0 && !RunRecord.FAILED.equals(run.status)) {
+        String failure = negative(run.recordsInFlight);
         String so = run.message == null ? "" : run.message.replace("streaming, so far: ", "");
         run = run.withStatus(RunRecord.FAILED, failure + "; so far: " + so);
       }
