@@ -142,19 +142,7 @@ class ContinuousRunTest {
         "ts,series,value\n2026-03-01 00:00:00,A,1.5\n2026-03-02 00:00:00,A,2.5\n"
             + "2026-03-02 00:00:00,B,.\n2026-03-03 00:00:00,A,not-a-number\n");
     Path config = dir.resolve("continuous.json");
-    Files.writeString(
-        config,
-        "{\"sources\":["
-            + "{\"name\":\"fred\",\"type\":\"fred\",\"series\":[\"GROW\"],\"poll\":\"PT1S\","
-            + "\"windows\":[\"P1M\"]},"
-            + "{\"name\":\"btc\",\"type\":\"coindesk\",\"poll\":\"PT1S\","
-            + "\"windows\":[\"PT1M\",\"PT1H\"]},"
-            + "{\"name\":\"drops\",\"type\":\"csv\",\"files\":[\""
-            + watched.toString().replace("\\", "/")
-            + "/*.csv\"],\"watch\":\"PT1S\",\"timestampColumn\":\"ts\","
-            + "\"timestampFormat\":\"yyyy-MM-dd HH:mm:ss\",\"timeZone\":\"UTC\","
-            + "\"seriesColumn\":\"series\",\"valueColumns\":[\"value\"],"
-            + "\"windows\":[\"P1D\",\"P1M\"]}]}");
+    Files.writeString(config, FakeApiServer.continuousConfig(watched, "P1D", "P1M"));
     WarehouseSpec wh = warehouse(kind, "continuous");
     Path lake = dir.resolve("lake");
 

@@ -204,19 +204,7 @@ class FlinkClusterIT {
           server.movingCoinDesk(Instant.now().truncatedTo(ChronoUnit.SECONDS));
       Path watched = Files.createDirectories(workDir.resolve("incoming-" + token));
       Path config = workDir.resolve("continuous.json");
-      Files.writeString(
-          config,
-          "{\"sources\":["
-              + "{\"name\":\"fred\",\"type\":\"fred\",\"series\":[\"GROW\"],\"poll\":\"PT1S\","
-              + "\"windows\":[\"P1M\"]},"
-              + "{\"name\":\"btc\",\"type\":\"coindesk\",\"poll\":\"PT1S\","
-              + "\"windows\":[\"PT1M\",\"PT1H\"]},"
-              + "{\"name\":\"drops\",\"type\":\"csv\",\"files\":[\""
-              + watched.toString().replace("\\", "/")
-              + "/*.csv\"],\"watch\":\"PT1S\",\"timestampColumn\":\"ts\","
-              + "\"timestampFormat\":\"yyyy-MM-dd HH:mm:ss\",\"timeZone\":\"UTC\","
-              + "\"seriesColumn\":\"series\",\"valueColumns\":[\"value\"],"
-              + "\"windows\":[\"P1M\"]}]}");
+      Files.writeString(config, FakeApiServer.continuousConfig(watched, "P1M"));
       String runId = "flink-continuous-" + token;
       String name = jobName + "-continuous";
       List<String> submit = new ArrayList<>(List.of(script("submit.sh")));

@@ -111,6 +111,29 @@ public final class FakeApiServer implements AutoCloseable {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /**
+   * The config of the continuous e2e runs: FRED series {@code GROW} polled every second ("fred",
+   * monthly windows; serve it with {@link #growingFredSeries}), the CoinDesk price polled every
+   * second ("btc", minute and hour windows; {@link #movingCoinDesk}), and CSV files dropped into
+   * {@code watched} ("drops": {@code ts,series,value} with {@code yyyy-MM-dd HH:mm:ss} UTC times,
+   * the folder listed every second) with {@code dropWindows}.
+   */
+  public static String continuousConfig(Path watched, String... dropWindows) {
+    return "{\"sources\":["
+        + "{\"name\":\"fred\",\"type\":\"fred\",\"series\":[\"GROW\"],\"poll\":\"PT1S\","
+        + "\"windows\":[\"P1M\"]},"
+        + "{\"name\":\"btc\",\"type\":\"coindesk\",\"poll\":\"PT1S\","
+        + "\"windows\":[\"PT1M\",\"PT1H\"]},"
+        + "{\"name\":\"drops\",\"type\":\"csv\",\"files\":[\""
+        + watched.toString().replace("\\", "/")
+        + "/*.csv\"],\"watch\":\"PT1S\",\"timestampColumn\":\"ts\","
+        + "\"timestampFormat\":\"yyyy-MM-dd HH:mm:ss\",\"timeZone\":\"UTC\","
+        + "\"seriesColumn\":\"series\",\"valueColumns\":[\"value\"],"
+        + "\"windows\":[\""
+        + String.join("\",\"", dropWindows)
+        + "\"]}]}";
+  }
+
   /** Starts a server on 127.0.0.1 and an ephemeral port, with 16 handler threads. */
   public static FakeApiServer start() {
     try {
