@@ -70,7 +70,7 @@ ckfile="target/bench/peer-checksum-$rows.txt"
 if [ -n "$peer_ck" ]; then echo "$peer_ck" >"$ckfile"; elif [ -s "$ckfile" ]; then peer_ck=$(cat "$ckfile"); fi
 
 if [ "${COMPARE_TSLAKE:-1}" != 0 ]; then
-  schema=bench_compare
+  schema=${BENCH_SCHEMA:-bench_compare}
   set +e
   # The peers' validity rule for ts is strict YYYY-MM-DDTHH:MM:SSZ; tslake's `iso` also reads
   # "2024-01-01 00:00:00" (one of gen.py's bad timestamps) as UTC, so the check needs the pattern.
