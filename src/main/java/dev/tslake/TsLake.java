@@ -80,10 +80,18 @@ public final class TsLake {
   private TsLake() {}
 
   public static void main(String[] args) {
+    long mainAt = System.nanoTime();
+    long jvmToMain =
+        System.currentTimeMillis()
+            - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
     PipelineOptionsFactory.register(TsLakeOptions.class);
     TsLakeOptions options =
         PipelineOptionsFactory.fromArgs(args).withValidation().as(TsLakeOptions.class);
     relaxDirectRunnerChecks(options, args);
+    LOG.info(
+        "launcher: JVM start to main {} ms, options parsed in {} ms",
+        jvmToMain,
+        (System.nanoTime() - mainAt) / 1_000_000);
     RunRecord run;
     try {
       run = run(options);
@@ -233,6 +241,7 @@ public final class TsLake {
 
   private static RunRecord runLocked(TsLakeOptions options, RunSettings base) {
     RunSettings settings;
+    long launchAt = System.nanoTime();
     try {
       settings = Launch.prepare(options, base);
       RunRecord.started(
@@ -244,6 +253,10 @@ public final class TsLake {
     } catch (RuntimeException | SQLException e) {
       throw recordFailure(base, e);
     }
+    LOG.info(
+        "run {}: launch (file systems, schema, stored ranges, pipeline_runs row) {} ms",
+        settings.runId,
+        (System.nanoTime() - launchAt) / 1_000_000);
     try {
       return runPrepared(options, settings);
     } catch (RuntimeException e) {
@@ -305,6 +318,7 @@ public final class TsLake {
   }
 
   private static RunRecord runPrepared(TsLakeOptions options, RunSettings settings) {
+    long graphAt = System.nanoTime();
     Pipeline pipeline = Pipeline.create(options);
     boolean continuous = streaming(options);
     if (continuous) {
@@ -317,9 +331,18 @@ public final class TsLake {
     // Flink's local execution leaves its (closed) user-code class loader as the thread's context
     // class loader: Beam's service lookups (FileSystems) in a later run would then fail
     ClassLoader contextLoader = Thread.currentThread().getContextClassLoader();
+    long runAt = System.nanoTime();
+    LOG.info("run {}: graph built in {} ms", settings.runId, (runAt - graphAt) / 1_000_000);
     try {
       result = pipeline.run();
+      long ranAt = System.nanoTime();
       state = result.waitUntilFinish();
+      LOG.info(
+          "run {}: runner's run() {} ms (on Flink local: translation, mini-cluster start, the job,"
+              + " shutdown), waitUntilFinish {} ms",
+          settings.runId,
+          (ranAt - runAt) / 1_000_000,
+          (System.nanoTime() - ranAt) / 1_000_000);
     } finally {
       Thread.currentThread().setContextClassLoader(contextLoader);
       String last = ProgressBoard.finish(settings.runId);
@@ -330,6 +353,7 @@ public final class TsLake {
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("run " + settings.runId + " ended " + state);
     }
+    long afterAt = System.nanoTime();
     LakeHousekeeping.removeEmptyTempFolders(settings.lakeRoot);
     if (continuous) {
       finishContinuous(result, settings);
@@ -385,6 +409,10 @@ public final class TsLake {
             e);
       }
     }
+    LOG.info(
+        "run {}: after the run (lake housekeeping, pipeline_runs read back) {} ms",
+        settings.runId,
+        (System.nanoTime() - afterAt) / 1_000_000);
     return run;
   }
 
