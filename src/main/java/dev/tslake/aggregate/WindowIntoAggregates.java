@@ -1,34 +1,42 @@
 package dev.tslake.aggregate;
 
 import dev.tslake.config.PipelineConfig;
+import dev.tslake.config.SourceConfig;
+import dev.tslake.config.WindowSpec;
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Filter;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * The {@code aggregates} rows: observations stamped with their event time, then {@code
- * Window.into(SourceWindows)}, which puts each observation in one window per window size its source
- * asks for (the windows of {@link SpecWindows} for that size), and {@code Combine.perKey} keyed by
- * (window size, source, series), the window's size and bounds taken from the pane's {@link
- * SizedWindow}. One branch for all sizes, not one per size: on Flink's batch (DataSet) runner every
- * branch was a consumer of every observation, so a full decode pass per window size.
+ * The {@code aggregates} rows: observations stamped with their event time, then per distinct window
+ * size of the config one branch {@code Window.into(SpecWindows.of(size))} and {@code
+ * Combine.perKey} keyed by (source, series), the window's bounds taken from the pane's {@link
+ * IntervalWindow}. The branches are put back into the global window and flattened.
  *
  * <p>Batch only (the job's step {@code WindowedAggregates}): the default trigger, one pane per
  * window, and the {@link SeriesStats} combiner, which runners lift before the shuffle (the
@@ -51,41 +59,72 @@ public final class WindowIntoAggregates
 
   @Override
   public PCollection<Aggregate> expand(PCollection<Observation> observations) {
-    Coder<Observation> obsCoder = observations.getCoder();
-    return observations
-        .apply("EventTime", ParDo.of(new WindowedSourcesFn(SourceWindows.of(config))))
-        .setCoder(obsCoder)
-        .apply("Window", Window.into(SourceWindows.of(config)))
-        .apply("InWindow", ParDo.of(new InWindowFn()))
-        .setCoder(KvCoder.of(SizedWindow.CODER, obsCoder))
-        .apply("Unwindowed", Window.<KV<SizedWindow, Observation>>into(new GlobalWindows()))
-        .apply("PartialStatsPerBundle", ParDo.of(new PartialStatsFn()))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), WindowedStats.CODER))
-        .apply("Stats", Combine.perKey(new WindowedStats.MergeFn()))
-        .apply("ToAggregates", ParDo.of(new WindowedToAggregatesFn()))
+    // Window size (normalized text) -> the sources that ask for it, in a stable order.
+    Map<String, HashSet<String>> sourcesBySize = new TreeMap<>();
+    for (SourceConfig s : config.sources) {
+      for (WindowSpec w : s.windowSpecs()) {
+        sourcesBySize.computeIfAbsent(w.text(), k -> new HashSet<>()).add(s.name);
+      }
+    }
+    PCollection<Observation> stamped =
+        observations
+            .apply("EventTime", ParDo.of(new EventTimeFn()))
+            .setCoder(observations.getCoder());
+    List<PCollection<Aggregate>> branches = new ArrayList<>();
+    for (Map.Entry<String, HashSet<String>> e : sourcesBySize.entrySet()) {
+      String size = e.getKey();
+      HashSet<String> sources = e.getValue();
+      PCollection<Observation> forSize =
+          stamped.apply("Sources " + size, Filter.by(o -> sources.contains(o.source)));
+      branches.add(batch(forSize, size));
+    }
+    return PCollectionList.of(branches)
+        .apply("AllSizes", Flatten.pCollections())
         .setCoder(Aggregate.coder());
   }
 
-  /** Each point with each window {@link SourceWindows} put it in (one output per window). */
-  static final class InWindowFn extends DoFn<Observation, KV<SizedWindow, Observation>> {
+  /**
+   * Batch: the windows {@code Window.into(SpecWindows)} assigns, carried with each point into the
+   * global window, folded per bundle into one {@link WindowedStats} per series (all its windows)
+   * and merged by {@code Combine.perKey} per series. Same rows as one {@code Combine.perKey} per
+   * series and window, without its cost on the DirectRunner, which runs one group and one timer per
+   * key and window: on the default data (a century of monthly FRED windows, hourly taxi windows)
+   * that kept the end-to-end run busy for many minutes instead of about one.
+   */
+  private PCollection<Aggregate> batch(PCollection<Observation> forSize, String size) {
+    Coder<Observation> obsCoder = forSize.getCoder();
+    return forSize
+        .apply("Window " + size, Window.into(SpecWindows.of(size)))
+        .apply("InWindow " + size, ParDo.of(new InWindowFn()))
+        .setCoder(KvCoder.of(IntervalWindow.getCoder(), obsCoder))
+        .apply(
+            "Unwindowed " + size, Window.<KV<IntervalWindow, Observation>>into(new GlobalWindows()))
+        .apply("PartialStatsPerBundle " + size, ParDo.of(new PartialStatsFn()))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), WindowedStats.CODER))
+        .apply("Stats " + size, Combine.perKey(new WindowedStats.MergeFn()))
+        .apply("ToAggregates " + size, ParDo.of(new WindowedToAggregatesFn(size)))
+        .setCoder(Aggregate.coder());
+  }
+
+  /** Each point with the window {@link SpecWindows} put it in. */
+  static final class InWindowFn extends DoFn<Observation, KV<IntervalWindow, Observation>> {
     @ProcessElement
     public void process(
         @Element Observation o,
         BoundedWindow window,
-        OutputReceiver<KV<SizedWindow, Observation>> out) {
-      out.output(KV.of((SizedWindow) window, o));
+        OutputReceiver<KV<IntervalWindow, Observation>> out) {
+      out.output(KV.of((IntervalWindow) window, o));
     }
   }
 
   /**
    * Combines before the shuffle: each bundle's points are folded into one {@link WindowedStats} per
-   * (window size, series), and only those partial statistics cross it (on Flink's batch runner
-   * combiner lifting encodes and sorts every input element first). The buffer is flushed early when
-   * it holds {@link #MAX_BUFFERED_WINDOWS} windows, so memory stays bounded whatever the bundle
-   * size.
+   * series, and only those partial statistics cross it (on Flink's batch runner combiner lifting
+   * encodes and sorts every input element first). The buffer is flushed early when it holds {@link
+   * #MAX_BUFFERED_WINDOWS} windows, so memory stays bounded whatever the bundle size.
    */
   static final class PartialStatsFn
-      extends DoFn<KV<SizedWindow, Observation>, KV<String, WindowedStats>> {
+      extends DoFn<KV<IntervalWindow, Observation>, KV<String, WindowedStats>> {
     static final int MAX_BUFFERED_WINDOWS = 200_000;
     private transient Map<String, WindowedStats> partials;
     private transient int buffered;
@@ -98,14 +137,14 @@ public final class WindowIntoAggregates
 
     @ProcessElement
     public void process(
-        @Element KV<SizedWindow, Observation> kv, OutputReceiver<KV<String, WindowedStats>> out) {
+        @Element KV<IntervalWindow, Observation> kv,
+        OutputReceiver<KV<String, WindowedStats>> out) {
       Observation o = kv.getValue();
-      SizedWindow w = kv.getKey();
+      IntervalWindow w = kv.getKey();
       WindowedStats stats =
-          partials.computeIfAbsent(
-              w.size() + '\u0000' + key(o.source, o.seriesId), k -> new WindowedStats());
+          partials.computeIfAbsent(key(o.source, o.seriesId), k -> new WindowedStats());
       int before = stats.stats.size();
-      stats.window(w.start(), w.end()).add(o.ts, o.value, !o.stored);
+      stats.window(w.start().getMillis(), w.end().getMillis()).add(o.ts, o.value, !o.stored);
       buffered += stats.stats.size() - before;
       if (buffered >= MAX_BUFFERED_WINDOWS) {
         partials.forEach((k, v) -> out.output(KV.of(k, v)));
@@ -124,19 +163,21 @@ public final class WindowIntoAggregates
     }
   }
 
-  /**
-   * One {@link Aggregate} per window of a series that holds a record of this run; the key is the
-   * window size, source and series, separated by NUL.
-   */
+  /** One {@link Aggregate} per window of a series that holds a record of this run. */
   static final class WindowedToAggregatesFn extends DoFn<KV<String, WindowedStats>, Aggregate> {
+    private final String size;
+
+    WindowedToAggregatesFn(String size) {
+      this.size = size;
+    }
+
     @ProcessElement
     public void process(@Element KV<String, WindowedStats> kv, OutputReceiver<Aggregate> out) {
-      String[] parts = kv.getKey().split("\u0000", 3);
+      String[] parts = kv.getKey().split("\u0000", 2);
       WindowedStats w = kv.getValue();
       for (Map.Entry<Long, SeriesStats> e : w.stats.entrySet()) {
         Aggregate a =
-            toAggregate(
-                parts[1], parts[2], parts[0], e.getKey(), w.ends.get(e.getKey()), e.getValue());
+            toAggregate(parts[0], parts[1], size, e.getKey(), w.ends.get(e.getKey()), e.getValue());
         if (a != null) {
           out.output(a);
         }
@@ -173,33 +214,6 @@ public final class WindowIntoAggregates
   /** Key: source and series, separated by NUL (which no series id contains). */
   static String key(String source, String series) {
     return source + '\u0000' + series;
-  }
-
-  /**
-   * The observations of the sources that ask for windows, each stamped with its event time ({@link
-   * Observation#ts}); the others are dropped here, since a {@code Window.into} must give every
-   * element a window.
-   */
-  static final class WindowedSourcesFn extends DoFn<Observation, Observation> {
-    private final SourceWindows windows;
-
-    WindowedSourcesFn(SourceWindows windows) {
-      this.windows = windows;
-    }
-
-    @ProcessElement
-    public void process(@Element Observation o, OutputReceiver<Observation> out) {
-      if (windows.windows(o.source)) {
-        out.outputWithTimestamp(o, new Instant(o.ts));
-      }
-    }
-
-    /** As {@link EventTimeFn}'s. */
-    @Override
-    @SuppressWarnings("deprecation")
-    public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE);
-    }
   }
 
   /** Each observation's element timestamp becomes its event time, {@link Observation#ts}. */
