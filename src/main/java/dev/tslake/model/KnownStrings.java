@@ -29,6 +29,9 @@ public final class KnownStrings implements Serializable {
 
   private static final KnownStrings EMPTY = new KnownStrings(new String[0]);
 
+  /** Up to this many strings, a lookup compares instead of hashing. */
+  private static final int SCAN = 16;
+
   private final String[] values;
   private final transient Map<String, Integer> ids;
 
@@ -84,8 +87,22 @@ public final class KnownStrings implements Serializable {
     return values.length == 0;
   }
 
-  /** The id of {@code s}, or -1. */
+  /**
+   * The id of {@code s}, or -1. A small dictionary (a batch run's few sources and files) is scanned
+   * instead of hashed: in a JFR profile of the 1M-row benchmark the map lookup spent about 150 of
+   * the job's 2,200 samples in {@code String.hashCode} of origins whose hash was not cached yet.
+   */
   int idOf(String s) {
+    if (values.length <= SCAN) {
+      int len = s.length();
+      for (int i = 0; i < values.length; i++) {
+        String v = values[i];
+        if (v == s || (v.length() == len && v.equals(s))) {
+          return i;
+        }
+      }
+      return -1;
+    }
     Integer id = ids.get(s);
     return id == null ? -1 : id;
   }
