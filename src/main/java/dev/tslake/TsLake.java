@@ -13,6 +13,7 @@ import dev.tslake.lake.ReadRawLake;
 import dev.tslake.lake.WriteToLake;
 import dev.tslake.model.Aggregate;
 import dev.tslake.model.CheckResult;
+import dev.tslake.model.KnownStrings;
 import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
@@ -508,6 +509,10 @@ public final class TsLake {
 
   /** The whole graph, as tests build it. */
   public static void buildPipeline(Pipeline p, RunSettings s) {
+    // sources and matched files travel as small ids in the coders (a graph-fixed dictionary)
+    KnownStrings known = ReadSources.knownStrings(s.config, !s.replayFromLake);
+    known.registerIn(p);
+    LOG.info("coders: {} source names and files written as ids", known.size());
     // every lake write's committed-file count: RecordRun waits for all of them
     List<PCollection<Long>> lakeFiles = new ArrayList<>();
     LandRawFiles landing = LandRawFiles.to(s.lakeRoot, s.ingestDate, s.runId, s.config);

@@ -110,7 +110,7 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
       committed = new ArrayList<>();
     }
     committed.add(out.get(COMMITTED));
-    return out.get(LandFn.RECORDS).setCoder(RawRecord.Coder.of());
+    return out.get(LandFn.RECORDS).setCoder(RawRecord.Coder.in(raw.getPipeline()));
   }
 
   /**

@@ -110,7 +110,7 @@ public final class ReadRawLake extends PTransform<PBegin, PCollectionTuple> {
                 "ParseRawCsv",
                 ParDo.of(new ParseRawCsvFn(rawTag))
                     .withOutputTags(rawTag, TupleTagList.of(seriesTag)));
-    out.get(rawTag).setCoder(RawRecord.Coder.of());
+    out.get(rawTag).setCoder(RawRecord.Coder.in(out.getPipeline()));
     out.get(seriesTag).setCoder(SeriesInfo.coder());
     return out;
   }

@@ -125,6 +125,43 @@ final class Frame {
     pos += bytes.length;
   }
 
+  /**
+   * A string of a coder with a dictionary: null as 0, a known string as its id * 2 + 1, anything
+   * else as (UTF-8 length + 1) * 2, then the bytes.
+   */
+  void putKnown(@Nullable String s, KnownStrings known) {
+    if (s == null) {
+      putVarInt(0);
+      return;
+    }
+    int id = known.idOf(s);
+    if (id >= 0) {
+      putVarInt((id << 1) | 1);
+      return;
+    }
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    putVarInt((bytes.length + 1) << 1);
+    ensure(bytes.length);
+    System.arraycopy(bytes, 0, buf, pos, bytes.length);
+    pos += bytes.length;
+  }
+
+  /** Reads what {@link #putKnown} wrote; a known string is the dictionary's own instance. */
+  @Nullable String getKnown(KnownStrings known) throws IOException {
+    int v = getVarInt();
+    if (v == 0) {
+      return null;
+    }
+    if ((v & 1) != 0) {
+      return known.get(v >>> 1);
+    }
+    int n = (v >>> 1) - 1;
+    need(n);
+    String s = new String(buf, pos, n, StandardCharsets.UTF_8);
+    pos += n;
+    return s;
+  }
+
   private void need(int n) throws IOException {
     if (pos + n > limit) {
       throw new IOException(

@@ -6,6 +6,8 @@ import java.io.OutputStream;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.Objects;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -201,21 +203,63 @@ public final class Observation implements Serializable {
 
   // Hand-written and framed: coders were a third of a 10M-row Flink profile, observations included.
   public static final class Coder extends CustomCoder<Observation> {
-    private static final Coder INSTANCE = new Coder();
+    private static final Coder INSTANCE = new Coder(null);
 
+    /**
+     * Source and origin as text when {@code null} (the original format, and the coder of streaming
+     * runs, whose state may outlive a graph); else ids of the strings it holds, text for the rest.
+     */
+    private final @Nullable KnownStrings known;
+
+    private Coder(@Nullable KnownStrings known) {
+      this.known = known;
+    }
+
+    /** Every string as text. */
     public static Coder of() {
       return INSTANCE;
+    }
+
+    /** Sources and origins in {@code known} as small ids (a batch run's, fixed at launch). */
+    public static Coder withKnown(KnownStrings known) {
+      return known.isEmpty() ? INSTANCE : new Coder(known);
+    }
+
+    /**
+     * The coder {@code p}'s registry gives {@link Observation}: a batch run's, with its sources and
+     * files ({@link KnownStrings#registerIn}), else {@link #of()}.
+     */
+    public static Coder in(Pipeline p) {
+      try {
+        org.apache.beam.sdk.coders.Coder<Observation> c =
+            p.getCoderRegistry().getCoder(Observation.class);
+        return c instanceof Coder ? (Coder) c : INSTANCE;
+      } catch (CannotProvideCoderException e) {
+        return INSTANCE;
+      }
+    }
+
+    private void putKnown(Frame f, String s) {
+      if (known == null) {
+        f.putString(s);
+      } else {
+        f.putKnown(s, known);
+      }
+    }
+
+    private @Nullable String getKnown(Frame f) throws IOException {
+      return known == null ? f.getString() : f.getKnown(known);
     }
 
     @Override
     public void encode(Observation o, OutputStream os) throws IOException {
       Frame f = Frame.writer();
-      f.putString(o.source);
+      putKnown(f, o.source);
       f.putString(o.seriesId);
       f.putLong(o.ts);
       f.putNullableDouble(o.value);
       f.putLong(o.vintage);
-      f.putString(o.origin);
+      putKnown(f, o.origin);
       f.putString(o.locator);
       f.putBoolean(o.stored);
       f.writeTo(os);
@@ -224,12 +268,12 @@ public final class Observation implements Serializable {
     @Override
     public Observation decode(InputStream is) throws IOException {
       Frame f = Frame.reader(is);
-      String source = f.getString();
+      String source = getKnown(f);
       String seriesId = f.getString();
       long ts = f.getLong();
       Double value = f.getNullableDouble();
       long vintage = f.getLong();
-      String origin = f.getString();
+      String origin = getKnown(f);
       String locator = f.getString();
       boolean stored = f.getBoolean();
       f.end();
@@ -238,5 +282,15 @@ public final class Observation implements Serializable {
 
     @Override
     public void verifyDeterministic() {}
+
+    @Override
+    public boolean equals(@Nullable Object o) {
+      return o instanceof Coder && Objects.equals(known, ((Coder) o).known);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hashCode(known);
+    }
   }
 }

@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Objects;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -244,19 +246,61 @@ public final class RawRecord implements Serializable {
 
   // Hand-written and framed: coders were a third of a 10M-row Flink profile, raw records included.
   public static final class Coder extends CustomCoder<RawRecord> {
-    private static final Coder INSTANCE = new Coder();
+    private static final Coder INSTANCE = new Coder(null);
     private static final Kind[] KINDS = Kind.values();
 
+    /**
+     * Source and origin as text when {@code null} (the original format, and the coder of streaming
+     * runs, whose state may outlive a graph); else ids of the strings it holds, text for the rest.
+     */
+    private final @Nullable KnownStrings known;
+
+    private Coder(@Nullable KnownStrings known) {
+      this.known = known;
+    }
+
+    /** Every string as text. */
     public static Coder of() {
       return INSTANCE;
+    }
+
+    /** Sources and origins in {@code known} as small ids (a batch run's, fixed at launch). */
+    public static Coder withKnown(KnownStrings known) {
+      return known.isEmpty() ? INSTANCE : new Coder(known);
+    }
+
+    /**
+     * The coder {@code p}'s registry gives {@link RawRecord}: a batch run's, with its sources and
+     * files ({@link KnownStrings#registerIn}), else {@link #of()}.
+     */
+    public static Coder in(Pipeline p) {
+      try {
+        org.apache.beam.sdk.coders.Coder<RawRecord> c =
+            p.getCoderRegistry().getCoder(RawRecord.class);
+        return c instanceof Coder ? (Coder) c : INSTANCE;
+      } catch (CannotProvideCoderException e) {
+        return INSTANCE;
+      }
+    }
+
+    private void putKnown(Frame f, String s) {
+      if (known == null) {
+        f.putString(s);
+      } else {
+        f.putKnown(s, known);
+      }
+    }
+
+    private @Nullable String getKnown(Frame f) throws IOException {
+      return known == null ? f.getString() : f.getKnown(known);
     }
 
     @Override
     public void encode(RawRecord r, OutputStream os) throws IOException {
       Frame f = Frame.writer();
       f.putVarInt(r.kind.ordinal());
-      f.putString(r.source);
-      f.putString(r.origin);
+      putKnown(f, r.source);
+      putKnown(f, r.origin);
       f.putString(r.locator);
       f.putString(r.seriesId);
       f.putString(r.ts);
@@ -270,8 +314,8 @@ public final class RawRecord implements Serializable {
     public RawRecord decode(InputStream is) throws IOException {
       Frame f = Frame.reader(is);
       int kind = f.getVarInt();
-      String source = f.getString();
-      String origin = f.getString();
+      String source = getKnown(f);
+      String origin = getKnown(f);
       String locator = f.getString();
       String seriesId = f.getString();
       String ts = f.getString();
@@ -288,5 +332,15 @@ public final class RawRecord implements Serializable {
 
     @Override
     public void verifyDeterministic() {}
+
+    @Override
+    public boolean equals(@Nullable Object o) {
+      return o instanceof Coder && Objects.equals(known, ((Coder) o).known);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hashCode(known);
+    }
   }
 }

@@ -4,6 +4,7 @@ import dev.tslake.config.FileEntry;
 import dev.tslake.config.PipelineConfig;
 import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
+import dev.tslake.model.KnownStrings;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.SeriesInfo;
 import java.io.BufferedReader;
@@ -115,7 +116,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
   /** A reader's output with the landing (when set) applied to its raw records. */
   private PCollectionTuple landed(PCollectionTuple read, String name) {
-    read.get(RAW).setCoder(RawRecord.Coder.of());
+    read.get(RAW).setCoder(RawRecord.Coder.in(read.getPipeline()));
     read.get(SERIES).setCoder(SeriesInfo.coder());
     if (landing == null) {
       return read;
@@ -230,6 +231,23 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
               + " (org.apache.hadoop:hadoop-client-api and hadoop-client-runtime 3.4.1)",
           e);
     }
+  }
+
+  /**
+   * What a batch run's coders write as ids ({@link KnownStrings}): the names of the sources and,
+   * with {@code files}, the files their patterns match now (the origins of the records read).
+   */
+  public static KnownStrings knownStrings(PipelineConfig config, boolean files) {
+    List<String> known = new ArrayList<>();
+    for (SourceConfig s : config.sources) {
+      known.add(s.name);
+    }
+    if (files) {
+      for (FileTask t : expandFiles(config)) {
+        known.add(t.path);
+      }
+    }
+    return KnownStrings.of(known);
   }
 
   /** Matches every file pattern of every source; fails with the source and pattern on no match. */

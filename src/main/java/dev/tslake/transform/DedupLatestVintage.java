@@ -94,18 +94,19 @@ public final class DedupLatestVintage
 
   @Override
   public PCollectionTuple expand(PCollection<Observation> input) {
+    Observation.Coder coder = Observation.Coder.in(input.getPipeline());
     PCollectionTuple out =
         input
             .apply("KeyForDedup", ParDo.of(new KeyFn(shards)))
-            .setCoder(KvCoder.of(ByteArrayCoder.of(), Observation.Coder.of()))
+            .setCoder(KvCoder.of(ByteArrayCoder.of(), coder))
             .apply("GroupCandidates", GroupByKey.create())
             .apply(
                 "PickLatest",
                 ParDo.of(new PickLatestFn())
                     .withOutputTags(LATEST, TupleTagList.of(SUPERSEDED).and(STORED).and(VINTAGES)));
-    out.get(LATEST).setCoder(Observation.Coder.of());
-    out.get(VINTAGES).setCoder(Observation.Coder.of());
-    out.get(STORED).setCoder(Observation.Coder.of());
+    out.get(LATEST).setCoder(coder);
+    out.get(VINTAGES).setCoder(coder);
+    out.get(STORED).setCoder(coder);
     out.get(SUPERSEDED).setCoder(VarLongCoder.of());
     return out;
   }

@@ -47,7 +47,7 @@ public final class ValidateAndClean extends PTransform<PCollection<RawRecord>, P
         input.apply(
             "ParseValidateClean",
             ParDo.of(new ValidateFn(config)).withOutputTags(VALID, TupleTagList.of(REJECTED)));
-    out.get(VALID).setCoder(Observation.Coder.of());
+    out.get(VALID).setCoder(Observation.Coder.in(input.getPipeline()));
     out.get(REJECTED).setCoder(Reject.coder());
     return out;
   }

@@ -80,7 +80,7 @@ public final class ReadStoredObservations
     return spans
         .apply("SpreadSeries", Reshuffle.viaRandomKey())
         .apply("QueryStored", ParDo.of(new ReadFn(warehouse)))
-        .setCoder(Observation.Coder.of());
+        .setCoder(Observation.Coder.in(spans.getPipeline()));
   }
 
   static final class ReadFn extends DoFn<KV<String, KV<Long, Long>>, Observation> {

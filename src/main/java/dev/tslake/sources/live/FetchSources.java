@@ -96,7 +96,7 @@ public final class FetchSources extends PTransform<PBegin, PCollectionTuple> {
                 ParDo.of(new FetchFn(config, api))
                     .withOutputTags(
                         ReadSources.RAW, TupleTagList.of(ReadSources.SERIES).and(OUTCOMES)));
-    out.get(ReadSources.RAW).setCoder(RawRecord.Coder.of());
+    out.get(ReadSources.RAW).setCoder(RawRecord.Coder.in(out.getPipeline()));
     out.get(ReadSources.SERIES).setCoder(SeriesInfo.coder());
     out.get(OUTCOMES).setCoder(FetchOutcome.coder());
     return out;
