@@ -21,6 +21,7 @@ import dev.tslake.model.RollingStat;
 import dev.tslake.progress.Progress;
 import dev.tslake.progress.ProgressBoard;
 import dev.tslake.quality.QualityChecks;
+import dev.tslake.sources.FileTask;
 import dev.tslake.sources.ReadSources;
 import dev.tslake.sources.live.FetchSources;
 import dev.tslake.transform.CountElements;
@@ -510,7 +511,8 @@ public final class TsLake {
   /** The whole graph, as tests build it. */
   public static void buildPipeline(Pipeline p, RunSettings s) {
     // sources and matched files travel as small ids in the coders (a graph-fixed dictionary)
-    KnownStrings known = ReadSources.knownStrings(s.config, !s.replayFromLake);
+    List<FileTask> matched = s.replayFromLake ? List.of() : ReadSources.expandFiles(s.config);
+    KnownStrings known = ReadSources.knownStrings(s.config, matched);
     known.registerIn(p);
     LOG.info("coders: {} source names and files written as ids", known.size());
     // every lake write's committed-file count: RecordRun waits for all of them
@@ -522,7 +524,9 @@ public final class TsLake {
                 "ReplayRawLake",
                 ReadRawLake.of(s.lakeRoot, s.config, s.replayDate)
                     .withOutputTags(ReadSources.RAW, ReadSources.SERIES))
-            : p.apply("ReadSources", ReadSources.from(s.config).withRawLanding(landing));
+            : p.apply(
+                "ReadSources",
+                ReadSources.from(s.config).withMatchedFiles(matched).withRawLanding(landing));
     if (!s.replayFromLake) {
       lakeFiles.add(landing.committedFiles(p));
     }

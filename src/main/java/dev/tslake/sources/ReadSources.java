@@ -76,18 +76,29 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   private final PipelineConfig config;
   private final boolean markers;
   private final @Nullable PTransform<PCollection<RawRecord>, PCollection<RawRecord>> landing;
+  private final @Nullable List<FileTask> matched;
 
   private ReadSources(
       PipelineConfig config,
       boolean markers,
-      @Nullable PTransform<PCollection<RawRecord>, PCollection<RawRecord>> landing) {
+      @Nullable PTransform<PCollection<RawRecord>, PCollection<RawRecord>> landing,
+      @Nullable List<FileTask> matched) {
     this.config = config;
     this.markers = markers;
     this.landing = landing;
+    this.matched = matched;
   }
 
   public static ReadSources from(PipelineConfig config) {
-    return new ReadSources(config, false, null);
+    return new ReadSources(config, false, null, null);
+  }
+
+  /**
+   * Reads these files, already matched by {@link #expandFiles} for this config (so a caller that
+   * needed the list too does not list every pattern twice), instead of matching them again.
+   */
+  public ReadSources withMatchedFiles(List<FileTask> files) {
+    return new ReadSources(config, markers, landing, List.copyOf(files));
   }
 
   /**
@@ -96,7 +107,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
    * records begin and end, and that drops the markers.
    */
   public ReadSources withInputMarkers() {
-    return new ReadSources(config, true, landing);
+    return new ReadSources(config, true, landing, matched);
   }
 
   /**
@@ -111,7 +122,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     if (landing == null) {
       throw new IllegalArgumentException("withRawLanding needs a transform");
     }
-    return new ReadSources(config, true, landing);
+    return new ReadSources(config, true, landing, matched);
   }
 
   /** A reader's output with the landing (when set) applied to its raw records. */
@@ -127,7 +138,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
   @Override
   public PCollectionTuple expand(PBegin begin) {
-    List<FileTask> tasks = expandFiles(config);
+    List<FileTask> tasks = matched != null ? matched : expandFiles(config);
     Set<String> parquetSources = new HashSet<>();
     for (SourceConfig s : config.sources) {
       if (s.type == SourceType.PARQUET) {
@@ -234,18 +245,16 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   }
 
   /**
-   * What a batch run's coders write as ids ({@link KnownStrings}): the names of the sources and,
-   * with {@code files}, the files their patterns match now (the origins of the records read).
+   * What a batch run's coders write as ids ({@link KnownStrings}): the names of the sources and
+   * {@code files}, the files {@link #expandFiles} matched (the origins of the records read).
    */
-  public static KnownStrings knownStrings(PipelineConfig config, boolean files) {
+  public static KnownStrings knownStrings(PipelineConfig config, List<FileTask> files) {
     List<String> known = new ArrayList<>();
     for (SourceConfig s : config.sources) {
       known.add(s.name);
     }
-    if (files) {
-      for (FileTask t : expandFiles(config)) {
-        known.add(t.path);
-      }
+    for (FileTask t : files) {
+      known.add(t.path);
     }
     return KnownStrings.of(known);
   }
