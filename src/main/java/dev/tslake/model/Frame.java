@@ -127,9 +127,14 @@ final class Frame {
 
   /**
    * A string of a coder with a dictionary: null as 0, a known string as its id * 2 + 1, anything
-   * else as (UTF-8 length + 1) * 2, then the bytes.
+   * else as (UTF-8 length + 1) * 2, then the bytes. Without a dictionary, {@link #putString}'s
+   * format (a streaming run's coders: their state may outlive the graph).
    */
-  void putKnown(@Nullable String s, KnownStrings known) {
+  void putKnown(@Nullable String s, @Nullable KnownStrings known) {
+    if (known == null) {
+      putString(s);
+      return;
+    }
     if (s == null) {
       putVarInt(0);
       return;
@@ -146,8 +151,14 @@ final class Frame {
     pos += bytes.length;
   }
 
-  /** Reads what {@link #putKnown} wrote; a known string is the dictionary's own instance. */
-  @Nullable String getKnown(KnownStrings known) throws IOException {
+  /**
+   * Reads what {@link #putKnown} wrote with the same dictionary (or none); a known string is the
+   * dictionary's own instance.
+   */
+  @Nullable String getKnown(@Nullable KnownStrings known) throws IOException {
+    if (known == null) {
+      return getString();
+    }
     int v = getVarInt();
     if (v == 0) {
       return null;

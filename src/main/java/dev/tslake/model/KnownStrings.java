@@ -9,6 +9,8 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.CannotProvideCoderException;
+import org.apache.beam.sdk.coders.Coder;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -77,6 +79,20 @@ public final class KnownStrings implements Serializable {
     p.getCoderRegistry().registerCoderForClass(RawRecord.class, RawRecord.Coder.withKnown(this));
     p.getCoderRegistry()
         .registerCoderForClass(Observation.class, Observation.Coder.withKnown(this));
+  }
+
+  /**
+   * The coder of {@code type} in {@code p}'s registry when it is a {@code coderType} (the one
+   * {@link #registerIn} put there), else {@code fallback}.
+   */
+  static <T, C extends Coder<T>> C registered(
+      Pipeline p, Class<T> type, Class<C> coderType, C fallback) {
+    try {
+      Coder<T> c = p.getCoderRegistry().getCoder(type);
+      return coderType.isInstance(c) ? coderType.cast(c) : fallback;
+    } catch (CannotProvideCoderException e) {
+      return fallback;
+    }
   }
 
   public int size() {

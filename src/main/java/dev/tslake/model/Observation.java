@@ -7,7 +7,6 @@ import java.io.Serializable;
 import java.time.Instant;
 import java.util.Objects;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -230,36 +229,18 @@ public final class Observation implements Serializable {
      * files ({@link KnownStrings#registerIn}), else {@link #of()}.
      */
     public static Coder in(Pipeline p) {
-      try {
-        org.apache.beam.sdk.coders.Coder<Observation> c =
-            p.getCoderRegistry().getCoder(Observation.class);
-        return c instanceof Coder ? (Coder) c : INSTANCE;
-      } catch (CannotProvideCoderException e) {
-        return INSTANCE;
-      }
-    }
-
-    private void putKnown(Frame f, String s) {
-      if (known == null) {
-        f.putString(s);
-      } else {
-        f.putKnown(s, known);
-      }
-    }
-
-    private @Nullable String getKnown(Frame f) throws IOException {
-      return known == null ? f.getString() : f.getKnown(known);
+      return KnownStrings.registered(p, Observation.class, Coder.class, INSTANCE);
     }
 
     @Override
     public void encode(Observation o, OutputStream os) throws IOException {
       Frame f = Frame.writer();
-      putKnown(f, o.source);
+      f.putKnown(o.source, known);
       f.putString(o.seriesId);
       f.putLong(o.ts);
       f.putNullableDouble(o.value);
       f.putLong(o.vintage);
-      putKnown(f, o.origin);
+      f.putKnown(o.origin, known);
       f.putString(o.locator);
       f.putBoolean(o.stored);
       f.writeTo(os);
@@ -268,12 +249,12 @@ public final class Observation implements Serializable {
     @Override
     public Observation decode(InputStream is) throws IOException {
       Frame f = Frame.reader(is);
-      String source = getKnown(f);
+      String source = f.getKnown(known);
       String seriesId = f.getString();
       long ts = f.getLong();
       Double value = f.getNullableDouble();
       long vintage = f.getLong();
-      String origin = getKnown(f);
+      String origin = f.getKnown(known);
       String locator = f.getString();
       boolean stored = f.getBoolean();
       f.end();

@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Objects;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -274,33 +273,15 @@ public final class RawRecord implements Serializable {
      * files ({@link KnownStrings#registerIn}), else {@link #of()}.
      */
     public static Coder in(Pipeline p) {
-      try {
-        org.apache.beam.sdk.coders.Coder<RawRecord> c =
-            p.getCoderRegistry().getCoder(RawRecord.class);
-        return c instanceof Coder ? (Coder) c : INSTANCE;
-      } catch (CannotProvideCoderException e) {
-        return INSTANCE;
-      }
-    }
-
-    private void putKnown(Frame f, String s) {
-      if (known == null) {
-        f.putString(s);
-      } else {
-        f.putKnown(s, known);
-      }
-    }
-
-    private @Nullable String getKnown(Frame f) throws IOException {
-      return known == null ? f.getString() : f.getKnown(known);
+      return KnownStrings.registered(p, RawRecord.class, Coder.class, INSTANCE);
     }
 
     @Override
     public void encode(RawRecord r, OutputStream os) throws IOException {
       Frame f = Frame.writer();
       f.putVarInt(r.kind.ordinal());
-      putKnown(f, r.source);
-      putKnown(f, r.origin);
+      f.putKnown(r.source, known);
+      f.putKnown(r.origin, known);
       f.putString(r.locator);
       f.putString(r.seriesId);
       f.putString(r.ts);
@@ -314,8 +295,8 @@ public final class RawRecord implements Serializable {
     public RawRecord decode(InputStream is) throws IOException {
       Frame f = Frame.reader(is);
       int kind = f.getVarInt();
-      String source = getKnown(f);
-      String origin = getKnown(f);
+      String source = f.getKnown(known);
+      String origin = f.getKnown(known);
       String locator = f.getString();
       String seriesId = f.getString();
       String ts = f.getString();
