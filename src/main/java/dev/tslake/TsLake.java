@@ -340,8 +340,8 @@ public final class TsLake {
       long ranAt = System.nanoTime();
       state = result.waitUntilFinish();
       LOG.info(
-          "run {}: runner's run() {} ms (on Flink local: translation, mini-cluster start, the job,"
-              + " shutdown), waitUntilFinish {} ms",
+          "run {}: runner's run() {} ms (the job; on Flink local also the translation and the"
+              + " mini-cluster's start and shutdown), waitUntilFinish {} ms",
           settings.runId,
           (ranAt - runAt) / 1_000_000,
           (System.nanoTime() - ranAt) / 1_000_000);
