@@ -7,7 +7,7 @@
 #   runners/bench/compare.sh [rows=1000000] [peers="psql duckdb+pg"] [extra tslake job options...]
 #
 # COMPARE_TSLAKE=0 runs the peers only, COMPARE_PEERS=0 tslake only (the check then uses
-# .expected.json alone). Other variables as runners/bench/run.sh (BENCH_HEAP, BENCH_PARALLELISM,
+# .expected.json alone). Other variables as runners/bench/run.sh (BENCH_HEAP, BENCH_GC, BENCH_PARALLELISM,
 # BENCH_JAVA_OPTS). COMPARE_TS_FORMAT: tslake's timestampFormat (default the peers' strict rule).
 # Results are appended to target/bench/compare.tsv.
 set -euo pipefail

@@ -5,8 +5,10 @@
 #
 #   runners/bench/run.sh [rows=1000000] [runner=FlinkRunner|DirectRunner] [series=100] [extra job options...]
 #
+# BENCH_HEAP sets -Xmx (default 1g), BENCH_GC the collector (default -XX:+UseParallelGC),
 # BENCH_DATA=file.csv runs on that file instead of a generated one (rows is then only a label),
 # BENCH_SCHEMA names the PostgreSQL schema (default bench_<runner>, dropped and made anew),
+# BENCH_SERVICE_RUNS=N times N runs of one run service JVM instead (dev.tslake.RunService),
 # BENCH_JAVA_OPTS adds JVM options (e.g. -Dtslake.pg.directCopy=false), BENCH_TS_FORMAT sets the
 # source's timestampFormat (default iso).
 #
@@ -24,7 +26,7 @@ extra=("$@")
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 runners/postgres/start.sh >/dev/null
 
-mvn -q -B compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >/dev/null
+mvn -q -B compile dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt >/dev/null
 cp="target/classes:$(cat target/classpath.txt)"
 
 mkdir -p target/bench
@@ -52,7 +54,11 @@ PGPASSWORD=tslake psql -q -h 127.0.0.1 -U tslake -d tslake \
 lake="target/bench/lake-$runner"
 rm -rf "$lake"
 
-heap=${BENCH_HEAP:-4g}
+# 1 GB of heap and ParallelGC (as .mvn/jvm.config): with -Xmx4g and G1 the heap grew to 3.7 GB
+# committed at 10M rows on Flink for 0.4 GB live (docs/performance.md, H16B); BENCH_GC= for the
+# JVM's default collector
+heap=${BENCH_HEAP:-1g}
+gc=${BENCH_GC--XX:+UseParallelGC}
 runner_opts=()
 if [ "$runner" = "FlinkRunner" ]; then
   # one dedup group per key: Flink sorts groups, and per-shard hash maps cost it 6 GB at 10M rows
@@ -61,9 +67,42 @@ if [ "$runner" = "FlinkRunner" ]; then
 fi
 
 log="target/bench/run-$runner-$rows.log"
+if [ -n "${BENCH_SERVICE_RUNS:-}" ]; then
+  # The run service (dev.tslake.RunService): one JVM, BENCH_SERVICE_RUNS runs of the same job over
+  # HTTP, each on an empty schema and lake (the same work as a single run), timed by the client.
+  port=${BENCH_SERVICE_PORT:-18090}
+  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} java -Xmx"$heap" $gc ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.tslake.RunService \
+    --runner="$runner" "${runner_opts[@]}" --servicePort="$port" \
+    --config="$config" --lake="$lake" \
+    --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=$schema" \
+    --warehouseUser=tslake --warehousePassword=tslake \
+    "${extra[@]}" > "$log" 2>&1 &
+  svc=$!
+  trap 'kill $svc 2>/dev/null || true' EXIT
+  for _ in $(seq 1 240); do
+    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+    kill -0 $svc 2>/dev/null || { tail -20 "$log"; echo "the run service did not start"; exit 1; }
+    sleep 0.5
+  done
+  for i in $(seq 1 "$BENCH_SERVICE_RUNS"); do
+    PGPASSWORD=tslake psql -q -h 127.0.0.1 -U tslake -d tslake \
+      -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema;" 2>/dev/null
+    rm -rf "$lake"
+    out=$(curl -sS -o target/bench/service-run.json -w '%{http_code} %{time_total}' -X POST "http://127.0.0.1:$port/runs")
+    code=${out%% *}; secs=${out##* }
+    status=$(grep -o '"status":"[a-z_]*"' target/bench/service-run.json | cut -d'"' -f4)
+    loaded=$(grep -o '"observations_loaded":[0-9]*' target/bench/service-run.json | cut -d: -f2)
+    rss_mb=$(( $(awk '/VmHWM/ {print $2}' /proc/$svc/status) / 1024 ))
+    echo "bench: service run $i runner=$runner rows=$rows http=$code status=$status loaded=$loaded wall=${secs}s service_peak_rss=${rss_mb}MB"
+    [ "$code" = 200 ] || { cat target/bench/service-run.json; exit 1; }
+  done
+  cpu=$(awk '{printf "%.1f", ($14 + $15) / 100}' /proc/$svc/stat)
+  echo "bench: service job_cpu=${cpu}s over $BENCH_SERVICE_RUNS runs"
+  exit 0
+fi
 set +e
 /usr/bin/time -v -o target/bench/time.txt \
-  java -Xmx"$heap" ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.tslake.TsLake \
+  java -Xmx"$heap" $gc ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.tslake.TsLake \
     --runner="$runner" "${runner_opts[@]}" \
     --config="$config" --lake="$lake" \
     --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=$schema" \

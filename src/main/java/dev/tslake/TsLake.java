@@ -45,7 +45,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -199,13 +198,7 @@ public final class TsLake {
   }
 
   static RunAlert alert(RunRecord run) {
-    Map<String, Long> counts = new LinkedHashMap<>();
-    counts.put("records_read", run.recordsRead);
-    counts.put("records_rejected", run.recordsRejected);
-    counts.put("observations_loaded", run.observationsLoaded);
-    counts.put("duplicates_superseded", run.duplicatesSuperseded);
-    counts.put("aggregates_loaded", run.aggregatesLoaded);
-    counts.put("series_loaded", run.seriesLoaded);
+    Map<String, Long> counts = run.counts();
     return new RunAlert(
         run.runId,
         run.status == null ? RunRecord.FAILED : run.status,

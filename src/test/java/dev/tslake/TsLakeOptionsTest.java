@@ -72,7 +72,12 @@ class TsLakeOptionsTest {
     assertEquals("target/lake", o.getLake());
     assertEquals("jdbc:duckdb:target/tslake.duckdb", o.getWarehouseUrl());
     assertEquals(5000, o.getWarehouseBatchSize());
-    assertEquals(64, o.getDedupShards());
+    assertEquals(8, o.getDedupShards()); // the DirectRunner's
+    assertEquals(
+        64,
+        PipelineOptionsFactory.fromArgs("--runner=FlinkRunner")
+            .as(TsLakeOptions.class)
+            .getDedupShards());
     assertEquals(6, o.getHttpMaxAttempts());
     assertFalse(o.getS3PathStyle());
     TsLakeOptions set =

@@ -38,10 +38,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * (this run's winners and the stored rows still current, flagged {@code stored}); TouchedSpans
  * reads back W before and after each run's records ({@link SourceConfig#contextBefore()}).
  *
- * <p>Memory is bounded by the points of two windows, never a whole series: each point is keyed by
- * (window, series, bucket = floor(ts / W)) and also sent to bucket + 1 as context, since the window
- * of any point of bucket b lies in buckets b - 1 and b. Each group is sorted and swept once with a
- * sliding window (exact BigDecimal sums, monotonic deques for min and max).
+ * <p>Memory is bounded by the points of {@link #WINDOWS_PER_BUCKET} + 1 windows, never a whole
+ * series: each point is keyed by (window, series, bucket = floor(ts / (16 W))) and, when it lies
+ * within W of the next bucket's start, also sent to bucket + 1 as context, since the window of any
+ * point of bucket b lies in buckets b - 1 and b. Each group is sorted and swept once with a sliding
+ * window (exact BigDecimal sums, monotonic deques for min and max).
  *
  * <p>A row is emitted only for an observation whose window holds a point of this run (so a late or
  * revised point rewrites the rows after it within W); such a window lies inside the read-back span,
@@ -75,6 +76,19 @@ public final class RollingStats
         .apply("GroupBuckets", GroupByKey.create())
         .apply("Sweep", ParDo.of(new SweepFn()))
         .setCoder(RollingStat.coder());
+  }
+
+  /** Windows per bucket: a group holds the points of at most this many windows, plus one. */
+  static final int WINDOWS_PER_BUCKET = 16;
+
+  /**
+   * The time span of one group: {@link #WINDOWS_PER_BUCKET} windows of {@code ms}. Wider buckets
+   * than one window mean fewer groups (the DirectRunner runs every group's output as a bundle of
+   * its own, and pays a fixed cost per bundle and step) and less context sent twice, for the same
+   * rows: a window never reaches further back than the bucket before.
+   */
+  static long bucketWidth(long ms) {
+    return ms > Long.MAX_VALUE / WINDOWS_PER_BUCKET ? ms : ms * WINDOWS_PER_BUCKET;
   }
 
   /** Key: window name, window ms, source, series and bucket, separated by NUL. */
@@ -142,15 +156,19 @@ public final class RollingStats
       }
       for (Map.Entry<String, Long> w : windows.entrySet()) {
         long ms = w.getValue();
-        long bucket = Math.floorDiv(o.ts, ms);
+        long width = bucketWidth(ms);
+        long bucket = Math.floorDiv(o.ts, width);
         out.output(
             KV.of(
                 key(w.getKey(), ms, o.source, o.seriesId, bucket),
                 new Point(o.ts, o.value, !o.stored, true)));
-        out.output(
-            KV.of(
-                key(w.getKey(), ms, o.source, o.seriesId, bucket + 1),
-                new Point(o.ts, o.value, !o.stored, false)));
+        // context of the next bucket: only a point within W of its start lies in a window there
+        if (o.ts > (bucket + 1) * width - ms) {
+          out.output(
+              KV.of(
+                  key(w.getKey(), ms, o.source, o.seriesId, bucket + 1),
+                  new Point(o.ts, o.value, !o.stored, false)));
+        }
       }
     }
   }

@@ -7,6 +7,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -225,6 +227,18 @@ public final class RunRecord implements Serializable {
       st.executeUpdate();
       c.commit();
     }
+  }
+
+  /** The run's counts by their {@code pipeline_runs} column names, in the table's order. */
+  public Map<String, Long> counts() {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    counts.put("records_read", recordsRead);
+    counts.put("records_rejected", recordsRejected);
+    counts.put("observations_loaded", observationsLoaded);
+    counts.put("duplicates_superseded", duplicatesSuperseded);
+    counts.put("aggregates_loaded", aggregatesLoaded);
+    counts.put("series_loaded", seriesLoaded);
+    return counts;
   }
 
   /**
