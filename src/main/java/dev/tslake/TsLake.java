@@ -57,16 +57,12 @@ import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.StreamingOptions;
-import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.Sum;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.PCollectionView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -567,7 +563,11 @@ public final class TsLake {
         PCollectionList.of(valid)
             .and(stored)
             .apply("WithStored", Flatten.pCollections())
-            .apply("DedupLatestVintage", DedupLatestVintage.create().withShards(s.dedupShards));
+            .apply(
+                "DedupLatestVintage",
+                DedupLatestVintage.create()
+                    .withShards(s.dedupShards)
+                    .bySeries("DirectRunner".equals(s.runner)));
     PCollection<Observation> observations =
         deduped
             .get(DedupLatestVintage.LATEST)
@@ -673,21 +673,13 @@ public final class TsLake {
                 s.startedAt,
                 s.runner,
                 s.configName,
-                raw.apply("CountRead", CountElements.<RawRecord>globally())
-                    .apply("ReadView", View.asSingleton()),
-                total(loadedRejects, "Rejected"),
-                total(loadedObservations, "Loaded"),
-                deduped
-                    .get(DedupLatestVintage.SUPERSEDED)
-                    .apply("SumSuperseded", Sum.longsGlobally())
-                    .apply("SupersededView", View.asSingleton()),
-                total(loadedAggregates, "Aggregates"),
-                total(loadedSeries, "Series"))
-            .afterLake(
-                PCollectionList.of(lakeFiles)
-                    .apply("AllLakeFiles", Flatten.pCollections())
-                    .apply("SumLakeFiles", Sum.longsGlobally())
-                    .apply("LakeFilesView", View.asSingleton()));
+                raw.apply("CountRead", CountElements.perBundle()),
+                written(loadedRejects),
+                written(loadedObservations),
+                deduped.get(DedupLatestVintage.SUPERSEDED),
+                written(loadedAggregates),
+                written(loadedSeries))
+            .afterLake(PCollectionList.of(lakeFiles).apply("AllLakeFiles", Flatten.pCollections()));
     QualityChecks checks = QualityChecks.of(s.config, s.startedAt);
     Set<String> freshness = QualityChecks.freshnessSources(s.config);
     if (!freshness.isEmpty()) {
@@ -710,17 +702,12 @@ public final class TsLake {
           recordRun.withChecks(
               results
                   .apply("PassedChecks", Filter.by((CheckResult r) -> !r.failed()))
-                  .apply("CountPassed", Count.globally())
-                  .apply("PassedView", View.asSingleton()),
-              results
-                  .apply("FailedChecks", Filter.by((CheckResult r) -> r.failed()))
-                  .apply("FailedView", View.asList()),
-              total(loadedChecks, "QualityResults"));
+                  .apply("CountPassed", CountElements.perBundle()),
+              results.apply("FailedChecks", Filter.by((CheckResult r) -> r.failed())),
+              written(loadedChecks));
     }
     if (fetched != null) {
-      recordRun =
-          recordRun.withFetchOutcomes(
-              fetched.get(FetchSources.OUTCOMES).apply("FetchOutcomesView", View.asList()));
+      recordRun = recordRun.withFetchOutcomes(fetched.get(FetchSources.OUTCOMES));
     }
     p.apply("RecordRun", recordRun);
   }
@@ -735,11 +722,9 @@ public final class TsLake {
     return names;
   }
 
-  private static PCollectionView<Long> total(PCollectionTuple written, String name) {
-    return written
-        .get(UpsertBatches.WRITTEN)
-        .apply("Sum" + name, Sum.longsGlobally())
-        .apply(name + "View", View.asSingleton());
+  /** A load's rows written, one partial count per batch (RecordRun sums them). */
+  private static PCollection<Long> written(PCollectionTuple loaded) {
+    return loaded.get(UpsertBatches.WRITTEN);
   }
 
   /** An observation the warehouse refused, back in raw form for the rejects table and lake. */

@@ -2,11 +2,11 @@ package dev.tslake.lake;
 
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
+import dev.tslake.transform.CountElements;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
 import org.apache.beam.sdk.transforms.Contextful;
-import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
@@ -128,11 +128,13 @@ public final class WriteToLake<T> extends PTransform<PCollection<T>, WriteFilesR
   }
 
   /**
-   * How many files a {@link WriteToLake} put in place: one element, emitted only after Beam renamed
-   * every file to its final name (0 when there was nothing to write), so a step that takes it as a
-   * side input runs after the write committed.
+   * How many files a {@link WriteToLake} put in place, as partial counts (one per bundle, none when
+   * there was nothing to write) whose sum is the number: emitted only after Beam renamed every file
+   * to its final name, so a step that gathers them (RecordRun) runs after the write committed.
    */
   public static PCollection<Long> committedFiles(WriteFilesResult<String> written, String name) {
-    return written.getPerDestinationOutputFilenames().apply(name + "Files", Count.globally());
+    return written
+        .getPerDestinationOutputFilenames()
+        .apply(name + "Files", CountElements.perBundle());
   }
 }

@@ -30,6 +30,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -614,8 +615,8 @@ class WriteToLakeTest {
                         .withCoder(Reject.coder()))
                 .apply("WriteRejected", WriteToLake.rejected(root(), DATE, RUN)),
             "Rejected");
-    PAssert.that(raw).containsInAnyOrder(1L);
-    PAssert.that(rejected).containsInAnyOrder(1L);
+    PAssert.that(raw.apply("SumRaw", Sum.longsGlobally())).containsInAnyOrder(1L);
+    PAssert.that(rejected.apply("SumRejected", Sum.longsGlobally())).containsInAnyOrder(1L);
     assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
 
     assertEquals("earlier", Files.readString(lake.resolve(otherRaw)));

@@ -1,6 +1,7 @@
 package dev.tslake.transform;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tslake.model.Observation;
 import dev.tslake.testing.TestPipelineExtension;
@@ -354,6 +355,40 @@ class DedupLatestVintageTest {
     }
 
     p.run().waitUntilFinish();
+  }
+
+  @Test
+  void wholeSeriesShardsPickTheSameWinners(TestPipeline p) {
+    Generated g = generate(300, 7);
+    long expectedSuperseded = (long) g.input.size() - g.keys.size();
+    for (int shards : new int[] {1, 3, 8}) {
+      String name = "BySeries" + shards;
+      PCollectionTuple out =
+          dedup(p, name, g.input, DedupLatestVintage.create().withShards(shards).bySeries(true));
+      PAssert.that(name + "Latest", out.get(DedupLatestVintage.LATEST))
+          .containsInAnyOrder(g.winners);
+      PAssert.thatSingleton(name + "Superseded", superseded(out, name))
+          .isEqualTo(expectedSuperseded);
+    }
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void wholeSeriesShardsKeepASeriesInOneShard() {
+    java.util.Map<String, java.util.Set<String>> shardsOf = new java.util.HashMap<>();
+    java.util.Set<String> spread = new java.util.HashSet<>();
+    for (Observation o : generate(300, 7).input) {
+      String series = o.source + "/" + o.seriesId;
+      shardsOf
+          .computeIfAbsent(series, k -> new java.util.HashSet<>())
+          .add(java.util.Arrays.toString(DedupLatestVintage.groupKey(o, 8, true)));
+      spread.add(series + java.util.Arrays.toString(DedupLatestVintage.groupKey(o, 8, false)));
+    }
+    for (java.util.Map.Entry<String, java.util.Set<String>> e : shardsOf.entrySet()) {
+      assertEquals(1, e.getValue().size(), e.getKey() + " in shards " + e.getValue());
+    }
+    // without it a series' timestamps spread over the shards (the check above can fail)
+    assertTrue(spread.size() > shardsOf.size(), "spread " + spread.size());
   }
 
   @Test
