@@ -99,9 +99,9 @@ public final class DedupLatestVintage
    * spreading its timestamps over all shards. For the DirectRunner: it keeps a group's rows as
    * state and copies (encodes and decodes) the whole buffer every time another bundle adds to it,
    * and a bundle of input (a file, a range of one) mostly holds one series, so it then adds to one
-   * shard instead of every shard. On the default job that cut the copying by about 7 times (47
-   * bundles into 8 shards). Runners that sort their groups do not copy; there spreading balances
-   * the workers better.
+   * shard instead of every shard. On the default job (47 bundles into 8 shards) the grouping's
+   * thread time fell from 6.1 s to 2.0 s. Runners that sort their groups do not copy; there
+   * spreading balances the workers better.
    */
   public DedupLatestVintage bySeries(boolean wholeSeries) {
     return new DedupLatestVintage(shards, wholeSeries);
@@ -140,12 +140,10 @@ public final class DedupLatestVintage
     return z ^ (z >>> 33);
   }
 
-  /** The group key of one observation: its exact key, hash and time first; or its shard. */
-  static byte[] groupKey(Observation o, int shards) {
-    return groupKey(o, shards, false);
-  }
-
-  /** {@link #groupKey(Observation, int)}; with {@code bySeries}, a series' shard is one. */
+  /**
+   * The group key of one observation: its exact key, hash and time first; or its shard (with {@code
+   * bySeries}, one shard per series).
+   */
   static byte[] groupKey(Observation o, int shards, boolean bySeries) {
     if (shards > 0) {
       long h = seriesHash(o.source, o.seriesId);

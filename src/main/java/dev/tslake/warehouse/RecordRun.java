@@ -25,7 +25,6 @@ import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.join.CoGbkResult;
 import org.apache.beam.sdk.transforms.join.CoGroupByKey;
 import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -85,8 +84,6 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
 
   private transient @Nullable PCollection<FetchOutcome> fetches;
   private transient @Nullable PCollection<CheckResult> checksFailed;
-  private boolean lake;
-  private boolean checks;
 
   /**
    * Each count is a collection of partial counts (0 or more elements) whose sum is the count: per
@@ -125,7 +122,6 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
    */
   public RecordRun afterLake(PCollection<Long> lakeFiles) {
     counts.put(LAKE_FILES, lakeFiles);
-    this.lake = true;
     return this;
   }
 
@@ -149,7 +145,6 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
     counts.put(CHECKS_PASSED, passed);
     counts.put(CHECKS_WRITTEN, written);
     this.checksFailed = failed;
-    this.checks = true;
     return this;
   }
 
@@ -268,42 +263,31 @@ public final class RecordRun extends PTransform<PBegin, PDone> {
         .apply("Gather", CoGroupByKey.create())
         .apply(
             "WritePipelineRun",
-            ParDo.of(new WriteRunFn(spec, runId, startedAt, runner, config, lake, checks)));
+            ParDo.of(
+                new WriteRunFn(
+                    spec,
+                    runId,
+                    startedAt,
+                    runner,
+                    config,
+                    counts.containsKey(LAKE_FILES),
+                    failed != null)));
     return PDone.in(begin.getPipeline());
   }
 
-  /** A count collection's partial counts, summed per bundle, named and keyed by the run id. */
+  /** A count collection's partial counts, each named and keyed by the run id. */
   static final class TallyFn extends DoFn<Long, KV<String, KV<String, Long>>> {
     private final String runId;
     private final String name;
-    private transient long sum;
-    private transient boolean any;
 
     TallyFn(String runId, String name) {
       this.runId = runId;
       this.name = name;
     }
 
-    @StartBundle
-    public void startBundle() {
-      sum = 0;
-      any = false;
-    }
-
     @ProcessElement
-    public void process(@Element Long n) {
-      sum += n;
-      any = true;
-    }
-
-    @FinishBundle
-    public void finishBundle(FinishBundleContext ctx) {
-      if (any) {
-        ctx.output(
-            KV.of(runId, KV.of(name, sum)),
-            GlobalWindow.INSTANCE.maxTimestamp(),
-            GlobalWindow.INSTANCE);
-      }
+    public void process(@Element Long n, OutputReceiver<KV<String, KV<String, Long>>> out) {
+      out.output(KV.of(runId, KV.of(name, n)));
     }
   }
 

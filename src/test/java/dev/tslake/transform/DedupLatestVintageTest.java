@@ -344,32 +344,22 @@ class DedupLatestVintageTest {
     Generated g = generate(300, 7);
     long expectedSuperseded = (long) g.input.size() - g.keys.size();
 
-    for (int shards : new int[] {1, 7, 64, 1000}) {
-      String name = "Shards" + shards;
-      PCollectionTuple out =
-          dedup(p, name, g.input, DedupLatestVintage.create().withShards(shards));
-      PAssert.that(name + "Latest", out.get(DedupLatestVintage.LATEST))
-          .containsInAnyOrder(g.winners);
-      PAssert.thatSingleton(name + "Superseded", superseded(out, name))
-          .isEqualTo(expectedSuperseded);
+    for (int shards : new int[] {1, 3, 7, 8, 64, 1000}) {
+      for (boolean bySeries : new boolean[] {false, true}) {
+        String name = "Shards" + shards + (bySeries ? "BySeries" : "");
+        PCollectionTuple out =
+            dedup(
+                p,
+                name,
+                g.input,
+                DedupLatestVintage.create().withShards(shards).bySeries(bySeries));
+        PAssert.that(name + "Latest", out.get(DedupLatestVintage.LATEST))
+            .containsInAnyOrder(g.winners);
+        PAssert.thatSingleton(name + "Superseded", superseded(out, name))
+            .isEqualTo(expectedSuperseded);
+      }
     }
 
-    p.run().waitUntilFinish();
-  }
-
-  @Test
-  void wholeSeriesShardsPickTheSameWinners(TestPipeline p) {
-    Generated g = generate(300, 7);
-    long expectedSuperseded = (long) g.input.size() - g.keys.size();
-    for (int shards : new int[] {1, 3, 8}) {
-      String name = "BySeries" + shards;
-      PCollectionTuple out =
-          dedup(p, name, g.input, DedupLatestVintage.create().withShards(shards).bySeries(true));
-      PAssert.that(name + "Latest", out.get(DedupLatestVintage.LATEST))
-          .containsInAnyOrder(g.winners);
-      PAssert.thatSingleton(name + "Superseded", superseded(out, name))
-          .isEqualTo(expectedSuperseded);
-    }
     p.run().waitUntilFinish();
   }
 
