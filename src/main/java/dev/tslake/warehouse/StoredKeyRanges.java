@@ -50,29 +50,39 @@ public final class StoredKeyRanges implements Serializable {
     return micros >= r[0] && micros <= r[1];
   }
 
+  private static final String POSTGRES_SQL =
+      "WITH RECURSIVE s(series_id) AS ("
+          + " (SELECT series_id FROM observations WHERE source = ? ORDER BY series_id LIMIT 1)"
+          + " UNION ALL SELECT (SELECT o.series_id FROM observations o WHERE o.source = ?"
+          + " AND o.series_id > s.series_id ORDER BY o.series_id LIMIT 1) FROM s"
+          + " WHERE s.series_id IS NOT NULL)"
+          + " SELECT s.series_id,"
+          + " (SELECT CAST(EXTRACT(EPOCH FROM o.ts) * 1000000 AS BIGINT) FROM observations o"
+          + " WHERE o.source = ? AND o.series_id = s.series_id ORDER BY o.ts LIMIT 1),"
+          + " (SELECT CAST(EXTRACT(EPOCH FROM o.ts) * 1000000 AS BIGINT) FROM observations o"
+          + " WHERE o.source = ? AND o.series_id = s.series_id ORDER BY o.ts DESC LIMIT 1)"
+          + " FROM s WHERE s.series_id IS NOT NULL";
+
   /**
-   * Per series of {@code sources}, the stored [min ts, max ts] of {@code observations}: one index
-   * skip-scan over the primary key (source, series_id, ts) per source, then two index probes per
-   * series, so it costs per series, not per row. PostgreSQL only.
+   * Per series of {@code sources}, the stored [min ts, max ts] of {@code observations}. On
+   * PostgreSQL one index skip-scan over the primary key (source, series_id, ts) per source, then
+   * two index probes per series, so it costs per series, not per row; on DuckDB one grouped
+   * aggregate per source over its column segments.
    */
   public static StoredKeyRanges read(WarehouseSpec warehouse, Collection<String> sources) {
+    boolean duckdb = warehouse.dialect instanceof DuckDbDialect;
+    // DuckDB scans columns: one aggregate per source; PostgreSQL probes its primary key index
     String sql =
-        "WITH RECURSIVE s(series_id) AS ("
-            + " (SELECT series_id FROM observations WHERE source = ? ORDER BY series_id LIMIT 1)"
-            + " UNION ALL SELECT (SELECT o.series_id FROM observations o WHERE o.source = ?"
-            + " AND o.series_id > s.series_id ORDER BY o.series_id LIMIT 1) FROM s"
-            + " WHERE s.series_id IS NOT NULL)"
-            + " SELECT s.series_id,"
-            + " (SELECT CAST(EXTRACT(EPOCH FROM o.ts) * 1000000 AS BIGINT) FROM observations o"
-            + " WHERE o.source = ? AND o.series_id = s.series_id ORDER BY o.ts LIMIT 1),"
-            + " (SELECT CAST(EXTRACT(EPOCH FROM o.ts) * 1000000 AS BIGINT) FROM observations o"
-            + " WHERE o.source = ? AND o.series_id = s.series_id ORDER BY o.ts DESC LIMIT 1)"
-            + " FROM s WHERE s.series_id IS NOT NULL";
+        duckdb
+            ? "SELECT series_id, epoch_us(min(ts)), epoch_us(max(ts)) FROM observations"
+                + " WHERE source = ? GROUP BY series_id"
+            : POSTGRES_SQL;
+    int params = duckdb ? 1 : 4;
     Map<String, long[]> out = new HashMap<>();
     try (Connection c = warehouse.open();
         PreparedStatement st = c.prepareStatement(sql)) {
       for (String source : sources) {
-        for (int i = 1; i <= 4; i++) {
+        for (int i = 1; i <= params; i++) {
           st.setString(i, source);
         }
         try (ResultSet rs = st.executeQuery()) {

@@ -170,4 +170,95 @@ class DuckDbAppenderLoadTest {
     assertEquals(30, dump.size());
     assertEquals(0, load(spec, Tables.aggregates(), aggs));
   }
+
+  private static Observation obs(int i, double value, long vintage, String origin) {
+    return new Observation(
+        "src", "S" + (i % 3), T0 + (i / 3) * 3_600_000L, value, vintage, origin, "line " + i);
+  }
+
+  /** Loads through a batch writer that knows {@code launch}; returns its direct batches. */
+  private static <T> long loadDirect(
+      WarehouseSpec spec, Table<T> table, List<T> rows, int batch, StoredKeyRanges launch)
+      throws Exception {
+    UpsertBatchesPostgresTest.Counts counts = new UpsertBatchesPostgresTest.Counts();
+    try (BatchWriter<T> w =
+        UpsertBatchesPostgresTest.writer(spec, table, true, counts).storedAtLaunch(launch)) {
+      for (int from = 0; from < rows.size(); from += batch) {
+        BatchWriter.Result<T> r = w.write(rows.subList(from, Math.min(rows.size(), from + batch)));
+        assertEquals(List.of(), r.failures);
+      }
+      assertEquals(0, counts.rowByRowBatches);
+      return w.directBatches();
+    }
+  }
+
+  @Test
+  void batchesOutsideTheRangesStoredAtLaunchAreAppendedStraightInWithTheSameResults()
+      throws Exception {
+    WarehouseSpec spec = warehouse("d.duckdb", DuckDbDialect.Load.APPENDER);
+    WarehouseSpec old = warehouse("o.duckdb", DuckDbDialect.Load.APPENDER);
+    // stored before launch: the middle of each series
+    List<Observation> before = new ArrayList<>();
+    for (int i = 3000; i < 6000; i++) {
+      before.add(obs(i, i * 1.0, V1, "pre.csv"));
+    }
+    load(spec, Tables.observations(), before);
+    load(old, Tables.observations(), before);
+    StoredKeyRanges launch = StoredKeyRanges.read(spec, List.of("src", "other"));
+    assertEquals(3, launch.series());
+    assertEquals(0, StoredKeyRanges.read(spec, List.of("other")).series());
+
+    // keys before and after the stored ranges: straight in, in batches larger than the
+    // appender's chunk of 2,048 rows
+    List<Observation> outside = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      outside.add(obs(i, i * 0.5, V2, "run.csv"));
+    }
+    for (int i = 6000; i < 9000; i++) {
+      outside.add(obs(i, i * 0.5, V2, "run.csv"));
+    }
+    assertEquals(2, loadDirect(spec, Tables.observations(), outside, 3000, launch));
+    load(old, Tables.observations(), outside);
+    assertEquals(WarehouseDump.observations(old), WarehouseDump.observations(spec));
+    assertEquals(9000L, WarehouseDump.count(spec, "SELECT count(*) FROM observations"));
+
+    // stored keys again, newer and older vintages: inside the ranges, through the upsert rule
+    List<Observation> inside = new ArrayList<>();
+    for (int i = 3000; i < 6000; i += 2) {
+      inside.add(obs(i, -i * 1.0, i % 4 == 0 ? V2 : V1 - 1, "revised.csv"));
+    }
+    assertEquals(0, loadDirect(spec, Tables.observations(), inside, 3000, launch));
+    load(old, Tables.observations(), inside);
+    assertEquals(WarehouseDump.observations(old), WarehouseDump.observations(spec));
+    assertEquals(
+        750L,
+        WarehouseDump.count(
+            spec, "SELECT count(*) FROM observations WHERE origin = 'revised.csv'"));
+
+    // a retry of a batch that committed, as the launch snapshot saw it: the append meets its own
+    // keys after the first chunk of 2,048 rows, is rolled back whole, and the batch goes through
+    // staging, which changes nothing
+    List<String> stored = WarehouseDump.observations(spec);
+    List<Observation> retry = new ArrayList<>(outside.subList(3000, 6000));
+    List<Observation> fresh = new ArrayList<>();
+    for (int i = 9000; i < 9000 + 2100; i++) {
+      fresh.add(obs(i, i * 0.25, V2, "late.csv"));
+    }
+    List<Observation> mixed = new ArrayList<>(fresh);
+    mixed.addAll(retry);
+    assertEquals(0, loadDirect(spec, Tables.observations(), mixed, mixed.size(), launch));
+    load(old, Tables.observations(), mixed);
+    assertEquals(WarehouseDump.observations(old), WarehouseDump.observations(spec));
+    assertEquals(9000L + 2100, WarehouseDump.count(spec, "SELECT count(*) FROM observations"));
+    assertTrue(WarehouseDump.observations(spec).containsAll(stored));
+
+    // vintages are keyed by source, series_id, ts and vintage: the same ranges apply
+    List<Observation> vintages = new ArrayList<>();
+    for (int i = 9000 + 2100; i < 9000 + 2400; i++) {
+      vintages.add(obs(i, i * 1.0, V1, "v.csv"));
+      vintages.add(obs(i, i * 2.0, V2, "v.csv"));
+    }
+    assertEquals(1, loadDirect(spec, Tables.observationVintages(), vintages, 1000, launch));
+    assertEquals(600L, WarehouseDump.count(spec, "SELECT count(*) FROM observation_vintages"));
+  }
 }
