@@ -13,12 +13,12 @@ import java.util.Map;
 /**
  * What {@code observations} held when the run was launched: per (source, series_id) of the run's
  * sources, the lowest and highest stored {@code ts}. Read once by the launcher ({@link #read}) and
- * handed to the writers, so a PostgreSQL batch none of whose keys lies within its series' stored
- * range is COPYed straight into the table without asking the database per batch. Within one batch
- * run the dedup writes each key once, so a key outside these ranges can only be in the table if
- * another run inserted it meanwhile, or if the batch is a retry of one that committed: then the
- * COPY fails on the primary key and the batch is written again with {@code ON CONFLICT}. A wrong
- * guess costs time, never rows.
+ * handed to the writers, so a batch none of whose keys lies within its series' stored range goes
+ * straight into the table (PostgreSQL's {@code COPY}, DuckDB's appender) without asking the
+ * database per batch. Within one batch run the dedup writes each key once, so a key outside these
+ * ranges can only be in the table if another run inserted it meanwhile, or if the batch is a retry
+ * of one that committed: then the load fails on the primary key and the batch is written again
+ * through the table's upsert rule. A wrong guess costs time, never rows.
  */
 public final class StoredKeyRanges implements Serializable {
   private static final long serialVersionUID = 1L;
