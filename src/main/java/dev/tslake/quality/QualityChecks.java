@@ -18,7 +18,6 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.DoubleCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.Combine;
@@ -109,7 +108,7 @@ public final class QualityChecks
 
   @Override
   public PCollection<CheckResult> expand(PCollection<Observation> current) {
-    Coder<SeriesProfile> profileCoder = SerializableCoder.of(SeriesProfile.class);
+    Coder<SeriesProfile> profileCoder = SeriesProfile.coder();
     KvCoder<String, SeriesProfile> keyedProfile = KvCoder.of(StringUtf8Coder.of(), profileCoder);
     PCollection<KV<String, Observation>> keyed =
         current
@@ -235,13 +234,13 @@ public final class QualityChecks
     @Override
     public Coder<SeriesProfile> getAccumulatorCoder(
         CoderRegistry registry, Coder<Observation> input) {
-      return SerializableCoder.of(SeriesProfile.class);
+      return SeriesProfile.coder();
     }
 
     @Override
     public Coder<SeriesProfile> getDefaultOutputCoder(
         CoderRegistry registry, Coder<Observation> input) {
-      return SerializableCoder.of(SeriesProfile.class);
+      return SeriesProfile.coder();
     }
   }
 
@@ -274,7 +273,7 @@ public final class QualityChecks
     @Override
     public Coder<SeriesProfile> getAccumulatorCoder(
         CoderRegistry registry, Coder<SeriesProfile> input) {
-      return SerializableCoder.of(SeriesProfile.class);
+      return SeriesProfile.coder();
     }
   }
 

@@ -1,7 +1,12 @@
 package dev.tslake.quality;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Arrays;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.util.VarInt;
 
 /**
  * What the per-series checks need of one series, built in one pass over the rows a run sees and
@@ -123,5 +128,82 @@ final class SeriesProfile implements Serializable {
   @Override
   public int hashCode() {
     return java.util.Objects.hash(rows, missing, maxTs, tsSize);
+  }
+
+  /** This profile's coder: varints, written field by field (Java serialization measured slower). */
+  static ProfileCoder coder() {
+    return ProfileCoder.INSTANCE;
+  }
+
+  /**
+   * Writes a profile as varints: counts, the newest ts, per check its counts and examples, the
+   * timestamps kept for gaps checks. The DirectRunner copies (encodes and decodes) the profiles of
+   * a key every time a bundle adds to them; with Java serialization that was 0.8 s of the default
+   * job's worker time in {@code MergeProfiles}.
+   */
+  static final class ProfileCoder extends AtomicCoder<SeriesProfile> {
+    static final ProfileCoder INSTANCE = new ProfileCoder();
+
+    private ProfileCoder() {}
+
+    @Override
+    public void encode(SeriesProfile p, OutputStream out) throws IOException {
+      VarInt.encode(p.rows, out);
+      VarInt.encode(p.missing, out);
+      VarInt.encode(zigzag(p.maxTs), out);
+      int checks = p.violations.length;
+      VarInt.encode(checks, out);
+      for (int i = 0; i < checks; i++) {
+        VarInt.encode(p.violations[i], out);
+        VarInt.encode(p.evaluated[i], out);
+        long[] ex = p.examples[i];
+        VarInt.encode(ex.length, out);
+        for (long at : ex) {
+          VarInt.encode(zigzag(at), out);
+        }
+      }
+      VarInt.encode(p.tsSize, out);
+      for (int i = 0; i < p.tsSize; i++) {
+        VarInt.encode(zigzag(p.ts[i]), out);
+      }
+    }
+
+    @Override
+    public SeriesProfile decode(InputStream in) throws IOException {
+      long rows = VarInt.decodeLong(in);
+      long missing = VarInt.decodeLong(in);
+      long maxTs = unzigzag(VarInt.decodeLong(in));
+      int checks = VarInt.decodeInt(in);
+      SeriesProfile p = new SeriesProfile(checks);
+      p.rows = rows;
+      p.missing = missing;
+      p.maxTs = maxTs;
+      for (int i = 0; i < checks; i++) {
+        p.violations[i] = VarInt.decodeLong(in);
+        p.evaluated[i] = VarInt.decodeLong(in);
+        long[] ex = new long[VarInt.decodeInt(in)];
+        for (int j = 0; j < ex.length; j++) {
+          ex[j] = unzigzag(VarInt.decodeLong(in));
+        }
+        p.examples[i] = ex;
+      }
+      int size = VarInt.decodeInt(in);
+      if (size > 0) {
+        p.ts = new long[size];
+        for (int i = 0; i < size; i++) {
+          p.ts[i] = unzigzag(VarInt.decodeLong(in));
+        }
+        p.tsSize = size;
+      }
+      return p;
+    }
+
+    private static long zigzag(long v) {
+      return (v << 1) ^ (v >> 63);
+    }
+
+    private static long unzigzag(long v) {
+      return (v >>> 1) ^ -(v & 1);
+    }
   }
 }
