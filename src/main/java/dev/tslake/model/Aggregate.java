@@ -1,10 +1,13 @@
 package dev.tslake.model;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.Objects;
+import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.schemas.JavaFieldSchema;
-import org.apache.beam.sdk.schemas.SchemaCoder;
 import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 import org.apache.beam.sdk.schemas.annotations.SchemaCreate;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -94,9 +97,9 @@ public final class Aggregate implements Serializable {
     this.stddev = stddev;
   }
 
-  /** Beam's schema coder (low volume, one element per series and window: no hand-written coder). */
-  public static SchemaCoder<Aggregate> coder() {
-    return SchemaCoders.of(Aggregate.class);
+  /** The framed coder ({@link Coder}). */
+  public static Coder coder() {
+    return Coder.INSTANCE;
   }
 
   @Override
@@ -167,5 +170,84 @@ public final class Aggregate implements Serializable {
         + " stddev="
         + stddev
         + "}";
+  }
+
+  /**
+   * One framed record per aggregate ({@link Frame}), as {@link RollingStat.Coder}; the schema (its
+   * {@code @DefaultSchema}) stays for Beam's schema transforms.
+   */
+  public static final class Coder extends CustomCoder<Aggregate> {
+    private static final Coder INSTANCE = new Coder();
+
+    private Coder() {}
+
+    @Override
+    public void encode(Aggregate x, OutputStream os) throws IOException {
+      Frame f = Frame.writer();
+      f.putString(x.source);
+      f.putString(x.seriesId);
+      f.putString(x.window);
+      f.putLong(x.windowStart);
+      f.putLong(x.windowEnd);
+      f.putLong(x.n);
+      f.putLong(x.missing);
+      f.putNullableDouble(x.min);
+      f.putNullableDouble(x.max);
+      f.putNullableDouble(x.mean);
+      f.putNullableDouble(x.first);
+      f.putNullableDouble(x.last);
+      f.putNullableDouble(x.stddev);
+      f.writeTo(os);
+    }
+
+    @Override
+    public Aggregate decode(InputStream is) throws IOException {
+      Frame f = Frame.reader(is);
+      String source = f.getString();
+      String seriesId = f.getString();
+      String window = f.getString();
+      long windowStart = f.getLong();
+      long windowEnd = f.getLong();
+      long n = f.getLong();
+      long missing = f.getLong();
+      Double min = f.getNullableDouble();
+      Double max = f.getNullableDouble();
+      Double mean = f.getNullableDouble();
+      Double first = f.getNullableDouble();
+      Double last = f.getNullableDouble();
+      Double stddev = f.getNullableDouble();
+      f.end();
+      return new Aggregate(
+          source,
+          seriesId,
+          window,
+          windowStart,
+          windowEnd,
+          n,
+          missing,
+          min,
+          max,
+          mean,
+          first,
+          last,
+          stddev);
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+
+    @Override
+    public boolean equals(@Nullable Object o) {
+      return o instanceof Coder;
+    }
+
+    @Override
+    public int hashCode() {
+      return Coder.class.hashCode();
+    }
+
+    private Object readResolve() {
+      return INSTANCE;
+    }
   }
 }

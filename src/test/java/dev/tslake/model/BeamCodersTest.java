@@ -17,8 +17,9 @@ import org.apache.beam.sdk.values.KV;
 import org.junit.jupiter.api.Test;
 
 /**
- * The low-volume model types use Beam's coders (schemas for aggregates and series metadata, a
- * composition for rejects): round trips with nulls, NaN, -0.0, unicode and long strings.
+ * The model types' coders (framed for aggregates and rolling statistics, a schema for series
+ * metadata, a composition for rejects): round trips with nulls, NaN, -0.0, unicode and long
+ * strings.
  */
 class BeamCodersTest {
   static final List<Aggregate> AGGREGATES =
@@ -92,7 +93,7 @@ class BeamCodersTest {
           new Reject("warehouse", "", new RawRecord("s", "o", "l", null, null, null, null, null)));
 
   @Test
-  void aggregatesRoundTripThroughTheirSchemaCoder() throws Exception {
+  void aggregatesRoundTripThroughTheirFramedCoder() throws Exception {
     for (Aggregate a : AGGREGATES) {
       CoderProperties.coderDecodeEncodeEqual(Aggregate.coder(), a);
     }
@@ -104,9 +105,53 @@ class BeamCodersTest {
     assertEquals(Double.NaN, back.max);
   }
 
+  static final List<RollingStat> ROLLING =
+      List.of(
+          new RollingStat("fred", "DGS10", "P7D", -315_619_200_000L, 5, 3.1, 0.25, 2.5, 4.0, false),
+          new RollingStat("fred", "ONE", "P30D", 0L, 1, 2.0, null, 2.0, 2.0, false),
+          RollingStat.deletion("crypto", "BTC-€ ünïcode 比特币", "PT1H", Long.MAX_VALUE),
+          new RollingStat(
+              "s",
+              "x".repeat(5000),
+              "P1Y",
+              Long.MIN_VALUE,
+              2,
+              -0.0,
+              Double.NaN,
+              5e-324,
+              1e308,
+              false));
+
+  @Test
+  void rollingStatsRoundTripThroughTheirFramedCoder() throws Exception {
+    for (RollingStat r : ROLLING) {
+      CoderProperties.coderDecodeEncodeEqual(RollingStat.coder(), r);
+      CoderProperties.coderDeterministic(
+          RollingStat.coder(), r, CoderUtils.clone(RollingStat.coder(), r));
+    }
+    CoderProperties.coderDecodeEncodeEqual(ListCoder.of(RollingStat.coder()), ROLLING);
+    CoderProperties.coderSerializable(RollingStat.coder());
+    RollingStat back = CoderUtils.clone(RollingStat.coder(), ROLLING.get(3));
+    assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(back.mean));
+    assertEquals(Double.NaN, back.stddev);
+    assertNull(CoderUtils.clone(RollingStat.coder(), ROLLING.get(1)).stddev);
+  }
+
+  @Test
+  void theFramedCodersDecodeWhatTheSchemaCodersDid() throws Exception {
+    for (Aggregate a : AGGREGATES) {
+      Aggregate viaSchema = CoderUtils.clone(SchemaCoders.of(Aggregate.class), a);
+      assertEquals(viaSchema, CoderUtils.clone(Aggregate.coder(), a));
+    }
+    for (RollingStat r : ROLLING) {
+      RollingStat viaSchema = CoderUtils.clone(SchemaCoders.of(RollingStat.class), r);
+      assertEquals(viaSchema, CoderUtils.clone(RollingStat.coder(), r));
+    }
+  }
+
   @Test
   void theAggregateSchemaHasEveryFieldWithItsNullability() {
-    Schema schema = Aggregate.coder().getSchema();
+    Schema schema = SchemaCoders.of(Aggregate.class).getSchema();
     assertEquals(13, schema.getFieldCount());
     assertEquals(FieldType.DOUBLE.withNullable(true), schema.getField("stddev").getType());
     assertEquals(FieldType.STRING, schema.getField("seriesId").getType());
