@@ -278,9 +278,19 @@ public final class QualityChecks
   }
 
   /**
-   * Each valued point of a series with anomaly checks, per anomaly check: to its own bucket {@code
-   * floor(ts/window)} (to be judged when this run brought it) and to the next bucket as context.
-   * Key: {@code source \0 series \0 check index \0 bucket}.
+   * Buckets (each one window long) per group: a group holds {@value} consecutive buckets and, as
+   * context, the bucket before them. A point's trailing window lies within its own bucket and the
+   * one before, so any grouping of consecutive buckets judges every point alike; larger groups make
+   * fewer groups, and the DirectRunner hands every group on as a bundle of its own through each
+   * later step (768 groups in the default job with one bucket per group).
+   */
+  static final int BUCKETS_PER_GROUP = 16;
+
+  /**
+   * Each valued point of a series with anomaly checks, per anomaly check: to the group of its own
+   * bucket {@code floor(ts/window)} (to be judged when this run brought it) and, when the next
+   * bucket starts another group, to that group as context. Key: {@code source \0 series \0 check
+   * index \0 group}.
    */
   static final class AnomalyPointsFn
       extends DoFn<Observation, KV<String, KV<Long, KV<Double, Boolean>>>> {
@@ -303,14 +313,17 @@ public final class QualityChecks
           continue;
         }
         long bucket = Math.floorDiv(o.ts, c.windowMillis());
+        long group = Math.floorDiv(bucket, BUCKETS_PER_GROUP);
         String prefix = key(o) + '\u0000' + i + '\u0000';
-        out.output(KV.of(prefix + bucket, KV.of(o.ts, KV.of(o.value, !o.stored))));
-        out.output(KV.of(prefix + (bucket + 1), KV.of(o.ts, KV.of(o.value, false))));
+        out.output(KV.of(prefix + group, KV.of(o.ts, KV.of(o.value, !o.stored))));
+        if (Math.floorDiv(bucket + 1, BUCKETS_PER_GROUP) != group) {
+          out.output(KV.of(prefix + (group + 1), KV.of(o.ts, KV.of(o.value, false))));
+        }
       }
     }
   }
 
-  /** One bucket: this run's points in it against the values in their trailing window. */
+  /** One group of buckets: this run's points in it against the values in their trailing window. */
   static final class AnomalyFn
       extends DoFn<KV<String, Iterable<KV<Long, KV<Double, Boolean>>>>, KV<String, SeriesProfile>> {
     private final Map<String, List<CheckSpec>> checks;

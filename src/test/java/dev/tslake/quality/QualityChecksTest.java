@@ -362,4 +362,43 @@ class QualityChecksTest {
           assertEquals(iso(d0 + 31 * DAY), r.examples);
         });
   }
+
+  @Test
+  void groupsOfBucketsJudgeEveryPointAsItsWholeTrailingWindowSays(TestPipeline p) {
+    // a noisy daily walk over about 14 groups of buckets (P7D buckets, 16 per group), half of it
+    // stored: with k = 1 many points are outliers, so a point at a group's start judged without
+    // the bucket before it would change the count
+    long d0 = Instant.parse("2020-01-03T00:00:00Z").toEpochMilli();
+    java.util.Random r = new java.util.Random(11);
+    List<Observation> all = new ArrayList<>();
+    List<Observation> in = new ArrayList<>();
+    double v = 100;
+    for (int d = 0; d < 1_600; d++) {
+      v += r.nextGaussian();
+      long ts = d0 + d * DAY + (d % 3) * 3_600_000L;
+      Observation o = new Observation("s", "walk", ts, v, 0L, "t", "l" + d);
+      all.add(o);
+      in.add(d % 2 == 0 ? o.asStored() : o);
+    }
+    java.util.Set<Long> own = new java.util.HashSet<>();
+    for (int d = 1; d < 1_600; d += 2) {
+      own.add(all.get(d).ts);
+    }
+    List<Long> expected = outliers(all, 7 * DAY, 1.0, own::contains);
+    assertEquals(true, expected.size() > 100, "outliers: " + expected.size());
+    assertEquals(true, 1_600 * 7 * DAY / (7 * DAY * QualityChecks.BUCKETS_PER_GROUP) > 10);
+    CheckSpec a = check("anomaly", "warn");
+    a.window = "P7D";
+    a.k = 1.0;
+    runChecks(
+        p,
+        config("s", a),
+        Instant.parse("2024-06-01T00:00:00Z"),
+        in,
+        byId -> {
+          CheckResult res = byId.get("walk anomaly");
+          assertEquals((double) expected.size(), res.observed);
+          assertEquals(examples(expected), res.examples);
+        });
+  }
 }
