@@ -59,6 +59,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -556,7 +557,7 @@ public final class TsLake {
             .get(ValidateAndClean.VALID)
             .apply("ProgressValid", Progress.of(s.runId, 1, "valid", s.progressMillis));
     PCollection<KV<String, KV<Long, Long>>> touchedSpans =
-        valid.apply("TouchedSpans", TouchedSpans.of(s.config));
+        spreadSpans(valid.apply("TouchedSpans", TouchedSpans.of(s.config)), s.runner);
     PCollection<Observation> stored =
         touchedSpans.apply("ReadStoredObservations", ReadStoredObservations.from(s.warehouse));
     PCollectionTuple deduped =
@@ -710,6 +711,19 @@ public final class TsLake {
       recordRun = recordRun.withFetchOutcomes(fetched.get(FetchSources.OUTCOMES));
     }
     p.apply("RecordRun", recordRun);
+  }
+
+  /**
+   * The spans the warehouse readers query, spread over workers once for all of them: they come out
+   * of a per-series combine, which a fusing runner would otherwise run the queries after on few
+   * workers. Not on the DirectRunner, which does not fuse and already hands each series' span over
+   * as a bundle of its own; there the reshuffle only added bundles.
+   */
+  static PCollection<KV<String, KV<Long, Long>>> spreadSpans(
+      PCollection<KV<String, KV<Long, Long>>> spans, String runner) {
+    return "DirectRunner".equals(runner)
+        ? spans
+        : spans.apply("SpreadSpans", Reshuffle.viaRandomKey());
   }
 
   private static java.util.Set<String> resampledSources(RunSettings s) {

@@ -14,7 +14,6 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -48,8 +47,7 @@ public final class ReadNewestStored
 
   @Override
   public PCollection<KV<String, Long>> expand(PCollection<KV<String, KV<Long, Long>>> in) {
-    return in.apply("SpreadSeries", Reshuffle.viaRandomKey())
-        .apply("QueryNewest", ParDo.of(new ReadFn(warehouse, sources)))
+    return in.apply("QueryNewest", ParDo.of(new ReadFn(warehouse, sources)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
   }
 

@@ -15,7 +15,6 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -52,8 +51,7 @@ public final class ReadSpanNeighbours
 
   @Override
   public PCollection<KV<String, SpanContext>> expand(PCollection<KV<String, KV<Long, Long>>> in) {
-    return in.apply("SpreadSeries", Reshuffle.viaRandomKey())
-        .apply("QueryNeighbours", ParDo.of(new ReadFn(warehouse, sources)))
+    return in.apply("QueryNeighbours", ParDo.of(new ReadFn(warehouse, sources)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(SpanContext.class)));
   }
 

@@ -13,7 +13,6 @@ import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -23,7 +22,9 @@ import org.apache.beam.sdk.values.PCollection;
  * source + '\0' + series_id} to [lo, hi) in epoch milliseconds; output: the stored rows in those
  * ranges, marked {@link Observation#stored}. One indexed range query per series (the key of {@code
  * observations} is (source, series_id, ts)); a warehouse that holds nothing there answers at once,
- * so a first load pays one empty query per series.
+ * so a first load pays one empty query per series. The queries run where the spans are: the caller
+ * spreads them over workers first where its runner would otherwise fuse them into one ({@code
+ * TsLake} reshuffles the spans once for this and the other span readers).
  *
  * <p>Connections come from {@link WarehouseSpec#open()}, so an embedded DuckDB file is read through
  * the one database instance this process holds.
@@ -78,7 +79,6 @@ public final class ReadStoredObservations
   @Override
   public PCollection<Observation> expand(PCollection<KV<String, KV<Long, Long>>> spans) {
     return spans
-        .apply("SpreadSeries", Reshuffle.viaRandomKey())
         .apply("QueryStored", ParDo.of(new ReadFn(warehouse)))
         .setCoder(Observation.Coder.in(spans.getPipeline()));
   }

@@ -134,18 +134,22 @@ class DataflowGraphTest {
       }
     }
     assertEquals(List.of(), serializable);
-    // the framed coders of the hot path, and Beam's own coders for the low-volume types
+    // the framed coders of the hot path and of what the loads regroup, and Beam's own coders for
+    // the low-volume types
     for (List<String> custom :
         List.of(
             List.of("dev.tslake.model.RawRecord$Coder"),
-            List.of("dev.tslake.model.Observation$Coder"))) {
+            List.of("dev.tslake.model.Observation$Coder"),
+            List.of("dev.tslake.model.Aggregate$Coder"),
+            List.of("dev.tslake.model.RollingStat$Coder"))) {
       assertTrue(
           c.getCodersMap().values().stream()
               .map(cd -> cd.getSpec().getPayload().toStringUtf8())
               .anyMatch(payload -> custom.stream().allMatch(payload::contains)),
           custom + " not used anywhere in the graph");
     }
-    // aggregates and series metadata: Beam schema coders; rejects: Beam's coders composed
+    // aggregates: their framed coder; series metadata: a Beam schema coder; rejects: Beam's coders
+    // composed
     RehydratedComponents rehydrated = RehydratedComponents.forComponents(c);
     Map<String, Set<String>> lowVolume = new TreeMap<>();
     for (RunnerApi.PCollection pc : c.getPcollectionsMap().values()) {
@@ -154,12 +158,12 @@ class DataflowGraphTest {
       if (type == Aggregate.class || type == Reject.class || type == SeriesInfo.class) {
         lowVolume
             .computeIfAbsent(type.getSimpleName(), t -> new TreeSet<>())
-            .add(coder.getClass().getSimpleName());
+            .add(coder.getClass().getName().replace(coder.getClass().getPackageName() + ".", ""));
       }
     }
     assertEquals(
         Map.of(
-            "Aggregate", Set.of("SchemaCoder"),
+            "Aggregate", Set.of("Aggregate$Coder"),
             "Reject", Set.of("DelegateCoder"),
             "SeriesInfo", Set.of("SchemaCoder")),
         lowVolume);
