@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
  *   <li>the live sources' requests are planned, incremental FRED fetches after the date through
  *       which earlier runs fetched each series completely ({@code fetch_state}), less the source's
  *       {@code lookback};
- *   <li>a batch run on PostgreSQL reads what {@code observations} holds for its sources (per series
- *       the stored time range, {@link StoredKeyRanges}): the writers COPY a batch outside it
- *       straight into the table instead of probing the table per batch.
+ *   <li>a batch run reads what {@code observations} holds for its sources (per series the stored
+ *       time range, {@link StoredKeyRanges}): the writers load a batch outside it straight into the
+ *       table (PostgreSQL's COPY, DuckDB's appender) instead of probing the table per batch.
  * </ol>
  *
  * Failures are {@link IllegalArgumentException}s (or {@link IllegalStateException}s for the
