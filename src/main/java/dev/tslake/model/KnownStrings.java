@@ -38,6 +38,13 @@ public final class KnownStrings implements Serializable {
   private final transient Map<String, Integer> ids;
 
   private KnownStrings(String[] values) {
+    // Interned: every copy of the dictionary in a JVM (each operator deserializes its own coders)
+    // then holds the same instances, so a string one copy decoded is found by identity when another
+    // copy encodes it, instead of by comparing its characters (a 1M-row Flink run spent about 3%
+    // of its samples in that comparison)
+    for (int i = 0; i < values.length; i++) {
+      values[i] = values[i].intern();
+    }
     this.values = values;
     this.ids = new HashMap<>(values.length * 2);
     for (int i = 0; i < values.length; i++) {

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -70,6 +71,64 @@ class TimestampParserTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> utc.parse("2023-02-29T00:00:00Z"));
     assertThat(e.getMessage(), containsString("2023-02-29T00:00:00Z"));
+  }
+
+  /**
+   * The strict offset patterns take the fast path for the shape it reads and give what the general
+   * formatter gives on every input, valid or not: compared with a pattern that always goes the
+   * formatter's way ('Z' as a literal in UTC), on random fields in and out of range.
+   */
+  @Test
+  void isoShapedPatternsAgreeWithTheFormatter() {
+    java.util.Random random = new java.util.Random(11);
+    TimestampParser formatterOnly = TimestampParser.of("yyyy-MM-dd'T'HH:mm:ss'Z'", "UTC");
+    int accepted = 0;
+    int rejected = 0;
+    for (String pattern :
+        new String[] {
+          "yyyy-MM-dd'T'HH:mm:ssX", "uuuu-MM-dd'T'HH:mm:ssXX", "yyyy-MM-dd'T'HH:mm:ssXXX"
+        }) {
+      TimestampParser p = TimestampParser.of(pattern, "America/New_York");
+      for (int i = 0; i < 30_000; i++) {
+        String text =
+            String.format(
+                java.util.Locale.ROOT,
+                "%04d-%02d-%02dT%02d:%02d:%02d%s",
+                900 + random.nextInt(2_300),
+                random.nextInt(14),
+                random.nextInt(33),
+                random.nextInt(26),
+                random.nextInt(62),
+                random.nextInt(62),
+                random.nextInt(50) == 0 ? "z" : "Z");
+        Long expected;
+        try {
+          expected = formatterOnly.parse(text);
+        } catch (IllegalArgumentException e) {
+          expected = null;
+        }
+        Long got;
+        try {
+          got = p.parse(text);
+        } catch (IllegalArgumentException e) {
+          got = null;
+          assertThat(e.getMessage(), containsString(text));
+        }
+        assertEquals(expected, got, pattern + " " + text);
+        if (got == null) {
+          rejected++;
+        } else {
+          accepted++;
+        }
+      }
+      // what the fast path does not read still parses as the pattern says
+      assertEquals(
+          at("2024-01-01T05:00:00Z"),
+          p.parse(
+              "2024-01-01T00:00:00-05:00"
+                  .replace("-05:00", pattern.endsWith("XXX") ? "-05:00" : "-0500")));
+    }
+    assertTrue(accepted > 10_000 && rejected > 10_000, accepted + " accepted, " + rejected);
   }
 
   @Test

@@ -88,6 +88,34 @@ class KnownStringsCodersTest {
     assertSame(a.source, b.source);
   }
 
+  /**
+   * Each operator deserializes its own copy of the coders; all copies in a JVM hold the same string
+   * instances, so what one copy decoded another finds by identity when it encodes.
+   */
+  @Test
+  void copiesInOneJvmShareTheirStrings() throws Exception {
+    Observation.Coder launcher = Observation.Coder.withKnown(KNOWN);
+    @SuppressWarnings("unchecked")
+    Observation.Coder first = (Observation.Coder) SerializableUtils.clone((Coder<?>) launcher);
+    @SuppressWarnings("unchecked")
+    Observation.Coder second = (Observation.Coder) SerializableUtils.clone((Coder<?>) launcher);
+    Observation o = OBSERVATIONS.get(OBSERVATIONS.size() - 2);
+    Observation viaFirst = CoderUtils.clone(first, o);
+    Observation viaSecond = CoderUtils.clone(second, o);
+    assertSame(viaFirst.origin, viaSecond.origin);
+    assertSame(viaFirst.source, viaSecond.source);
+    assertSame(BENCH_FILE.intern(), viaFirst.origin);
+    // and a string built apart (not the same instance) is still found by its text
+    String rebuilt = new String(BENCH_FILE.toCharArray());
+    Observation apart =
+        new Observation("bench", "S01", 0L, 1.0, Observation.UNKNOWN_VINTAGE, rebuilt, "l");
+    byte[] encoded = CoderUtils.encodeToByteArray(first, apart);
+    assertTrue(
+        encoded.length < BENCH_FILE.length(),
+        "the origin written as its id: " + encoded.length + " bytes in all");
+    assertSame(BENCH_FILE.intern(), CoderUtils.clone(second, apart).origin);
+  }
+
   @Test
   void withoutADictionaryTheFormatIsTheOriginal() throws Exception {
     assertSame(Observation.Coder.of(), Observation.Coder.withKnown(KnownStrings.empty()));
