@@ -24,23 +24,35 @@ final class Frame {
     this.buf = buf;
   }
 
-  /** Starts encoding a record. */
+  /** Room for the length before a record's fields: a 32-bit varint takes at most 5 bytes. */
+  private static final int HEAD = 5;
+
+  /** Starts encoding a record; its fields go after {@link #HEAD} bytes kept for the length. */
   static Frame writer() {
-    return new Frame(new byte[128]);
+    Frame f = new Frame(new byte[128]);
+    f.pos = HEAD;
+    return f;
   }
 
-  /** Writes the record: varint length, then the bytes. */
+  /**
+   * Writes the record: varint length, then the bytes, in one call (the length goes into the room
+   * kept before the fields: a second call per record for a byte or two of length took about as long
+   * as the record's own bytes in a JFR profile of a 1M-row Flink run).
+   */
   void writeTo(OutputStream os) throws IOException {
-    int len = pos;
-    byte[] head = new byte[5];
-    int n = 0;
-    while ((len & ~0x7F) != 0) {
-      head[n++] = (byte) ((len & 0x7F) | 0x80);
-      len >>>= 7;
+    int len = pos - HEAD;
+    int n = 1;
+    for (int v = len >>> 7; v != 0; v >>>= 7) {
+      n++;
     }
-    head[n++] = (byte) len;
-    os.write(head, 0, n);
-    os.write(buf, 0, pos);
+    int at = HEAD - n;
+    int v = len;
+    for (int i = at; i < HEAD - 1; i++) {
+      buf[i] = (byte) ((v & 0x7F) | 0x80);
+      v >>>= 7;
+    }
+    buf[HEAD - 1] = (byte) v;
+    os.write(buf, at, n + len);
   }
 
   /** Reads one record's frame from the stream; fields are then read in the order written. */

@@ -1,5 +1,6 @@
 package dev.tslake.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.ByteArrayInputStream;
@@ -76,6 +77,41 @@ class FramedCodersTest {
       CoderProperties.coderDecodeEncodeEqual(RawRecord.Coder.of(), r);
     }
     CoderProperties.coderDecodeEncodeEqual(ListCoder.of(RawRecord.Coder.of()), RAWS);
+  }
+
+  /**
+   * A frame's length is a varint written in front of its bytes: records whose encoding crosses the
+   * one-, two- and three-byte lengths, back to back in one stream, each read back whole.
+   */
+  @Test
+  void framesOfEveryLengthClassReadBackToBack() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    List<Observation> written = new java.util.ArrayList<>();
+    for (int chars : new int[] {0, 90, 100, 110, 120, 16_300, 16_370, 16_400, 70_000, 2_100_000}) {
+      Observation o = new Observation("s", "x".repeat(chars), 1L, 2.0, 3L, "o", "l");
+      int before = out.size();
+      Observation.Coder.of().encode(o, out);
+      byte[] all = out.toByteArray();
+      // the length prefix says exactly how many bytes follow it
+      int len = 0;
+      int shift = 0;
+      int at = before;
+      while (true) {
+        int b = all[at++] & 0xFF;
+        len |= (b & 0x7F) << shift;
+        shift += 7;
+        if ((b & 0x80) == 0) {
+          break;
+        }
+      }
+      assertEquals(all.length - at, len, chars + " chars");
+      written.add(o);
+    }
+    java.io.InputStream in = new ByteArrayInputStream(out.toByteArray());
+    for (Observation o : written) {
+      assertEquals(o, Observation.Coder.of().decode(in));
+    }
+    assertEquals(-1, in.read());
   }
 
   @Test
