@@ -75,7 +75,7 @@ if [ -n "${BENCH_SERVICE_RUNS:-}" ]; then
     --runner="$runner" "${runner_opts[@]}" --servicePort="$port" \
     --config="$config" --lake="$lake" \
     --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=$schema" \
-    --warehouseUser=tslake --warehousePassword=tslake \
+    --warehouseUser=tslake --secretsFile="$PWD/runners/postgres/secrets.properties" \
     "${extra[@]}" > "$log" 2>&1 &
   svc=$!
   trap 'kill $svc 2>/dev/null || true' EXIT
@@ -106,7 +106,7 @@ set +e
     --runner="$runner" "${runner_opts[@]}" \
     --config="$config" --lake="$lake" \
     --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=$schema" \
-    --warehouseUser=tslake --warehousePassword=tslake \
+    --warehouseUser=tslake --secretsFile="$PWD/runners/postgres/secrets.properties" \
     "${extra[@]}" > "$log" 2>&1
 status=$?
 set -e
