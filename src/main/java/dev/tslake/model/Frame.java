@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.apache.beam.sdk.util.VarInt;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -40,19 +41,13 @@ final class Frame {
    * as the record's own bytes in a JFR profile of a 1M-row Flink run).
    */
   void writeTo(OutputStream os) throws IOException {
-    int len = pos - HEAD;
-    int n = 1;
-    for (int v = len >>> 7; v != 0; v >>>= 7) {
-      n++;
-    }
-    int at = HEAD - n;
-    int v = len;
-    for (int i = at; i < HEAD - 1; i++) {
-      buf[i] = (byte) ((v & 0x7F) | 0x80);
-      v >>>= 7;
-    }
-    buf[HEAD - 1] = (byte) v;
-    os.write(buf, at, n + len);
+    int end = pos;
+    int len = end - HEAD;
+    int at = HEAD - VarInt.getLength(len);
+    pos = at;
+    putVarInt(len); // ends at HEAD: the room is never outgrown (ensure(5) holds at pos < HEAD)
+    pos = end;
+    os.write(buf, at, end - at);
   }
 
   /** Reads one record's frame from the stream; fields are then read in the order written. */
