@@ -1,8 +1,7 @@
 package dev.tslake.lake;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
+import java.io.OutputStream;
 import java.io.Writer;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
@@ -18,7 +17,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class CsvSink<T> implements FileIO.Sink<T> {
   private final String[] header;
   private final SerializableFunction<T, String[]> toRow;
-  private transient Writer writer;
+  private transient OutputStream out;
+  private transient byte[] buf;
+  private transient int pos;
+  private transient StringBuilder line;
 
   public CsvSink(String[] header, SerializableFunction<T, String[]> toRow) {
     this.header = header;
@@ -27,22 +29,72 @@ public final class CsvSink<T> implements FileIO.Sink<T> {
 
   @Override
   public void open(WritableByteChannel channel) throws IOException {
-    writer =
-        new BufferedWriter(
-            new OutputStreamWriter(Channels.newOutputStream(channel), StandardCharsets.UTF_8),
-            1 << 16);
-    writeRecord(writer, header);
+    out = Channels.newOutputStream(channel);
+    buf = new byte[1 << 16];
+    pos = 0;
+    line = new StringBuilder(256);
+    writeLine(header);
   }
 
   @Override
   public void write(T element) throws IOException {
-    writeRecord(writer, toRow.apply(element));
+    writeLine(toRow.apply(element));
   }
 
   @Override
   public void flush() throws IOException {
-    // FileIO closes the channel itself; closing the writer here would close it twice.
-    writer.flush();
+    // FileIO closes the channel itself; closing the stream here would close it twice.
+    drain();
+    out.flush();
+  }
+
+  /**
+   * One record into the sink's own buffer: built in a reused {@link StringBuilder}, then copied
+   * byte per char when it is ASCII (UTF-8 is the same bytes), else encoded as UTF-8. A {@code
+   * BufferedWriter} over an {@code OutputStreamWriter} took a lock per field and a charset encoder
+   * pass: 278 of 9,200 samples of a 10M-row Flink run in {@code BufferedWriter.write}.
+   */
+  private void writeLine(@Nullable String[] fields) throws IOException {
+    line.setLength(0);
+    appendRecord(line, fields);
+    int n = line.length();
+    if (n > buf.length - pos) {
+      drain();
+    }
+    if (n <= buf.length - pos) {
+      int p = pos;
+      for (int i = 0; i < n; i++) {
+        char c = line.charAt(i);
+        if (c >= 0x80) {
+          writeEncoded();
+          return;
+        }
+        buf[p++] = (byte) c;
+      }
+      pos = p;
+      return;
+    }
+    writeEncoded();
+  }
+
+  private void writeEncoded() throws IOException {
+    byte[] bytes = line.toString().getBytes(StandardCharsets.UTF_8);
+    if (bytes.length > buf.length - pos) {
+      drain();
+    }
+    if (bytes.length > buf.length) {
+      out.write(bytes);
+      return;
+    }
+    System.arraycopy(bytes, 0, buf, pos, bytes.length);
+    pos += bytes.length;
+  }
+
+  private void drain() throws IOException {
+    if (pos > 0) {
+      out.write(buf, 0, pos);
+      pos = 0;
+    }
   }
 
   /**
@@ -55,35 +107,40 @@ public final class CsvSink<T> implements FileIO.Sink<T> {
    * 106 ms); {@code CsvSinkTest} compares the two on random fields.
    */
   public static void writeRecord(Writer w, @Nullable String[] fields) throws IOException {
+    w.append(appendRecord(new StringBuilder(), fields));
+  }
+
+  /** {@link #writeRecord} into a builder; returns it. */
+  static StringBuilder appendRecord(StringBuilder w, @Nullable String[] fields) {
     for (int i = 0; i < fields.length; i++) {
       if (i > 0) {
-        w.write(',');
+        w.append(',');
       }
       String v = fields[i];
       if (v != null) {
-        writeField(w, v, i == 0);
+        appendField(w, v, i == 0);
       }
     }
-    w.write("\r\n");
+    return w.append("\r\n");
   }
 
-  private static void writeField(Writer w, String v, boolean first) throws IOException {
+  private static void appendField(StringBuilder w, String v, boolean first) {
     int n = v.length();
     if (!needsQuotes(v, n, first)) {
-      w.write(v);
+      w.append(v);
       return;
     }
-    w.write('"');
+    w.append('"');
     int start = 0;
     for (int i = 0; i < n; i++) {
       if (v.charAt(i) == '"') {
-        w.write(v, start, i + 1 - start);
-        w.write('"');
+        w.append(v, start, i + 1);
+        w.append('"');
         start = i + 1;
       }
     }
-    w.write(v, start, n - start);
-    w.write('"');
+    w.append(v, start, n);
+    w.append('"');
   }
 
   private static boolean needsQuotes(String v, int n, boolean first) {

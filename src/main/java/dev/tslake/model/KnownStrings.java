@@ -117,10 +117,16 @@ public final class KnownStrings implements Serializable {
    */
   int idOf(String s) {
     if (values.length <= SCAN) {
+      // identity first: a string one of the dictionary's copies decoded is its (interned) instance
+      for (int i = 0; i < values.length; i++) {
+        if (values[i] == s) {
+          return i;
+        }
+      }
       int len = s.length();
       for (int i = 0; i < values.length; i++) {
         String v = values[i];
-        if (v == s || (v.length() == len && v.equals(s))) {
+        if (v.length() == len && v.equals(s)) {
           return i;
         }
       }

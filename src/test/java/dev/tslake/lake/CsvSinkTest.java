@@ -1,6 +1,7 @@
 package dev.tslake.lake;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.StringWriter;
@@ -57,6 +58,45 @@ class CsvSinkTest {
       }
       assertEquals(viaCommons(header, rows), mine.toString());
     }
+  }
+
+  /**
+   * The sink's own buffer: rows past its 64 KiB (several drains), ASCII rows copied as bytes,
+   * non-ASCII rows (two-, three- and four-byte UTF-8) encoded, and a field longer than the buffer.
+   */
+  @Test
+  void aSinkWritesTheSameBytesAsCommonsCsvAcrossItsBuffer() throws Exception {
+    Random r = new Random(9);
+    String wide = ALPHABET + "éü€東"; // (a lone half of a surrogate pair is not text)
+    List<String[]> rows = new ArrayList<>();
+    for (int k = 0; k < 20_000; k++) {
+      String[] row = new String[1 + r.nextInt(5)];
+      String chars = r.nextInt(10) == 0 ? wide : ALPHABET;
+      for (int j = 0; j < row.length; j++) {
+        if (r.nextInt(6) == 0) {
+          continue; // null
+        }
+        StringBuilder b = new StringBuilder();
+        int len = r.nextInt(12);
+        for (int q = 0; q < len; q++) {
+          b.append(chars.charAt(r.nextInt(chars.length())));
+        }
+        row[j] = b.toString();
+      }
+      rows.add(row);
+    }
+    rows.add(new String[] {"x".repeat(70_000), "é".repeat(40_000)});
+    rows.add(new String[] {"after", "the long one", "😀 four bytes"});
+    String[] header = {"source", "value"};
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    CsvSink<String[]> sink = new CsvSink<>(header, row -> row);
+    sink.open(Channels.newChannel(bytes));
+    for (String[] row : rows) {
+      sink.write(row);
+    }
+    sink.flush();
+    assertTrue(bytes.size() > 3 * (1 << 16), "only " + bytes.size() + " bytes");
+    assertEquals(viaCommons(header, rows), bytes.toString(StandardCharsets.UTF_8));
   }
 
   @Test
