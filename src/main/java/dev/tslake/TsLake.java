@@ -591,28 +591,40 @@ public final class TsLake {
         validated
             .get(ValidateAndClean.VALID)
             .apply("ProgressValid", Progress.of(s.runId, 1, "valid", s.progressMillis));
+    // A batch run into a warehouse that held no observation of its sources at launch (read under
+    // the run lock) has nothing to read back: no spans, no stored rows, no flattens (each is a
+    // pass over every observation on Flink)
+    boolean readBack = s.storedAtLaunch == null || s.storedAtLaunch.series() > 0;
+    Set<String> freshness = QualityChecks.freshnessSources(s.config);
     PCollection<KV<String, KV<Long, Long>>> touchedSpans =
-        spreadSpans(valid.apply("TouchedSpans", TouchedSpans.of(s.config)), s.runner);
-    PCollection<Observation> stored =
-        touchedSpans.apply("ReadStoredObservations", ReadStoredObservations.from(s.warehouse));
+        readBack || Resample.wanted(s.config) || !freshness.isEmpty()
+            ? spreadSpans(valid.apply("TouchedSpans", TouchedSpans.of(s.config)), s.runner)
+            : null;
+    PCollection<Observation> toDedup =
+        readBack
+            ? PCollectionList.of(valid)
+                .and(
+                    touchedSpans.apply(
+                        "ReadStoredObservations", ReadStoredObservations.from(s.warehouse)))
+                .apply("WithStored", Flatten.pCollections())
+            : valid;
     PCollectionTuple deduped =
-        PCollectionList.of(valid)
-            .and(stored)
-            .apply("WithStored", Flatten.pCollections())
-            .apply(
-                "DedupLatestVintage",
-                DedupLatestVintage.create()
-                    .withShards(s.dedupShards)
-                    .bySeries("DirectRunner".equals(s.runner)));
+        toDedup.apply(
+            "DedupLatestVintage",
+            DedupLatestVintage.create()
+                .withShards(s.dedupShards)
+                .bySeries("DirectRunner".equals(s.runner)));
     PCollection<Observation> observations =
         deduped
             .get(DedupLatestVintage.LATEST)
             .apply("ProgressDeduped", Progress.of(s.runId, 2, "deduped", s.progressMillis));
     // what observations keeps in the touched windows: this run's winners and the stored rows
     PCollection<Observation> current =
-        PCollectionList.of(observations)
-            .and(deduped.get(DedupLatestVintage.STORED))
-            .apply("CurrentObservations", Flatten.pCollections());
+        readBack
+            ? PCollectionList.of(observations)
+                .and(deduped.get(DedupLatestVintage.STORED))
+                .apply("CurrentObservations", Flatten.pCollections())
+            : observations;
 
     PCollectionTuple loadedObservations =
         observations.apply(
@@ -717,7 +729,6 @@ public final class TsLake {
                 written(loadedSeries))
             .afterLake(PCollectionList.of(lakeFiles).apply("AllLakeFiles", Flatten.pCollections()));
     QualityChecks checks = QualityChecks.of(s.config, s.startedAt);
-    Set<String> freshness = QualityChecks.freshnessSources(s.config);
     if (!freshness.isEmpty()) {
       // a run that only revises old points: freshness still judges the series' newest point
       checks =

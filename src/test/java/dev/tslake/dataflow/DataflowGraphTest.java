@@ -101,6 +101,43 @@ class DataflowGraphTest {
           "WriteRejectedToLake",
           "RecordRun");
 
+  private static Set<String> topLevel(RunSettings settings, TsLakeOptions options) {
+    Pipeline p = Pipeline.create(options);
+    TsLake.buildPipeline(p, settings);
+    RunnerApi.Pipeline proto = PipelineTranslation.toProto(p);
+    Set<String> names = new TreeSet<>();
+    for (String id : proto.getRootTransformIdsList()) {
+      names.add(proto.getComponents().getTransformsOrThrow(id).getUniqueName());
+    }
+    return names;
+  }
+
+  /**
+   * A batch run into a warehouse that held no observation of its sources at launch reads nothing
+   * back: no stored rows, no flattens with them. The default config's freshness check still needs
+   * the touched spans (the newest stored point).
+   */
+  @Test
+  void aRunIntoAnEmptyWarehouseReadsNothingBack(@TempDir Path dir) throws Exception {
+    TsLakeOptions options = options(offlineArgs(dir));
+    RunSettings settings = RunSettings.from(options);
+    List<String> readBack = List.of("ReadStoredObservations", "WithStored", "CurrentObservations");
+
+    Set<String> empty =
+        topLevel(settings.withStoredAtLaunch(dev.tslake.warehouse.StoredKeyRanges.none()), options);
+    for (String step : readBack) {
+      assertTrue(!empty.contains(step), step + " in a run into an empty warehouse");
+    }
+    assertTrue(empty.contains("TouchedSpans"), "freshness needs the spans: " + empty);
+    assertTrue(empty.contains("DedupLatestVintage") && empty.contains("WindowedAggregates"));
+
+    // unknown (not read at launch: streaming, or a warehouse without the ranges): read back
+    Set<String> unknown = topLevel(settings.withStoredAtLaunch(null), options);
+    for (String step : readBack) {
+      assertTrue(unknown.contains(step), step + " missing from " + unknown);
+    }
+  }
+
   @Test
   void theDefaultJobTranslatesForDataflowWithStableCoders(@TempDir Path dir) throws Exception {
     TsLakeOptions options = options(offlineArgs(dir));
