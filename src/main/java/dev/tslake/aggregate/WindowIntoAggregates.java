@@ -11,20 +11,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -33,10 +27,11 @@ import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * The {@code aggregates} rows: observations stamped with their event time, then per distinct window
- * size of the config one branch {@code Window.into(SpecWindows.of(size))} and {@code
- * Combine.perKey} keyed by (source, series), the window's bounds taken from the pane's {@link
- * IntervalWindow}. The branches are put back into the global window and flattened.
+ * The {@code aggregates} rows: per distinct window size of the config one branch that puts each
+ * observation of the size's sources in the window {@link SpecWindows} assigns to its time ({@link
+ * SpecWindows#windowOf}, what {@code Window.into(SpecWindows.of(size))} assigns from an element's
+ * event time), folds each bundle's points per series into {@link WindowedStats} and merges them
+ * with {@code Combine.perKey} keyed by (source, series). The branches are flattened.
  *
  * <p>Batch only (the job's step {@code WindowedAggregates}): the default trigger, one pane per
  * window, and the {@link SeriesStats} combiner, which runners lift before the shuffle (the
@@ -66,17 +61,9 @@ public final class WindowIntoAggregates
         sourcesBySize.computeIfAbsent(w.text(), k -> new HashSet<>()).add(s.name);
       }
     }
-    PCollection<Observation> stamped =
-        observations
-            .apply("EventTime", ParDo.of(new EventTimeFn()))
-            .setCoder(observations.getCoder());
     List<PCollection<Aggregate>> branches = new ArrayList<>();
     for (Map.Entry<String, HashSet<String>> e : sourcesBySize.entrySet()) {
-      String size = e.getKey();
-      HashSet<String> sources = e.getValue();
-      PCollection<Observation> forSize =
-          stamped.apply("Sources " + size, Filter.by(o -> sources.contains(o.source)));
-      branches.add(batch(forSize, size));
+      branches.add(batch(observations, e.getKey(), e.getValue()));
     }
     return PCollectionList.of(branches)
         .apply("AllSizes", Flatten.pCollections())
@@ -84,37 +71,26 @@ public final class WindowIntoAggregates
   }
 
   /**
-   * Batch: the windows {@code Window.into(SpecWindows)} assigns, carried with each point into the
-   * global window, folded per bundle into one {@link WindowedStats} per series (all its windows)
-   * and merged by {@code Combine.perKey} per series. Same rows as one {@code Combine.perKey} per
-   * series and window, without its cost on the DirectRunner, which runs one group and one timer per
-   * key and window: on the default data (a century of monthly FRED windows, hourly taxi windows)
-   * that kept the end-to-end run busy for many minutes instead of about one.
+   * Batch: each point of {@code sources} in the window of {@code size} that holds its time, folded
+   * per bundle into one {@link WindowedStats} per series (all its windows) and merged by {@code
+   * Combine.perKey} per series. Same rows as {@code Window.into(SpecWindows)} and one {@code
+   * Combine.perKey} per series and window, without its cost on the DirectRunner, which runs one
+   * group and one timer per key and window: on the default data (a century of monthly FRED windows,
+   * hourly taxi windows) that kept the end-to-end run busy for many minutes instead of about one.
+   * The window comes from the point's own time, not from an element timestamp: no pass to stamp
+   * event times and none to assign windows and put the points back into the global window (on Flink
+   * the stamping was a pass of its own over every observation).
    */
-  private PCollection<Aggregate> batch(PCollection<Observation> forSize, String size) {
-    Coder<Observation> obsCoder = forSize.getCoder();
-    return forSize
-        .apply("Window " + size, Window.into(SpecWindows.of(size)))
-        .apply("InWindow " + size, ParDo.of(new InWindowFn()))
-        .setCoder(KvCoder.of(IntervalWindow.getCoder(), obsCoder))
+  private PCollection<Aggregate> batch(
+      PCollection<Observation> observations, String size, HashSet<String> sources) {
+    return observations
         .apply(
-            "Unwindowed " + size, Window.<KV<IntervalWindow, Observation>>into(new GlobalWindows()))
-        .apply("PartialStatsPerBundle " + size, ParDo.of(new PartialStatsFn()))
+            "PartialStatsPerBundle " + size,
+            ParDo.of(new PartialStatsFn(SpecWindows.of(size).spec(), sources)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), WindowedStats.CODER))
         .apply("Stats " + size, Combine.perKey(new WindowedStats.MergeFn()))
         .apply("ToAggregates " + size, ParDo.of(new WindowedToAggregatesFn(size)))
         .setCoder(Aggregate.coder());
-  }
-
-  /** Each point with the window {@link SpecWindows} put it in. */
-  static final class InWindowFn extends DoFn<Observation, KV<IntervalWindow, Observation>> {
-    @ProcessElement
-    public void process(
-        @Element Observation o,
-        BoundedWindow window,
-        OutputReceiver<KV<IntervalWindow, Observation>> out) {
-      out.output(KV.of((IntervalWindow) window, o));
-    }
   }
 
   /**
@@ -123,11 +99,17 @@ public final class WindowIntoAggregates
    * encodes and sorts every input element first). The buffer is flushed early when it holds {@link
    * #MAX_BUFFERED_WINDOWS} windows, so memory stays bounded whatever the bundle size.
    */
-  static final class PartialStatsFn
-      extends DoFn<KV<IntervalWindow, Observation>, KV<String, WindowedStats>> {
+  static final class PartialStatsFn extends DoFn<Observation, KV<String, WindowedStats>> {
     static final int MAX_BUFFERED_WINDOWS = 200_000;
+    private final WindowSpec spec;
+    private final HashSet<String> sources;
     private transient Map<String, WindowedStats> partials;
     private transient int buffered;
+
+    PartialStatsFn(WindowSpec spec, HashSet<String> sources) {
+      this.spec = spec;
+      this.sources = sources;
+    }
 
     @StartBundle
     public void startBundle() {
@@ -136,15 +118,15 @@ public final class WindowIntoAggregates
     }
 
     @ProcessElement
-    public void process(
-        @Element KV<IntervalWindow, Observation> kv,
-        OutputReceiver<KV<String, WindowedStats>> out) {
-      Observation o = kv.getValue();
-      IntervalWindow w = kv.getKey();
+    public void process(@Element Observation o, OutputReceiver<KV<String, WindowedStats>> out) {
+      if (!sources.contains(o.source)) {
+        return;
+      }
       WindowedStats stats =
           partials.computeIfAbsent(key(o.source, o.seriesId), k -> new WindowedStats());
       int before = stats.stats.size();
-      stats.window(w.start().getMillis(), w.end().getMillis()).add(o.ts, o.value, !o.stored);
+      long[] bounds = spec.bounds(o.ts); // SpecWindows.windowOf(o.ts)
+      stats.window(bounds[0], bounds[1]).add(o.ts, o.value, !o.stored);
       buffered += stats.stats.size() - before;
       if (buffered >= MAX_BUFFERED_WINDOWS) {
         partials.forEach((k, v) -> out.output(KV.of(k, v)));
