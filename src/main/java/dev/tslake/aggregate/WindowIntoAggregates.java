@@ -86,7 +86,7 @@ public final class WindowIntoAggregates
     return observations
         .apply(
             "PartialStatsPerBundle " + size,
-            ParDo.of(new PartialStatsFn(SpecWindows.of(size).spec(), sources)))
+            ParDo.of(new PartialStatsFn(WindowSpec.parse(size), sources)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), WindowedStats.CODER))
         .apply("Stats " + size, Combine.perKey(new WindowedStats.MergeFn()))
         .apply("ToAggregates " + size, ParDo.of(new WindowedToAggregatesFn(size)))

@@ -30,60 +30,48 @@ class CsvSinkTest {
     return out.toString();
   }
 
+  /** A row of 1-5 fields, each null one time in six, else up to {@code maxLen - 1} of chars. */
+  private static String[] randomRow(Random r, String chars, int maxLen) {
+    String[] row = new String[1 + r.nextInt(5)];
+    for (int j = 0; j < row.length; j++) {
+      if (r.nextInt(6) == 0) {
+        continue; // null
+      }
+      StringBuilder b = new StringBuilder();
+      int len = r.nextInt(maxLen);
+      for (int q = 0; q < len; q++) {
+        b.append(chars.charAt(r.nextInt(chars.length())));
+      }
+      row[j] = b.toString();
+    }
+    return row;
+  }
+
   @Test
   void writesTheSameBytesAsCommonsCsvForRandomFields() throws Exception {
     Random r = new Random(5);
     for (int round = 0; round < 200; round++) {
       List<String[]> rows = new ArrayList<>();
       for (int k = 0; k < 500; k++) {
-        String[] row = new String[1 + r.nextInt(5)];
-        for (int j = 0; j < row.length; j++) {
-          if (r.nextInt(6) == 0) {
-            continue; // null
-          }
-          StringBuilder b = new StringBuilder();
-          int len = r.nextInt(6);
-          for (int q = 0; q < len; q++) {
-            b.append(ALPHABET.charAt(r.nextInt(ALPHABET.length())));
-          }
-          row[j] = b.toString();
-        }
-        rows.add(row);
+        rows.add(randomRow(r, ALPHABET, 6));
       }
       String[] header = {"source", " spaced", "#hash", "quote\"d"};
-      StringWriter mine = new StringWriter();
-      CsvSink.writeRecord(mine, header);
+      StringBuilder mine = new StringBuilder();
+      CsvSink.appendRecord(mine, header);
       for (String[] row : rows) {
-        CsvSink.writeRecord(mine, row);
+        CsvSink.appendRecord(mine, row);
       }
       assertEquals(viaCommons(header, rows), mine.toString());
     }
   }
 
-  /**
-   * The sink's own buffer: rows past its 64 KiB (several drains), ASCII rows copied as bytes,
-   * non-ASCII rows (two-, three- and four-byte UTF-8) encoded, and a field longer than the buffer.
-   */
   @Test
   void aSinkWritesTheSameBytesAsCommonsCsvAcrossItsBuffer() throws Exception {
     Random r = new Random(9);
     String wide = ALPHABET + "éü€東"; // (a lone half of a surrogate pair is not text)
     List<String[]> rows = new ArrayList<>();
     for (int k = 0; k < 20_000; k++) {
-      String[] row = new String[1 + r.nextInt(5)];
-      String chars = r.nextInt(10) == 0 ? wide : ALPHABET;
-      for (int j = 0; j < row.length; j++) {
-        if (r.nextInt(6) == 0) {
-          continue; // null
-        }
-        StringBuilder b = new StringBuilder();
-        int len = r.nextInt(12);
-        for (int q = 0; q < len; q++) {
-          b.append(chars.charAt(r.nextInt(chars.length())));
-        }
-        row[j] = b.toString();
-      }
-      rows.add(row);
+      rows.add(randomRow(r, r.nextInt(10) == 0 ? wide : ALPHABET, 12));
     }
     rows.add(new String[] {"x".repeat(70_000), "é".repeat(40_000)});
     rows.add(new String[] {"after", "the long one", "😀 four bytes"});

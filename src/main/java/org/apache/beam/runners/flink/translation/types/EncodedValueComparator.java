@@ -10,13 +10,13 @@ import org.apache.flink.core.memory.MemorySegment;
 /**
  * tslake's replacement for the Beam 2.62 Flink runner's comparator of encoded keys (same name, so
  * it is the one the runner's {@code EncodedValueTypeInformation} creates; see docs/performance.md,
- * "The dedup sort"). Every batch {@code GroupByKey} and {@code Combine.perKey} on Flink sorts its
- * records by their encoded key with this comparator. Beam's own turns off normalized keys
- * (apache/beam#30139): Flink's sorter then decodes both records' keys out of its sort buffer for
- * every comparison, and on the benchmark's 1M rows three quarters of the dedup sort's CPU went
- * there. This one orders keys by their bytes as unsigned values, shortest first on a common prefix,
- * and gives Flink the key's first bytes as its normalized key (zero-padded), which is the same
- * order, so the sorter compares whole keys only where those first bytes tie.
+ * H20). Every batch {@code GroupByKey} and {@code Combine.perKey} on Flink sorts its records by
+ * their encoded key with this comparator. Beam's own turns off normalized keys (apache/beam#30139):
+ * Flink's sorter then decodes both records' keys out of its sort buffer for every comparison, and
+ * on the benchmark's 1M rows three quarters of the dedup sort's CPU went there. This one orders
+ * keys by their bytes as unsigned values, shortest first on a common prefix, and gives Flink the
+ * key's first bytes as its normalized key (zero-padded), which is the same order, so the sorter
+ * compares whole keys only where those first bytes tie.
  *
  * <p>Only the order changes, not the grouping: equal keys are equal bytes either way, and the hash
  * is Beam's ({@link Arrays#hashCode(byte[])}). {@code EncodedValueComparatorTest} checks the order
@@ -32,11 +32,10 @@ public class EncodedValueComparator extends TypeComparator<byte[]> {
     this.ascending = ascending;
   }
 
-  /** Unsigned lexicographic order of two keys; a key that is a prefix of the other comes first. */
-  static int compareUnsigned(byte[] a, byte[] b) {
-    return Arrays.compareUnsigned(a, b);
-  }
+  /** The serialized form Flink's sorter holds: the runner's serializer reads it back. */
+  private static final EncodedValueSerializer SERIALIZER = new EncodedValueSerializer();
 
+  /** Unsigned lexicographic order (a key that is a prefix of the other first), by direction. */
   private int ordered(int c) {
     return ascending ? c : -c;
   }
@@ -60,22 +59,18 @@ public class EncodedValueComparator extends TypeComparator<byte[]> {
   public int compareToReference(TypeComparator<byte[]> referencedComparator) {
     // Flink's contract: the other comparator's reference against this one's, inverted
     byte[] other = ((EncodedValueComparator) referencedComparator).reference;
-    return ordered(compareUnsigned(other, reference));
+    return ordered(Arrays.compareUnsigned(other, reference));
   }
 
   @Override
   public int compare(byte[] first, byte[] second) {
-    return ordered(compareUnsigned(first, second));
+    return ordered(Arrays.compareUnsigned(first, second));
   }
 
   @Override
   public int compareSerialized(DataInputView firstSource, DataInputView secondSource)
       throws IOException {
-    byte[] first = new byte[firstSource.readInt()];
-    firstSource.readFully(first);
-    byte[] second = new byte[secondSource.readInt()];
-    secondSource.readFully(second);
-    return compare(first, second);
+    return compare(SERIALIZER.deserialize(firstSource), SERIALIZER.deserialize(secondSource));
   }
 
   @Override
