@@ -1,16 +1,19 @@
 package dev.tslake.flink;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.dag.Pipeline;
 import org.apache.flink.api.java.ExecutionEnvironment;
 import org.apache.flink.client.deployment.executors.PipelineExecutorUtils;
+import org.apache.flink.configuration.ConfigConstants;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.PipelineExecutor;
@@ -38,12 +41,27 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class SharedMiniCluster implements AutoCloseable {
   private static final String NAME = "tslake-shared-mini-cluster";
 
-  private final MiniCluster cluster;
+  private final CompletableFuture<MiniCluster> cluster;
   private final java.util.concurrent.atomic.AtomicLong submitted =
       new java.util.concurrent.atomic.AtomicLong();
 
-  private SharedMiniCluster(MiniCluster cluster) {
+  private SharedMiniCluster(CompletableFuture<MiniCluster> cluster) {
     this.cluster = cluster;
+  }
+
+  /** The started cluster; waits for a start in progress, throws if it failed. */
+  private MiniCluster started() {
+    try {
+      return cluster.join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      // the cause is attached as suppressed, not as the cause: a run's failure message is the
+      // innermost one (TsLake.failureMessage), and this one says what failed
+      IllegalStateException failed =
+          new IllegalStateException("cannot start the Flink mini-cluster: " + cause.getMessage());
+      failed.addSuppressed(cause);
+      throw failed;
+    }
   }
 
   /**
@@ -53,15 +71,65 @@ public final class SharedMiniCluster implements AutoCloseable {
    * @param slots task slots: the parallelism of the jobs it will run
    */
   public static SharedMiniCluster start(@Nullable String confDir, int slots) throws Exception {
-    Configuration conf =
-        confDir == null ? new Configuration() : GlobalConfiguration.loadConfiguration(confDir);
+    Configuration conf = configuration(confDir);
     if (!conf.contains(TaskManagerOptions.MANAGED_MEMORY_SIZE)) {
       // what Beam gives a [local] run
       long managed = (long) (EnvironmentInformation.getSizeOfFreeHeapMemoryWithDefrag() * 0.4);
       conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, new MemorySize(managed));
     }
+    SharedMiniCluster shared =
+        new SharedMiniCluster(CompletableFuture.completedFuture(startCluster(conf, slots)));
+    Context.install(shared, slots);
+    return shared;
+  }
+
+  /**
+   * Starts one run's cluster on a thread of its own and installs it at once, so that the caller
+   * goes on (launch, graph, translation) while the cluster starts: the first job submitted waits
+   * for it. Its configuration is the one the Flink runner's {@code [auto]} master gives a local run
+   * (the configuration folder's settings, else Flink's local defaults), and a submission or {@link
+   * #close} reports a failed start.
+   *
+   * @param confDir a Flink configuration folder, or null (then {@code FLINK_CONF_DIR}, as Beam)
+   * @param slots task slots: the run's parallelism
+   */
+  public static SharedMiniCluster startInBackground(@Nullable String confDir, int slots) {
+    Configuration conf = configuration(confDir);
+    CompletableFuture<MiniCluster> started = new CompletableFuture<>();
+    Thread starter =
+        new Thread(
+            () -> {
+              try {
+                started.complete(startCluster(conf, slots));
+              } catch (Throwable e) {
+                started.completeExceptionally(e);
+              }
+            },
+            "tslake-flink-start");
+    starter.setDaemon(true);
+    starter.start();
+    SharedMiniCluster shared = new SharedMiniCluster(started);
+    Context.install(shared, slots);
+    return shared;
+  }
+
+  /** The configuration folder's settings as Beam reads them for a local run. */
+  private static Configuration configuration(@Nullable String confDir) {
+    if (confDir != null) {
+      return GlobalConfiguration.loadConfiguration(confDir);
+    }
+    return System.getenv(ConfigConstants.ENV_FLINK_CONF_DIR) != null
+        ? GlobalConfiguration.loadConfiguration()
+        : new Configuration();
+  }
+
+  private static MiniCluster startCluster(Configuration conf, int slots) throws Exception {
     conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
     conf.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
+    if (!conf.contains(RestOptions.BIND_PORT)) {
+      // as Flink's per-job local cluster: any free port, never a fixed 8081 two JVMs would share
+      conf.set(RestOptions.BIND_PORT, "0");
+    }
     MiniCluster cluster =
         new MiniCluster(
             new MiniClusterConfiguration.Builder()
@@ -69,15 +137,19 @@ public final class SharedMiniCluster implements AutoCloseable {
                 .setNumTaskManagers(1)
                 .setNumSlotsPerTaskManager(slots)
                 .build());
-    cluster.start();
-    SharedMiniCluster shared = new SharedMiniCluster(cluster);
-    Context.install(shared);
-    return shared;
+    try {
+      cluster.start();
+    } catch (Exception e) {
+      cluster.close();
+      throw e;
+    }
+    return cluster;
   }
 
   /** Submits one job's plan; its client waits for the result as a local run's does. */
   CompletableFuture<JobClient> submit(Pipeline plan, Configuration conf, ClassLoader loader)
       throws Exception {
+    MiniCluster cluster = started();
     JobGraph graph = PipelineExecutorUtils.getJobGraph(plan, conf, loader);
     submitted.incrementAndGet();
     JobID id = graph.getJobID();
@@ -97,13 +169,21 @@ public final class SharedMiniCluster implements AutoCloseable {
   @Override
   public void close() throws Exception {
     Context.uninstall();
-    cluster.close();
+    MiniCluster c;
+    try {
+      c = cluster.join();
+    } catch (CompletionException e) {
+      return; // it never started: nothing to stop (a submission reported the failure)
+    }
+    c.close();
   }
 
   /** Flink's context environment hook is protected: reachable from a subclass only. */
   private static final class Context extends ExecutionEnvironment {
-    private Context(PipelineExecutorServiceLoader loader) {
+    private Context(PipelineExecutorServiceLoader loader, int slots) {
       super(loader, configuration(), SharedMiniCluster.class.getClassLoader());
+      // what a local environment gives a run without --parallelism: all the slots
+      setParallelism(slots);
     }
 
     private static Configuration configuration() {
@@ -113,7 +193,7 @@ public final class SharedMiniCluster implements AutoCloseable {
       return c;
     }
 
-    static void install(SharedMiniCluster shared) {
+    static void install(SharedMiniCluster shared, int slots) {
       PipelineExecutor executor = shared::submit;
       PipelineExecutorFactory factory =
           new PipelineExecutorFactory() {
@@ -144,7 +224,7 @@ public final class SharedMiniCluster implements AutoCloseable {
               return Stream.of(factory.getName());
             }
           };
-      initializeContextEnvironment(() -> new Context(loader));
+      initializeContextEnvironment(() -> new Context(loader, slots));
     }
 
     static void uninstall() {
