@@ -7,7 +7,6 @@ import dev.tslake.alert.AlertWebhook;
 import dev.tslake.alert.RunAlert;
 import dev.tslake.analytics.Resample;
 import dev.tslake.analytics.RollingStats;
-import dev.tslake.flink.SharedMiniCluster;
 import dev.tslake.lake.LakeHousekeeping;
 import dev.tslake.lake.LandRawFiles;
 import dev.tslake.lake.ReadRawLake;
@@ -51,7 +50,6 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
-import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
@@ -95,53 +93,16 @@ public final class TsLake {
         jvmToMain,
         (System.nanoTime() - mainAt) / 1_000_000);
     RunRecord run;
-    SharedMiniCluster flink = startFlinkEarly(options);
     try {
       run = run(options);
     } catch (RuntimeException e) {
-      stopQuietly(flink);
       System.err.println("tslake run failed: " + e.getMessage());
       System.exit(EXIT_FAILED);
       return;
     }
-    stopQuietly(flink);
     System.out.println(run.summary());
     if (!run.succeeded()) {
       System.exit(exitCode(run));
-    }
-  }
-
-  /**
-   * On Flink local (the runner's default {@code [auto]} master, a batch run), starts the run's
-   * mini-cluster on another thread while this one takes the run lock, launches, builds the graph
-   * and the runner translates it: the cluster's start (about 2 s of a 10k-row run) overlaps that
-   * work instead of following it. The runner takes it as Flink's context environment, as it takes
-   * the run service's; it has the configuration a local run would get. Null otherwise.
-   */
-  static @Nullable SharedMiniCluster startFlinkEarly(TsLakeOptions options) {
-    if (!options.getRunner().getName().equals("org.apache.beam.runners.flink.FlinkRunner")
-        || streaming(options)) {
-      return null;
-    }
-    FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
-    if (!"[auto]".equals(flink.getFlinkMaster())) {
-      return null;
-    }
-    int slots =
-        flink.getParallelism() > 0
-            ? flink.getParallelism()
-            : Runtime.getRuntime().availableProcessors();
-    return SharedMiniCluster.startInBackground(flink.getFlinkConfDir(), slots);
-  }
-
-  private static void stopQuietly(@Nullable SharedMiniCluster flink) {
-    if (flink == null) {
-      return;
-    }
-    try {
-      flink.close();
-    } catch (Exception e) {
-      LOG.warn("stopping the Flink mini-cluster: {}", e.toString());
     }
   }
 

@@ -197,6 +197,32 @@ class RunServiceTest {
   }
 
   @Test
+  void onFlinkTheServiceRunsWhileAnotherProcessHoldsFlinksRestPort() throws Exception {
+    Path in = dir.resolve("in");
+    Path file = bitstampPart(in, "part.csv", l -> day(l) <= 5);
+    WarehouseSpec wh = warehouses.postgres();
+    // Flink's default REST port, as a session cluster or a second service on the machine holds it
+    java.net.ServerSocket held = null;
+    try {
+      held = new java.net.ServerSocket(8081, 1, java.net.InetAddress.getLoopbackAddress());
+    } catch (java.net.BindException alreadyHeld) {
+      // held by another process: the same situation
+    }
+    try (RunService service =
+        RunService.start(
+            args(
+                wh, config("svc", file.toString()), dir.resolve("lake"), "--runner=FlinkRunner"))) {
+      HttpResponse<String> run = post(service);
+      assertEquals(200, run.statusCode(), run.body());
+      assertEquals(1, service.sharedClusterJobs());
+    } finally {
+      if (held != null) {
+        held.close();
+      }
+    }
+  }
+
+  @Test
   void aFailedRunAnswers500AndTheServiceGoesOn() throws Exception {
     Path in = dir.resolve("in");
     Path file = bitstampPart(in, "part.csv", l -> day(l) <= 10);

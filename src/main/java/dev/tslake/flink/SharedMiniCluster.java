@@ -1,7 +1,6 @@
 package dev.tslake.flink;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.dag.Pipeline;
@@ -41,27 +40,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class SharedMiniCluster implements AutoCloseable {
   private static final String NAME = "tslake-shared-mini-cluster";
 
-  private final CompletableFuture<MiniCluster> cluster;
+  private final MiniCluster cluster;
   private final java.util.concurrent.atomic.AtomicLong submitted =
       new java.util.concurrent.atomic.AtomicLong();
 
-  private SharedMiniCluster(CompletableFuture<MiniCluster> cluster) {
+  private SharedMiniCluster(MiniCluster cluster) {
     this.cluster = cluster;
-  }
-
-  /** The started cluster; waits for a start in progress, throws if it failed. */
-  private MiniCluster started() {
-    try {
-      return cluster.join();
-    } catch (CompletionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      // the cause is attached as suppressed, not as the cause: a run's failure message is the
-      // innermost one (TsLake.failureMessage), and this one says what failed
-      IllegalStateException failed =
-          new IllegalStateException("cannot start the Flink mini-cluster: " + cause.getMessage());
-      failed.addSuppressed(cause);
-      throw failed;
-    }
   }
 
   /**
@@ -77,38 +61,7 @@ public final class SharedMiniCluster implements AutoCloseable {
       long managed = (long) (EnvironmentInformation.getSizeOfFreeHeapMemoryWithDefrag() * 0.4);
       conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, new MemorySize(managed));
     }
-    SharedMiniCluster shared =
-        new SharedMiniCluster(CompletableFuture.completedFuture(startCluster(conf, slots)));
-    Context.install(shared, slots);
-    return shared;
-  }
-
-  /**
-   * Starts one run's cluster on a thread of its own and installs it at once, so that the caller
-   * goes on (launch, graph, translation) while the cluster starts: the first job submitted waits
-   * for it. Its configuration is the one the Flink runner's {@code [auto]} master gives a local run
-   * (the configuration folder's settings, else Flink's local defaults), and a submission or {@link
-   * #close} reports a failed start.
-   *
-   * @param confDir a Flink configuration folder, or null (then {@code FLINK_CONF_DIR}, as Beam)
-   * @param slots task slots: the run's parallelism
-   */
-  public static SharedMiniCluster startInBackground(@Nullable String confDir, int slots) {
-    Configuration conf = configuration(confDir);
-    CompletableFuture<MiniCluster> started = new CompletableFuture<>();
-    Thread starter =
-        new Thread(
-            () -> {
-              try {
-                started.complete(startCluster(conf, slots));
-              } catch (Throwable e) {
-                started.completeExceptionally(e);
-              }
-            },
-            "tslake-flink-start");
-    starter.setDaemon(true);
-    starter.start();
-    SharedMiniCluster shared = new SharedMiniCluster(started);
+    SharedMiniCluster shared = new SharedMiniCluster(startCluster(conf, slots));
     Context.install(shared, slots);
     return shared;
   }
@@ -149,7 +102,6 @@ public final class SharedMiniCluster implements AutoCloseable {
   /** Submits one job's plan; its client waits for the result as a local run's does. */
   CompletableFuture<JobClient> submit(Pipeline plan, Configuration conf, ClassLoader loader)
       throws Exception {
-    MiniCluster cluster = started();
     JobGraph graph = PipelineExecutorUtils.getJobGraph(plan, conf, loader);
     submitted.incrementAndGet();
     JobID id = graph.getJobID();
@@ -169,13 +121,7 @@ public final class SharedMiniCluster implements AutoCloseable {
   @Override
   public void close() throws Exception {
     Context.uninstall();
-    MiniCluster c;
-    try {
-      c = cluster.join();
-    } catch (CompletionException e) {
-      return; // it never started: nothing to stop (a submission reported the failure)
-    }
-    c.close();
+    cluster.close();
   }
 
   /** Flink's context environment hook is protected: reachable from a subclass only. */
