@@ -5,6 +5,10 @@
 #
 #   runners/bench/run.sh [rows=1000000] [runner=FlinkRunner|DirectRunner] [series=100] [extra job options...]
 #
+# The job runs as runners/local/tslake.sh runs it: java -cp with class-data sharing. The first
+# measurement of a build writes the archive in an untimed training run of 10k rows (same options);
+# BENCH_CDS=0 measures a JVM without it.
+#
 # BENCH_HEAP sets -Xmx (default 1g), BENCH_GC the collector (default -XX:+UseParallelGC),
 # BENCH_DATA=file.csv runs on that file instead of a generated one (rows is then only a label),
 # BENCH_SCHEMA names the PostgreSQL schema (default bench_<runner>, dropped and made anew),
@@ -27,6 +31,7 @@ command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -
 runners/postgres/start.sh >/dev/null
 
 mvn -q -B compile dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt >/dev/null
+touch target/classpath.txt # the build is current: runners/local/tslake.sh builds no more
 cp="target/classes:$(cat target/classpath.txt)"
 
 mkdir -p target/bench
@@ -66,12 +71,34 @@ if [ "$runner" = "FlinkRunner" ]; then
     --flinkConfDir="$(pwd)/runners/bench/flink-conf")
 fi
 
+# the JVM of every run below: runners/local/tslake.sh, with or without its class-data archive
+export TSLAKE_JAVA_OPTS="-Xmx$heap $gc ${BENCH_JAVA_OPTS:-}"
+export TSLAKE_CDS=${BENCH_CDS:-1}
+if [ "$TSLAKE_CDS" != 0 ] && [ ! -s "$(runners/local/tslake.sh --archive --runner="$runner")" ]; then
+  train="target/bench/observations-10000-20.csv"
+  if [ ! -s "$train" ]; then
+    java -cp "$cp" dev.tslake.bench.GenerateObservations 10000 20 "$train.tmp" 42
+    mv "$train.tmp" "$train"
+  fi
+  sed "s|\"files\": \[[^]]*\]|\"files\": [\"$(pwd)/$train\"]|" "$config" > target/bench/cds-training.json
+  PGPASSWORD=tslake psql -q -h 127.0.0.1 -U tslake -d tslake \
+    -c "DROP SCHEMA IF EXISTS bench_cds_training CASCADE; CREATE SCHEMA bench_cds_training;"
+  rm -rf target/bench/lake-cds-training
+  echo "bench: an untimed training run of 10k rows writes the class-data archive of this build"
+  runners/local/tslake.sh --runner="$runner" "${runner_opts[@]}" \
+    --config=target/bench/cds-training.json --lake=target/bench/lake-cds-training \
+    --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=bench_cds_training" \
+    --warehouseUser=tslake --secretsFile="$PWD/runners/postgres/secrets.properties" \
+    "${extra[@]}" > target/bench/cds-training.log 2>&1 \
+    || { tail -20 target/bench/cds-training.log; echo "the training run failed"; exit 1; }
+fi
+
 log="target/bench/run-$runner-$rows.log"
 if [ -n "${BENCH_SERVICE_RUNS:-}" ]; then
   # The run service (dev.tslake.RunService): one JVM, BENCH_SERVICE_RUNS runs of the same job over
   # HTTP, each on an empty schema and lake (the same work as a single run), timed by the client.
   port=${BENCH_SERVICE_PORT:-18090}
-  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} java -Xmx"$heap" $gc ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.tslake.RunService \
+  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} TSLAKE_MAIN=dev.tslake.RunService runners/local/tslake.sh \
     --runner="$runner" "${runner_opts[@]}" --servicePort="$port" \
     --config="$config" --lake="$lake" \
     --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=$schema" \
@@ -102,7 +129,7 @@ if [ -n "${BENCH_SERVICE_RUNS:-}" ]; then
 fi
 set +e
 /usr/bin/time -v -o target/bench/time.txt \
-  java -Xmx"$heap" $gc ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.tslake.TsLake \
+  runners/local/tslake.sh \
     --runner="$runner" "${runner_opts[@]}" \
     --config="$config" --lake="$lake" \
     --warehouseUrl="jdbc:postgresql://127.0.0.1:5432/tslake?currentSchema=$schema" \

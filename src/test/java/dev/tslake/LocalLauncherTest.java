@@ -1,0 +1,110 @@
+package dev.tslake;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code runners/local/tslake.sh}: the job in a JVM of its own with class-data sharing. The first
+ * run writes the archive, the next maps the job's classes from it, and both store the same.
+ */
+class LocalLauncherTest {
+  private static final Path BITSTAMP =
+      Path.of("testdata/bitcoin/Bitstamp_BTCUSD_d_cryptodatadownload.csv");
+
+  @TempDir Path dir;
+
+  private Path config() throws IOException {
+    List<String> lines = Files.readAllLines(BITSTAMP, StandardCharsets.UTF_8);
+    Path csv = dir.resolve("bitstamp.csv");
+    Files.write(csv, lines.subList(0, 2 + 300), StandardCharsets.UTF_8);
+    Path p = dir.resolve("bitstamp.json");
+    Files.writeString(
+        p,
+        "{\"sources\": [{\"name\": \"bitstamp\", \"type\": \"csv\", \"windows\": [\"P1M\"],"
+            + " \"files\": [\""
+            + csv
+            + "\"], \"skipLines\": 1, \"timestampColumn\": \"date\", \"timestampFormat\":"
+            + " \"yyyy-MM-dd HH:mm:ss\", \"seriesColumn\": \"symbol\", \"valueColumns\":"
+            + " [\"close\"]}]}");
+    return p;
+  }
+
+  /** Runs the launcher; returns its output. */
+  private String launch(String name, Path config, String javaOpts) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "runners/local/tslake.sh",
+                "--config=" + config,
+                "--lake=" + dir.resolve("lake-" + name),
+                "--warehouseUrl=jdbc:duckdb:" + dir.resolve(name + ".duckdb"),
+                "--runId=" + name,
+                "--ingestDate=2026-01-01"));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("TSLAKE_CDS_DIR", dir.resolve("cds").toString());
+    pb.environment().put("TSLAKE_JAVA_OPTS", javaOpts);
+    Path out = dir.resolve(name + ".out");
+    pb.redirectOutput(out.toFile());
+    Process p = pb.start();
+    assertTrue(p.waitFor(300, TimeUnit.SECONDS), "the launcher did not end: " + name);
+    String text = Files.readString(out);
+    assertEquals(0, p.exitValue(), text);
+    return text;
+  }
+
+  private static List<String> summary(String output) {
+    return output
+        .lines()
+        .filter(l -> l.matches("\\s+(records|observations|duplicates|aggregates|series).*"))
+        .collect(Collectors.toList());
+  }
+
+  private List<Path> archives() throws IOException {
+    Path cds = dir.resolve("cds");
+    if (!Files.isDirectory(cds)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(cds)) {
+      return s.filter(p -> p.toString().endsWith(".jsa")).collect(Collectors.toList());
+    }
+  }
+
+  @Test
+  void theFirstRunWritesTheArchiveAndTheNextMapsTheJobsClassesFromIt() throws Exception {
+    Path config = config();
+    String opts = "-Xmx512m -XX:+UseParallelGC -XX:TieredStopAtLevel=1";
+    assertTrue(archives().isEmpty());
+
+    String first = launch("first", config, opts);
+    assertTrue(first.contains("status: succeeded"), first);
+    assertTrue(first.contains("writes the class-data archive"), first);
+    assertEquals(1, archives().size(), archives().toString());
+
+    Path classLog = dir.resolve("classes.log");
+    String second = launch("second", config, opts + " -Xlog:class+load=info:file=" + classLog);
+    assertTrue(second.contains("status: succeeded"), second);
+    assertFalse(second.contains("writes the class-data archive"), second);
+    List<String> loaded = Files.readAllLines(classLog, StandardCharsets.UTF_8);
+    assertTrue(
+        loaded.stream().anyMatch(l -> l.contains(" dev.tslake.TsLake source: shared objects file")),
+        "dev.tslake.TsLake was not mapped from the archive");
+    long shared = loaded.stream().filter(l -> l.contains("source: shared objects file")).count();
+    assertTrue(shared > loaded.size() / 2, shared + " of " + loaded.size() + " classes shared");
+
+    assertFalse(summary(first).isEmpty(), first);
+    assertEquals(summary(first), summary(second));
+  }
+}
