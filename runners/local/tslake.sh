@@ -11,7 +11,10 @@
 # It builds first (mvn compile, and the runtime class path into target/classpath.txt) when the
 # build is missing or older than a file under src/main or pom.xml. TSLAKE_MAIN runs another class
 # (dev.tslake.RunService); TSLAKE_JAVA_OPTS are the JVM options (default -Xmx1g
-# -XX:+UseParallelGC); TSLAKE_CDS=0 runs without an archive; TSLAKE_CDS_DIR keeps the archives
+# -XX:+UseParallelGC); TSLAKE_JIT_OPTS come before them (default: C2 compiles a method after 4x
+# the JVM's default invocations and loop iterations, which left more of the 2 cores to the job:
+# 5% less wall time at 1M and 10M rows on Flink local, docs/performance.md H22; empty for the
+# JVM's defaults); TSLAKE_CDS=0 runs without an archive; TSLAKE_CDS_DIR keeps the archives
 # elsewhere. A new build (other classes, dependencies or java) gets new archives; older ones are
 # deleted.
 set -euo pipefail
@@ -60,6 +63,7 @@ else
     opts=(-XX:ArchiveClassesAtExit="$jsa" -Xlog:cds=off -Xlog:cds+dynamic=off)
   fi
 fi
-# shellcheck disable=SC2086 # TSLAKE_JAVA_OPTS is a list of options
-exec java ${TSLAKE_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC} "${opts[@]}" -cp "$cp" \
+jit=${TSLAKE_JIT_OPTS--XX:Tier4InvocationThreshold=20000 -XX:Tier4MinInvocationThreshold=2400 -XX:Tier4CompileThreshold=60000 -XX:Tier4BackEdgeThreshold=160000}
+# shellcheck disable=SC2086 # TSLAKE_JIT_OPTS and TSLAKE_JAVA_OPTS are lists of options
+exec java $jit ${TSLAKE_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC} "${opts[@]}" -cp "$cp" \
   "${TSLAKE_MAIN:-dev.tslake.TsLake}" "$@"
