@@ -58,10 +58,21 @@ same_checksum() { # ck1 ck2
     'BEGIN { d = a - b; if (d < 0) d = -d; m = (a < 0 ? -a : a); exit !(d <= m * 1e-12) }'
 }
 
+# Every contender starts with PostgreSQL's dirty buffers written out (an untimed CHECKPOINT), one
+# peer per run_peers.sh call: otherwise whoever runs next pays the checkpoint of the previous
+# one's load (tslake on 10M rows: 103.4 s right after the peers, 84.6 s alone three minutes later).
+checkpoint() {
+  PGPASSWORD=tslake psql -X -qAt -h 127.0.0.1 -U tslake -d tslake -c CHECKPOINT >/dev/null
+}
+
 declare -a names walls rsss notes
 peer_ck=""
 if [ "${COMPARE_PEERS:-1}" != 0 ]; then
-  out=$(target/peers/run_peers.sh "$root/$data" $peers)
+  out=""
+  for p in $peers; do
+    checkpoint
+    out="$out$(target/peers/run_peers.sh "$root/$data" "$p")"$'\n'
+  done
   echo "$out" | sed 's/^/  peers| /'
   while read -r p _ obs agg wall _ _ rss ck; do
     case "$p" in peer | expected:* | logs:* | "") continue ;; esac
@@ -79,6 +90,7 @@ if [ -n "$peer_ck" ]; then echo "$peer_ck" >"$ckfile"; elif [ -s "$ckfile" ]; th
 
 if [ "${COMPARE_TSLAKE:-1}" != 0 ]; then
   schema=${BENCH_SCHEMA:-bench_compare}
+  checkpoint
   set +e
   # The peers' validity rule for ts is strict YYYY-MM-DDTHH:MM:SSZ; tslake's `iso` also reads
   # "2024-01-01 00:00:00" (one of gen.py's bad timestamps) as UTC, so the check needs the pattern.

@@ -142,6 +142,8 @@ SELECT format('CREATE DATABASE %I OWNER tslake', d)
 \gexec
 ALTER DATABASE tslake OWNER TO tslake;
 ALTER DATABASE tslake_test OWNER TO tslake;
+-- runners/bench/compare.sh writes PostgreSQL's dirty buffers out before each contender's run
+GRANT pg_checkpoint TO tslake;
 SQL
 
 log "PostgreSQL ${VERSION}/${CLUSTER} ready on 127.0.0.1:${PORT} (user tslake, password tslake; databases tslake, tslake_test)"
