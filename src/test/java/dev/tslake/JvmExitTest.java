@@ -3,10 +3,8 @@ package dev.tslake;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,25 +15,11 @@ import org.junit.jupiter.api.io.TempDir;
  * shuts down; the JVM used to wait for it).
  */
 class JvmExitTest {
-  private static final Path BITSTAMP =
-      Path.of("testdata/bitcoin/Bitstamp_BTCUSD_d_cryptodatadownload.csv");
-
   @TempDir Path dir;
 
   @Test
   void theJvmEndsWithTheRunWhileANonDaemonThreadLingers() throws Exception {
-    List<String> lines = Files.readAllLines(BITSTAMP, StandardCharsets.UTF_8);
-    Path csv = dir.resolve("bitstamp.csv");
-    Files.write(csv, lines.subList(0, 2 + 100), StandardCharsets.UTF_8);
-    Path config = dir.resolve("bitstamp.json");
-    Files.writeString(
-        config,
-        "{\"sources\": [{\"name\": \"bitstamp\", \"type\": \"csv\", \"windows\": [\"P1M\"],"
-            + " \"files\": [\""
-            + csv
-            + "\"], \"skipLines\": 1, \"timestampColumn\": \"date\", \"timestampFormat\":"
-            + " \"yyyy-MM-dd HH:mm:ss\", \"seriesColumn\": \"symbol\", \"valueColumns\":"
-            + " [\"close\"]}]}");
+    Path config = LocalLauncherTest.bitstampHeadConfig(dir, 100);
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     ProcessBuilder pb =
         new ProcessBuilder(

@@ -27,9 +27,17 @@ class LocalLauncherTest {
   @TempDir Path dir;
 
   private Path config() throws IOException {
+    return bitstampHeadConfig(dir, 300);
+  }
+
+  /**
+   * A config of one csv source: the first {@code rows} records of the real Bitstamp daily file,
+   * written with it into {@code dir} (also {@link JvmExitTest}'s job).
+   */
+  static Path bitstampHeadConfig(Path dir, int rows) throws IOException {
     List<String> lines = Files.readAllLines(BITSTAMP, StandardCharsets.UTF_8);
     Path csv = dir.resolve("bitstamp.csv");
-    Files.write(csv, lines.subList(0, 2 + 300), StandardCharsets.UTF_8);
+    Files.write(csv, lines.subList(0, 2 + rows), StandardCharsets.UTF_8);
     Path p = dir.resolve("bitstamp.json");
     Files.writeString(
         p,
