@@ -64,6 +64,12 @@ public final class RunSettings implements Serializable {
   public final @Nullable String replayDate;
   public final int dedupShards;
 
+  /**
+   * A batch run whose warehouse held nothing of its text-file sources at launch reads, lands,
+   * validates, dedups and loads in two steps around one shuffle ({@code --onePass}).
+   */
+  public final boolean onePass;
+
   /** A progress line every this many ms while the run goes ({@code --progressSeconds}); 0: none. */
   public final long progressMillis;
 
@@ -116,6 +122,7 @@ public final class RunSettings implements Serializable {
               + b.dedupShards);
     }
     this.dedupShards = b.dedupShards;
+    this.onePass = b.onePass;
     if (b.progressMillis < 0) {
       throw new IllegalArgumentException(
           "--progressSeconds must be 0 (no progress lines) or more, got "
@@ -192,6 +199,7 @@ public final class RunSettings implements Serializable {
         .replayFromLake(options.getReplayFromLake())
         .replayDate(options.getReplayIngestDate())
         .dedupShards(options.getDedupShards())
+        .onePass(options.getOnePass())
         .progressMillis(options.getProgressSeconds() * 1000L)
         .stopAfter(parseStopAfter(options.getStopAfter()))
         .build();
@@ -285,6 +293,7 @@ public final class RunSettings implements Serializable {
         .replayFromLake(replayFromLake)
         .replayDate(replayDate)
         .dedupShards(dedupShards)
+        .onePass(onePass)
         .progressMillis(progressMillis)
         .requests(requests)
         .stopAfter(stopAfter)
@@ -315,6 +324,7 @@ public final class RunSettings implements Serializable {
     private boolean replayFromLake;
     private @Nullable String replayDate;
     private int dedupShards = 64;
+    private boolean onePass;
     private long progressMillis = 5000;
     private List<ApiRequest> requests = List.of();
     private java.time.@Nullable Duration stopAfter;
@@ -399,6 +409,11 @@ public final class RunSettings implements Serializable {
 
     public Builder dedupShards(int value) {
       this.dedupShards = value;
+      return this;
+    }
+
+    public Builder onePass(boolean value) {
+      this.onePass = value;
       return this;
     }
 

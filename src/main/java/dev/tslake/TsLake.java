@@ -2,6 +2,7 @@ package dev.tslake;
 
 import dev.tslake.aggregate.AggregateTriggering;
 import dev.tslake.aggregate.TouchedSpans;
+import dev.tslake.aggregate.WindowFolds;
 import dev.tslake.aggregate.WindowIntoAggregates;
 import dev.tslake.alert.AlertWebhook;
 import dev.tslake.alert.RunAlert;
@@ -18,6 +19,7 @@ import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
 import dev.tslake.model.RollingStat;
+import dev.tslake.onepass.OnePassBatch;
 import dev.tslake.progress.Progress;
 import dev.tslake.progress.ProgressBoard;
 import dev.tslake.quality.QualityChecks;
@@ -543,6 +545,11 @@ public final class TsLake {
     KnownStrings known = ReadSources.knownStrings(s.config, matched);
     known.registerIn(p);
     LOG.info("coders: {} source names and files written as ids", known.size());
+    if (onePass(s, matched)) {
+      LOG.info("one-pass batch graph: {} file tasks", matched.size());
+      buildOnePass(p, s, matched);
+      return;
+    }
     // every lake write's committed-file count: RecordRun waits for all of them
     List<PCollection<Long>> lakeFiles = new ArrayList<>();
     LandRawFiles landing = LandRawFiles.to(s.lakeRoot, s.ingestDate, s.runId, s.config);
@@ -763,6 +770,114 @@ public final class TsLake {
   }
 
   /**
+   * Whether this run takes the one-pass graph ({@code --onePass}): a batch run of text-file sources
+   * only (no live sources, no Parquet, not a replay) into a warehouse that held none of their
+   * series at launch, with nothing that needs the stored rows or every observation (resample,
+   * rolling windows, checks).
+   */
+  static boolean onePass(RunSettings s, List<FileTask> matched) {
+    if (!s.onePass
+        || s.replayFromLake
+        || !s.requests.isEmpty()
+        || s.storedAtLaunch == null
+        || s.storedAtLaunch.series() > 0
+        || matched.isEmpty()
+        || Resample.wanted(s.config)
+        || QualityChecks.of(s.config, s.startedAt).any()) {
+      return false;
+    }
+    for (dev.tslake.config.SourceConfig c : s.config.sources) {
+      if (c.type == dev.tslake.config.SourceType.PARQUET || !c.rolling.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The one-pass batch graph ({@link OnePassBatch}): the same tables, lake files and run record as
+   * the staged graph for the runs {@link #onePass} admits.
+   */
+  static void buildOnePass(Pipeline p, RunSettings s, List<FileTask> matched) {
+    PCollectionTuple one =
+        p.apply(
+            "OnePass",
+            OnePassBatch.of(s.config, matched, Observation.Coder.in(p))
+                .landingIn(s.lakeRoot, s.ingestDate, s.runId)
+                .loadingInto(s.warehouse, s.batchSize, s.storedAtLaunch)
+                .withBucketMillis("DirectRunner".equals(s.runner) ? 0 : OnePassBatch.DAY));
+    PCollection<Long> read =
+        one.get(OnePassBatch.READ)
+            .apply("ProgressRead", Progress.summing(s.runId, 0, "read", s.progressMillis));
+    one.get(OnePassBatch.VALID)
+        .apply("ProgressValid", Progress.summing(s.runId, 1, "valid", s.progressMillis));
+    one.get(OnePassBatch.DEDUPED)
+        .apply("ProgressDeduped", Progress.summing(s.runId, 2, "deduped", s.progressMillis));
+    PCollection<Long> loaded =
+        one.get(OnePassBatch.LOADED)
+            .apply("ProgressLoaded", Progress.summing(s.runId, 3, "loaded", s.progressMillis));
+
+    List<PCollection<Long>> lakeFiles = new ArrayList<>();
+    lakeFiles.add(one.get(OnePassBatch.LAKE_FILES));
+    PCollection<Reject> rejects =
+        PCollectionList.of(one.get(OnePassBatch.REJECTED))
+            .and(one.get(OnePassBatch.LOAD_FAILED))
+            .apply("AllRejects", Flatten.pCollections());
+    lakeFiles.add(
+        WriteToLake.committedFiles(
+            rejects.apply(
+                "WriteRejectedToLake", WriteToLake.rejected(s.lakeRoot, s.ingestDate, s.runId)),
+            "RejectedLake"));
+    PCollectionTuple loadedRejects =
+        rejects.apply(
+            "LoadRejects",
+            UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
+
+    PCollection<Aggregate> aggregates =
+        one.get(OnePassBatch.WINDOW_STATS).apply("WindowedAggregates", WindowFolds.toAggregates());
+    PCollectionTuple loadedAggregates =
+        aggregates.apply(
+            "LoadAggregates",
+            UpsertBatches.into(s.warehouse, Tables.aggregates())
+                .withBatchSize(s.batchSize)
+                .withRegrouping(s.dedupShards));
+    loadedAggregates
+        .get(UpsertBatches.WRITTEN)
+        .apply("ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));
+
+    // the series' spans from each bundle's first and last winner per series, as from all of them
+    PCollection<SeriesRow> series =
+        PCollectionTuple.of(DedupLatestVintage.LATEST, one.get(OnePassBatch.SPAN_ENDS))
+            .and(ReadSources.SERIES, one.get(OnePassBatch.SERIES))
+            .apply(
+                "SeriesDimension",
+                SeriesRows.of(s.config, DedupLatestVintage.LATEST, ReadSources.SERIES));
+    PCollectionTuple loadedSeries =
+        series.apply(
+            "LoadSeries",
+            UpsertBatches.into(s.warehouse, Tables.series())
+                .withBatchSize(s.batchSize)
+                .withRegrouping(s.dedupShards));
+
+    p.apply(
+        "RecordRun",
+        new RecordRun(
+                s.warehouse,
+                s.runId,
+                s.startedAt,
+                s.runner,
+                s.configName,
+                read,
+                written(loadedRejects),
+                loaded,
+                one.get(OnePassBatch.SUPERSEDED),
+                written(loadedAggregates),
+                written(loadedSeries))
+            .afterLake(
+                PCollectionList.of(lakeFiles).apply("AllLakeFiles", Flatten.pCollections())));
+  }
+
+  /**
    * The spans the warehouse readers query, spread over workers once for all of them: they come out
    * of a per-series combine, which a fusing runner would otherwise run the queries after on few
    * workers. Not on the DirectRunner, which does not fuse and already hands each series' span over
@@ -792,13 +907,6 @@ public final class TsLake {
 
   /** An observation the warehouse refused, back in raw form for the rejects table and lake. */
   static RawRecord asRawRecord(Observation o) {
-    return RawRecord.of(
-        o.source,
-        o.origin,
-        o.locator,
-        o.seriesId,
-        o.tsInstant().toString(),
-        o.value == null ? "" : Double.toString(o.value),
-        o.hasVintage() ? Instant.ofEpochMilli(o.vintage).toString() : null);
+    return o.asRawRecord();
   }
 }

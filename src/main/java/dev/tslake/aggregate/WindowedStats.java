@@ -21,7 +21,7 @@ import org.apache.beam.sdk.transforms.Combine;
  * shuffle, so a key carries all its windows and the runner handles one group per series instead of
  * one per series and window.
  */
-final class WindowedStats {
+public final class WindowedStats {
   final TreeMap<Long, SeriesStats> stats = new TreeMap<>();
   final Map<Long, Long> ends = new HashMap<>();
 

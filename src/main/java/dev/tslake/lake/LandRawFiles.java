@@ -13,8 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -136,8 +134,6 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
     private final String ingestDate;
     private final String runId;
     private final Set<String> splittableSources;
-    private final Counter files = Metrics.counter(LandRawFiles.class, "raw_lake_files");
-    private final Counter aborted = Metrics.counter(LandRawFiles.class, "raw_lake_files_aborted");
 
     /**
      * The inputs whose records are arriving, by source and input path (a record's origin): one
@@ -152,9 +148,9 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
     /** An input's lake file and the marker that opened it. */
     private static final class Open {
       final RawRecord start;
-      final RawLakeFile file;
+      final InputLanding file;
 
-      Open(RawRecord start, RawLakeFile file) {
+      Open(RawRecord start, InputLanding file) {
         this.start = start;
         this.file = file;
       }
@@ -195,17 +191,16 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
       switch (element.kind) {
         case INPUT_START:
           abort(open.remove(key(element))); // started again without an end: that read failed
-          RawLakeFile file =
-              element.markerPart() >= 0
-                  ? RawLakeFile.forInputPart(
-                      lakeRoot,
-                      element.source,
-                      ingestDate,
-                      runId,
-                      element.origin,
-                      element.markerPart())
-                  : RawLakeFile.forInput(
-                      lakeRoot, element.source, ingestDate, runId, element.origin);
+          InputLanding file =
+              InputLanding.open(
+                  lakeRoot,
+                  ingestDate,
+                  runId,
+                  element.source,
+                  element.origin,
+                  element.markerPart(),
+                  element.markerParts(),
+                  splittableSources.contains(element.source));
           open.put(key(element), new Open(element, file));
           return;
         case INPUT_END:
@@ -231,34 +226,16 @@ public final class LandRawFiles extends PTransform<PCollection<RawRecord>, PColl
                 + " does not close an open input"
                 + (input == null ? "" : " (open: " + input.start + ")"));
       }
-      try (RawLakeFile lake = input.file) {
-        if (lake.records() != end.markerRecords()) {
-          throw new IllegalStateException(
-              "lake file "
-                  + lake.relativePath()
-                  + " got "
-                  + lake.records()
-                  + " records, the reader emitted "
-                  + end.markerRecords());
-        }
-        lake.commit();
-        if (lake.records() > 0) {
+      try (InputLanding lake = input.file) {
+        if (lake.commit(end.markerRecords())) {
           committed++;
         }
-      }
-      files.inc();
-      // An input read whole or as a first range removes what an earlier attempt of this run id left
-      // for it under another layout, so a replay reads each record once. Only this run's folder.
-      if (splittableSources.contains(end.source) && end.markerPart() <= 0) {
-        RawLakeFile.removeOtherLayouts(
-            lakeRoot, end.source, ingestDate, runId, end.origin, end.markerParts());
       }
     }
 
     /** Discards the temporary file of an input that did not end. */
     private void abort(@Nullable Open input) throws IOException {
       if (input != null) {
-        aborted.inc();
         input.file.close();
       }
     }

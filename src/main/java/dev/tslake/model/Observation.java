@@ -77,6 +77,18 @@ public final class Observation implements Serializable {
         : new Observation(source, seriesId, ts, value, vintage, origin, locator, true);
   }
 
+  /** This observation back in raw form (a row the warehouse refused, for the rejects). */
+  public RawRecord asRawRecord() {
+    return RawRecord.of(
+        source,
+        origin,
+        locator,
+        seriesId,
+        tsInstant().toString(),
+        value == null ? "" : Double.toString(value),
+        hasVintage() ? Instant.ofEpochMilli(vintage).toString() : null);
+  }
+
   public boolean hasVintage() {
     return vintage != UNKNOWN_VINTAGE;
   }

@@ -217,11 +217,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
                 "ListFileRanges",
                 Create.of(rangeTasks).withCoder(SerializableCoder.of(FileTask.class)))
             .apply("SpreadFileRanges", Reshuffle.viaRandomKey());
-    PCollectionView<Map<String, Long>> lineCounts =
-        ranges
-            .apply("CountRangeLines", ParDo.of(new CountLinesFn()))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
-            .apply("RangeLineCounts", View.asMap());
+    PCollectionView<Map<String, Long>> lineCounts = lineCounts(ranges);
     PCollectionTuple out =
         ranges.apply(
             "ParseRanges",
@@ -451,12 +447,9 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
     @ProcessElement
     public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
-      PayloadContext ctx = context(task);
       long[] n = {0};
       startInput(out, task);
-      try (Reader reader = openText(task.path, 1 << 16)) {
-        PayloadParsers.forType(ctx.source.type).parse(ctx, withoutBom(reader), output(out, n));
-      }
+      readWhole(context(task), output(out, n));
       endInput(out, task, n[0]);
       files.inc();
       records.inc(n[0]);
@@ -469,6 +462,77 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       reader.reset();
     }
     return reader;
+  }
+
+  /** A whole text file through its source's parser. */
+  static void readWhole(PayloadContext ctx, ParseOutput out) throws IOException {
+    try (Reader reader = FileFn.openText(ctx.origin, 1 << 16)) {
+      PayloadParsers.forType(ctx.source.type).parse(ctx, withoutBom(reader), out);
+    }
+  }
+
+  /** One line range of a csv file, its lines numbered from {@code firstLine}. */
+  static void readRange(PayloadContext ctx, FileTask task, long firstLine, ParseOutput out)
+      throws IOException {
+    try (Reader head = FileFn.openText(task.path, 1 << 13);
+        Reader lines =
+            new BufferedReader(
+                new InputStreamReader(
+                    LineRange.open(task.path, task.start, task.end), StandardCharsets.UTF_8),
+                1 << 16)) {
+      new CsvParser().parseLines(ctx, withoutBom(head), lines, firstLine, task.part == 0, out);
+    }
+  }
+
+  /**
+   * Reads the records of file tasks outside this transform, as its own readers do (the one-pass
+   * batch graph reads, lands, validates and groups in one step): whole text files through their
+   * source's parser, line ranges of csv files numbered from the line counts of {@link #lineCounts}.
+   * Not for Parquet files. Build one per worker ({@code @Setup}).
+   */
+  public static final class TaskReader {
+    private final Map<String, SourceConfig> byName = new HashMap<>();
+    private final Map<String, long[]> firstLines = new HashMap<>();
+
+    public TaskReader(PipelineConfig config) {
+      for (SourceConfig s : config.sources) {
+        byName.put(s.name, s);
+      }
+    }
+
+    /**
+     * Emits the records of {@code task} to {@code out}; {@code lineCounts} is the side input of
+     * {@link #lineCounts} when the task is a range (else unused).
+     */
+    public void read(FileTask task, @Nullable Map<String, Long> lineCounts, ParseOutput out)
+        throws IOException {
+      PayloadContext ctx =
+          new PayloadContext(byName.get(task.source), task.path, task.seriesIdHint, task.vintage);
+      if (!task.isRange()) {
+        readWhole(ctx, out);
+        return;
+      }
+      if (lineCounts == null) {
+        throw new IllegalArgumentException("a range task needs the line counts: " + task);
+      }
+      long first =
+          firstLines
+              .computeIfAbsent(
+                  task.source + '\u0000' + task.path,
+                  k -> ParseRangeFn.firstLinesOf(task, lineCounts))[task.part];
+      readRange(ctx, task, first, out);
+    }
+  }
+
+  /**
+   * The line count of every range in {@code ranges}, by {@link FileTask#rangeKey}: the side input a
+   * {@link TaskReader} numbers a range's lines from.
+   */
+  public static PCollectionView<Map<String, Long>> lineCounts(PCollection<FileTask> ranges) {
+    return ranges
+        .apply("CountRangeLines", ParDo.of(new CountLinesFn()))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+        .apply("RangeLineCounts", View.asMap());
   }
 
   /** Counts the line breaks of one range of a file ({@link LineRange#countLineBreaks}). */
@@ -505,20 +569,22 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
         firstLines = new HashMap<>();
       }
       return firstLines.computeIfAbsent(
-          task.source + '\u0000' + task.path,
-          k -> {
-            long[] first = new long[task.parts];
-            long line = 1;
-            for (int i = 0; i < task.parts; i++) {
-              first[i] = line;
-              Long c = counts.get(FileTask.rangeKey(task.source, task.path, i));
-              if (c == null) {
-                throw new IllegalStateException("no line count for range " + i + " of " + task);
-              }
-              line += c;
-            }
-            return first;
-          });
+          task.source + '\u0000' + task.path, k -> firstLinesOf(task, counts));
+    }
+
+    /** The first line number of each range of {@code task}'s file. */
+    static long[] firstLinesOf(FileTask task, Map<String, Long> counts) {
+      long[] first = new long[task.parts];
+      long line = 1;
+      for (int i = 0; i < task.parts; i++) {
+        first[i] = line;
+        Long c = counts.get(FileTask.rangeKey(task.source, task.path, i));
+        if (c == null) {
+          throw new IllegalStateException("no line count for range " + i + " of " + task);
+        }
+        line += c;
+      }
+      return first;
     }
 
     @ProcessElement
@@ -528,18 +594,9 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
         MultiOutputReceiver out)
         throws IOException {
       long firstLine = firstLines(task, counts)[task.part];
-      PayloadContext ctx = context(task);
       long[] n = {0};
       startInput(out, task);
-      try (Reader head = openText(task.path, 1 << 13);
-          Reader lines =
-              new BufferedReader(
-                  new InputStreamReader(
-                      LineRange.open(task.path, task.start, task.end), StandardCharsets.UTF_8),
-                  1 << 16)) {
-        new CsvParser()
-            .parseLines(ctx, withoutBom(head), lines, firstLine, task.part == 0, output(out, n));
-      }
+      readRange(context(task), task, firstLine, output(out, n));
       endInput(out, task, n[0]);
       if (task.part == 0) {
         files.inc();

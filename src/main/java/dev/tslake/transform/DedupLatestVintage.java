@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -287,7 +288,28 @@ public final class DedupLatestVintage
     }
   }
 
-  static final Comparator<Observation> BY_KEY =
+  /**
+   * One key's records of a batch run with no stored row (the one-pass batch graph, which dedups
+   * after its own grouping): feeds {@code vintages} what {@link #VINTAGES} would hold for the key
+   * and returns the winner, as {@link #LATEST} has it; the other records are superseded.
+   */
+  public static Observation pick(List<Observation> sameKey, Consumer<Observation> vintages) {
+    Candidates c = new Candidates();
+    for (Observation o : sameKey) {
+      if (o.stored) {
+        throw new IllegalArgumentException("pick takes no stored rows: " + o);
+      }
+      c.add(o);
+    }
+    if (c.vintages != null) {
+      c.vintages.values().forEach(vintages);
+    } else if (c.oneVintage != null) {
+      vintages.accept(c.oneVintage);
+    }
+    return c.best;
+  }
+
+  public static final Comparator<Observation> BY_KEY =
       Comparator.comparing((Observation o) -> o.source)
           .thenComparing(o -> o.seriesId)
           .thenComparingLong(o -> o.ts);

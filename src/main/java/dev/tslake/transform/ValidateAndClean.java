@@ -121,7 +121,7 @@ public final class ValidateAndClean extends PTransform<PCollection<RawRecord>, P
   }
 
   /** An {@link Observation} or a {@link Reject}: the logic, without Beam. */
-  static Validated validate(RawRecord r, @Nullable TimestampParser timestamps) {
+  public static Validated validate(RawRecord r, @Nullable TimestampParser timestamps) {
     if (r.error != null) {
       // a request that failed for good is located at "request"; a bad payload anywhere else
       return Validated.rejected(

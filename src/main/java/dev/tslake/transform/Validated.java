@@ -6,7 +6,7 @@ import java.util.Objects;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /** What validation made of one raw record: an observation, or a reject saying why not. */
-final class Validated {
+public final class Validated {
   private final @Nullable Observation observation;
   private final @Nullable Reject reject;
 
@@ -23,12 +23,12 @@ final class Validated {
     return new Validated(null, Objects.requireNonNull(reject, "reject"));
   }
 
-  boolean isValid() {
+  public boolean isValid() {
     return observation != null;
   }
 
   /** The observation; fails if the record was rejected. */
-  Observation observation() {
+  public Observation observation() {
     if (observation == null) {
       throw new IllegalStateException("rejected, not an observation: " + reject);
     }
@@ -36,7 +36,7 @@ final class Validated {
   }
 
   /** The reject; fails if the record was valid. */
-  Reject reject() {
+  public Reject reject() {
     if (reject == null) {
       throw new IllegalStateException("valid, not a reject: " + observation);
     }

@@ -268,6 +268,13 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
     }
   }
 
+  /**
+   * The Beam counters {@code UpsertBatches} keeps of a table's writes, for another writing step.
+   */
+  public static BatchWriter.Listener metricsListener(String table) {
+    return new MetricsListener(table);
+  }
+
   /** Beam counters of one table's writes. */
   static final class MetricsListener implements BatchWriter.Listener {
     private final Counter written;
