@@ -62,6 +62,15 @@ public interface RunOptions extends PipelineOptions {
   void setOnePass(boolean value);
 
   @Description(
+      "The time span of a one-pass group (--onePass): an ISO-8601 duration such as P1D, 'series'"
+          + " for each series whole in one group, or 'auto' (the default: whole series on the"
+          + " DirectRunner, which schedules work per group, P1D on other runners).")
+  @Default.String("auto")
+  String getOnePassBucket();
+
+  void setOnePassBucket(String value);
+
+  @Description(
       "Seconds between progress lines while a run goes (records per stage, the read rate, the busy"
           + " stage); 0 for none. The same counts are Beam counters 'tslake.progress/<stage>'.")
   @Default.Integer(5)

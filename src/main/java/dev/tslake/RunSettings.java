@@ -28,6 +28,30 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * #toBuilder()} or {@link #withRequests}.
  */
 public final class RunSettings implements Serializable {
+  /** {@code --onePassBucket}: -1 for auto, 0 for whole series, else a positive span in ms. */
+  static long parseBucket(@Nullable String text) {
+    if (text == null || text.isBlank() || text.equals("auto")) {
+      return -1;
+    }
+    if (text.equals("series")) {
+      return 0;
+    }
+    try {
+      long ms = java.time.Duration.parse(text).toMillis();
+      if (ms <= 0) {
+        throw new IllegalArgumentException("--onePassBucket must be positive, got " + text);
+      }
+      return ms;
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "--onePassBucket must be 'auto', 'series' or an ISO-8601 duration such as P1D or PT6H,"
+              + " got '"
+              + text
+              + "'",
+          e);
+    }
+  }
+
   /** Highest {@code --dedupShards} (shard numbers are 16-bit). */
   public static final int MAX_DEDUP_SHARDS = 65535;
 
@@ -69,6 +93,9 @@ public final class RunSettings implements Serializable {
    * validates, dedups and loads in two steps around one shuffle ({@code --onePass}).
    */
   public final boolean onePass;
+
+  /** The one-pass group's time span in ms ({@code --onePassBucket}): 0 whole series, -1 auto. */
+  public final long onePassBucketMillis;
 
   /** A progress line every this many ms while the run goes ({@code --progressSeconds}); 0: none. */
   public final long progressMillis;
@@ -123,6 +150,7 @@ public final class RunSettings implements Serializable {
     }
     this.dedupShards = b.dedupShards;
     this.onePass = b.onePass;
+    this.onePassBucketMillis = parseBucket(b.onePassBucket);
     if (b.progressMillis < 0) {
       throw new IllegalArgumentException(
           "--progressSeconds must be 0 (no progress lines) or more, got "
@@ -200,6 +228,7 @@ public final class RunSettings implements Serializable {
         .replayDate(options.getReplayIngestDate())
         .dedupShards(options.getDedupShards())
         .onePass(options.getOnePass())
+        .onePassBucket(options.getOnePassBucket())
         .progressMillis(options.getProgressSeconds() * 1000L)
         .stopAfter(parseStopAfter(options.getStopAfter()))
         .build();
@@ -294,6 +323,12 @@ public final class RunSettings implements Serializable {
         .replayDate(replayDate)
         .dedupShards(dedupShards)
         .onePass(onePass)
+        .onePassBucket(
+            onePassBucketMillis < 0
+                ? "auto"
+                : onePassBucketMillis == 0
+                    ? "series"
+                    : java.time.Duration.ofMillis(onePassBucketMillis).toString())
         .progressMillis(progressMillis)
         .requests(requests)
         .stopAfter(stopAfter)
@@ -325,6 +360,7 @@ public final class RunSettings implements Serializable {
     private @Nullable String replayDate;
     private int dedupShards = 64;
     private boolean onePass;
+    private String onePassBucket = "auto";
     private long progressMillis = 5000;
     private List<ApiRequest> requests = List.of();
     private java.time.@Nullable Duration stopAfter;
@@ -414,6 +450,11 @@ public final class RunSettings implements Serializable {
 
     public Builder onePass(boolean value) {
       this.onePass = value;
+      return this;
+    }
+
+    public Builder onePassBucket(String value) {
+      this.onePassBucket = value;
       return this;
     }
 

@@ -805,7 +805,10 @@ public final class TsLake {
             OnePassBatch.of(s.config, matched, Observation.Coder.in(p))
                 .landingIn(s.lakeRoot, s.ingestDate, s.runId)
                 .loadingInto(s.warehouse, s.batchSize, s.storedAtLaunch)
-                .withBucketMillis("DirectRunner".equals(s.runner) ? 0 : OnePassBatch.DAY));
+                .withBucketMillis(
+                    s.onePassBucketMillis >= 0
+                        ? s.onePassBucketMillis
+                        : "DirectRunner".equals(s.runner) ? 0 : OnePassBatch.DAY));
     PCollection<Long> read =
         one.get(OnePassBatch.READ)
             .apply("ProgressRead", Progress.summing(s.runId, 0, "read", s.progressMillis));
