@@ -5,8 +5,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -54,20 +52,9 @@ public final class WindowedStats {
       DataOutputStream out = new DataOutputStream(os);
       out.writeInt(w.stats.size());
       for (Map.Entry<Long, SeriesStats> e : w.stats.entrySet()) {
-        SeriesStats s = e.getValue();
         out.writeLong(e.getKey());
         out.writeLong(w.ends.get(e.getKey()));
-        out.writeLong(s.n);
-        out.writeLong(s.missing);
-        out.writeDouble(s.min);
-        out.writeDouble(s.max);
-        writeDecimal(out, s.sum);
-        writeDecimal(out, s.sumSq);
-        out.writeLong(s.firstTs);
-        out.writeDouble(s.first);
-        out.writeLong(s.lastTs);
-        out.writeDouble(s.last);
-        out.writeBoolean(s.touched);
+        e.getValue().writeTo(out);
       }
       out.flush();
     }
@@ -79,34 +66,9 @@ public final class WindowedStats {
       int windows = in.readInt();
       for (int i = 0; i < windows; i++) {
         long start = in.readLong();
-        SeriesStats s = w.window(start, in.readLong());
-        s.n = in.readLong();
-        s.missing = in.readLong();
-        s.min = in.readDouble();
-        s.max = in.readDouble();
-        s.sum = readDecimal(in);
-        s.sumSq = readDecimal(in);
-        s.firstTs = in.readLong();
-        s.first = in.readDouble();
-        s.lastTs = in.readLong();
-        s.last = in.readDouble();
-        s.touched = in.readBoolean();
+        w.window(start, in.readLong()).readFrom(in);
       }
       return w;
-    }
-
-    private static void writeDecimal(DataOutputStream out, BigDecimal d) throws IOException {
-      byte[] unscaled = d.unscaledValue().toByteArray();
-      out.writeInt(d.scale());
-      out.writeInt(unscaled.length);
-      out.write(unscaled);
-    }
-
-    private static BigDecimal readDecimal(DataInputStream in) throws IOException {
-      int scale = in.readInt();
-      byte[] unscaled = new byte[in.readInt()];
-      in.readFully(unscaled);
-      return new BigDecimal(new BigInteger(unscaled), scale);
     }
 
     @Override

@@ -25,7 +25,7 @@ class StatsCodersTest {
         + "|"
         + Double.doubleToRawLongBits(s.max)
         + "|"
-        + s.sum.toString()
+        + s.sum().toString()
         + "|"
         + s.firstTs
         + "|"
@@ -76,7 +76,7 @@ class StatsCodersTest {
             .add(new BigDecimal(1e308))
             .add(new BigDecimal(5e-324))
             .add(new BigDecimal(0.1)),
-        odd.sum);
+        odd.sum());
     CoderProperties.coderSerializable(SeriesStats.coder());
   }
 
