@@ -288,6 +288,16 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
    * A csv file bigger than its source's {@code splitBytes}: ranges of {@code splitBytes} bytes (the
    * last one shorter); anything else: the task itself.
    */
+  /** Byte {@code i * size / n} without overflow. */
+  private static long cut(long size, long n, long i) {
+    return Math.multiplyHigh(size, i) == 0 && size * i >= 0
+        ? size * i / n
+        : java.math.BigInteger.valueOf(size)
+            .multiply(java.math.BigInteger.valueOf(i))
+            .divide(java.math.BigInteger.valueOf(n))
+            .longValueExact();
+  }
+
   static List<FileTask> splitIfLarge(SourceConfig source, FileTask whole, long size) {
     long split = source.splitBytes;
     if (source.type != SourceType.CSV || split <= 0 || size <= split) {
@@ -308,9 +318,11 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
               + n
               + " ranges; at most 1000000 per file");
     }
+    // n ranges of equal size (at most splitBytes each): a 47 MB file and 32 MiB give two halves,
+    // not 32 and 15 MB, so two workers finish together
     List<FileTask> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(whole.range(i, (int) n, i * split, Math.min(size, (i + 1) * split)));
+      out.add(whole.range(i, (int) n, cut(size, n, i), cut(size, n, i + 1)));
     }
     return out;
   }

@@ -338,4 +338,36 @@ class ReadSourcesSplitTest {
         lakeFiles().keySet().stream().allMatch(k -> k.startsWith(stem + LakePaths.PART_MARK)),
         lakeFiles().keySet().toString());
   }
+
+  /** A file a little over one split is cut in equal halves, not a full split and a remainder. */
+  @Test
+  void rangesAreOfEqualSizeAndCoverTheFileOnce() {
+    SourceConfig s = new SourceConfig();
+    s.name = "s";
+    s.type = SourceType.CSV;
+    s.splitBytes = 32;
+    FileTask whole = new FileTask("s", "/f.csv", null, null);
+    List<FileTask> two = ReadSources.splitIfLarge(s, whole, 47);
+    assertEquals(2, two.size());
+    assertEquals(
+        List.of(0L, 23L, 23L, 47L),
+        List.of(two.get(0).start, two.get(0).end, two.get(1).start, two.get(1).end));
+    for (long size : new long[] {33, 64, 65, 1000, 4097}) {
+      List<FileTask> ranges = ReadSources.splitIfLarge(s, whole, size);
+      assertEquals((size + 31) / 32, ranges.size(), "ranges of " + size);
+      long at = 0;
+      for (FileTask r : ranges) {
+        assertEquals(at, r.start);
+        assertTrue(r.end - r.start <= 32 && r.end - r.start >= 16, r.toString());
+        at = r.end;
+      }
+      assertEquals(size, at);
+    }
+    // sizes whose products overflow a long still cut exactly
+    s.splitBytes = Long.MAX_VALUE / 8;
+    List<FileTask> huge = ReadSources.splitIfLarge(s, whole, Long.MAX_VALUE / 2);
+    assertEquals(5, huge.size());
+    assertEquals(Long.MAX_VALUE / 2 / 5 * 3 + 1, huge.get(3).start);
+    assertEquals(Long.MAX_VALUE / 2, huge.get(4).end);
+  }
 }
