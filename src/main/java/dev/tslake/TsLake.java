@@ -836,8 +836,13 @@ public final class TsLake {
             "LoadRejects",
             UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
 
+    // windows a group saw whole come out of the dedup step as rows; the others are merged first
     PCollection<Aggregate> aggregates =
-        one.get(OnePassBatch.WINDOW_STATS).apply("WindowedAggregates", WindowFolds.toAggregates());
+        PCollectionList.of(one.get(OnePassBatch.WHOLE_WINDOWS))
+            .and(
+                one.get(OnePassBatch.WINDOW_STATS)
+                    .apply("WindowedAggregates", WindowFolds.toAggregates()))
+            .apply("AllAggregates", Flatten.pCollections());
     PCollectionTuple loadedAggregates =
         aggregates.apply(
             "LoadAggregates",

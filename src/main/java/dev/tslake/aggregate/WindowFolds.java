@@ -109,6 +109,48 @@ public final class WindowFolds implements Serializable {
       return windows;
     }
 
+    /**
+     * Hands over every window and starts empty: as its {@link Aggregate} when the window lies
+     * within {@code [lo, hi)}, the span of time whose every point of the folded series this fold
+     * saw (so the window is whole), else as a partial to merge ({@link #toAggregates}).
+     */
+    public void drain(
+        long lo,
+        long hi,
+        java.util.function.Consumer<Aggregate> whole,
+        BiConsumer<String, WindowedStats> partial) {
+      for (Map.Entry<String, WindowedStats> e : partials.entrySet()) {
+        String[] parts = e.getKey().split("\u0000", 3);
+        WindowedStats w = e.getValue();
+        WindowedStats rest = null;
+        for (Map.Entry<Long, SeriesStats> window : w.stats.entrySet()) {
+          long start = window.getKey();
+          long end = w.ends.get(start);
+          if (start >= lo && end <= hi) {
+            Aggregate a =
+                WindowIntoAggregates.toAggregate(
+                    parts[1], parts[2], parts[0], start, end, window.getValue());
+            if (a != null) {
+              whole.accept(a);
+            }
+          } else {
+            if (rest == null) {
+              rest = new WindowedStats();
+            }
+            rest.window(start, end).merge(window.getValue());
+          }
+        }
+        if (rest != null) {
+          partial.accept(e.getKey(), rest);
+        }
+      }
+      partials = new HashMap<>();
+      windows = 0;
+      lastSource = null;
+      lastSeries = null;
+      last = null;
+    }
+
     /** Hands over every partial (key, statistics) and starts empty. */
     public void drain(BiConsumer<String, WindowedStats> out) {
       partials.forEach(out);
@@ -118,6 +160,17 @@ public final class WindowFolds implements Serializable {
       lastSeries = null;
       last = null;
     }
+  }
+
+  /** {@code a} with {@code b}'s windows merged in (for a map of partials). */
+  public static WindowedStats merged(WindowedStats a, WindowedStats b) {
+    a.mergeFrom(b);
+    return a;
+  }
+
+  /** The number of windows of a partial. */
+  public static int windows(WindowedStats w) {
+    return w.stats.size();
   }
 
   static String key(String size, String source, String series) {

@@ -7,6 +7,7 @@ import dev.tslake.config.SourceConfig;
 import dev.tslake.config.SourceType;
 import dev.tslake.config.TimestampParser;
 import dev.tslake.lake.InputLanding;
+import dev.tslake.model.Aggregate;
 import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
@@ -124,6 +125,12 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
   /** Partial window statistics of the winners ({@link WindowFolds#toAggregates} merges them). */
   public static final TupleTag<KV<String, WindowedStats>> WINDOW_STATS =
       new TupleTag<KV<String, WindowedStats>>() {};
+
+  /**
+   * The aggregates of windows that lie within one group's span of time (the whole series, or one
+   * bucket): the group saw every point of them, so they need no merge.
+   */
+  public static final TupleTag<Aggregate> WHOLE_WINDOWS = new TupleTag<Aggregate>() {};
 
   /**
    * Per series and step bundle, its earliest and latest winner: all the {@code series} dimension
@@ -297,6 +304,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
                             .and(SUPERSEDED)
                             .and(LOAD_FAILED)
                             .and(WINDOW_STATS)
+                            .and(WHOLE_WINDOWS)
                             .and(SPAN_ENDS)));
     loaded.get(LOADED).setCoder(VarLongCoder.of());
     loaded.get(DEDUPED).setCoder(VarLongCoder.of());
@@ -304,6 +312,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     loaded.get(LOAD_FAILED).setCoder(Reject.coder());
     loaded.get(WINDOW_STATS).setCoder(WindowFolds.coder());
     loaded.get(SPAN_ENDS).setCoder(coder);
+    loaded.get(WHOLE_WINDOWS).setCoder(Aggregate.coder());
     return PCollectionTuple.of(READ, chunks.get(READ))
         .and(VALID, chunks.get(VALID))
         .and(LAKE_FILES, chunks.get(LAKE_FILES))
@@ -314,6 +323,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
         .and(SUPERSEDED, loaded.get(SUPERSEDED))
         .and(LOAD_FAILED, loaded.get(LOAD_FAILED))
         .and(WINDOW_STATS, loaded.get(WINDOW_STATS))
+        .and(WHOLE_WINDOWS, loaded.get(WHOLE_WINDOWS))
         .and(SPAN_ENDS, loaded.get(SPAN_ENDS));
   }
 
@@ -558,12 +568,14 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     private final int batchSize;
     private final @Nullable StoredKeyRanges storedAtLaunch;
     private final WindowFolds folds;
+    private final long bucketMillis;
     private final Counter superseded = Metrics.counter(DedupLatestVintage.class, "superseded");
     private transient BatchWriter<Observation> observations;
     private transient BatchWriter<Observation> vintages;
     private transient List<Observation> rows;
     private transient List<Observation> vintageRows;
-    private transient WindowFolds.Folder folder;
+    private transient WindowFolds.Folder groupFolder;
+    private transient Map<String, WindowedStats> partials;
     private transient Map<String, Observation[]> spans;
     private transient long supersededN;
     private transient long winnersN;
@@ -575,6 +587,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       this.batchSize = t.batchSize;
       this.storedAtLaunch = t.storedAtLaunch;
       this.folds = WindowFolds.of(t.config);
+      this.bucketMillis = t.bucketMillis;
     }
 
     @Setup
@@ -605,7 +618,8 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     public void startBundle() {
       rows = new ArrayList<>();
       vintageRows = new ArrayList<>();
-      folder = folds.folder();
+      groupFolder = folds.folder();
+      partials = new HashMap<>();
       spans = new HashMap<>();
       supersededN = 0;
       winnersN = 0;
@@ -649,7 +663,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
           first = winner;
         }
         latest = winner;
-        folder.add(winner);
+        groupFolder.add(winner);
         rows.add(winner);
         if (rows.size() >= batchSize) {
           writeRows(out);
@@ -670,9 +684,31 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
           span[1] = latest;
         }
       }
-      if (folder.windows() >= MAX_BUFFERED_WINDOWS) {
-        folder.drain((k, v) -> out.get(WINDOW_STATS).output(KV.of(k, v)));
+      // windows inside the group's span are whole here; the others are merged after
+      long lo = Long.MIN_VALUE;
+      long hi = Long.MAX_VALUE;
+      if (bucketMillis > 0 && first != null) {
+        long bucket = Math.floorDiv(first.ts, bucketMillis);
+        lo = bucket * bucketMillis;
+        hi = lo + bucketMillis;
       }
+      groupFolder.drain(
+          lo,
+          hi,
+          a -> out.get(WHOLE_WINDOWS).output(a),
+          (k, v) -> partials.merge(k, v, WindowFolds::merged));
+      if (partialWindows() >= MAX_BUFFERED_WINDOWS) {
+        partials.forEach((k, v) -> out.get(WINDOW_STATS).output(KV.of(k, v)));
+        partials.clear();
+      }
+    }
+
+    private int partialWindows() {
+      int n = 0;
+      for (WindowedStats w : partials.values()) {
+        n += WindowFolds.windows(w);
+      }
+      return n;
     }
 
     private void writeRows(MultiOutputReceiver out) throws Exception {
@@ -704,7 +740,8 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       if (!vintageRows.isEmpty()) {
         writeVintages();
       }
-      folder.drain((k, v) -> ctx.output(WINDOW_STATS, KV.of(k, v), end, w));
+      partials.forEach((k, v) -> ctx.output(WINDOW_STATS, KV.of(k, v), end, w));
+      partials.clear();
       for (Observation[] span : spans.values()) {
         ctx.output(SPAN_ENDS, span[0], end, w);
         if (span[1] != span[0]) {
