@@ -55,8 +55,8 @@ public interface RunOptions extends PipelineOptions {
           + " (no resample, rolling windows or checks) reads, lands, validates, dedups and loads in"
           + " two steps around one shuffle instead of a step per stage: the same rows, far fewer"
           + " passes over every record on Flink. Other runs take the staged graph whatever this"
-          + " says.")
-  @Default.Boolean(false)
+          + " says; false: every run takes it.")
+  @Default.Boolean(true)
   boolean getOnePass();
 
   void setOnePass(boolean value);

@@ -359,7 +359,7 @@ public final class RunSettings implements Serializable {
     private boolean replayFromLake;
     private @Nullable String replayDate;
     private int dedupShards = 64;
-    private boolean onePass;
+    private boolean onePass = true;
     private String onePassBucket = "auto";
     private long progressMillis = 5000;
     private List<ApiRequest> requests = List.of();

@@ -77,6 +77,7 @@ class OnePassGraphTest {
 
   @Test
   void aFirstLoadOfFilesTakesIt() throws IOException {
+    assertEquals(true, onePass(config(""), StoredKeyRanges.none()), "on by default");
     assertEquals(true, onePass(config(""), StoredKeyRanges.none(), "--onePass=true"));
     assertEquals(
         true, onePass(config(", \"splitBytes\": 16"), StoredKeyRanges.none(), "--onePass=true"));
@@ -85,7 +86,6 @@ class OnePassGraphTest {
   @Test
   void otherRunsTakeTheStagedGraph() throws IOException {
     Path plain = config("");
-    assertEquals(false, onePass(plain, StoredKeyRanges.none()), "off by default");
     assertEquals(false, onePass(plain, StoredKeyRanges.none(), "--onePass=false"));
     // nothing read at launch: whether the warehouse holds the series is unknown
     assertEquals(false, onePass(plain, null, "--onePass=true"));
