@@ -411,15 +411,17 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       final FileTask task;
       final InputLanding lake;
       final Map<ByteKey, ByteArrayOutputStream> buffers = new HashMap<>();
+
+      /** The chunk each series of the task's source is filling (by series id), and its bucket. */
+      final Map<String, Filling> filling = new HashMap<>();
+
       long bytes;
       long n;
       long validN;
       long missingN;
       long rejectedN;
-      String lastSeries;
       String lastSource;
-      long lastBucket;
-      ByteArrayOutputStream last;
+      TimestampParser lastParser;
 
       Chunks(MultiOutputReceiver out, FileTask task, InputLanding lake) {
         this.out = out;
@@ -432,7 +434,11 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
         n++;
         try {
           lake.write(r);
-          Validated v = ValidateAndClean.validate(r, timestamps.get(r.source));
+          if (r.source != lastSource) { // one source per task: looked up once
+            lastParser = timestamps.get(r.source);
+            lastSource = r.source;
+          }
+          Validated v = ValidateAndClean.validate(r, lastParser);
           if (!v.isValid()) {
             rejectedN++;
             out.get(REJECTED).output(v.reject());
@@ -443,38 +449,36 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
           if (o.value == null) {
             missingN++;
           }
-          buffer(o).write(encode(o));
+          ByteArrayOutputStream buffer = buffer(o);
+          int before = buffer.size();
+          coder.encode(o, buffer);
+          bytes += buffer.size() - before;
         } catch (IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
       }
 
-      private final ByteArrayOutputStream scratch = new ByteArrayOutputStream(128);
-
-      private byte[] encode(Observation o) throws IOException {
-        scratch.reset();
-        coder.encode(o, scratch);
-        bytes += scratch.size();
-        return scratch.toByteArray();
-      }
-
       private ByteArrayOutputStream buffer(Observation o) {
         long bucket = bucketMillis == 0 ? 0 : Math.floorDiv(o.ts, bucketMillis);
-        if (last != null
-            && bucket == lastBucket
-            && o.seriesId.equals(lastSeries)
-            && o.source.equals(lastSource)) {
-          return last;
+        Filling f = o.source.equals(task.source) ? filling.get(o.seriesId) : null;
+        if (f != null && f.bucket == bucket && f.buffer != null) {
+          return f.buffer;
         }
         if (bytes >= FLUSH_BYTES) {
           flush();
         }
         ByteKey key = new ByteKey(bucketKey(o.source, o.seriesId, o.ts, bucketMillis));
-        last = buffers.computeIfAbsent(key, k -> new ByteArrayOutputStream(4096));
-        lastSeries = o.seriesId;
-        lastSource = o.source;
-        lastBucket = bucket;
-        return last;
+        ByteArrayOutputStream buffer =
+            buffers.computeIfAbsent(key, k -> new ByteArrayOutputStream(4096));
+        if (o.source.equals(task.source)) {
+          if (f == null) {
+            f = new Filling();
+            filling.put(o.seriesId, f);
+          }
+          f.bucket = bucket;
+          f.buffer = buffer;
+        }
+        return buffer;
       }
 
       void flush() {
@@ -482,7 +486,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
           out.get(CHUNKS).output(KV.of(e.getKey().bytes, e.getValue().toByteArray()));
         }
         buffers.clear();
-        last = null;
+        filling.clear();
         bytes = 0;
       }
 
@@ -490,6 +494,12 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       public void series(SeriesInfo info) {
         out.get(SERIES).output(info);
       }
+    }
+
+    /** A series' current bucket and the chunk it fills. */
+    private static final class Filling {
+      long bucket;
+      ByteArrayOutputStream buffer;
     }
 
     @ProcessElement

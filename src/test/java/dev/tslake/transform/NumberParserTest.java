@@ -53,4 +53,55 @@ class NumberParserTest {
     assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("1e999"));
     assertThrows(IllegalArgumentException.class, () -> NumberParser.parse("Infinity"));
   }
+
+  /** The hand-written scan accepts exactly what the PLAIN regex accepts. */
+  @Test
+  void thePlainScanAgreesWithItsRegex() {
+    String alphabet = "0123456789+-.eE ,x\u0663";
+    java.util.Random random = new java.util.Random(12);
+    java.util.List<String> cases =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                "",
+                "1",
+                "-1",
+                "+1",
+                ".5",
+                "5.",
+                ".",
+                "-.",
+                "1e5",
+                "1E-5",
+                "1e",
+                "1e+",
+                "e5",
+                "1.2.3",
+                "--1",
+                "1,000",
+                "12345.6789",
+                "-0.0001",
+                "\u0663",
+                "1\u0663",
+                "1 ",
+                " 1",
+                "0x10",
+                "1d",
+                "Infinity",
+                "NaN"));
+    for (int k = 0; k < 200_000; k++) {
+      StringBuilder b = new StringBuilder();
+      int len = random.nextInt(9);
+      for (int j = 0; j < len; j++) {
+        b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      cases.add(b.toString());
+    }
+    int plain = 0;
+    for (String c : cases) {
+      boolean expected = NumberParser.PLAIN.matcher(c).matches();
+      assertEquals(expected, NumberParser.isPlain(c), "'" + c + "'");
+      plain += expected ? 1 : 0;
+    }
+    assertEquals(true, plain > 1000, "few plain numbers among the cases: " + plain);
+  }
 }
