@@ -19,6 +19,7 @@ import dev.tslake.model.Observation;
 import dev.tslake.model.RawRecord;
 import dev.tslake.model.Reject;
 import dev.tslake.model.RollingStat;
+import dev.tslake.model.SeriesInfo;
 import dev.tslake.onepass.OnePassBatch;
 import dev.tslake.progress.Progress;
 import dev.tslake.progress.ProgressBoard;
@@ -656,32 +657,15 @@ public final class TsLake {
                 .withBatchSize(s.batchSize)
                 .withStoredAtLaunch(s.storedAtLaunch));
 
-    PCollection<Reject> rejects =
-        PCollectionList.of(validated.get(ValidateAndClean.REJECTED))
-            .and(loadedObservations.get(UpsertBatches.FAILED))
-            .apply("AllRejects", Flatten.pCollections());
-    lakeFiles.add(
-        WriteToLake.committedFiles(
-            rejects.apply(
-                "WriteRejectedToLake", WriteToLake.rejected(s.lakeRoot, s.ingestDate, s.runId)),
-            "RejectedLake"));
     PCollectionTuple loadedRejects =
-        rejects.apply(
-            "LoadRejects",
-            UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
+        landAndLoadRejects(
+            validated.get(ValidateAndClean.REJECTED),
+            loadedObservations.get(UpsertBatches.FAILED),
+            s,
+            lakeFiles);
 
-    PCollection<Aggregate> aggregates =
-        current.apply("WindowedAggregates", WindowIntoAggregates.of(s.config));
     PCollectionTuple loadedAggregates =
-        aggregates.apply(
-            "LoadAggregates",
-            UpsertBatches.into(s.warehouse, Tables.aggregates())
-                .withBatchSize(s.batchSize)
-                .withRegrouping(s.dedupShards));
-
-    loadedAggregates
-        .get(UpsertBatches.WRITTEN)
-        .apply("ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));
+        loadAggregates(current.apply("WindowedAggregates", WindowIntoAggregates.of(s.config)), s);
     if (Resample.wanted(s.config)) {
       // gap filling on a grid, apart from observations and aggregates (docs/resample.md)
       current
@@ -711,18 +695,7 @@ public final class TsLake {
         .apply("RollingDeletions", Filter.by((RollingStat r) -> r.deleted))
         .apply("DeleteRolling", DeleteRows.from(s.warehouse, Tables.rolling()));
 
-    PCollection<SeriesRow> series =
-        PCollectionTuple.of(DedupLatestVintage.LATEST, observations)
-            .and(ReadSources.SERIES, read.get(ReadSources.SERIES))
-            .apply(
-                "SeriesDimension",
-                SeriesRows.of(s.config, DedupLatestVintage.LATEST, ReadSources.SERIES));
-    PCollectionTuple loadedSeries =
-        series.apply(
-            "LoadSeries",
-            UpsertBatches.into(s.warehouse, Tables.series())
-                .withBatchSize(s.batchSize)
-                .withRegrouping(s.dedupShards));
+    PCollectionTuple loadedSeries = loadSeries(observations, read.get(ReadSources.SERIES), s);
 
     RecordRun recordRun =
         new RecordRun(
@@ -822,19 +795,9 @@ public final class TsLake {
 
     List<PCollection<Long>> lakeFiles = new ArrayList<>();
     lakeFiles.add(one.get(OnePassBatch.LAKE_FILES));
-    PCollection<Reject> rejects =
-        PCollectionList.of(one.get(OnePassBatch.REJECTED))
-            .and(one.get(OnePassBatch.LOAD_FAILED))
-            .apply("AllRejects", Flatten.pCollections());
-    lakeFiles.add(
-        WriteToLake.committedFiles(
-            rejects.apply(
-                "WriteRejectedToLake", WriteToLake.rejected(s.lakeRoot, s.ingestDate, s.runId)),
-            "RejectedLake"));
     PCollectionTuple loadedRejects =
-        rejects.apply(
-            "LoadRejects",
-            UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
+        landAndLoadRejects(
+            one.get(OnePassBatch.REJECTED), one.get(OnePassBatch.LOAD_FAILED), s, lakeFiles);
 
     // windows a group saw whole come out of the dedup step as rows; the others are merged first
     PCollection<Aggregate> aggregates =
@@ -843,29 +806,11 @@ public final class TsLake {
                 one.get(OnePassBatch.WINDOW_STATS)
                     .apply("WindowedAggregates", WindowFolds.toAggregates()))
             .apply("AllAggregates", Flatten.pCollections());
-    PCollectionTuple loadedAggregates =
-        aggregates.apply(
-            "LoadAggregates",
-            UpsertBatches.into(s.warehouse, Tables.aggregates())
-                .withBatchSize(s.batchSize)
-                .withRegrouping(s.dedupShards));
-    loadedAggregates
-        .get(UpsertBatches.WRITTEN)
-        .apply("ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));
+    PCollectionTuple loadedAggregates = loadAggregates(aggregates, s);
 
     // the series' spans from each bundle's first and last winner per series, as from all of them
-    PCollection<SeriesRow> series =
-        PCollectionTuple.of(DedupLatestVintage.LATEST, one.get(OnePassBatch.SPAN_ENDS))
-            .and(ReadSources.SERIES, one.get(OnePassBatch.SERIES))
-            .apply(
-                "SeriesDimension",
-                SeriesRows.of(s.config, DedupLatestVintage.LATEST, ReadSources.SERIES));
     PCollectionTuple loadedSeries =
-        series.apply(
-            "LoadSeries",
-            UpsertBatches.into(s.warehouse, Tables.series())
-                .withBatchSize(s.batchSize)
-                .withRegrouping(s.dedupShards));
+        loadSeries(one.get(OnePassBatch.SPAN_ENDS), one.get(OnePassBatch.SERIES), s);
 
     p.apply(
         "RecordRun",
@@ -883,6 +828,60 @@ public final class TsLake {
                 written(loadedSeries))
             .afterLake(
                 PCollectionList.of(lakeFiles).apply("AllLakeFiles", Flatten.pCollections())));
+  }
+
+  /**
+   * Rejects of validation and of the warehouse, written to the lake's rejected zone (its committed
+   * files added to {@code lakeFiles}) and loaded into {@code rejects}.
+   */
+  private static PCollectionTuple landAndLoadRejects(
+      PCollection<Reject> invalid,
+      PCollection<Reject> refused,
+      RunSettings s,
+      List<PCollection<Long>> lakeFiles) {
+    PCollection<Reject> rejects =
+        PCollectionList.of(invalid).and(refused).apply("AllRejects", Flatten.pCollections());
+    lakeFiles.add(
+        WriteToLake.committedFiles(
+            rejects.apply(
+                "WriteRejectedToLake", WriteToLake.rejected(s.lakeRoot, s.ingestDate, s.runId)),
+            "RejectedLake"));
+    return rejects.apply(
+        "LoadRejects",
+        UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
+  }
+
+  /** The {@code aggregates} rows loaded, with their progress. */
+  private static PCollectionTuple loadAggregates(PCollection<Aggregate> aggregates, RunSettings s) {
+    PCollectionTuple loaded =
+        aggregates.apply(
+            "LoadAggregates",
+            UpsertBatches.into(s.warehouse, Tables.aggregates())
+                .withBatchSize(s.batchSize)
+                .withRegrouping(s.dedupShards));
+    loaded
+        .get(UpsertBatches.WRITTEN)
+        .apply("ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));
+    return loaded;
+  }
+
+  /**
+   * The {@code series} rows, from the spans of {@code winners} (every winner, or each group's first
+   * and last: the same spans) and the sources' metadata, loaded.
+   */
+  private static PCollectionTuple loadSeries(
+      PCollection<Observation> winners, PCollection<SeriesInfo> info, RunSettings s) {
+    PCollection<SeriesRow> series =
+        PCollectionTuple.of(DedupLatestVintage.LATEST, winners)
+            .and(ReadSources.SERIES, info)
+            .apply(
+                "SeriesDimension",
+                SeriesRows.of(s.config, DedupLatestVintage.LATEST, ReadSources.SERIES));
+    return series.apply(
+        "LoadSeries",
+        UpsertBatches.into(s.warehouse, Tables.series())
+            .withBatchSize(s.batchSize)
+            .withRegrouping(s.dedupShards));
   }
 
   /**

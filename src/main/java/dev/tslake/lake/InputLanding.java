@@ -75,10 +75,6 @@ public final class InputLanding implements AutoCloseable {
     return new InputLanding(lakeRoot, ingestDate, runId, source, origin, part, parts, splittable);
   }
 
-  public int part() {
-    return part;
-  }
-
   public void write(RawRecord record) throws IOException {
     file.write(record);
   }

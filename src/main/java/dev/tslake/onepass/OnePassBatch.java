@@ -332,7 +332,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
    * then time (the bucket number), the full 64-bit series hash, then the exact source and series.
    */
   static byte[] bucketKey(String source, String seriesId, long ts, long bucketMillis) {
-    long hash = seriesHash(source, seriesId);
+    long hash = DedupLatestVintage.seriesHash(source, seriesId);
     long bucket = bucketMillis == 0 ? 0 : Math.floorDiv(ts, bucketMillis);
     long units = Math.max(0, Math.min((1L << 48) - 1, bucket + (1L << 47)));
     byte[] src = source.getBytes(StandardCharsets.UTF_8);
@@ -345,19 +345,6 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
         .put(ser)
         .putLong(bucket) // exact, past the clamp of the prefix
         .array();
-  }
-
-  static long seriesHash(String source, String seriesId) {
-    long h = 0x9E3779B97F4A7C15L;
-    h = mix(h ^ source.hashCode());
-    h = mix(h ^ seriesId.hashCode());
-    return mix(h ^ seriesId.length());
-  }
-
-  private static long mix(long z) {
-    z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
-    z = (z ^ (z >>> 33)) * 0xc4ceb93fe1a85ec3L;
-    return z ^ (z >>> 33);
   }
 
   /** Reads a task, lands and validates each record, emits chunks of observations per bucket. */

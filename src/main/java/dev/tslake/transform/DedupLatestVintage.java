@@ -130,7 +130,7 @@ public final class DedupLatestVintage
   }
 
   /** 64-bit hash of (source, series): spreads series over the key space, stable across JVMs. */
-  static long seriesHash(String source, String seriesId) {
+  public static long seriesHash(String source, String seriesId) {
     long h = 0x9E3779B97F4A7C15L;
     h = mix(h ^ source.hashCode());
     h = mix(h ^ seriesId.hashCode());
