@@ -146,6 +146,67 @@ class SecretsStayHomeTest {
     assertEquals(List.of(), found);
   }
 
+  /**
+   * A first load of files takes the one-pass graph (its steps hold the warehouse and load from the
+   * workers): it translates for Dataflow, and its template holds no secret either.
+   */
+  @Test
+  void theOnePassGraphsDataflowTemplateHoldsNoSecret(@TempDir Path dir) throws Exception {
+    Path data =
+        Files.writeString(dir.resolve("obs.csv"), "series_id,ts,value\na,2024-01-01T00:00:00Z,1\n");
+    Path config =
+        Files.writeString(
+            dir.resolve("files.json"),
+            "{\"sources\": [{\"name\": \"s\", \"type\": \"csv\", \"windows\": [\"PT1H\"],"
+                + " \"files\": [\""
+                + data
+                + "\"], \"timestampColumn\": \"ts\", \"seriesColumn\": \"series_id\","
+                + " \"valueColumns\": [\"value\"]}]}");
+    Map<String, String> env = envOf(secrets("env"));
+    Path file =
+        secretsFile(
+            dir,
+            Map.of(
+                "warehousePassword", secrets("file").get("warehousePassword"),
+                "s3SecretKey", secrets("file").get("s3SecretKey")));
+    List<String> args = DataflowGraphTest.offlineArgs(dir);
+    args.removeIf(a -> a.startsWith("--config="));
+    Path template = dir.resolve("tslake-template.json");
+    args.addAll(
+        List.of(
+            "--config=" + config,
+            "--secretsFile=" + file,
+            "--s3AccessKey=AKIDTEMPLATE",
+            "--stagingLocation=" + dir.resolve("staging"),
+            "--filesToStage=" + Path.of("target/classes").toAbsolutePath(),
+            "--templateLocation=" + template));
+    TsLakeOptions options = DataflowGraphTest.options(args);
+    S3Lake.configure(options, env);
+    RunSettings s =
+        RunSettings.from(options, env)
+            .withStoredAtLaunch(dev.tslake.warehouse.StoredKeyRanges.none());
+    Pipeline p = Pipeline.create(options);
+    TsLake.buildPipeline(p, s);
+    PipelineResult result = p.run();
+    assertEquals("DataflowTemplateJob", result.getClass().getSimpleName());
+
+    List<String> found = new ArrayList<>();
+    String job = Files.readString(template);
+    assertTrue(
+        job.contains("OnePass/ReadLandValidate") && job.contains("OnePass/DedupFoldLoad"),
+        "one-pass steps missing");
+    assertFalse(job.contains("ValidateAndClean"), "the staged graph was built");
+    searchJson(new ObjectMapper().readTree(job), "template", all(), found);
+    try (Stream<Path> staged = Files.walk(dir.resolve("staging"))) {
+      for (Path f : (Iterable<Path>) staged.filter(Files::isRegularFile)::iterator) {
+        if (!f.toString().endsWith(".jar")) {
+          deepSearch(Files.readAllBytes(f), "staged " + f.getFileName(), all(), found, 0);
+        }
+      }
+    }
+    assertEquals(List.of(), found);
+  }
+
   @Test
   void aSecretOnTheCommandLineOfARemoteRunnerFailsTheLaunchSayingWhereToPutIt(@TempDir Path dir)
       throws Exception {
