@@ -559,7 +559,6 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     private static final Comparator<Observation> BY_TIME =
         Comparator.comparingLong((Observation o) -> o.ts);
 
-    private final PipelineConfig config;
     private final Observation.Coder coder;
     private final WarehouseSpec warehouse;
     private final int batchSize;
@@ -578,7 +577,6 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     private transient long winnersN;
 
     DedupFoldLoadFn(OnePassBatch t) {
-      this.config = t.config;
       this.coder = t.coder;
       this.warehouse = t.warehouse;
       this.batchSize = t.batchSize;

@@ -285,19 +285,9 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   }
 
   /**
-   * A csv file bigger than its source's {@code splitBytes}: ranges of {@code splitBytes} bytes (the
-   * last one shorter); anything else: the task itself.
+   * A csv file bigger than its source's {@code splitBytes}: the fewest ranges of equal size (to a
+   * byte) that are at most {@code splitBytes} each; anything else: the task itself.
    */
-  /** Byte {@code i * size / n} without overflow. */
-  private static long cut(long size, long n, long i) {
-    return Math.multiplyHigh(size, i) == 0 && size * i >= 0
-        ? size * i / n
-        : java.math.BigInteger.valueOf(size)
-            .multiply(java.math.BigInteger.valueOf(i))
-            .divide(java.math.BigInteger.valueOf(n))
-            .longValueExact();
-  }
-
   static List<FileTask> splitIfLarge(SourceConfig source, FileTask whole, long size) {
     long split = source.splitBytes;
     if (source.type != SourceType.CSV || split <= 0 || size <= split) {
@@ -325,6 +315,16 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       out.add(whole.range(i, (int) n, cut(size, n, i), cut(size, n, i + 1)));
     }
     return out;
+  }
+
+  /** Byte {@code i * size / n} without overflow. */
+  private static long cut(long size, long n, long i) {
+    return Math.multiplyHigh(size, i) == 0 && size * i >= 0
+        ? size * i / n
+        : java.math.BigInteger.valueOf(size)
+            .multiply(java.math.BigInteger.valueOf(i))
+            .divide(java.math.BigInteger.valueOf(n))
+            .longValueExact();
   }
 
   /** Matching files, sorted by path, with their sizes in bytes. */
@@ -384,7 +384,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   abstract static class FileFn extends DoFn<FileTask, RawRecord> {
     private final PipelineConfig config;
     private final boolean markers;
-    private transient Map<String, SourceConfig> byName;
+    transient TaskReader reader;
     final Counter files = Metrics.counter(ReadSources.class, "files_read");
     final Counter records = Metrics.counter(ReadSources.class, "records_read");
 
@@ -395,19 +395,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
     @Setup
     public void setup() {
-      byName = new HashMap<>();
-      for (SourceConfig s : config.sources) {
-        byName.put(s.name, s);
-      }
-    }
-
-    SourceConfig source(FileTask task) {
-      return byName.get(task.source);
-    }
-
-    /** What the parsers get to know about the file a task reads. */
-    PayloadContext context(FileTask task) {
-      return new PayloadContext(source(task), task.path, task.seriesIdHint, task.vintage);
+      reader = new TaskReader(config);
     }
 
     /** A whole file as UTF-8 text, from any filesystem Beam knows. */
@@ -461,7 +449,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
       long[] n = {0};
       startInput(out, task);
-      readWhole(context(task), output(out, n));
+      reader.read(task, null, output(out, n));
       endInput(out, task, n[0]);
       files.inc();
       records.inc(n[0]);
@@ -477,14 +465,14 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   }
 
   /** A whole text file through its source's parser. */
-  static void readWhole(PayloadContext ctx, ParseOutput out) throws IOException {
+  private static void readWhole(PayloadContext ctx, ParseOutput out) throws IOException {
     try (Reader reader = FileFn.openText(ctx.origin, 1 << 16)) {
       PayloadParsers.forType(ctx.source.type).parse(ctx, withoutBom(reader), out);
     }
   }
 
   /** One line range of a csv file, its lines numbered from {@code firstLine}. */
-  static void readRange(PayloadContext ctx, FileTask task, long firstLine, ParseOutput out)
+  private static void readRange(PayloadContext ctx, FileTask task, long firstLine, ParseOutput out)
       throws IOException {
     try (Reader head = FileFn.openText(task.path, 1 << 13);
         Reader lines =
@@ -504,6 +492,11 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
    */
   public static final class TaskReader {
     private final Map<String, SourceConfig> byName = new HashMap<>();
+
+    /**
+     * First line number of each range of a file, by file: the counts are one batch side input (the
+     * global window), so they are summed once per file and reader, not once per range.
+     */
     private final Map<String, long[]> firstLines = new HashMap<>();
 
     public TaskReader(PipelineConfig config) {
@@ -518,8 +511,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
      */
     public void read(FileTask task, @Nullable Map<String, Long> lineCounts, ParseOutput out)
         throws IOException {
-      PayloadContext ctx =
-          new PayloadContext(byName.get(task.source), task.path, task.seriesIdHint, task.vintage);
+      PayloadContext ctx = context(task);
       if (!task.isRange()) {
         readWhole(ctx, out);
         return;
@@ -530,9 +522,30 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
       long first =
           firstLines
               .computeIfAbsent(
-                  task.source + '\u0000' + task.path,
-                  k -> ParseRangeFn.firstLinesOf(task, lineCounts))[task.part];
+                  task.source + '\u0000' + task.path, k -> firstLinesOf(task, lineCounts))[
+              task.part];
       readRange(ctx, task, first, out);
+    }
+
+    /** What the parsers get to know about the file a task reads. */
+    PayloadContext context(FileTask task) {
+      return new PayloadContext(
+          byName.get(task.source), task.path, task.seriesIdHint, task.vintage);
+    }
+
+    /** The first line number of each range of {@code task}'s file. */
+    private static long[] firstLinesOf(FileTask task, Map<String, Long> counts) {
+      long[] first = new long[task.parts];
+      long line = 1;
+      for (int i = 0; i < task.parts; i++) {
+        first[i] = line;
+        Long c = counts.get(FileTask.rangeKey(task.source, task.path, i));
+        if (c == null) {
+          throw new IllegalStateException("no line count for range " + i + " of " + task);
+        }
+        line += c;
+      }
+      return first;
     }
   }
 
@@ -566,37 +579,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     static final String LINE_COUNTS = "lineCounts";
     final Counter ranges = Metrics.counter(ReadSources.class, "file_ranges_read");
 
-    /**
-     * First line number of each range of a file, by file: the counts are one batch side input (the
-     * global window), so they are summed once per file and worker, not once per range.
-     */
-    private transient Map<String, long[]> firstLines;
-
     ParseRangeFn(PipelineConfig config, boolean markers) {
       super(config, markers);
-    }
-
-    private long[] firstLines(FileTask task, Map<String, Long> counts) {
-      if (firstLines == null) {
-        firstLines = new HashMap<>();
-      }
-      return firstLines.computeIfAbsent(
-          task.source + '\u0000' + task.path, k -> firstLinesOf(task, counts));
-    }
-
-    /** The first line number of each range of {@code task}'s file. */
-    static long[] firstLinesOf(FileTask task, Map<String, Long> counts) {
-      long[] first = new long[task.parts];
-      long line = 1;
-      for (int i = 0; i < task.parts; i++) {
-        first[i] = line;
-        Long c = counts.get(FileTask.rangeKey(task.source, task.path, i));
-        if (c == null) {
-          throw new IllegalStateException("no line count for range " + i + " of " + task);
-        }
-        line += c;
-      }
-      return first;
     }
 
     @ProcessElement
@@ -605,10 +589,9 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
         @SideInput(LINE_COUNTS) Map<String, Long> counts,
         MultiOutputReceiver out)
         throws IOException {
-      long firstLine = firstLines(task, counts)[task.part];
       long[] n = {0};
       startInput(out, task);
-      readRange(context(task), task, firstLine, output(out, n));
+      reader.read(task, counts, output(out, n));
       endInput(out, task, n[0]);
       if (task.part == 0) {
         files.inc();
@@ -629,8 +612,8 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
 
     @ProcessElement
     public void process(@Element FileTask task, MultiOutputReceiver out) throws IOException {
-      SourceConfig source = source(task);
-      PayloadContext ctx = context(task);
+      PayloadContext ctx = reader.context(task);
+      SourceConfig source = ctx.source;
       long[] n = {0};
       startInput(out, task);
       try (ReadableByteChannel channel =

@@ -77,21 +77,19 @@ public final class NumberParser {
 
   /** The value, {@code null} for a missing marker; throws with the reason when not a number. */
   public static @Nullable Double parse(@Nullable String raw) {
-    if (raw != null) {
-      // the common case first: a plain number (no missing marker is one)
-      String text = raw.trim();
-      if (isPlain(text)) {
-        return checked(Double.parseDouble(text), text);
-      }
-    }
-    if (isMissing(raw)) {
+    if (raw == null) {
       return null;
     }
     String text = raw.trim();
-    double v;
+    // the common case first: a plain number (no missing marker is one)
     if (isPlain(text)) {
-      v = Double.parseDouble(text);
-    } else if (GROUPED.matcher(text).matches()) {
+      return checked(Double.parseDouble(text), text);
+    }
+    if (isMissing(text)) {
+      return null;
+    }
+    double v;
+    if (GROUPED.matcher(text).matches()) {
       v = Double.parseDouble(text.replace(",", ""));
     } else if (text.indexOf(',') >= 0
         && HAS_DIGIT.matcher(text).matches()

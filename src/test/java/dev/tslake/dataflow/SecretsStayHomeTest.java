@@ -127,6 +127,17 @@ class SecretsStayHomeTest {
     S3Lake.configure(options, env);
     RunSettings s = withRequests(RunSettings.from(options, env));
     assertFalse(s.requests.isEmpty());
+    String job = writeTemplate(options, s, template, dir.resolve("staging"));
+    assertTrue(job.contains("FetchSources") && job.contains("LoadObservations"), "steps missing");
+  }
+
+  /**
+   * Writes the run's graph as a Dataflow template (offline: {@code options} name the template and
+   * the staging folder) and returns the template's text, after asserting that neither it nor the
+   * staged files (but the jars) hold any secret of {@link #all()}.
+   */
+  private static String writeTemplate(
+      TsLakeOptions options, RunSettings s, Path template, Path staging) throws Exception {
     Pipeline p = Pipeline.create(options);
     TsLake.buildPipeline(p, s);
     PipelineResult result = p.run();
@@ -134,9 +145,8 @@ class SecretsStayHomeTest {
 
     List<String> found = new ArrayList<>();
     String job = Files.readString(template);
-    assertTrue(job.contains("FetchSources") && job.contains("LoadObservations"), "steps missing");
     searchJson(new ObjectMapper().readTree(job), "template", all(), found);
-    try (Stream<Path> staged = Files.walk(dir.resolve("staging"))) {
+    try (Stream<Path> staged = Files.walk(staging)) {
       for (Path f : (Iterable<Path>) staged.filter(Files::isRegularFile)::iterator) {
         if (!f.toString().endsWith(".jar")) {
           deepSearch(Files.readAllBytes(f), "staged " + f.getFileName(), all(), found, 0);
@@ -144,6 +154,7 @@ class SecretsStayHomeTest {
       }
     }
     assertEquals(List.of(), found);
+    return job;
   }
 
   /**
@@ -185,26 +196,11 @@ class SecretsStayHomeTest {
     RunSettings s =
         RunSettings.from(options, env)
             .withStoredAtLaunch(dev.tslake.warehouse.StoredKeyRanges.none());
-    Pipeline p = Pipeline.create(options);
-    TsLake.buildPipeline(p, s);
-    PipelineResult result = p.run();
-    assertEquals("DataflowTemplateJob", result.getClass().getSimpleName());
-
-    List<String> found = new ArrayList<>();
-    String job = Files.readString(template);
+    String job = writeTemplate(options, s, template, dir.resolve("staging"));
     assertTrue(
         job.contains("OnePass/ReadLandValidate") && job.contains("OnePass/DedupFoldLoad"),
         "one-pass steps missing");
     assertFalse(job.contains("ValidateAndClean"), "the staged graph was built");
-    searchJson(new ObjectMapper().readTree(job), "template", all(), found);
-    try (Stream<Path> staged = Files.walk(dir.resolve("staging"))) {
-      for (Path f : (Iterable<Path>) staged.filter(Files::isRegularFile)::iterator) {
-        if (!f.toString().endsWith(".jar")) {
-          deepSearch(Files.readAllBytes(f), "staged " + f.getFileName(), all(), found, 0);
-        }
-      }
-    }
-    assertEquals(List.of(), found);
   }
 
   @Test
