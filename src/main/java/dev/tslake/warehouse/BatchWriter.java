@@ -219,17 +219,31 @@ public final class BatchWriter<T> implements AutoCloseable {
   }
 
   public Result<T> write(List<T> batch) throws Exception {
+    return write(batch, false);
+  }
+
+  /**
+   * {@link #write} for a batch the caller knows holds each key once (a dedup step's winners): on a
+   * database that refuses a batch with a key twice ({@link Dialect#refusesKeyTwice}) the check for
+   * one is skipped. Were a key there twice after all, the load would be refused and the batch
+   * written row by row, in order, as {@link #write} does.
+   */
+  public Result<T> writeDistinct(List<T> batch) throws Exception {
+    return write(batch, true);
+  }
+
+  private Result<T> write(List<T> batch, boolean distinct) throws Exception {
     Object lock = spec.writeLock();
     if (lock == null) {
-      return writeWithRetries(batch);
+      return writeWithRetries(batch, distinct);
     }
     synchronized (lock) {
-      return writeWithRetries(batch);
+      return writeWithRetries(batch, distinct);
     }
   }
 
-  private Result<T> writeWithRetries(List<T> batch) throws Exception {
-    if (!distinctKeys(batch)) {
+  private Result<T> writeWithRetries(List<T> batch, boolean distinct) throws Exception {
+    if (!(distinct && spec.dialect.refusesKeyTwice()) && !distinctKeys(batch)) {
       // One statement may not affect a row twice: PostgreSQL refuses it, DuckDB keeps the
       // key's first row whatever its vintage. In order, the table's rule decides.
       LOG.info(

@@ -54,6 +54,16 @@ public interface Dialect extends Serializable {
   /** Lets go of what this process holds of the database (an embedded file), if anything. */
   default void release(String url) {}
 
+  /**
+   * Whether a batch's load is refused when the batch holds a key twice, so a caller sure of its
+   * keys may skip checking them ({@link BatchWriter#writeDistinct}). PostgreSQL's {@code COPY},
+   * {@code MERGE} and {@code ON CONFLICT} refuse such a batch; DuckDB 1.x's appender loaded none of
+   * its rows without an error, so its batches are always checked.
+   */
+  default boolean refusesKeyTwice() {
+    return false;
+  }
+
   /** Which failures of a batch are worth retrying, in a new transaction. */
   default TransientClassifier<SQLException> transientErrors() {
     return TransientSqlErrors.INSTANCE;

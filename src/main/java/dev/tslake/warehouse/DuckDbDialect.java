@@ -220,22 +220,9 @@ public final class DuckDbDialect implements Dialect {
 
     /** Whether every key of the batch lies outside its series' range stored at launch. */
     private boolean outsideLaunchRanges(List<T> batch) {
-      if (launchRanges == null || batch.isEmpty()) {
-        return false;
-      }
-      for (T row : batch) {
-        Object[] values = table.values(row);
-        Object source = values[sourceAt];
-        Object series = values[seriesAt];
-        Object ts = values[tsAt];
-        if (!(source instanceof String)
-            || !(series instanceof String)
-            || !(ts instanceof Instant)
-            || launchRanges.mayBeStored((String) source, (String) series, (Instant) ts)) {
-          return false;
-        }
-      }
-      return true;
+      return launchRanges != null
+          && !batch.isEmpty()
+          && launchRanges.noneMayBeStored(batch, table, sourceAt, seriesAt, tsAt);
     }
 
     @Override

@@ -38,6 +38,11 @@ import org.slf4j.LoggerFactory;
 public final class PostgresDialect implements Dialect {
   public static final PostgresDialect INSTANCE = new PostgresDialect();
 
+  @Override
+  public boolean refusesKeyTwice() {
+    return true;
+  }
+
   static final String UNIQUE_VIOLATION = "23505";
 
   /** Default pgjdbc {@code connectTimeout}: seconds to open the TCP connection. */
@@ -212,19 +217,7 @@ public final class PostgresDialect implements Dialect {
      * Whether every key of the batch lies outside its series' range stored at launch (no query).
      */
     private boolean outsideLaunchRanges(List<T> batch) {
-      for (T row : batch) {
-        Object[] values = table.values(row);
-        Object source = values[sourceAt];
-        Object series = values[seriesAt];
-        Object ts = values[tsAt];
-        if (!(source instanceof String)
-            || !(series instanceof String)
-            || !(ts instanceof Instant)
-            || launchRanges.mayBeStored((String) source, (String) series, (Instant) ts)) {
-          return false;
-        }
-      }
-      return true;
+      return launchRanges.noneMayBeStored(batch, table, sourceAt, seriesAt, tsAt);
     }
 
     @Override

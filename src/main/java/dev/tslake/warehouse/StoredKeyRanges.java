@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -38,6 +39,31 @@ public final class StoredKeyRanges implements Serializable {
   /** Series with stored observations. */
   public int series() {
     return ranges.size();
+  }
+
+  /**
+   * Whether every row of {@code batch} lies outside its series' range stored at launch: true at
+   * once when nothing was stored (a first load); false when a row's source, series or time (the
+   * columns at {@code sourceAt}, {@code seriesAt}, {@code tsAt} of {@code table}'s values) is
+   * missing or not a string, string and instant.
+   */
+  <T> boolean noneMayBeStored(List<T> batch, Table<T> table, int sourceAt, int seriesAt, int tsAt) {
+    if (ranges.isEmpty()) {
+      return true;
+    }
+    for (T row : batch) {
+      Object[] values = table.values(row);
+      Object source = values[sourceAt];
+      Object series = values[seriesAt];
+      Object ts = values[tsAt];
+      if (!(source instanceof String)
+          || !(series instanceof String)
+          || !(ts instanceof Instant)
+          || mayBeStored((String) source, (String) series, (Instant) ts)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether {@code observations} held, at launch, a row of this series at or around {@code ts}. */

@@ -926,6 +926,129 @@ class UpsertBatchesPostgresTest {
   }
 
   @Test
+  void writeDistinctGivenAKeyTwiceAfterAllStillKeepsTheRule(@TempDir Path dir) throws Exception {
+    // a first load (nothing stored at launch, so straight in) of a batch said to hold each key
+    // once, though it does not: the database refuses the load and the rule still decides
+    List<Observation> batch = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      batch.add(obs(i, i * 2.0, V1, "batch.csv", "line " + i));
+    }
+    batch.add(obs(25, 200.0, V0, "dup.csv", "c")); // older after newer
+    batch.add(obs(3, 300.0, V2, "dup.csv", "d")); // newer after older
+    batch.add(obs(7, 350.0, V1, "dup.csv", "e")); // same vintage: the later wins
+    WarehouseSpec old = freshWarehouse("distinct_old");
+    loadTheOldWay(old, Tables.observations(), batch);
+    List<String> expected = WarehouseDump.observations(old);
+    assertTrue(observation(old, 3).endsWith("dup.csv | d"), observation(old, 3));
+    assertTrue(observation(old, 25).endsWith("batch.csv | line 25"), observation(old, 25));
+
+    WarehouseSpec duck = new WarehouseSpec("jdbc:duckdb:" + dir.resolve("d.duckdb"), null, null);
+    try {
+      WarehouseSchema.ensure(duck);
+      for (WarehouseSpec spec : List.of(freshWarehouse("distinct_pg"), duck)) {
+        Counts counts = new Counts();
+        try (BatchWriter<Observation> w =
+            writer(spec, Tables.observations(), true, counts)
+                .storedAtLaunch(StoredKeyRanges.none())) {
+          Result<Observation> r = w.writeDistinct(batch);
+          assertEquals(batch.size(), r.written, spec.describe());
+          assertEquals(List.of(), r.failures);
+        }
+        assertSameRows(
+            Map.of("observations", expected),
+            Map.of("observations", WarehouseDump.observations(spec)),
+            spec.describe());
+        assertEquals(1, counts.rowByRowBatches, spec.describe());
+      }
+    } finally {
+      duck.release();
+    }
+  }
+
+  @Test
+  void aPipelinedWriterLoadsOneBatchBehindAndCountsOnTheCallersThread() throws Exception {
+    WarehouseSpec spec = freshWarehouse("pipelined");
+    WarehouseSpec old = freshWarehouse("pipelined_old");
+    List<Observation> first = new ArrayList<>();
+    List<Observation> second = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      (i < 100 ? first : second).add(obs(i, i * 1.0, V1, "file.csv", "line " + i));
+    }
+    Observation bad = new Observation("src", "bad\u0000id", T0, 1.0, V1, "file.csv", "line bad");
+    second.add(50, bad);
+    List<Thread> counted = new ArrayList<>();
+    Counts counts = new Counts();
+    BatchWriter.Listener listener =
+        new BatchWriter.Listener() {
+          @Override
+          public void written(long rows) {
+            counted.add(Thread.currentThread());
+            counts.written(rows);
+          }
+
+          @Override
+          public void refused() {
+            counted.add(Thread.currentThread());
+            counts.refused();
+          }
+        };
+    try (PipelinedWriter<Observation> w =
+        PipelinedWriter.open(
+            spec,
+            Tables.observations(),
+            true,
+            true,
+            BatchWriter.DEFAULT_RETRY,
+            StoredKeyRanges.none(),
+            listener)) {
+      assertEquals(null, w.submit(first, true), "nothing was in flight");
+      Result<Observation> one = w.submit(second, true);
+      assertEquals(100L, one.written);
+      assertEquals(List.of(), one.failures);
+      Result<Observation> two = w.await();
+      assertEquals(100L, two.written);
+      assertEquals(1, two.failures.size());
+      assertEquals("line bad", two.failures.get(0).row.locator);
+      assertEquals(null, w.await(), "nothing in flight after the last result");
+    }
+    assertEquals(200L, counts.written);
+    assertEquals(1, counts.refused);
+    for (Thread t : counted) {
+      assertEquals(Thread.currentThread(), t, "listener events on the caller's thread");
+    }
+    List<Observation> good = new ArrayList<>(first);
+    good.addAll(second);
+    good.remove(bad);
+    loadTheOldWay(old, Tables.observations(), good);
+    assertSameRows(dump(old), dump(spec), "pipelined");
+  }
+
+  @Test
+  void aPipelinedWritersFailureFailsTheCallersNextCall() throws Exception {
+    WarehouseSpec spec = freshWarehouse("pipelined_fail");
+    List<Observation> rows = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      rows.add(obs(i, i * 1.0, V1, "file.csv", "line " + i));
+    }
+    rows.add(new Observation("src", "bad\u0000id", T0, 1.0, V1, "file.csv", "line bad"));
+    try (PipelinedWriter<Observation> w =
+        PipelinedWriter.open(
+            spec,
+            Tables.observations(),
+            true,
+            false,
+            BatchWriter.DEFAULT_RETRY,
+            StoredKeyRanges.none(),
+            BatchWriter.Listener.NONE)) {
+      assertEquals(null, w.submit(rows, true));
+      SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class, w::await);
+      assertTrue(e.getMessage().contains("refused by warehouse"), e.getMessage());
+    }
+    // as a BatchWriter's own write: row by row, the rows before the refused one committed
+    assertEquals(10L, WarehouseDump.count(spec, "SELECT count(*) FROM observations"));
+  }
+
+  @Test
   void aRefusedRowIsIsolatedOnBothStatements() throws Exception {
     for (boolean allowMerge : List.of(true, false)) {
       WarehouseSpec spec = freshWarehouse("refused");
