@@ -664,12 +664,8 @@ public final class TsLake {
             s,
             lakeFiles);
 
-    PCollection<Long> loadedAggregates =
-        aggregatesWritten(
-            written(
-                loadAggregates(
-                    current.apply("WindowedAggregates", WindowIntoAggregates.of(s.config)), s)),
-            s);
+    PCollectionTuple loadedAggregates =
+        loadAggregates(current.apply("WindowedAggregates", WindowIntoAggregates.of(s.config)), s);
     if (Resample.wanted(s.config)) {
       // gap filling on a grid, apart from observations and aggregates (docs/resample.md)
       current
@@ -712,7 +708,7 @@ public final class TsLake {
                 written(loadedRejects),
                 written(loadedObservations),
                 deduped.get(DedupLatestVintage.SUPERSEDED),
-                loadedAggregates,
+                written(loadedAggregates),
                 written(loadedSeries))
             .afterLake(PCollectionList.of(lakeFiles).apply("AllLakeFiles", Flatten.pCollections()));
     QualityChecks checks = QualityChecks.of(s.config, s.startedAt);
@@ -803,18 +799,14 @@ public final class TsLake {
         landAndLoadRejects(
             one.get(OnePassBatch.REJECTED), one.get(OnePassBatch.LOAD_FAILED), s, lakeFiles);
 
-    // windows a group saw whole are loaded by the dedup step; the others are merged first
-    PCollection<Long> loadedAggregates =
-        aggregatesWritten(
-            PCollectionList.of(one.get(OnePassBatch.AGGREGATES_LOADED))
-                .and(
-                    written(
-                        loadAggregates(
-                            one.get(OnePassBatch.WINDOW_STATS)
-                                .apply("WindowedAggregates", WindowFolds.toAggregates()),
-                            s)))
-                .apply("AllAggregatesWritten", Flatten.pCollections()),
-            s);
+    // windows a group saw whole come out of the dedup step as rows; the others are merged first
+    PCollection<Aggregate> aggregates =
+        PCollectionList.of(one.get(OnePassBatch.WHOLE_WINDOWS))
+            .and(
+                one.get(OnePassBatch.WINDOW_STATS)
+                    .apply("WindowedAggregates", WindowFolds.toAggregates()))
+            .apply("AllAggregates", Flatten.pCollections());
+    PCollectionTuple loadedAggregates = loadAggregates(aggregates, s);
 
     // the series' spans from each bundle's first and last winner per series, as from all of them
     PCollectionTuple loadedSeries =
@@ -832,7 +824,7 @@ public final class TsLake {
                 written(loadedRejects),
                 loaded,
                 one.get(OnePassBatch.SUPERSEDED),
-                loadedAggregates,
+                written(loadedAggregates),
                 written(loadedSeries))
             .afterLake(
                 PCollectionList.of(lakeFiles).apply("AllLakeFiles", Flatten.pCollections())));
@@ -859,20 +851,18 @@ public final class TsLake {
         UpsertBatches.into(s.warehouse, Tables.rejects(s.runId)).withBatchSize(s.batchSize));
   }
 
-  /** The {@code aggregates} rows loaded. */
+  /** The {@code aggregates} rows loaded, with their progress. */
   private static PCollectionTuple loadAggregates(PCollection<Aggregate> aggregates, RunSettings s) {
-    return aggregates.apply(
-        "LoadAggregates",
-        UpsertBatches.into(s.warehouse, Tables.aggregates())
-            .withBatchSize(s.batchSize)
-            .withRegrouping(s.dedupShards));
-  }
-
-  /** Partial counts of the {@code aggregates} rows written, with their progress. */
-  private static PCollection<Long> aggregatesWritten(PCollection<Long> written, RunSettings s) {
-    written.apply(
-        "ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));
-    return written;
+    PCollectionTuple loaded =
+        aggregates.apply(
+            "LoadAggregates",
+            UpsertBatches.into(s.warehouse, Tables.aggregates())
+                .withBatchSize(s.batchSize)
+                .withRegrouping(s.dedupShards));
+    loaded
+        .get(UpsertBatches.WRITTEN)
+        .apply("ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));
+    return loaded;
   }
 
   /**

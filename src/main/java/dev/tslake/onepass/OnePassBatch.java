@@ -19,7 +19,6 @@ import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
 import dev.tslake.transform.Validated;
 import dev.tslake.warehouse.BatchWriter;
-import dev.tslake.warehouse.PipelinedWriter;
 import dev.tslake.warehouse.StoredKeyRanges;
 import dev.tslake.warehouse.Tables;
 import dev.tslake.warehouse.UpsertBatches;
@@ -76,10 +75,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *   <li>{@code GroupBuckets}: one group per (source, series, bucket), keyed by bytes that sort by
  *       series and time, so each worker loads its keys in key order.
  *   <li>{@code DedupFoldLoad}: per bucket, the records are sorted by time and each key's winner
- *       picked; the winners are loaded in batches, their vintages too, and folded into window
- *       statistics. A window within the bucket is loaded into {@code aggregates} by the step too;
- *       only counts, rejects, the partial statistics of windows across buckets and each series'
- *       first and last winner leave it.
+ *       picked; the winners are loaded in batches, their vintages too, and folded into partial
+ *       window statistics; only counts, rejects, partial statistics and each series' first and last
+ *       winner leave the step.
  * </ol>
  *
  * <p>Only for a batch run whose warehouse held no observation of its sources at launch (nothing to
@@ -129,12 +127,10 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       new TupleTag<KV<String, WindowedStats>>() {};
 
   /**
-   * Rows written to {@code aggregates} by the dedup step, partial counts: the windows that lie
-   * within one group's span of time (the whole series, or one bucket). The group saw every point of
-   * them, so they need no merge and are loaded with the group's observations, not in a step after
-   * the shuffle's last group.
+   * The aggregates of windows that lie within one group's span of time (the whole series, or one
+   * bucket): the group saw every point of them, so they need no merge.
    */
-  public static final TupleTag<Long> AGGREGATES_LOADED = new TupleTag<Long>() {};
+  public static final TupleTag<Aggregate> WHOLE_WINDOWS = new TupleTag<Aggregate>() {};
 
   /**
    * Per series and step bundle, its earliest and latest winner: all the {@code series} dimension
@@ -308,7 +304,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
                             .and(SUPERSEDED)
                             .and(LOAD_FAILED)
                             .and(WINDOW_STATS)
-                            .and(AGGREGATES_LOADED)
+                            .and(WHOLE_WINDOWS)
                             .and(SPAN_ENDS)));
     loaded.get(LOADED).setCoder(VarLongCoder.of());
     loaded.get(DEDUPED).setCoder(VarLongCoder.of());
@@ -316,7 +312,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     loaded.get(LOAD_FAILED).setCoder(Reject.coder());
     loaded.get(WINDOW_STATS).setCoder(WindowFolds.coder());
     loaded.get(SPAN_ENDS).setCoder(coder);
-    loaded.get(AGGREGATES_LOADED).setCoder(VarLongCoder.of());
+    loaded.get(WHOLE_WINDOWS).setCoder(Aggregate.coder());
     return PCollectionTuple.of(READ, chunks.get(READ))
         .and(VALID, chunks.get(VALID))
         .and(LAKE_FILES, chunks.get(LAKE_FILES))
@@ -327,7 +323,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
         .and(SUPERSEDED, loaded.get(SUPERSEDED))
         .and(LOAD_FAILED, loaded.get(LOAD_FAILED))
         .and(WINDOW_STATS, loaded.get(WINDOW_STATS))
-        .and(AGGREGATES_LOADED, loaded.get(AGGREGATES_LOADED))
+        .and(WHOLE_WINDOWS, loaded.get(WHOLE_WINDOWS))
         .and(SPAN_ENDS, loaded.get(SPAN_ENDS));
   }
 
@@ -570,12 +566,10 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     private final WindowFolds folds;
     private final long bucketMillis;
     private final Counter superseded = Metrics.counter(DedupLatestVintage.class, "superseded");
-    private transient PipelinedWriter<Observation> observations;
+    private transient BatchWriter<Observation> observations;
     private transient BatchWriter<Observation> vintages;
-    private transient BatchWriter<Aggregate> aggregates;
     private transient List<Observation> rows;
     private transient List<Observation> vintageRows;
-    private transient List<Aggregate> aggregateRows;
     private transient WindowFolds.Folder groupFolder;
     private transient Map<String, WindowedStats> partials;
     private transient Map<String, Observation[]> spans;
@@ -593,16 +587,16 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
 
     @Setup
     public void setup() throws Exception {
-      // the observations' loads run one batch ahead, beside the decoding, sorting and folding
       observations =
-          PipelinedWriter.open(
+          new BatchWriter<>(
               warehouse,
               Tables.observations(),
               true,
               true,
               BatchWriter.DEFAULT_RETRY,
-              storedAtLaunch,
+              org.apache.beam.sdk.util.Sleeper.DEFAULT,
               UpsertBatches.metricsListener(Tables.observations().name()));
+      observations.storedAtLaunch(storedAtLaunch);
       vintages =
           new BatchWriter<>(
               warehouse,
@@ -613,22 +607,12 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
               org.apache.beam.sdk.util.Sleeper.DEFAULT,
               UpsertBatches.metricsListener(Tables.observationVintages().name()));
       vintages.storedAtLaunch(storedAtLaunch);
-      aggregates =
-          new BatchWriter<>(
-              warehouse,
-              Tables.aggregates(),
-              true,
-              false,
-              BatchWriter.DEFAULT_RETRY,
-              org.apache.beam.sdk.util.Sleeper.DEFAULT,
-              UpsertBatches.metricsListener(Tables.aggregates().name()));
     }
 
     @StartBundle
     public void startBundle() {
       rows = new ArrayList<>();
       vintageRows = new ArrayList<>();
-      aggregateRows = new ArrayList<>();
       groupFolder = folds.folder();
       partials = new HashMap<>();
       spans = new HashMap<>();
@@ -704,10 +688,10 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
         hi = lo + bucketMillis;
       }
       groupFolder.drain(
-          lo, hi, aggregateRows::add, (k, v) -> partials.merge(k, v, WindowFolds::merged));
-      if (aggregateRows.size() >= batchSize) {
-        out.get(AGGREGATES_LOADED).output(writeAggregates());
-      }
+          lo,
+          hi,
+          a -> out.get(WHOLE_WINDOWS).output(a),
+          (k, v) -> partials.merge(k, v, WindowFolds::merged));
       if (partialWindows() >= MAX_BUFFERED_WINDOWS) {
         partials.forEach((k, v) -> out.get(WINDOW_STATS).output(KV.of(k, v)));
         partials.clear();
@@ -723,24 +707,12 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     }
 
     private void writeRows(MultiOutputReceiver out) throws Exception {
-      BatchWriter.Result<Observation> before = observations.submit(rows, true);
+      BatchWriter.Result<Observation> r = observations.writeDistinct(rows);
       rows = new ArrayList<>();
-      if (before != null) {
-        out.get(LOADED).output(before.written);
-        for (UpsertBatches.KeyedFailure<Observation> f : before.failures) {
-          out.get(LOAD_FAILED).output(refused(f));
-        }
+      out.get(LOADED).output(r.written);
+      for (UpsertBatches.KeyedFailure<Observation> f : r.failures) {
+        out.get(LOAD_FAILED).output(new Reject("warehouse", f.reason, f.row.asRawRecord()));
       }
-    }
-
-    private static Reject refused(UpsertBatches.KeyedFailure<Observation> f) {
-      return new Reject("warehouse", f.reason, f.row.asRawRecord());
-    }
-
-    private long writeAggregates() throws Exception {
-      long written = aggregates.writeDistinct(aggregateRows).written;
-      aggregateRows = new ArrayList<>();
-      return written;
     }
 
     private void writeVintages() throws Exception {
@@ -752,25 +724,16 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     public void finishBundle(FinishBundleContext ctx) throws Exception {
       org.joda.time.Instant end = GlobalWindow.INSTANCE.maxTimestamp();
       GlobalWindow w = GlobalWindow.INSTANCE;
-      List<BatchWriter.Result<Observation>> results = new ArrayList<>();
       if (!rows.isEmpty()) {
-        results.add(observations.submit(rows, true));
+        BatchWriter.Result<Observation> r = observations.writeDistinct(rows);
         rows = new ArrayList<>();
-      }
-      results.add(observations.await());
-      for (BatchWriter.Result<Observation> r : results) {
-        if (r != null) {
-          ctx.output(LOADED, r.written, end, w);
-          for (UpsertBatches.KeyedFailure<Observation> f : r.failures) {
-            ctx.output(LOAD_FAILED, refused(f), end, w);
-          }
+        ctx.output(LOADED, r.written, end, w);
+        for (UpsertBatches.KeyedFailure<Observation> f : r.failures) {
+          ctx.output(LOAD_FAILED, new Reject("warehouse", f.reason, f.row.asRawRecord()), end, w);
         }
       }
       if (!vintageRows.isEmpty()) {
         writeVintages();
-      }
-      if (!aggregateRows.isEmpty()) {
-        ctx.output(AGGREGATES_LOADED, writeAggregates(), end, w);
       }
       partials.forEach((k, v) -> ctx.output(WINDOW_STATS, KV.of(k, v), end, w));
       partials.clear();
@@ -799,9 +762,6 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       }
       if (vintages != null) {
         vintages.close();
-      }
-      if (aggregates != null) {
-        aggregates.close();
       }
     }
   }
