@@ -37,18 +37,14 @@ public final class NumberParser {
     if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
       i++;
     }
-    int intDigits = 0;
-    while (i < n && isDigit(s.charAt(i))) {
-      i++;
-      intDigits++;
-    }
+    int start = i;
+    i = skipDigits(s, i);
+    int intDigits = i - start;
     int fracDigits = 0;
     if (i < n && s.charAt(i) == '.') {
-      i++;
-      while (i < n && isDigit(s.charAt(i))) {
-        i++;
-        fracDigits++;
-      }
+      start = ++i;
+      i = skipDigits(s, i);
+      fracDigits = i - start;
     }
     if (intDigits == 0 && fracDigits == 0) {
       return false;
@@ -58,16 +54,22 @@ public final class NumberParser {
       if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
         i++;
       }
-      int expDigits = 0;
-      while (i < n && isDigit(s.charAt(i))) {
-        i++;
-        expDigits++;
-      }
-      if (expDigits == 0) {
-        return false;
+      start = i;
+      i = skipDigits(s, i);
+      if (i == start) {
+        return false; // an exponent without digits
       }
     }
     return i == n;
+  }
+
+  /** The index of the first character at or after {@code i} that is not a digit. */
+  private static int skipDigits(String s, int i) {
+    int n = s.length();
+    while (i < n && isDigit(s.charAt(i))) {
+      i++;
+    }
+    return i;
   }
 
   private static boolean isDigit(char c) {

@@ -181,10 +181,7 @@ public final class DuckDbDialect implements Dialect {
     private final String staging;
     private final String upsert;
     private boolean stagingReady;
-    private @Nullable StoredKeyRanges launchRanges;
-    private int sourceAt = -1;
-    private int seriesAt = -1;
-    private int tsAt = -1;
+    private StoredKeyRanges.@Nullable Check<T> launchRanges;
     private long batches;
     private long rows;
     private long appendNanos;
@@ -203,14 +200,7 @@ public final class DuckDbDialect implements Dialect {
 
     @Override
     public void storedAtLaunch(StoredKeyRanges ranges) {
-      List<String> cols = table.columns();
-      List<String> keys = table.keyColumns();
-      if (keys.contains("source") && keys.contains("series_id") && keys.contains("ts")) {
-        launchRanges = ranges;
-        sourceAt = cols.indexOf("source");
-        seriesAt = cols.indexOf("series_id");
-        tsAt = cols.indexOf("ts");
-      }
+      launchRanges = ranges.checkOf(table);
     }
 
     @Override
@@ -220,9 +210,7 @@ public final class DuckDbDialect implements Dialect {
 
     /** Whether every key of the batch lies outside its series' range stored at launch. */
     private boolean outsideLaunchRanges(List<T> batch) {
-      return launchRanges != null
-          && !batch.isEmpty()
-          && launchRanges.noneMayBeStored(batch, table, sourceAt, seriesAt, tsAt);
+      return launchRanges != null && !batch.isEmpty() && launchRanges.noneMayBeStored(batch);
     }
 
     @Override

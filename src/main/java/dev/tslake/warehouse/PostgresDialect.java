@@ -38,11 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class PostgresDialect implements Dialect {
   public static final PostgresDialect INSTANCE = new PostgresDialect();
 
-  @Override
-  public boolean refusesKeyTwice() {
-    return true;
-  }
-
   static final String UNIQUE_VIOLATION = "23505";
 
   /** Default pgjdbc {@code connectTimeout}: seconds to open the TCP connection. */
@@ -99,6 +94,11 @@ public final class PostgresDialect implements Dialect {
   @Override
   public String name() {
     return "postgresql";
+  }
+
+  @Override
+  public boolean refusesKeyTwice() {
+    return true;
   }
 
   @Override
@@ -161,10 +161,7 @@ public final class PostgresDialect implements Dialect {
     private final BinaryBuffer binary = new BinaryBuffer(COPY_CHUNK + 4096);
     private final int[] keyIndexes;
     private boolean stagingReady;
-    private @Nullable StoredKeyRanges launchRanges;
-    private int sourceAt = -1;
-    private int seriesAt = -1;
-    private int tsAt = -1;
+    private StoredKeyRanges.@Nullable Check<T> launchRanges;
     private long directBatches;
     private long directRows;
     private long mergedBatches;
@@ -203,21 +200,14 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public void storedAtLaunch(StoredKeyRanges ranges) {
-      List<String> cols = table.columns();
-      List<String> keys = table.keyColumns();
-      if (keys.contains("source") && keys.contains("series_id") && keys.contains("ts")) {
-        launchRanges = ranges;
-        sourceAt = cols.indexOf("source");
-        seriesAt = cols.indexOf("series_id");
-        tsAt = cols.indexOf("ts");
-      }
+      launchRanges = ranges.checkOf(table);
     }
 
     /**
      * Whether every key of the batch lies outside its series' range stored at launch (no query).
      */
     private boolean outsideLaunchRanges(List<T> batch) {
-      return launchRanges.noneMayBeStored(batch, table, sourceAt, seriesAt, tsAt);
+      return launchRanges.noneMayBeStored(batch);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * What {@code observations} held when the run was launched: per (source, series_id) of the run's
@@ -42,32 +43,59 @@ public final class StoredKeyRanges implements Serializable {
   }
 
   /**
-   * Whether every row of {@code batch} lies outside its series' range stored at launch: true at
-   * once when nothing was stored (a first load); false when a row's source, series or time (the
-   * columns at {@code sourceAt}, {@code seriesAt}, {@code tsAt} of {@code table}'s values) is
-   * missing or not a string, string and instant.
+   * These ranges as {@code table}'s loads ask them, or null when its key does not hold source,
+   * series_id and ts (nothing to decide from them).
    */
-  <T> boolean noneMayBeStored(List<T> batch, Table<T> table, int sourceAt, int seriesAt, int tsAt) {
-    if (ranges.isEmpty()) {
+  <T> @Nullable Check<T> checkOf(Table<T> table) {
+    List<String> keys = table.keyColumns();
+    if (!keys.contains("source") || !keys.contains("series_id") || !keys.contains("ts")) {
+      return null;
+    }
+    return new Check<>(table);
+  }
+
+  /** The launch ranges bound to one table's columns. */
+  final class Check<T> {
+    private final Table<T> table;
+    private final int sourceAt;
+    private final int seriesAt;
+    private final int tsAt;
+
+    private Check(Table<T> table) {
+      this.table = table;
+      List<String> cols = table.columns();
+      this.sourceAt = cols.indexOf("source");
+      this.seriesAt = cols.indexOf("series_id");
+      this.tsAt = cols.indexOf("ts");
+    }
+
+    /**
+     * Whether every row of {@code batch} lies outside its series' range stored at launch: true at
+     * once when nothing was stored (a first load); otherwise false when a row's source, series or
+     * time is missing or not a string, string and instant.
+     */
+    boolean noneMayBeStored(List<T> batch) {
+      if (ranges.isEmpty()) {
+        return true;
+      }
+      for (T row : batch) {
+        Object[] values = table.values(row);
+        Object source = values[sourceAt];
+        Object series = values[seriesAt];
+        Object ts = values[tsAt];
+        if (!(source instanceof String)
+            || !(series instanceof String)
+            || !(ts instanceof Instant)
+            || mayBeStored((String) source, (String) series, (Instant) ts)) {
+          return false;
+        }
+      }
       return true;
     }
-    for (T row : batch) {
-      Object[] values = table.values(row);
-      Object source = values[sourceAt];
-      Object series = values[seriesAt];
-      Object ts = values[tsAt];
-      if (!(source instanceof String)
-          || !(series instanceof String)
-          || !(ts instanceof Instant)
-          || mayBeStored((String) source, (String) series, (Instant) ts)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Whether {@code observations} held, at launch, a row of this series at or around {@code ts}. */
-  boolean mayBeStored(String source, String seriesId, Instant ts) {
+  private boolean mayBeStored(String source, String seriesId, Instant ts) {
     long[] r = ranges.get(source + '\u0000' + seriesId);
     if (r == null) {
       return false;

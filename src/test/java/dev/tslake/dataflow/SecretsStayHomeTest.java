@@ -112,23 +112,32 @@ class SecretsStayHomeTest {
                 "warehousePassword", secrets("file").get("warehousePassword"),
                 "alphaVantageApiKey", secrets("file").get("alphaVantageApiKey"),
                 "s3SecretKey", secrets("file").get("s3SecretKey")));
-    List<String> args = DataflowGraphTest.offlineArgs(dir);
-    args.removeIf(a -> a.startsWith("--config="));
     Path template = dir.resolve("tslake-template.json");
-    args.addAll(
-        List.of(
-            "--config=" + config(dir),
-            "--secretsFile=" + file,
-            "--s3AccessKey=AKIDTEMPLATE",
-            "--stagingLocation=" + dir.resolve("staging"),
-            "--filesToStage=" + Path.of("target/classes").toAbsolutePath(),
-            "--templateLocation=" + template));
-    TsLakeOptions options = DataflowGraphTest.options(args);
+    TsLakeOptions options =
+        DataflowGraphTest.options(templateArgs(dir, config(dir), file, template));
     S3Lake.configure(options, env);
     RunSettings s = withRequests(RunSettings.from(options, env));
     assertFalse(s.requests.isEmpty());
     String job = writeTemplate(options, s, template, dir.resolve("staging"));
     assertTrue(job.contains("FetchSources") && job.contains("LoadObservations"), "steps missing");
+  }
+
+  /**
+   * Offline Dataflow arguments that write {@code config}'s graph as a template to {@code template},
+   * staging under {@code dir}, with the secrets of {@code secretsFile} and an S3 access key.
+   */
+  private static List<String> templateArgs(Path dir, Path config, Path secretsFile, Path template) {
+    List<String> args = DataflowGraphTest.offlineArgs(dir);
+    args.removeIf(a -> a.startsWith("--config="));
+    args.addAll(
+        List.of(
+            "--config=" + config,
+            "--secretsFile=" + secretsFile,
+            "--s3AccessKey=AKIDTEMPLATE",
+            "--stagingLocation=" + dir.resolve("staging"),
+            "--filesToStage=" + Path.of("target/classes").toAbsolutePath(),
+            "--templateLocation=" + template));
+    return args;
   }
 
   /**
@@ -180,18 +189,8 @@ class SecretsStayHomeTest {
             Map.of(
                 "warehousePassword", secrets("file").get("warehousePassword"),
                 "s3SecretKey", secrets("file").get("s3SecretKey")));
-    List<String> args = DataflowGraphTest.offlineArgs(dir);
-    args.removeIf(a -> a.startsWith("--config="));
     Path template = dir.resolve("tslake-template.json");
-    args.addAll(
-        List.of(
-            "--config=" + config,
-            "--secretsFile=" + file,
-            "--s3AccessKey=AKIDTEMPLATE",
-            "--stagingLocation=" + dir.resolve("staging"),
-            "--filesToStage=" + Path.of("target/classes").toAbsolutePath(),
-            "--templateLocation=" + template));
-    TsLakeOptions options = DataflowGraphTest.options(args);
+    TsLakeOptions options = DataflowGraphTest.options(templateArgs(dir, config, file, template));
     S3Lake.configure(options, env);
     RunSettings s =
         RunSettings.from(options, env)

@@ -574,6 +574,14 @@ class UpsertBatchesPostgresTest {
   }
 
   /** Equal dumps; otherwise names the table and the first rows that differ. */
+  /** {@code spec}'s observations are {@code expected} (rows of {@link WarehouseDump}). */
+  static void assertObservations(List<String> expected, WarehouseSpec spec) throws Exception {
+    assertSameRows(
+        Map.of("observations", expected),
+        Map.of("observations", WarehouseDump.observations(spec)),
+        spec.describe());
+  }
+
   static void assertSameRows(
       Map<String, List<String>> expected, Map<String, List<String>> actual, String what) {
     for (String t : expected.keySet()) {
@@ -912,10 +920,7 @@ class UpsertBatchesPostgresTest {
           Result<Observation> r = w.write(batch);
           assertEquals(batch.size(), r.written);
           assertEquals(List.of(), r.failures);
-          assertSameRows(
-              Map.of("observations", expected),
-              Map.of("observations", WarehouseDump.observations(spec)),
-              spec.describe());
+          assertObservations(expected, spec);
           assertEquals(1, counts.rowByRowBatches, spec.describe());
           assertEquals(0, counts.mergeFallbacks);
         }
@@ -954,10 +959,7 @@ class UpsertBatchesPostgresTest {
           assertEquals(batch.size(), r.written, spec.describe());
           assertEquals(List.of(), r.failures);
         }
-        assertSameRows(
-            Map.of("observations", expected),
-            Map.of("observations", WarehouseDump.observations(spec)),
-            spec.describe());
+        assertObservations(expected, spec);
         assertEquals(1, counts.rowByRowBatches, spec.describe());
       }
     } finally {
