@@ -562,7 +562,10 @@ public final class TsLake {
                     .withOutputTags(ReadSources.RAW, ReadSources.SERIES))
             : p.apply(
                 "ReadSources",
-                ReadSources.from(s.config).withMatchedFiles(matched).withRawLanding(landing));
+                ReadSources.from(s.config)
+                    .withMatchedFiles(matched)
+                    .withRawLanding(landing)
+                    .withFlinkWorkers(flinkWorkers(p.getOptions())));
     if (!s.replayFromLake) {
       lakeFiles.add(landing.committedFiles(p));
     }
@@ -771,6 +774,25 @@ public final class TsLake {
    * The one-pass batch graph ({@link OnePassBatch}): the same tables, lake files and run record as
    * the staged graph for the runs {@link #onePass} admits.
    */
+  /**
+   * The parallelism of a Flink job (its {@code --parallelism}, else the cores of a local
+   * mini-cluster); 0 for other runners and a remote cluster's default.
+   */
+  static int flinkWorkers(org.apache.beam.sdk.options.PipelineOptions options) {
+    if (!"FlinkRunner".equals(options.getRunner().getSimpleName())) {
+      return 0;
+    }
+    org.apache.beam.runners.flink.FlinkPipelineOptions flink =
+        options.as(org.apache.beam.runners.flink.FlinkPipelineOptions.class);
+    if (flink.getParallelism() > 0) {
+      return flink.getParallelism();
+    }
+    String master = flink.getFlinkMaster();
+    return "[auto]".equals(master) || "[local]".equals(master)
+        ? Runtime.getRuntime().availableProcessors()
+        : 0;
+  }
+
   static void buildOnePass(Pipeline p, RunSettings s, List<FileTask> matched) {
     PCollectionTuple one =
         p.apply(
@@ -781,7 +803,8 @@ public final class TsLake {
                 .withBucketMillis(
                     s.onePassBucketMillis >= 0
                         ? s.onePassBucketMillis
-                        : "DirectRunner".equals(s.runner) ? 0 : OnePassBatch.DAY));
+                        : "DirectRunner".equals(s.runner) ? 0 : OnePassBatch.DAY)
+                .withFlinkWorkers(flinkWorkers(p.getOptions())));
     PCollection<Long> read =
         one.get(OnePassBatch.READ)
             .apply("ProgressRead", Progress.summing(s.runId, 0, "read", s.progressMillis));

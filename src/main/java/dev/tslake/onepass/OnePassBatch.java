@@ -15,6 +15,7 @@ import dev.tslake.model.SeriesInfo;
 import dev.tslake.sources.FileTask;
 import dev.tslake.sources.ParseOutput;
 import dev.tslake.sources.ReadSources;
+import dev.tslake.sources.SpreadTasks;
 import dev.tslake.transform.DedupLatestVintage;
 import dev.tslake.transform.ValidateAndClean;
 import dev.tslake.transform.Validated;
@@ -37,17 +38,14 @@ import java.util.Map;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
@@ -151,6 +149,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
   private final int batchSize;
   private final @Nullable StoredKeyRanges storedAtLaunch;
   private final long bucketMillis;
+  private final int flinkWorkers;
 
   private OnePassBatch(
       PipelineConfig config,
@@ -162,7 +161,8 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       @Nullable WarehouseSpec warehouse,
       int batchSize,
       @Nullable StoredKeyRanges storedAtLaunch,
-      long bucketMillis) {
+      long bucketMillis,
+      int flinkWorkers) {
     this.config = config;
     this.tasks = tasks;
     this.coder = coder;
@@ -173,6 +173,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     this.batchSize = batchSize;
     this.storedAtLaunch = storedAtLaunch;
     this.bucketMillis = bucketMillis;
+    this.flinkWorkers = flinkWorkers;
   }
 
   /**
@@ -196,7 +197,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       }
     }
     return new OnePassBatch(
-        config, List.copyOf(tasks), coder, null, null, null, null, 0, null, DAY);
+        config, List.copyOf(tasks), coder, null, null, null, null, 0, null, DAY, 0);
   }
 
   /** The raw lake: {@code <lakeRoot>/raw/source=.../ingest_date=.../run_id=.../}. */
@@ -215,7 +216,8 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
         warehouse,
         batchSize,
         storedAtLaunch,
-        bucketMillis);
+        bucketMillis,
+        flinkWorkers);
   }
 
   /**
@@ -238,7 +240,8 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
         warehouse,
         batchSize,
         storedAtLaunch,
-        bucketMillis);
+        bucketMillis,
+        flinkWorkers);
   }
 
   /**
@@ -259,7 +262,27 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
         warehouse,
         batchSize,
         storedAtLaunch,
-        millis);
+        millis,
+        flinkWorkers);
+  }
+
+  /**
+   * The job's Flink parallelism, so that the tasks reach the workers in bins of equal bytes ({@link
+   * SpreadTasks}); 0 (the default) for other runners: random keys.
+   */
+  public OnePassBatch withFlinkWorkers(int workers) {
+    return new OnePassBatch(
+        config,
+        tasks,
+        coder,
+        lakeRoot,
+        ingestDate,
+        runId,
+        warehouse,
+        batchSize,
+        storedAtLaunch,
+        bucketMillis,
+        Math.max(0, workers));
   }
 
   @Override
@@ -268,10 +291,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       throw new IllegalStateException("OnePassBatch needs landingIn(...) and loadingInto(...)");
     }
     PCollection<FileTask> spread =
-        begin
-            .apply(
-                "ListFileTasks", Create.of(tasks).withCoder(SerializableCoder.of(FileTask.class)))
-            .apply("SpreadFileTasks", Reshuffle.viaRandomKey());
+        begin.apply("SpreadFileTasks", SpreadTasks.of(tasks).onFlinkWorkers(flinkWorkers));
     PCollectionView<Map<String, Long>> lineCounts = null;
     ParDo.SingleOutput<FileTask, KV<byte[], byte[]>> read =
         ParDo.of(new ReadLandValidateFn(this, null));

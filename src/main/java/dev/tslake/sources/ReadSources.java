@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.FileSystems;
@@ -33,12 +32,10 @@ import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
@@ -77,20 +74,23 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
   private final boolean markers;
   private final @Nullable PTransform<PCollection<RawRecord>, PCollection<RawRecord>> landing;
   private final @Nullable List<FileTask> matched;
+  private final int flinkWorkers;
 
   private ReadSources(
       PipelineConfig config,
       boolean markers,
       @Nullable PTransform<PCollection<RawRecord>, PCollection<RawRecord>> landing,
-      @Nullable List<FileTask> matched) {
+      @Nullable List<FileTask> matched,
+      int flinkWorkers) {
     this.config = config;
     this.markers = markers;
     this.landing = landing;
     this.matched = matched;
+    this.flinkWorkers = flinkWorkers;
   }
 
   public static ReadSources from(PipelineConfig config) {
-    return new ReadSources(config, false, null, null);
+    return new ReadSources(config, false, null, null, 0);
   }
 
   /**
@@ -98,7 +98,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
    * needed the list too does not list every pattern twice), instead of matching them again.
    */
   public ReadSources withMatchedFiles(List<FileTask> files) {
-    return new ReadSources(config, markers, landing, List.copyOf(files));
+    return new ReadSources(config, markers, landing, List.copyOf(files), flinkWorkers);
   }
 
   /**
@@ -107,7 +107,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
    * records begin and end, and that drops the markers.
    */
   public ReadSources withInputMarkers() {
-    return new ReadSources(config, true, landing, matched);
+    return new ReadSources(config, true, landing, matched, flinkWorkers);
   }
 
   /**
@@ -122,7 +122,15 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     if (landing == null) {
       throw new IllegalArgumentException("withRawLanding needs a transform");
     }
-    return new ReadSources(config, true, landing, matched);
+    return new ReadSources(config, true, landing, matched, flinkWorkers);
+  }
+
+  /**
+   * The job's Flink parallelism: files and ranges reach the workers in bins of equal bytes ({@link
+   * SpreadTasks}); 0 (the default) for other runners: random keys.
+   */
+  public ReadSources withFlinkWorkers(int workers) {
+    return new ReadSources(config, markers, landing, matched, Math.max(0, workers));
   }
 
   /** A reader's output with the landing (when set) applied to its raw records. */
@@ -160,9 +168,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     if (!textTasks.isEmpty() || (parquetTasks.isEmpty() && rangeTasks.isEmpty())) {
       text =
           begin
-              .apply(
-                  "ListFiles", Create.of(textTasks).withCoder(SerializableCoder.of(FileTask.class)))
-              .apply("SpreadFiles", Reshuffle.viaRandomKey())
+              .apply("SpreadFiles", SpreadTasks.of(textTasks).onFlinkWorkers(flinkWorkers))
               .apply(
                   "ParsePayloads",
                   ParDo.of(new ParseFileFn(config, markers))
@@ -179,10 +185,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
     // Parquet is binary and needs random access (the footer is at the end): its own branch.
     PCollectionTuple parquet =
         begin
-            .apply(
-                "ListParquetFiles",
-                Create.of(parquetTasks).withCoder(SerializableCoder.of(FileTask.class)))
-            .apply("SpreadParquetFiles", Reshuffle.viaRandomKey())
+            .apply("SpreadParquetFiles", SpreadTasks.of(parquetTasks).onFlinkWorkers(flinkWorkers))
             .apply(
                 "ReadParquet",
                 ParDo.of(new ReadParquetFn(config, markers))
@@ -212,11 +215,7 @@ public final class ReadSources extends PTransform<PBegin, PCollectionTuple> {
    */
   private PCollectionTuple readRanges(PBegin begin, List<FileTask> rangeTasks) {
     PCollection<FileTask> ranges =
-        begin
-            .apply(
-                "ListFileRanges",
-                Create.of(rangeTasks).withCoder(SerializableCoder.of(FileTask.class)))
-            .apply("SpreadFileRanges", Reshuffle.viaRandomKey());
+        begin.apply("SpreadFileRanges", SpreadTasks.of(rangeTasks).onFlinkWorkers(flinkWorkers));
     PCollectionView<Map<String, Long>> lineCounts = lineCounts(ranges);
     PCollectionTuple out =
         ranges.apply(
