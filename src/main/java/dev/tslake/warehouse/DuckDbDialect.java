@@ -223,6 +223,9 @@ public final class DuckDbDialect implements Dialect {
                   .unwrap(DuckDBConnection.class)
                   .createAppender(DuckDBConnection.DEFAULT_SCHEMA, table.name())) {
             appendAll(appender, batch);
+            // DuckDB 1.4's appender loses the error of the rows it writes on close (a key already
+            // stored, a key twice): the batch was then silently not loaded. flush() raises it.
+            appender.flush();
           }
           connection.commit();
           directNanos += System.nanoTime() - t0;
@@ -258,6 +261,7 @@ public final class DuckDbDialect implements Dialect {
         try (DuckDBAppender appender =
             connection.unwrap(DuckDBConnection.class).createAppender("temp", "main", staging)) {
           appendAll(appender, batch);
+          appender.flush();
         }
         t1 = System.nanoTime();
         changed = st.executeUpdate(upsert);
