@@ -668,7 +668,8 @@ public final class TsLake {
             lakeFiles);
 
     PCollectionTuple loadedAggregates =
-        loadAggregates(current.apply("WindowedAggregates", WindowIntoAggregates.of(s.config)), s);
+        loadAggregates(
+            current.apply("WindowedAggregates", WindowIntoAggregates.of(s.config)), s, null);
     if (Resample.wanted(s.config)) {
       // gap filling on a grid, apart from observations and aggregates (docs/resample.md)
       current
@@ -829,7 +830,8 @@ public final class TsLake {
                 one.get(OnePassBatch.WINDOW_STATS)
                     .apply("WindowedAggregates", WindowFolds.toAggregates()))
             .apply("AllAggregates", Flatten.pCollections());
-    PCollectionTuple loadedAggregates = loadAggregates(aggregates, s);
+    // nothing of these series was stored at launch, so none of their windows' rows is either
+    PCollectionTuple loadedAggregates = loadAggregates(aggregates, s, s.storedAtLaunch);
 
     // the series' spans from each bundle's first and last winner per series, as from all of them
     PCollectionTuple loadedSeries =
@@ -875,13 +877,22 @@ public final class TsLake {
   }
 
   /** The {@code aggregates} rows loaded, with their progress. */
-  private static PCollectionTuple loadAggregates(PCollection<Aggregate> aggregates, RunSettings s) {
+  /**
+   * Loads the {@code aggregates} rows; with {@code storedAtLaunch} (the one-pass graph's first
+   * loads) a batch of series that had no observation at launch goes straight into the table without
+   * a probe per batch.
+   */
+  private static PCollectionTuple loadAggregates(
+      PCollection<Aggregate> aggregates,
+      RunSettings s,
+      dev.tslake.warehouse.@Nullable StoredKeyRanges storedAtLaunch) {
     PCollectionTuple loaded =
         aggregates.apply(
             "LoadAggregates",
             UpsertBatches.into(s.warehouse, Tables.aggregates())
                 .withBatchSize(s.batchSize)
-                .withRegrouping(s.dedupShards));
+                .withRegrouping(s.dedupShards)
+                .withStoredAtLaunch(storedAtLaunch));
     loaded
         .get(UpsertBatches.WRITTEN)
         .apply("ProgressAggregates", Progress.summing(s.runId, 4, "aggregates", s.progressMillis));

@@ -43,12 +43,12 @@ public final class StoredKeyRanges implements Serializable {
   }
 
   /**
-   * These ranges as {@code table}'s loads ask them, or null when its key does not hold source,
-   * series_id and ts (nothing to decide from them).
+   * These ranges as {@code table}'s loads ask them, or null when its key does not hold source and
+   * series_id (nothing to decide from them).
    */
   <T> @Nullable Check<T> checkOf(Table<T> table) {
     List<String> keys = table.keyColumns();
-    if (!keys.contains("source") || !keys.contains("series_id") || !keys.contains("ts")) {
+    if (!keys.contains("source") || !keys.contains("series_id")) {
       return null;
     }
     return new Check<>(table);
@@ -72,7 +72,11 @@ public final class StoredKeyRanges implements Serializable {
     /**
      * Whether every row of {@code batch} lies outside its series' range stored at launch: true at
      * once when nothing was stored (a first load); otherwise false when a row's source, series or
-     * time is missing or not a string, string and instant.
+     * time is missing or not a string, string and instant. For a table keyed by series but not by
+     * {@code ts} (the {@code aggregates} of the observations' windows), a row may be stored unless
+     * its series had no observation at all: what is derived from a series' observations is not
+     * stored before them (and if it was, the load meets the key and writes the batch again through
+     * the upsert, as for any key stored meanwhile).
      */
     boolean noneMayBeStored(List<T> batch) {
       if (ranges.isEmpty()) {
@@ -82,10 +86,17 @@ public final class StoredKeyRanges implements Serializable {
         Object[] values = table.values(row);
         Object source = values[sourceAt];
         Object series = values[seriesAt];
+        if (!(source instanceof String) || !(series instanceof String)) {
+          return false;
+        }
+        if (tsAt < 0) {
+          if (ranges.containsKey(source + "\u0000" + series)) {
+            return false;
+          }
+          continue;
+        }
         Object ts = values[tsAt];
-        if (!(source instanceof String)
-            || !(series instanceof String)
-            || !(ts instanceof Instant)
+        if (!(ts instanceof Instant)
             || mayBeStored((String) source, (String) series, (Instant) ts)) {
           return false;
         }

@@ -162,9 +162,11 @@ public final class UpsertBatches<T> extends PTransform<PCollection<T>, PCollecti
   }
 
   /**
-   * What the table held when the run was launched (a batch run's {@code observations} and {@code
-   * observation_vintages}): on PostgreSQL a batch outside it is COPYed straight into the table, no
-   * probe, no MERGE. Null: the loader decides per batch, as before.
+   * What {@code observations} held when the run was launched (a batch run's {@code observations}
+   * and {@code observation_vintages}, the one-pass graph's {@code aggregates}): a batch outside it
+   * goes straight into the table (PostgreSQL's {@code COPY}, DuckDB's appender), no probe, no
+   * MERGE; a table keyed by series but not by {@code ts} only for series with no observation at
+   * launch. Null: the loader decides per batch, as before.
    */
   public UpsertBatches<T> withStoredAtLaunch(@Nullable StoredKeyRanges ranges) {
     return new UpsertBatches<>(

@@ -930,6 +930,62 @@ class UpsertBatchesPostgresTest {
     }
   }
 
+  /**
+   * The one-pass graph hands its aggregates the launch snapshot: a series with no observation at
+   * launch has none of its windows stored, so its batches go straight in, no probe. A stale row of
+   * such a series (an aggregate left without its observations) is still replaced by the upsert
+   * rule, and series with stored observations are left to the per-batch decision.
+   */
+  @Test
+  void aggregatesOfSeriesWithNothingStoredAtLaunchGoStraightInAndAStaleRowIsStillReplaced(
+      @TempDir Path dir) throws Exception {
+    List<Aggregate> s3 = new ArrayList<>();
+    List<Aggregate> others = new ArrayList<>();
+    for (Aggregate a : aggregatesRun1()) {
+      (a.seriesId.equals("S3") ? s3 : others).add(a);
+    }
+    Aggregate stale = agg(51, 1, 99.0, 99.0); // S3, in its second batch of ten
+    WarehouseSpec old = freshWarehouse("launch_aggs_old");
+    loadTheOldWay(old, Tables.observations(), observationsRun1());
+    loadTheOldWay(old, Tables.aggregates(), List.of(stale));
+    loadTheOldWay(old, Tables.aggregates(), aggregatesRun1());
+    List<String> expected = WarehouseDump.aggregates(old);
+
+    WarehouseSpec duck = new WarehouseSpec("jdbc:duckdb:" + dir.resolve("a.duckdb"), null, null);
+    try {
+      WarehouseSchema.ensure(duck);
+      for (WarehouseSpec spec : List.of(freshWarehouse("launch_aggs"), duck)) {
+        // observations of S0..S2 stored before launch; S3 has none, but a stale aggregate
+        loadTheOldWay(spec, Tables.observations(), observationsRun1());
+        loadTheOldWay(spec, Tables.aggregates(), List.of(stale));
+        StoredKeyRanges launch = StoredKeyRanges.read(spec, List.of("src"));
+        assertEquals(3, launch.series(), spec.describe());
+
+        Counts counts = new Counts();
+        long direct;
+        try (BatchWriter<Aggregate> w =
+            writer(spec, Tables.aggregates(), true, counts).storedAtLaunch(launch)) {
+          for (int from = 0; from < s3.size(); from += 10) {
+            Result<Aggregate> r = w.write(s3.subList(from, Math.min(s3.size(), from + 10)));
+            assertEquals(List.of(), r.failures);
+          }
+          direct = w.directBatches();
+          // S0..S2 had observations at launch: never straight in on the snapshot's word
+          Result<Aggregate> r = w.write(others);
+          assertEquals(List.of(), r.failures);
+          assertEquals(direct, w.directBatches(), spec.describe());
+        }
+        assertEquals(expected, WarehouseDump.aggregates(spec), spec.describe());
+        // three batches of S3: the one holding the stale key met it and was upserted (DuckDB's
+        // loader sends it through staging itself, PostgreSQL's through BatchWriter's fallback)
+        assertEquals(2, direct, spec.describe());
+        assertEquals(spec == duck ? 0 : 1, counts.mergeFallbacks, spec.describe());
+      }
+    } finally {
+      duck.release();
+    }
+  }
+
   @Test
   void writeDistinctGivenAKeyTwiceAfterAllStillKeepsTheRule(@TempDir Path dir) throws Exception {
     // a first load (nothing stored at launch, so straight in) of a batch said to hold each key
