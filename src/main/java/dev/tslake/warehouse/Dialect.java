@@ -57,10 +57,10 @@ public interface Dialect extends Serializable {
   /**
    * Whether a batch's load is refused when the batch holds a key twice, so a caller sure of its
    * keys may skip checking them ({@link BatchWriter#writeDistinct}). PostgreSQL's {@code COPY},
-   * {@code MERGE} and {@code ON CONFLICT} refuse such a batch. DuckDB's batches are always
-   * checked: its appender refuses such a batch only when flushed (DuckDB 1.4 lost the error on
-   * close, and the batch with it, until the loader flushed first), and its staging upsert is not
-   * known to keep the row-by-row rule.
+   * {@code MERGE} and {@code ON CONFLICT} refuse such a batch. DuckDB's batches are always checked:
+   * its appender refuses such a batch only when flushed (DuckDB 1.4 lost the error on close, and
+   * the batch with it, until the loader flushed first), and its staging upsert is not known to keep
+   * the row-by-row rule.
    */
   default boolean refusesKeyTwice() {
     return false;
