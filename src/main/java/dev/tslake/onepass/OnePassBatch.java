@@ -27,6 +27,7 @@ import dev.tslake.warehouse.WarehouseSpec;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -142,36 +143,50 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
   private final PipelineConfig config;
   private final List<FileTask> tasks;
   private final Observation.Coder coder;
-  private final @Nullable String lakeRoot;
-  private final @Nullable String ingestDate;
-  private final @Nullable String runId;
-  private final @Nullable WarehouseSpec warehouse;
-  private final int batchSize;
-  private final @Nullable StoredKeyRanges storedAtLaunch;
+  private final @Nullable Landing landing;
+  private final @Nullable Loading loading;
   private final long bucketMillis;
   private final int flinkWorkers;
+
+  /** Where the raw records land: {@link #landingIn}. */
+  private static final class Landing implements Serializable {
+    final String lakeRoot;
+    final String ingestDate;
+    final String runId;
+
+    Landing(String lakeRoot, String ingestDate, String runId) {
+      this.lakeRoot = lakeRoot;
+      this.ingestDate = ingestDate;
+      this.runId = runId;
+    }
+  }
+
+  /** Where and how the winners are loaded: {@link #loadingInto}. */
+  private static final class Loading implements Serializable {
+    final WarehouseSpec warehouse;
+    final int batchSize;
+    final @Nullable StoredKeyRanges storedAtLaunch;
+
+    Loading(WarehouseSpec warehouse, int batchSize, @Nullable StoredKeyRanges storedAtLaunch) {
+      this.warehouse = warehouse;
+      this.batchSize = batchSize;
+      this.storedAtLaunch = storedAtLaunch;
+    }
+  }
 
   private OnePassBatch(
       PipelineConfig config,
       List<FileTask> tasks,
       Observation.Coder coder,
-      @Nullable String lakeRoot,
-      @Nullable String ingestDate,
-      @Nullable String runId,
-      @Nullable WarehouseSpec warehouse,
-      int batchSize,
-      @Nullable StoredKeyRanges storedAtLaunch,
+      @Nullable Landing landing,
+      @Nullable Loading loading,
       long bucketMillis,
       int flinkWorkers) {
     this.config = config;
     this.tasks = tasks;
     this.coder = coder;
-    this.lakeRoot = lakeRoot;
-    this.ingestDate = ingestDate;
-    this.runId = runId;
-    this.warehouse = warehouse;
-    this.batchSize = batchSize;
-    this.storedAtLaunch = storedAtLaunch;
+    this.landing = landing;
+    this.loading = loading;
     this.bucketMillis = bucketMillis;
     this.flinkWorkers = flinkWorkers;
   }
@@ -196,8 +211,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
             "OnePassBatch reads text files of the config's sources, not " + t);
       }
     }
-    return new OnePassBatch(
-        config, List.copyOf(tasks), coder, null, null, null, null, 0, null, DAY, 0);
+    return new OnePassBatch(config, List.copyOf(tasks), coder, null, null, DAY, 0);
   }
 
   /** The raw lake: {@code <lakeRoot>/raw/source=.../ingest_date=.../run_id=.../}. */
@@ -206,18 +220,8 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
       throw new IllegalArgumentException(
           "landingIn needs a lake root, an ingest date and a run id");
     }
-    return new OnePassBatch(
-        config,
-        tasks,
-        coder,
-        lakeRoot,
-        ingestDate,
-        runId,
-        warehouse,
-        batchSize,
-        storedAtLaunch,
-        bucketMillis,
-        flinkWorkers);
+    Landing at = new Landing(lakeRoot, ingestDate, runId);
+    return new OnePassBatch(config, tasks, coder, at, loading, bucketMillis, flinkWorkers);
   }
 
   /**
@@ -230,18 +234,8 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
     }
-    return new OnePassBatch(
-        config,
-        tasks,
-        coder,
-        lakeRoot,
-        ingestDate,
-        runId,
-        warehouse,
-        batchSize,
-        storedAtLaunch,
-        bucketMillis,
-        flinkWorkers);
+    Loading into = new Loading(warehouse, batchSize, storedAtLaunch);
+    return new OnePassBatch(config, tasks, coder, landing, into, bucketMillis, flinkWorkers);
   }
 
   /**
@@ -252,18 +246,7 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     if (millis < 0) {
       throw new IllegalArgumentException("bucket millis must be 0 (whole series) or positive");
     }
-    return new OnePassBatch(
-        config,
-        tasks,
-        coder,
-        lakeRoot,
-        ingestDate,
-        runId,
-        warehouse,
-        batchSize,
-        storedAtLaunch,
-        millis,
-        flinkWorkers);
+    return new OnePassBatch(config, tasks, coder, landing, loading, millis, flinkWorkers);
   }
 
   /**
@@ -272,22 +255,12 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
    */
   public OnePassBatch withFlinkWorkers(int workers) {
     return new OnePassBatch(
-        config,
-        tasks,
-        coder,
-        lakeRoot,
-        ingestDate,
-        runId,
-        warehouse,
-        batchSize,
-        storedAtLaunch,
-        bucketMillis,
-        Math.max(0, workers));
+        config, tasks, coder, landing, loading, bucketMillis, Math.max(0, workers));
   }
 
   @Override
   public PCollectionTuple expand(PBegin begin) {
-    if (lakeRoot == null || warehouse == null) {
+    if (landing == null || loading == null) {
       throw new IllegalStateException("OnePassBatch needs landingIn(...) and loadingInto(...)");
     }
     PCollection<FileTask> spread =
@@ -394,9 +367,9 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
     ReadLandValidateFn(OnePassBatch t, @Nullable PCollectionView<Map<String, Long>> lineCounts) {
       this.config = t.config;
       this.coder = t.coder;
-      this.lakeRoot = t.lakeRoot;
-      this.ingestDate = t.ingestDate;
-      this.runId = t.runId;
+      this.lakeRoot = t.landing.lakeRoot;
+      this.ingestDate = t.landing.ingestDate;
+      this.runId = t.landing.runId;
       this.bucketMillis = t.bucketMillis;
       this.lineCounts = lineCounts;
     }
@@ -598,9 +571,9 @@ public final class OnePassBatch extends PTransform<PBegin, PCollectionTuple> {
 
     DedupFoldLoadFn(OnePassBatch t) {
       this.coder = t.coder;
-      this.warehouse = t.warehouse;
-      this.batchSize = t.batchSize;
-      this.storedAtLaunch = t.storedAtLaunch;
+      this.warehouse = t.loading.warehouse;
+      this.batchSize = t.loading.batchSize;
+      this.storedAtLaunch = t.loading.storedAtLaunch;
       this.folds = WindowFolds.of(t.config);
       this.bucketMillis = t.bucketMillis;
     }
