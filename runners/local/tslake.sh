@@ -11,10 +11,8 @@
 # It builds first (mvn compile, and the runtime class path into target/classpath.txt) when the
 # build is missing or older than a file under src/main or pom.xml. TSLAKE_MAIN runs another class
 # (dev.tslake.RunService); TSLAKE_JAVA_OPTS are the JVM options (default -Xmx1g
-# -XX:+UseParallelGC); TSLAKE_JIT_OPTS come before them (default: C2 compiles a method after 4x
-# the JVM's default invocations and loop iterations, which left more of the 2 cores to the job:
-# 5% less wall time at 1M and 10M rows on Flink local, docs/performance.md H22; empty for the
-# JVM's defaults); TSLAKE_CDS=0 runs without an archive; TSLAKE_CDS_DIR keeps the archives
+# -XX:+UseParallelGC); TSLAKE_JIT_OPTS come before them (default: by the input's size, below;
+# empty for the JVM's defaults); TSLAKE_CDS=0 runs without an archive; TSLAKE_CDS_DIR keeps the archives
 # elsewhere. A new build (other classes, dependencies or java) gets new archives; older ones are
 # deleted.
 set -euo pipefail
@@ -63,7 +61,58 @@ else
     opts=(-XX:ArchiveClassesAtExit="$jsa" -Xlog:cds=off -Xlog:cds+dynamic=off)
   fi
 fi
-jit=${TSLAKE_JIT_OPTS--XX:Tier4InvocationThreshold=20000 -XX:Tier4MinInvocationThreshold=2400 -XX:Tier4CompileThreshold=60000 -XX:Tier4BackEdgeThreshold=160000}
+# The JIT by the input's size (TSLAKE_JIT_OPTS, when set, decides instead): a batch job whose
+# inputs are all local files of TSLAKE_C1_MAX_MB (256) MB or less runs with C1 alone: it spends
+# less CPU compiling than it would win back (1M rows, 47 MB: C1 faster in nine of ten pairs; 3M,
+# 141 MB: even; 10M, 470 MB: C2 faster; docs/performance.md H25, H26). Anything else, or a size
+# that cannot be told (live sources, remote files, a replay, YAML without PyYAML, no python3),
+# gets tiered compilation with C2 at 4x the JVM's thresholds (H22).
+tiered="-XX:Tier4InvocationThreshold=20000 -XX:Tier4MinInvocationThreshold=2400 -XX:Tier4CompileThreshold=60000 -XX:Tier4BackEdgeThreshold=160000"
+input_bytes() { # the job's arguments; prints the bytes of its input files, or nothing
+  command -v python3 >/dev/null || return 0
+  python3 - "$@" <<'PY' 2>/dev/null || true
+import glob, json, os, sys
+config, batch = "testdata/tslake.json", True
+for a in sys.argv[1:]:
+    if a.startswith("--config="): config = a.split("=", 1)[1]
+    if a in ("--streaming", "--streaming=true") or a.startswith("--replayFromLake"): batch = False
+if not batch: sys.exit(0)
+with open(config) as f:
+    if config.endswith((".yaml", ".yml")):
+        import yaml
+        conf = yaml.safe_load(f)
+    else:
+        conf = json.load(f)
+base, total = os.path.dirname(os.path.abspath(config)), 0
+for src in conf.get("sources") or []:
+    files = src.get("files") or []
+    if not files: sys.exit(0)  # a live source: its size is not known here
+    for entry in files:
+        path = entry if isinstance(entry, str) else entry.get("path")
+        if not path or "://" in path: sys.exit(0)
+        matches = glob.glob(os.path.join(base, path), recursive=True)
+        if not matches: sys.exit(0)
+        total += sum(os.path.getsize(m) for m in matches if os.path.isfile(m))
+print(total)
+PY
+}
+if [ -n "${TSLAKE_JIT_OPTS+set}" ]; then
+  jit=$TSLAKE_JIT_OPTS
+elif [ "${TSLAKE_MAIN:-dev.tslake.TsLake}" != dev.tslake.TsLake ]; then
+  jit=$tiered # a run service lives long: C2 pays
+else
+  bytes=$(input_bytes "$@")
+  max=$(( ${TSLAKE_C1_MAX_MB:-256} * 1024 * 1024 ))
+  if [ -n "$bytes" ] && [ "$bytes" -le "$max" ]; then
+    jit="-XX:TieredStopAtLevel=1"
+    echo "tslake.sh: C1 alone (input files $((bytes / 1024 / 1024)) MB, at most ${TSLAKE_C1_MAX_MB:-256} MB)" >&2
+  else
+    jit=$tiered
+    size="of a size not known here"
+    [ -z "$bytes" ] || size="$((bytes / 1024 / 1024)) MB"
+    echo "tslake.sh: tiered JIT, C2 at 4x the thresholds (input files $size)" >&2
+  fi
+fi
 # shellcheck disable=SC2086 # TSLAKE_JIT_OPTS and TSLAKE_JAVA_OPTS are lists of options
 exec java $jit ${TSLAKE_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC} "${opts[@]}" -cp "$cp" \
   "${TSLAKE_MAIN:-dev.tslake.TsLake}" "$@"

@@ -92,9 +92,10 @@ public final class TsLake {
         PipelineOptionsFactory.fromArgs(args).withValidation().as(TsLakeOptions.class);
     relaxDirectRunnerChecks(options, args);
     LOG.info(
-        "launcher: JVM start to main {} ms, options parsed in {} ms",
+        "launcher: JVM start to main {} ms, options parsed in {} ms, JIT {}",
         jvmToMain,
-        (System.nanoTime() - mainAt) / 1_000_000);
+        (System.nanoTime() - mainAt) / 1_000_000,
+        jit());
     RunRecord run;
     try {
       run = run(options);
@@ -326,6 +327,22 @@ public final class TsLake {
     return e.getMessage() != null && !e.getMessage().equals(message)
         ? e.getClass().getSimpleName() + ": " + message
         : e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
+  /** The JVM's compilers: "C1 alone" ({@code -XX:TieredStopAtLevel=1}), "tiered" or "C2 alone". */
+  static String jit() {
+    try {
+      com.sun.management.HotSpotDiagnosticMXBean vm =
+          java.lang.management.ManagementFactory.getPlatformMXBean(
+              com.sun.management.HotSpotDiagnosticMXBean.class);
+      if ("false".equals(vm.getVMOption("TieredCompilation").getValue())) {
+        return "C2 alone";
+      }
+      String level = vm.getVMOption("TieredStopAtLevel").getValue();
+      return "1".equals(level) ? "C1 alone" : "tiered (up to level " + level + ")";
+    } catch (RuntimeException notHotSpot) {
+      return "unknown";
+    }
   }
 
   /** Whether {@code --streaming=true} (Beam's {@link StreamingOptions}). */

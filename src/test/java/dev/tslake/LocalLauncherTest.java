@@ -52,6 +52,13 @@ class LocalLauncherTest {
 
   /** Runs the launcher; returns its output. */
   private String launch(String name, Path config, String javaOpts) throws Exception {
+    return launch(name, config, javaOpts, java.util.Map.of(), 0);
+  }
+
+  /** Runs the launcher with more environment; returns its output once it exits with {@code rc}. */
+  private String launch(
+      String name, Path config, String javaOpts, java.util.Map<String, String> env, int rc)
+      throws Exception {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -64,12 +71,14 @@ class LocalLauncherTest {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("TSLAKE_CDS_DIR", dir.resolve("cds").toString());
     pb.environment().put("TSLAKE_JAVA_OPTS", javaOpts);
+    pb.environment().remove("TSLAKE_JIT_OPTS");
+    pb.environment().putAll(env);
     Path out = dir.resolve(name + ".out");
     pb.redirectOutput(out.toFile());
     Process p = pb.start();
     assertTrue(p.waitFor(300, TimeUnit.SECONDS), "the launcher did not end: " + name);
     String text = Files.readString(out);
-    assertEquals(0, p.exitValue(), text);
+    assertEquals(rc, p.exitValue(), text);
     return text;
   }
 
@@ -114,5 +123,52 @@ class LocalLauncherTest {
 
     assertFalse(summary(first).isEmpty(), first);
     assertEquals(summary(first), summary(second));
+  }
+
+  /**
+   * Without {@code TSLAKE_JIT_OPTS} the launcher picks the JIT by the input's size: C1 alone for
+   * local files up to {@code TSLAKE_C1_MAX_MB}, tiered compilation above it or when the size cannot
+   * be told (a remote file); the job's JVM logs which one it got.
+   */
+  @Test
+  void theJitFollowsTheInputsSize() throws Exception {
+    Path config = config();
+    String opts = "-Xmx512m -XX:+UseParallelGC";
+    java.util.Map<String, String> noArchive = java.util.Map.of("TSLAKE_CDS", "0");
+
+    String small = launch("small", config, opts, noArchive, 0);
+    assertTrue(small.contains("tslake.sh: C1 alone (input files 0 MB, at most 256 MB)"), small);
+    assertTrue(small.contains("JIT C1 alone"), small);
+    assertTrue(small.contains("status: succeeded"), small);
+
+    String large =
+        launch(
+            "large", config, opts, java.util.Map.of("TSLAKE_CDS", "0", "TSLAKE_C1_MAX_MB", "0"), 0);
+    assertTrue(
+        large.contains("tslake.sh: tiered JIT, C2 at 4x the thresholds (input files 0 MB)"), large);
+    assertTrue(large.contains("JIT tiered (up to level 4)"), large);
+    assertEquals(summary(small), summary(large));
+
+    String forced =
+        launch(
+            "forced",
+            config,
+            opts,
+            java.util.Map.of("TSLAKE_CDS", "0", "TSLAKE_JIT_OPTS", "-XX:-TieredCompilation"),
+            0);
+    assertFalse(forced.contains("tslake.sh: C1 alone"), forced);
+    assertTrue(forced.contains("JIT C2 alone"), forced);
+
+    Path remote = dir.resolve("remote.json");
+    Files.writeString(
+        remote,
+        Files.readString(config)
+            .replace(dir.resolve("bitstamp.csv").toString(), "s3://tslake-nowhere/bitstamp.csv"));
+    String unknown = launch("unknown", remote, opts, noArchive, 1);
+    assertTrue(
+        unknown.contains(
+            "tslake.sh: tiered JIT, C2 at 4x the thresholds (input files of a size"
+                + " not known here)"),
+        unknown);
   }
 }
