@@ -12,8 +12,8 @@
 # build is missing or older than a file under src/main or pom.xml. TSLAKE_MAIN runs another class
 # (dev.tslake.RunService); TSLAKE_JAVA_OPTS are the JVM options (default -Xmx1g
 # -XX:+UseParallelGC); TSLAKE_JIT_OPTS come before them (default: by the input's size, below;
-# empty for the JVM's defaults); TSLAKE_CDS=0 runs without an archive; TSLAKE_CDS_DIR keeps the archives
-# elsewhere. A new build (other classes, dependencies or java) gets new archives; older ones are
+# empty for the JVM's defaults); TSLAKE_CDS=0 runs without an archive; TSLAKE_CDS_DIR keeps the
+# archives elsewhere. A new build (other classes, dependencies or java) gets new archives; older ones are
 # deleted.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -75,7 +75,8 @@ import glob, json, os, sys
 config, batch = "testdata/tslake.json", True
 for a in sys.argv[1:]:
     if a.startswith("--config="): config = a.split("=", 1)[1]
-    if a in ("--streaming", "--streaming=true") or a.startswith("--replayFromLake"): batch = False
+    if a.lower() in ("--streaming", "--streaming=true") or a.startswith("--replayFromLake"):
+        batch = False
 if not batch: sys.exit(0)
 with open(config) as f:
     if config.endswith((".yaml", ".yml")):
@@ -108,7 +109,7 @@ else
     echo "tslake.sh: C1 alone (input files $((bytes / 1024 / 1024)) MB, at most ${TSLAKE_C1_MAX_MB:-256} MB)" >&2
   else
     jit=$tiered
-    size="of a size not known here"
+    size="of a size not known here, or a streaming run or replay"
     [ -z "$bytes" ] || size="$((bytes / 1024 / 1024)) MB"
     echo "tslake.sh: tiered JIT, C2 at 4x the thresholds (input files $size)" >&2
   fi
